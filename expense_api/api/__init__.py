@@ -1,0 +1,1 @@
+"""HTTP layer: one blueprint per resource. Parse, authenticate, call the domain, shape."""

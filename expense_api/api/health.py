@@ -1,0 +1,45 @@
+"""/healthz and /readyz: liveness of the process and readiness of the database."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from ..db import get_database
+from ..errors import problem
+from ..jsonio import Blueprint
+from ..sqlfiles import queries
+
+blp = Blueprint("health", __name__, description="Operations")
+
+
+class StatusSchema(Schema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+
+
+@blp.route("/healthz")
+class Health(MethodView):
+    @blp.response(200, StatusSchema)
+    def get(self):
+        """The process is up"""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    @blp.response(200, StatusSchema)
+    @blp.alt_response(503, description="The database does not answer")
+    def get(self):
+        """The database answers"""
+        try:
+            # Its own short connection, so a readiness probe never waits on request traffic.
+            with get_database().independent_transaction() as conn:
+                queries.health.ping(conn)
+        except Exception:
+            return problem(
+                503,
+                "database_unavailable",
+                "The database is not reachable.",
+                headers={"Retry-After": "2"},
+            )
+        return {"status": "ok"}

@@ -1,0 +1,70 @@
+"""The application factory: settings, then database, errors, JSON, auth, docs and blueprints."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import db, errors, jsonio, openapi
+from .auth import tokens
+from .auth.passwords import PasswordHasher
+from .config import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None, database_url: str | None = None) -> Flask:
+    """Builds the app. Without a database_url it uses settings.database_url (the embedded
+    server's URL is put there by whoever started it: the serve command or the tests)."""
+    settings = settings or load_settings()
+    url = database_url or settings.database_url
+    if not url:
+        raise RuntimeError(
+            "No database URL: run the service with `expense-api serve`, which starts the "
+            "embedded PostgreSQL, or set DATABASE_URL"
+        )
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        TESTING=settings.app_env == "test",
+        PROPAGATE_EXCEPTIONS=False,  # a bug is a problem+json 500, never a traceback page
+    )
+    if settings.trusted_proxy_count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count)  # type: ignore[method-assign]
+
+    database = db.Database(url, settings)
+    database.open()
+    db.init_app(app, database)
+    errors.init_app(app)
+    jsonio.init_app(app)
+    app.before_request(lambda: jsonio.refuse_non_json_bodies(request))
+    app.extensions["password_hasher"] = PasswordHasher(settings.bcrypt_rounds)
+    tokens.init_app(app)
+
+    api = openapi.configure(app)
+    _register_blueprints(api)
+    app.after_request(_security_headers)
+    return app
+
+
+def _register_blueprints(api) -> None:
+    from .api import auth, health
+
+    for module in (health, auth):
+        api.register_blueprint(module.blp)
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
+    if not request.path.startswith("/api/docs"):
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+        )
+    return response

@@ -1,0 +1,1 @@
+"""Authentication: password hashing, JWT issue/verify/revoke, and login throttling."""

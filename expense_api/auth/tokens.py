@@ -1,0 +1,135 @@
+"""JWT access and refresh tokens, bound to a server-side session so they can be revoked.
+
+Each login starts a session row. Both of its tokens carry the session id (`sid`); the refresh
+token's `jti` must equal the session's current `refresh_jti`. Every authenticated request looks
+the session up (one indexed query that also loads the user), so logout, a deleted user or a
+reused refresh token take effect at once, not when the access token expires.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from uuid import UUID
+
+from flask import Flask, current_app, g
+from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
+
+from ..db import get_conn, get_database
+from ..errors import problem
+from ..repositories import auth_sessions
+
+jwt = JWTManager()
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["SETTINGS"]
+    app.config.update(
+        JWT_SECRET_KEY=settings.jwt_secret_key,
+        JWT_ALGORITHM="HS256",
+        JWT_DECODE_ALGORITHMS=["HS256"],  # never "none", never an algorithm the token picks
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.jwt_access_token_minutes),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.jwt_refresh_token_days),
+        JWT_DECODE_LEEWAY=0,
+        JWT_COOKIE_CSRF_PROTECT=False,  # tokens travel only in the Authorization header
+    )
+    jwt.init_app(app)
+
+
+def _unauthorized(code: str, detail: str):
+    return problem(
+        401, code, detail, headers={"WWW-Authenticate": f'Bearer error="{_rfc6750_error(code)}"'}
+    )
+
+
+def _rfc6750_error(code: str) -> str:
+    return "invalid_request" if code == "authentication_required" else "invalid_token"
+
+
+@jwt.unauthorized_loader
+def _missing_token(reason: str):
+    return _unauthorized("authentication_required", "A bearer token is required.")
+
+
+@jwt.invalid_token_loader
+def _invalid_token(reason: str):
+    return _unauthorized("invalid_token", "The token is invalid.")
+
+
+@jwt.expired_token_loader
+def _expired_token(header: dict, payload: dict):
+    return _unauthorized("token_expired", "The token has expired.")
+
+
+@jwt.revoked_token_loader
+def _revoked_token(header: dict, payload: dict):
+    return _unauthorized("token_revoked", "The token has been revoked.")
+
+
+@jwt.user_lookup_error_loader
+def _user_missing(header: dict, payload: dict):
+    return _unauthorized("token_revoked", "The token has been revoked.")
+
+
+@jwt.needs_fresh_token_loader
+def _needs_fresh(header: dict, payload: dict):
+    return _unauthorized("fresh_token_required", "A fresh login is required.")
+
+
+@jwt.token_verification_failed_loader
+def _claims_failed(header: dict, payload: dict):
+    return _unauthorized("invalid_token", "The token is invalid.")
+
+
+def _parse_claims(payload: dict) -> tuple[int, UUID] | None:
+    try:
+        return int(payload["sub"]), UUID(payload["sid"])
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+@jwt.token_in_blocklist_loader
+def _is_revoked(header: dict, payload: dict) -> bool:
+    """Called on every authenticated request; loads the user when the session is live."""
+    claims = _parse_claims(payload)
+    if claims is None:
+        return True
+    user_id, session_id = claims
+    row = auth_sessions.get_active_with_user(get_conn(), user_id=user_id, session_id=session_id)
+    if row is None:
+        return True
+    refresh_jti = row.pop("refresh_jti")
+    if payload.get("type") == "refresh" and str(refresh_jti) != payload.get("jti"):
+        # A refresh token that was already rotated away is being replayed: whoever holds it may
+        # be an attacker, so the whole session ends (and it must, even though this request fails).
+        with get_database().independent_transaction() as conn:
+            auth_sessions.revoke(
+                conn, user_id=user_id, session_id=session_id, reason="refresh_reuse"
+            )
+        return True
+    g.current_user_row = row
+    return False
+
+
+@jwt.user_lookup_loader
+def _load_user(header: dict, payload: dict) -> dict | None:
+    return g.get("current_user_row")
+
+
+def issue_pair(user_id: int, session_id: UUID, refresh_jti: UUID) -> dict:
+    settings = current_app.config["SETTINGS"]
+    identity = str(user_id)
+    claims = {"sid": str(session_id)}
+    return {
+        "access_token": create_access_token(identity, additional_claims=claims),
+        "refresh_token": create_refresh_token(
+            identity, additional_claims={**claims, "jti": str(refresh_jti)}
+        ),
+        "token_type": "Bearer",
+        "expires_in": settings.jwt_access_token_minutes * 60,
+    }
+
+
+def new_id() -> UUID:
+    return uuid.uuid4()

@@ -1,0 +1,170 @@
+"""Settings read from the environment (and a `.env` file), validated once at start-up.
+
+Every setting is listed in SETTINGS with its default and meaning; the README's configuration
+table is checked against this list by a test, so a setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_LENGTH = 32
+
+# name -> (default, description). Defaults are strings, as they would come from the environment.
+SETTINGS: dict[str, tuple[str | None, str]] = {
+    "APP_ENV": ("development", "development, production or test"),
+    "HOST": ("127.0.0.1", "address gunicorn binds to"),
+    "PORT": ("3000", "port gunicorn binds to"),
+    "WEB_CONCURRENCY": ("2", "gunicorn worker processes"),
+    "WEB_THREADS": ("4", "threads per gunicorn worker"),
+    "DATABASE_URL": (None, "PostgreSQL URL; unset: an embedded PostgreSQL under DATA_DIR"),
+    "TEST_DATABASE_URL": (None, "server the tests create a throwaway database on; unset: embedded"),
+    "DATA_DIR": (".data", "folder for the embedded database and the development JWT secret"),
+    "DB_POOL_MIN": ("1", "connections each worker keeps open"),
+    "DB_POOL_MAX": ("", "most connections per worker; empty: WEB_THREADS + 1"),
+    "DB_POOL_TIMEOUT": ("3", "seconds a request waits for a connection before 503"),
+    "DB_CONNECT_TIMEOUT": ("3", "seconds to wait when opening a connection"),
+    "DB_STATEMENT_TIMEOUT_MS": ("5000", "longest a single SQL statement may run"),
+    "JWT_SECRET_KEY": (None, "HS256 signing key, at least 32 characters; required in production"),
+    "JWT_ACCESS_TOKEN_MINUTES": ("15", "lifetime of an access token"),
+    "JWT_REFRESH_TOKEN_DAYS": ("30", "lifetime of a refresh token"),
+    "BCRYPT_ROUNDS": ("12", "bcrypt cost factor (4..31)"),
+    "LOGIN_MAX_FAILURES_PER_EMAIL": ("5", "failed logins for one email before 429"),
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": ("20", "failed logins from one client address before 429"),
+    "LOGIN_THROTTLE_SECONDS": ("900", "window in which failed logins are counted"),
+    "TRUSTED_PROXY_COUNT": ("0", "reverse proxies in front whose X-Forwarded-For is trusted"),
+    "MAX_CONTENT_LENGTH": ("1048576", "largest request body in bytes (413 above)"),
+    "LOG_LEVEL": ("INFO", "log level of the service"),
+}
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the service refuses to start."""
+
+
+def _int(env: dict[str, str], name: str, low: int, high: int) -> int:
+    raw = env.get(name) or SETTINGS[name][0]
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str
+    host: str
+    port: int
+    web_concurrency: int
+    web_threads: int
+    database_url: str | None
+    data_dir: Path
+    db_pool_min: int
+    db_pool_max: int
+    db_pool_timeout: int
+    db_connect_timeout: int
+    db_statement_timeout_ms: int
+    jwt_secret_key: str = field(repr=False)
+    jwt_access_token_minutes: int
+    jwt_refresh_token_days: int
+    bcrypt_rounds: int
+    login_max_failures_per_email: int
+    login_max_failures_per_address: int
+    login_throttle_seconds: int
+    trusted_proxy_count: int
+    max_content_length: int
+    log_level: str
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+
+def load_environment() -> dict[str, str]:
+    """The process environment, with `.env` from the project root filling unset names."""
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    return dict(os.environ)
+
+
+def resolve_data_dir(env: dict[str, str]) -> Path:
+    path = Path(env.get("DATA_DIR") or SETTINGS["DATA_DIR"][0])
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
+    env = load_environment() if env is None else env
+    app_env = env.get("APP_ENV") or "development"
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}")
+    data_dir = resolve_data_dir(env)
+    threads = _int(env, "WEB_THREADS", 1, 256)
+    pool_max = int(env["DB_POOL_MAX"]) if env.get("DB_POOL_MAX") else threads + 1
+    log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL must be a logging level name, got {log_level!r}")
+    values = dict(
+        app_env=app_env,
+        host=env.get("HOST") or "127.0.0.1",
+        port=_int(env, "PORT", 1, 65535),
+        web_concurrency=_int(env, "WEB_CONCURRENCY", 1, 64),
+        web_threads=threads,
+        database_url=env.get("DATABASE_URL") or None,
+        data_dir=data_dir,
+        db_pool_min=_int(env, "DB_POOL_MIN", 0, 100),
+        db_pool_max=pool_max,
+        db_pool_timeout=_int(env, "DB_POOL_TIMEOUT", 1, 60),
+        db_connect_timeout=_int(env, "DB_CONNECT_TIMEOUT", 1, 60),
+        db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 0, 3_600_000),
+        jwt_secret_key=env.get("JWT_SECRET_KEY") or "",
+        jwt_access_token_minutes=_int(env, "JWT_ACCESS_TOKEN_MINUTES", 1, 24 * 60),
+        jwt_refresh_token_days=_int(env, "JWT_REFRESH_TOKEN_DAYS", 1, 365),
+        bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 4, 31),
+        login_max_failures_per_email=_int(env, "LOGIN_MAX_FAILURES_PER_EMAIL", 1, 10_000),
+        login_max_failures_per_address=_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 1, 100_000),
+        login_throttle_seconds=_int(env, "LOGIN_THROTTLE_SECONDS", 1, 86_400),
+        trusted_proxy_count=_int(env, "TRUSTED_PROXY_COUNT", 0, 10),
+        max_content_length=_int(env, "MAX_CONTENT_LENGTH", 1024, 100 * 1024 * 1024),
+        log_level=log_level,
+    )
+    values.update(overrides)
+    if pool_max < values["db_pool_min"]:
+        raise ConfigError("DB_POOL_MAX must not be below DB_POOL_MIN")
+    values["jwt_secret_key"] = _jwt_secret(values["jwt_secret_key"], app_env, data_dir)
+    return Settings(**values)
+
+
+def _jwt_secret(configured: str, app_env: str, data_dir: Path) -> str:
+    if configured:
+        if len(configured) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"JWT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters "
+                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return configured
+    if app_env == "production":
+        raise ConfigError(
+            "JWT_SECRET_KEY is required in production: set it to a random string of at least "
+            f"{MIN_SECRET_LENGTH} characters"
+        )
+    # Development and tests: one random secret, generated once and kept so tokens survive restarts.
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret_file = data_dir / "jwt-secret"
+    try:
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made earlier, or by a process starting beside this one
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return secret_file.read_text().strip()

@@ -1,0 +1,49 @@
+"""gunicorn settings and hooks: `gunicorn -c python:expense_api.gunicorn_conf wsgi:app`.
+
+The master process (not each worker) starts the embedded PostgreSQL when no DATABASE_URL is set,
+applies migrations once, and stops the embedded server when gunicorn exits. Workers inherit the
+URL through the environment and each opens its own connection pool after the fork.
+"""
+
+from __future__ import annotations
+
+import os
+
+from expense_api.config import load_settings
+from expense_api.database_url import start_embedded
+from expense_api.migrate import apply_migrations
+
+_settings = load_settings()  # also creates the development JWT secret once, before any fork
+
+bind = f"{_settings.host}:{_settings.port}"
+workers = _settings.web_concurrency
+threads = _settings.web_threads
+worker_class = "gthread"
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+proc_name = "expense-api"
+
+_embedded = None
+
+
+def on_starting(server):
+    global _embedded
+    url = _settings.database_url
+    if not url:
+        _embedded, url = start_embedded(_settings)
+        os.environ["DATABASE_URL"] = url
+        server.log.info("embedded PostgreSQL running with data in %s", _settings.data_dir)
+    applied = apply_migrations(url)
+    server.log.info("migrations applied: %s", ", ".join(applied) if applied else "none pending")
+
+
+def on_exit(server):
+    if _embedded is not None:
+        server.log.info("stopping embedded PostgreSQL")
+        _embedded.cleanup()
+
+
+control_socket_disable = True  # gunicorn 27's control socket is not used; no stray socket file

@@ -1,0 +1,107 @@
+"""JSON in and out without binary floating point.
+
+Every JSON number with a fraction or exponent is parsed straight from its text to `Decimal`;
+numbers written in exponent form keep that fact (`ExponentDecimal`) so money fields can refuse
+`1e3`. Request bodies must be `application/json` (415 otherwise) and well-formed (400 otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, Request
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser
+
+from .errors import ApiError
+
+MAX_JSON_DEPTH = 32
+
+
+class ExponentDecimal(Decimal):
+    """A Decimal that was written in exponent form (`1e3`): money refuses these."""
+
+
+def _parse_float(text: str) -> Decimal:
+    return ExponentDecimal(text) if "e" in text or "E" in text else Decimal(text)
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity, which are not JSON; treat them as malformed.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(text: str | bytes) -> Any:
+    return json.loads(text, parse_float=_parse_float, parse_constant=_refuse_constant)
+
+
+def _depth(value: Any, limit: int) -> int:
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((inner, depth + 1) for inner in item.values())
+        elif isinstance(item, list):
+            stack.extend((inner, depth + 1) for inner in item)
+    return deepest
+
+
+class DecimalJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider, reading numbers as Decimal (writing Decimal as a string)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads(s)
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class MalformedJson(ApiError):
+    status, code = 400, "malformed_json"
+
+
+def read_json_body(request: Request) -> Any:
+    """The request's JSON body, or a 415/400 problem; never a float."""
+    if not request.is_json:
+        raise UnsupportedMediaType("Request bodies must be sent as Content-Type: application/json.")
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise MalformedJson("The request body is empty; a JSON object was expected.")
+    try:
+        body = loads(raw)
+    except (ValueError, RecursionError) as error:
+        raise MalformedJson(f"The request body is not valid JSON: {error}") from None
+    if _depth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise MalformedJson(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+    return body
+
+
+class JsonParser(FlaskParser):
+    """webargs' parser, reading bodies with our Decimal-preserving, media-type-checking reader."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        return read_json_body(req)
+
+
+class Blueprint(SmorestBlueprint):
+    ARGUMENTS_PARSER = JsonParser()
+
+
+def refuse_non_json_bodies(request: Request) -> None:
+    """Any request that carries a body must carry JSON (also where no body is expected)."""
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
+    if has_body and request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.is_json:
+        raise UnsupportedMediaType("Request bodies must be sent as Content-Type: application/json.")
+
+
+def init_app(app: Flask) -> None:
+    app.json = DecimalJSONProvider(app)
+    app.json.sort_keys = False

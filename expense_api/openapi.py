@@ -1,0 +1,62 @@
+"""The OpenAPI document and interactive docs, written by flask-smorest from the views' schemas.
+
+Errors are documented as problem+json with our ProblemSchema; protected operations declare the
+bearer scheme and their 401 through `authenticated` (see api/common.py).
+"""
+
+from __future__ import annotations
+
+import http
+
+from flask import Flask
+from flask_smorest import Api as SmorestApi
+from flask_smorest.utils import prepare_response
+
+from .errors import PROBLEM_MIMETYPE
+from .schemas.common import ProblemSchema
+
+API_DESCRIPTION = """\
+Expense and budget tracking with exact money and race-free budget enforcement.
+
+All errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
+Authenticate with `Authorization: Bearer <accessToken>` from POST /api/auth/login.
+"""
+
+
+class Api(SmorestApi):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        """Our errors module answers every error; flask-smorest's own handler is not used."""
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error (problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+
+def configure(app: Flask) -> Api:
+    app.config.update(
+        API_TITLE="expense-api",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {"description": API_DESCRIPTION},
+            "servers": [{"url": "/", "description": "this server"}],
+        },
+    )
+    api = Api(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    return api

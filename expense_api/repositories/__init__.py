@@ -1,0 +1,1 @@
+"""Repository functions: the connection first, named queries from sql/, never a commit."""

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from psycopg import Connection
+
+from ..sqlfiles import queries
+
+
+def start(conn: Connection, *, user_id: int, session_id: UUID, refresh_jti: UUID, days: int):
+    queries.auth_sessions.insert(
+        conn, user_id=user_id, session_id=session_id, refresh_jti=refresh_jti, refresh_days=days
+    )
+
+
+def get_active_with_user(conn: Connection, *, user_id: int, session_id: UUID) -> dict | None:
+    return queries.auth_sessions.get_active_with_user(conn, user_id=user_id, session_id=session_id)
+
+
+def rotate_refresh(
+    conn: Connection, *, user_id: int, session_id: UUID, old_jti: UUID, new_jti: UUID, days: int
+) -> bool:
+    rows = queries.auth_sessions.rotate_refresh(
+        conn,
+        user_id=user_id,
+        session_id=session_id,
+        old_jti=old_jti,
+        new_jti=new_jti,
+        refresh_days=days,
+    )
+    return rows == 1
+
+
+def revoke(conn: Connection, *, user_id: int, session_id: UUID, reason: str) -> None:
+    queries.auth_sessions.revoke(conn, user_id=user_id, session_id=session_id, reason=reason)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+import iso4217
+from marshmallow import ValidationError, fields, validate
+
+from .common import BaseSchema, TrimmedString, UtcTimestamp
+
+
+@cache
+def currency_codes() -> frozenset[str]:
+    """ISO 4217 codes with a defined number of minor units (not funds or precious metals)."""
+    return frozenset(c.code for c in iso4217.Currency if c.exponent is not None)
+
+
+@cache
+def timezone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _is_currency(value: str) -> None:
+    if value not in currency_codes():
+        raise ValidationError("Must be an ISO 4217 currency code, such as USD.")
+
+
+def _is_timezone(value: str) -> None:
+    if value not in timezone_names():
+        raise ValidationError("Must be an IANA time zone name, such as Europe/Berlin.")
+
+
+class UserSchema(BaseSchema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    role = fields.String(required=True, metadata={"enum": ["user", "admin"]})
+    currency = fields.String(required=True, metadata={"example": "USD"})
+    timezone = fields.String(required=True, metadata={"example": "Europe/Berlin"})
+    created_at = UtcTimestamp(required=True, data_key="createdAt")
+
+
+class UserEnvelopeSchema(BaseSchema):
+    user = fields.Nested(UserSchema, required=True)
+
+
+class RegisterSchema(BaseSchema):
+    name = TrimmedString(required=True, validate=validate.Length(1, 100))
+    email = TrimmedString(required=True, validate=[validate.Length(3, 254), validate.Email()])
+    password = fields.String(
+        required=True,
+        validate=validate.Length(8, 128),
+        load_only=True,
+        metadata={"format": "password"},
+    )
+    currency = fields.String(
+        load_default="USD",
+        validate=_is_currency,
+        metadata={
+            "description": "ISO 4217 code; fixes how many fraction digits amounts have",
+            "example": "EUR",
+            "pattern": "^[A-Z]{3}$",
+        },
+    )
+    timezone = fields.String(
+        load_default="UTC",
+        validate=_is_timezone,
+        metadata={"description": "IANA time zone name", "example": "Asia/Kolkata"},
+    )
+
+
+class LoginSchema(BaseSchema):
+    email = fields.String(required=True, validate=validate.Length(1, 254))
+    password = fields.String(required=True, validate=validate.Length(1, 1024), load_only=True)
+
+
+class TokenPairSchema(BaseSchema):
+    access_token = fields.String(required=True, data_key="accessToken")
+    refresh_token = fields.String(required=True, data_key="refreshToken")
+    token_type = fields.String(required=True, data_key="tokenType", metadata={"enum": ["Bearer"]})
+    expires_in = fields.Integer(
+        required=True, data_key="expiresIn", metadata={"description": "access token lifetime, s"}
+    )
+    user = fields.Nested(UserSchema, required=True)

@@ -1,0 +1,42 @@
+-- name: insert!
+-- Starts a session for a login, with the id of its first refresh token.
+INSERT INTO auth_sessions (user_id, id, refresh_jti, expires_at)
+VALUES (%(user_id)s, %(session_id)s, %(refresh_jti)s,
+        now() + make_interval(days => %(refresh_days)s::int))
+
+-- name: get_active_with_user^
+-- The session's owner when the session is live (not revoked, not expired), and the session's
+-- current refresh token id. No row: the token must be refused (revoked, expired, user deleted).
+SELECT u.id, u.name, u.email, u.role, u.currency, u.timezone, u.created_at,
+       s.refresh_jti
+FROM auth_sessions s
+JOIN users u ON u.id = s.user_id
+WHERE s.user_id = %(user_id)s
+  AND s.id = %(session_id)s
+  AND s.revoked_at IS NULL
+  AND s.expires_at > now()
+
+-- name: rotate_refresh!
+-- Replaces the refresh token id, only if the presented one is still the current one: of two
+-- concurrent refreshes with the same token, exactly one succeeds.
+UPDATE auth_sessions
+SET refresh_jti = %(new_jti)s,
+    refreshed_at = now(),
+    expires_at = now() + make_interval(days => %(refresh_days)s::int)
+WHERE user_id = %(user_id)s
+  AND id = %(session_id)s
+  AND refresh_jti = %(old_jti)s
+  AND revoked_at IS NULL
+  AND expires_at > now()
+
+-- name: revoke!
+-- Ends a session; tokens carrying its id are refused from now on.
+UPDATE auth_sessions
+SET revoked_at = now(), revoked_reason = %(reason)s
+WHERE user_id = %(user_id)s AND id = %(session_id)s AND revoked_at IS NULL
+
+-- name: delete_expired!
+-- Housekeeping: sessions past their expiry or revoked long enough ago can go.
+DELETE FROM auth_sessions
+WHERE expires_at < now() - interval '1 day'
+   OR revoked_at < now() - interval '1 day'

@@ -1,0 +1,3 @@
+-- name: ping$
+-- The database answers.
+SELECT 1

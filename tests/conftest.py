@@ -1,0 +1,200 @@
+"""Test fixtures: a real PostgreSQL (TEST_DATABASE_URL's server, else the embedded one), a fresh
+throwaway database per run with the real migrations, one app for the session, and helpers.
+
+Tests stay independent by owning their data: every test registers its own users (unique emails)
+and talks from its own client address, so nothing needs truncating between tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from expense_api import create_app
+from expense_api.config import PROJECT_ROOT, load_settings
+from expense_api.migrate import apply_migrations
+
+TEST_SECRET = "test-secret-" + "x" * 40
+_addresses = itertools.count(1)
+
+
+def _with_database(url: str, name: str) -> str:
+    """The same server URL with another database name (URLs, since yoyo needs one)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def admin_url():
+    """A URL with rights to create databases: TEST_DATABASE_URL, else the embedded server."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    from expense_api import embedded
+
+    server, url = embedded.start(PROJECT_ROOT / ".data" / "test-postgres", "postgres")
+    yield url
+    server.cleanup()
+
+
+def create_throwaway_database(admin_url: str, prefix: str = "expense_api_test") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return name
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture(scope="session")
+def database_url(admin_url):
+    name = create_throwaway_database(admin_url)
+    url = _with_database(admin_url, name)
+    apply_migrations(url)
+    yield url
+    drop_database(admin_url, name)
+
+
+def make_settings(**overrides):
+    env = {
+        "APP_ENV": "test",
+        "JWT_SECRET_KEY": TEST_SECRET,
+        "BCRYPT_ROUNDS": "4",  # bcrypt's cheapest cost: the suite tests logic, not hashing speed
+        "WEB_THREADS": "8",
+        "DB_POOL_MAX": "40",
+        "DATA_DIR": str(PROJECT_ROOT / ".data"),
+    }
+    env.update({key: str(value) for key, value in overrides.items()})
+    return load_settings(env)
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    application = create_app(make_settings(), database_url)
+    yield application
+    application.extensions["database"].close()
+
+
+@pytest.fixture
+def client(app):
+    """A test client that talks from an address of its own, so throttles never cross tests."""
+    n = next(_addresses)
+    address = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+    return client_from(app, address)
+
+
+def client_from(app, address: str):
+    test_client = app.test_client()
+    test_client.environ_base["REMOTE_ADDR"] = address
+    return test_client
+
+
+@pytest.fixture
+def conn(database_url):
+    """A direct connection for asserting on what the database holds."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        yield connection
+
+
+class Accounts:
+    """Registers and logs in users through the API, like AuthActions in Flask's tutorial."""
+
+    password = "correct horse battery staple"
+
+    def __init__(self, client):
+        self.client = client
+
+    def register(self, **fields) -> dict:
+        body = {
+            "name": "Test User",
+            "email": f"user-{uuid.uuid4().hex[:12]}@example.com",
+            "password": self.password,
+            **fields,
+        }
+        response = self.client.post("/api/auth/register", json=body)
+        assert response.status_code == 201, response.get_json()
+        return {**response.get_json()["user"], "password": body["password"]}
+
+    def login(self, email: str, password: str | None = None) -> dict:
+        response = self.client.post(
+            "/api/auth/login", json={"email": email, "password": password or self.password}
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def new_user(self, **fields) -> User:
+        registered = self.register(**fields)
+        tokens = self.login(registered["email"], registered["password"])
+        return User(self.client, registered, tokens)
+
+
+class User:
+    """A logged-in user: `user.get("/api/auth/me")` sends its bearer token."""
+
+    def __init__(self, client, data: dict, tokens: dict):
+        self.client, self.data, self.tokens = client, data, tokens
+        self.id = data["id"]
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.tokens['accessToken']}"}
+
+    def request(self, method: str, path: str, **kwargs):
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def accounts(client):
+    return Accounts(client)
+
+
+@pytest.fixture
+def alice(accounts):
+    return accounts.new_user(name="Alice")
+
+
+@pytest.fixture
+def bob(accounts):
+    return accounts.new_user(name="Bob")
+
+
+def assert_problem(response, status: int, code: str | None = None) -> dict:
+    """Every error has the problem+json shape; returns the body for further checks."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert {"type", "title", "status", "detail", "code"} <= body.keys()
+    assert body["status"] == status
+    assert body["type"].endswith("/" + body["code"])
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+FIXTURES_DIR = Path(__file__).parent

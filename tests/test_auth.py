@@ -1,0 +1,193 @@
+"""Auth as in ../shared/API.md: register, login, refresh with rotation, logout, me."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import assert_problem
+
+
+def test_register_returns_the_user_without_secrets(client):
+    response = client.post(
+        "/api/auth/register",
+        json={
+            "name": " Ann ",
+            "email": "ann-reg@example.com",
+            "password": "password123",
+            "currency": "EUR",
+            "timezone": "Europe/Berlin",
+        },
+    )
+    assert response.status_code == 201
+    user = response.get_json()["user"]
+    assert set(user) == {"id", "name", "email", "role", "currency", "timezone", "createdAt"}
+    assert user["name"] == "Ann"
+    assert user["role"] == "user"
+    assert (user["currency"], user["timezone"]) == ("EUR", "Europe/Berlin")
+    assert user["createdAt"].endswith("Z")
+
+
+def test_register_defaults_currency_and_timezone(accounts):
+    user = accounts.register()
+    assert (user["currency"], user["timezone"]) == ("USD", "UTC")
+
+
+def test_register_stores_a_bcrypt_hash_only(accounts, conn):
+    user = accounts.register()
+    stored = conn.execute("SELECT password_hash FROM users WHERE id = %s", (user["id"],)).fetchone()
+    assert stored[0].startswith("$2b$")
+    assert accounts.password not in stored[0]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", ""),
+        ("name", "   "),
+        ("name", "x" * 101),
+        ("name", 5),
+        ("email", "not-an-email"),
+        ("email", "a@" + "x" * 260 + ".com"),
+        ("password", "short"),
+        ("password", "x" * 129),
+        ("currency", "XYZ"),
+        ("currency", "usd"),
+        ("currency", "XAU"),  # gold: no minor units, not a currency to keep books in
+        ("timezone", "Mars/Olympus"),
+        ("timezone", "+05:30"),
+    ],
+)
+def test_register_validation(client, field, value):
+    body = {"name": "N", "email": "valid-reg@example.com", "password": "password123", field: value}
+    body = {key: val for key, val in body.items()}
+    response = client.post("/api/auth/register", json=body)
+    problem = assert_problem(response, 422, "validation_error")
+    assert field in problem["errors"]
+
+
+@pytest.mark.parametrize("missing", ["name", "email", "password"])
+def test_register_requires_fields(client, missing):
+    body = {"name": "N", "email": "valid-req@example.com", "password": "password123"}
+    del body[missing]
+    problem = assert_problem(client.post("/api/auth/register", json=body), 422, "validation_error")
+    assert problem["errors"][missing] == ["Missing data for required field."]
+
+
+def test_register_refuses_unknown_fields(client):
+    body = {
+        "name": "N",
+        "email": "valid-unk@example.com",
+        "password": "password123",
+        "role": "admin",
+    }
+    problem = assert_problem(client.post("/api/auth/register", json=body), 422)
+    assert "role" in problem["errors"]
+
+
+def test_register_refuses_a_taken_email_in_any_case(accounts, client):
+    user = accounts.register()
+    again = {"name": "Other", "email": user["email"].upper(), "password": "password123"}
+    assert_problem(client.post("/api/auth/register", json=again), 409, "email_taken")
+
+
+def test_password_of_exactly_8_and_128_characters_is_accepted(accounts):
+    accounts.register(password="x" * 8)
+    accounts.register(password="y" * 128)
+
+
+def test_long_passwords_differ_beyond_bcrypts_72_bytes(accounts, client):
+    user = accounts.register(password="a" * 100)
+    response = client.post(
+        "/api/auth/login", json={"email": user["email"], "password": "a" * 99 + "b"}
+    )
+    assert_problem(response, 401, "invalid_credentials")
+
+
+def test_login_returns_tokens_and_user(accounts):
+    user = accounts.register()
+    body = accounts.login(user["email"].upper())  # email is case-insensitive
+    assert body["tokenType"] == "Bearer"
+    assert body["expiresIn"] == 15 * 60
+    assert body["user"]["id"] == user["id"]
+    assert "password_hash" not in body["user"]
+    assert body["accessToken"] != body["refreshToken"]
+
+
+def test_wrong_password_and_unknown_email_look_the_same(accounts, client):
+    user = accounts.register()
+    wrong = client.post("/api/auth/login", json={"email": user["email"], "password": "wrong-pass"})
+    unknown = client.post(
+        "/api/auth/login", json={"email": "nobody-here@example.com", "password": "wrong-pass"}
+    )
+    assert_problem(wrong, 401, "invalid_credentials")
+    assert_problem(unknown, 401, "invalid_credentials")
+    assert wrong.get_json() == unknown.get_json()
+    assert dict(wrong.headers).keys() == dict(unknown.headers).keys()
+
+
+def test_unknown_email_still_spends_a_bcrypt_check(app, monkeypatch):
+    import bcrypt
+
+    hasher = app.extensions["password_hasher"]
+    calls = []
+    real = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda pw, h: calls.append(h) or real(pw, h))
+    assert hasher.verify("anything", None) is False
+    assert len(calls) == 1 and calls[0].startswith(b"$2b$04$")
+
+
+def test_login_validation(client):
+    problem = assert_problem(client.post("/api/auth/login", json={"email": "a@b.c"}), 422)
+    assert "password" in problem["errors"]
+
+
+def test_me_returns_the_user(alice):
+    response = alice.get("/api/auth/me")
+    assert response.status_code == 200
+    assert response.get_json()["user"]["id"] == alice.id
+
+
+def test_refresh_rotates_and_refuses_the_old_refresh_token(alice, client):
+    old_refresh = alice.tokens["refreshToken"]
+    first = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {old_refresh}"})
+    assert first.status_code == 200
+    new = first.get_json()
+    assert {"accessToken", "refreshToken", "tokenType", "expiresIn"} <= new.keys()
+    assert new["refreshToken"] != old_refresh
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {new['accessToken']}"})
+    assert me.status_code == 200
+
+    reused = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {old_refresh}"})
+    assert_problem(reused, 401, "token_revoked")
+    # Reuse means the token leaked: the whole session ends, including the newest tokens.
+    after = client.post(
+        "/api/auth/refresh", headers={"Authorization": f"Bearer {new['refreshToken']}"}
+    )
+    assert_problem(after, 401, "token_revoked")
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {new['accessToken']}"})
+    assert_problem(me, 401, "token_revoked")
+
+
+def test_logout_revokes_access_and_refresh_tokens(alice, client):
+    assert alice.post("/api/auth/logout").status_code == 204
+    assert_problem(alice.get("/api/auth/me"), 401, "token_revoked")
+    refresh = client.post(
+        "/api/auth/refresh", headers={"Authorization": f"Bearer {alice.tokens['refreshToken']}"}
+    )
+    assert_problem(refresh, 401, "token_revoked")
+
+
+def test_logout_ends_only_its_own_session(accounts):
+    first = accounts.new_user()
+    second_tokens = accounts.login(first.data["email"])
+    assert first.post("/api/auth/logout").status_code == 204
+    other = first.client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {second_tokens['accessToken']}"}
+    )
+    assert other.status_code == 200
+
+
+def test_logout_body_must_be_json_if_any(alice):
+    response = alice.post("/api/auth/logout", data="x", content_type="text/plain")
+    assert_problem(response, 415, "unsupported_media_type")
+    assert alice.get("/api/auth/me").status_code == 200  # nothing was revoked

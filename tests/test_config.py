@@ -1,0 +1,73 @@
+"""Configuration: validated at start-up, production needs a strong secret, all documented."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from expense_api.config import PROJECT_ROOT, SETTINGS, ConfigError, load_settings
+
+
+def test_production_refuses_to_start_without_a_secret(tmp_path):
+    with pytest.raises(ConfigError, match="JWT_SECRET_KEY is required"):
+        load_settings({"APP_ENV": "production", "DATA_DIR": str(tmp_path)})
+
+
+def test_production_refuses_a_short_secret(tmp_path):
+    env = {"APP_ENV": "production", "JWT_SECRET_KEY": "short", "DATA_DIR": str(tmp_path)}
+    with pytest.raises(ConfigError, match="at least 32"):
+        load_settings(env)
+
+
+def test_production_accepts_a_strong_secret(tmp_path):
+    settings = load_settings(
+        {"APP_ENV": "production", "JWT_SECRET_KEY": "s" * 48, "DATA_DIR": str(tmp_path)}
+    )
+    assert settings.is_production
+    assert not (tmp_path / "jwt-secret").exists()
+
+
+def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
+    first = load_settings({"DATA_DIR": str(tmp_path)}).jwt_secret_key
+    second = load_settings({"DATA_DIR": str(tmp_path)}).jwt_secret_key
+    assert len(first) >= 32 and first == second
+    assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PORT", "http"),
+        ("PORT", "70000"),
+        ("BCRYPT_ROUNDS", "3"),
+        ("APP_ENV", "staging"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_invalid_values_are_refused(tmp_path, name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_settings({"DATA_DIR": str(tmp_path), name: value})
+
+
+def test_defaults(tmp_path):
+    settings = load_settings({"DATA_DIR": str(tmp_path)})
+    assert (settings.host, settings.port, settings.bcrypt_rounds) == ("127.0.0.1", 3000, 12)
+    assert settings.db_pool_max == settings.web_threads + 1
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, re.MULTILINE))
+    assert documented == set(SETTINGS), (
+        f"undocumented: {set(SETTINGS) - documented}, stale: {documented - set(SETTINGS)}"
+    )
+
+
+def test_settings_module_and_readme_agree_on_defaults():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    for name, (default, _) in SETTINGS.items():
+        row = re.search(rf"^\| `{name}` \| ([^|]*) \|", readme, re.MULTILINE)
+        assert row, name
+        shown = row.group(1).strip().strip("`")
+        assert shown == (default or "—") or (default == "" and shown == "—"), (name, shown)

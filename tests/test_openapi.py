@@ -1,0 +1,56 @@
+"""The OpenAPI document is valid and describes every route the app serves."""
+
+from __future__ import annotations
+
+import re
+
+from openapi_spec_validator import validate
+
+UNDOCUMENTED = {"/api/openapi.json", "/api/docs", "/api/docs/", "/static/<path:filename>"}
+
+
+def _spec(client) -> dict:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_document_is_valid_openapi_3(client):
+    validate(_spec(client))
+
+
+def test_every_route_is_documented(app, client):
+    paths = _spec(client)["paths"]
+    for rule in app.url_map.iter_rules():
+        if rule.rule in UNDOCUMENTED:
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        assert path in paths, f"{rule.rule} is not in the OpenAPI document"
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert method.lower() in paths[path], f"{method} {rule.rule} is not documented"
+
+
+def test_protected_operations_declare_bearer_auth_and_401(client):
+    spec = _spec(client)
+    public = {"/api/auth/register", "/api/auth/login", "/healthz", "/readyz"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if path in public:
+                assert "security" not in operation, f"{method} {path}"
+                continue
+            assert operation.get("security") == [{"bearerAuth": []}], f"{method} {path}"
+            assert "401" in operation["responses"], f"{method} {path}"
+
+
+def test_errors_are_documented_as_problem_json(client):
+    spec = _spec(client)
+    default_error = spec["components"]["responses"]["DEFAULT_ERROR"]
+    assert "application/problem+json" in default_error["content"]
+    problem = spec["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "code"} <= set(problem["required"])
+
+
+def test_interactive_docs(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    assert "swagger" in response.get_data(as_text=True).lower()

@@ -1,0 +1,118 @@
+"""Every way a bearer token can be wrong gets 401 problem+json, never 422 or {"msg"}."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import jwt as pyjwt
+import pytest
+
+from .conftest import TEST_SECRET, assert_problem
+
+
+def _segments(token: str) -> tuple[dict, dict, str]:
+    header, payload, signature = token.split(".")
+    decode = lambda part: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))  # noqa: E731
+    return decode(header), decode(payload), signature
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _me(client, token: str | None, scheme: str = "Bearer"):
+    headers = {} if token is None else {"Authorization": f"{scheme} {token}"}
+    return client.get("/api/auth/me", headers=headers)
+
+
+def test_missing_token(client):
+    body = assert_problem(_me(client, None), 401, "authentication_required")
+    assert "msg" not in body
+
+
+def test_401_carries_www_authenticate(client):
+    assert _me(client, "garbage").headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("token", ["garbage", "a.b.c", "", "x" * 5000])
+def test_malformed_token(client, token):
+    assert_problem(_me(client, token), 401)
+
+
+def test_wrong_scheme(alice, client):
+    assert_problem(_me(client, alice.tokens["accessToken"], scheme="Basic"), 401)
+
+
+def test_tampered_claims(alice, accounts, client):
+    other = accounts.register()
+    header, payload, signature = _segments(alice.tokens["accessToken"])
+    payload["sub"] = str(other["id"])
+    forged = f"{_b64(header)}.{_b64(payload)}.{signature}"
+    assert_problem(_me(client, forged), 401, "invalid_token")
+
+
+def test_alg_none(alice, client):
+    _, payload, _ = _segments(alice.tokens["accessToken"])
+    forged = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(payload)}."
+    assert_problem(_me(client, forged), 401, "invalid_token")
+
+
+def test_wrong_key(alice, client):
+    _, payload, _ = _segments(alice.tokens["accessToken"])
+    forged = pyjwt.encode(payload, "another-secret-" + "y" * 40, algorithm="HS256")
+    assert_problem(_me(client, forged), 401, "invalid_token")
+
+
+def test_other_algorithm_with_the_right_key(alice, client):
+    _, payload, _ = _segments(alice.tokens["accessToken"])
+    forged = pyjwt.encode(payload, TEST_SECRET, algorithm="HS512")
+    assert_problem(_me(client, forged), 401, "invalid_token")
+
+
+def test_expired(alice, client):
+    _, payload, _ = _segments(alice.tokens["accessToken"])
+    payload["exp"] = int(time.time()) - 5
+    expired = pyjwt.encode(payload, TEST_SECRET, algorithm="HS256")
+    assert_problem(_me(client, expired), 401, "token_expired")
+
+
+def test_not_yet_valid(alice, client):
+    _, payload, _ = _segments(alice.tokens["accessToken"])
+    payload["nbf"] = int(time.time()) + 600
+    early = pyjwt.encode(payload, TEST_SECRET, algorithm="HS256")
+    assert_problem(_me(client, early), 401, "invalid_token")
+
+
+def test_validly_signed_token_without_a_session_is_refused(alice, client):
+    _, payload, _ = _segments(alice.tokens["accessToken"])
+    payload["sid"] = "00000000-0000-4000-8000-000000000000"
+    orphan = pyjwt.encode(payload, TEST_SECRET, algorithm="HS256")
+    assert_problem(_me(client, orphan), 401, "token_revoked")
+
+
+def test_validly_signed_token_with_bad_claims_is_refused(alice, client):
+    _, payload, _ = _segments(alice.tokens["accessToken"])
+    payload["sid"] = "not-a-uuid"
+    assert_problem(_me(client, pyjwt.encode(payload, TEST_SECRET, algorithm="HS256")), 401)
+
+
+def test_refresh_token_is_not_an_access_token(alice, client):
+    assert_problem(_me(client, alice.tokens["refreshToken"]), 401, "invalid_token")
+
+
+def test_access_token_cannot_refresh(alice, client):
+    response = client.post(
+        "/api/auth/refresh", headers={"Authorization": f"Bearer {alice.tokens['accessToken']}"}
+    )
+    assert_problem(response, 401, "invalid_token")
+
+
+def test_refresh_needs_a_token(client):
+    assert_problem(client.post("/api/auth/refresh"), 401, "authentication_required")
+
+
+def test_deleted_users_token_is_refused(alice, conn):
+    conn.execute("DELETE FROM users WHERE id = %s", (alice.id,))
+    assert_problem(alice.get("/api/auth/me"), 401, "token_revoked")
