@@ -8,6 +8,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db, errors, jsonio, openapi
+from .api import idempotency
 from .auth import tokens
 from .auth.passwords import PasswordHasher
 from .config import Settings, load_settings
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.extensions["password_hasher"] = PasswordHasher(settings.bcrypt_rounds)
     tokens.init_app(app)
 
+    idempotency.init_app(app)
     api = openapi.configure(app)
     _register_blueprints(api)
     app.after_request(_security_headers)
@@ -53,9 +55,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
 
 def _register_blueprints(api) -> None:
-    from .api import auth, health
+    from .api import auth, categories, health, transactions
 
-    for module in (health, auth):
+    for module in (health, auth, categories, transactions):
         api.register_blueprint(module.blp)
 
 

@@ -42,7 +42,11 @@ def _prune(args) -> int:
         counters = queries.login_throttle.delete_stale(
             conn, window_seconds=settings.login_throttle_seconds
         )
-    print(f"deleted {sessions} expired sessions and {counters} stale login counters")
+        keys = queries.idempotency_keys.delete_expired(conn)
+    print(
+        f"deleted {sessions} expired sessions, {counters} stale login counters and "
+        f"{keys} expired idempotency keys"
+    )
     return 0
 
 
@@ -54,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     rollback = commands.add_parser("rollback", help="roll back the newest migrations")
     rollback.add_argument("--count", type=int, default=1)
     rollback.set_defaults(run=_rollback)
-    commands.add_parser("prune", help="delete expired sessions and stale counters").set_defaults(
-        run=_prune
-    )
+    commands.add_parser(
+        "prune", help="delete expired sessions, counters and idempotency keys"
+    ).set_defaults(run=_prune)
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0

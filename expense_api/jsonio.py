@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
 from .errors import ApiError
@@ -85,7 +86,11 @@ def read_json_body(request: Request) -> Any:
 
 
 class JsonParser(FlaskParser):
-    """webargs' parser, reading bodies with our Decimal-preserving, media-type-checking reader."""
+    """webargs' parser, reading bodies with our Decimal-preserving, media-type-checking reader.
+    Unknown query parameters are refused like unknown body fields: a misspelt filter
+    (`categoryID`) must not silently return unfiltered data."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
 
     def _raw_load_json(self, req: Request) -> Any:
         return read_json_body(req)

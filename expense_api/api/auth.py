@@ -5,23 +5,18 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..auth import service
-from ..errors import PROBLEM_MIMETYPE
 from ..jsonio import Blueprint
 from ..schemas.auth import LoginSchema, RegisterSchema, TokenPairSchema, UserEnvelopeSchema
-from .common import authenticated, client_address, token_claims, user
+from .common import authenticated, client_address, problem_response, token_claims, user
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
-
-
-def _problem(status: int, description: str):
-    return blp.alt_response(status, description=description, content_type=PROBLEM_MIMETYPE)
 
 
 @blp.route("/register")
 class Register(MethodView):
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserEnvelopeSchema)
-    @_problem(409, "The email is taken (any case): code `email_taken`")
+    @problem_response(blp, 409, "The email is taken (any case): code `email_taken`")
     def post(self, body):
         """Create an account"""
         return {"user": service.register(**body)}
@@ -31,8 +26,8 @@ class Register(MethodView):
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
-    @_problem(401, "Wrong email or password: code `invalid_credentials`")
-    @_problem(429, "Too many failed logins for this email or address; see Retry-After")
+    @problem_response(blp, 401, "Wrong email or password: code `invalid_credentials`")
+    @problem_response(blp, 429, "Too many failed logins for this email or address; see Retry-After")
     def post(self, body):
         """Log in: an access token and a refresh token"""
         return service.login(
@@ -42,8 +37,8 @@ class Login(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
-    @blp.response(200, TokenPairSchema)
     @authenticated(blp, refresh=True)
+    @blp.response(200, TokenPairSchema)
     def post(self):
         """Exchange the refresh token (as bearer) for new tokens; the old one stops working"""
         return service.refresh(user=user(), claims=token_claims())
@@ -51,8 +46,8 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @blp.response(204)
     @authenticated(blp)
+    @blp.response(204)
     def post(self):
         """Revoke this session: its access and refresh tokens stop working"""
         service.logout(user=user(), claims=token_claims())
@@ -60,8 +55,8 @@ class Logout(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
-    @blp.response(200, UserEnvelopeSchema)
     @authenticated(blp)
+    @blp.response(200, UserEnvelopeSchema)
     def get(self):
         """The authenticated user"""
         return {"user": user()}

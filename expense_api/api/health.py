@@ -9,6 +9,7 @@ from ..db import get_database
 from ..errors import problem
 from ..jsonio import Blueprint
 from ..sqlfiles import queries
+from .common import problem_response
 
 blp = Blueprint("health", __name__, description="Operations")
 
@@ -28,7 +29,7 @@ class Health(MethodView):
 @blp.route("/readyz")
 class Ready(MethodView):
     @blp.response(200, StatusSchema)
-    @blp.alt_response(503, description="The database does not answer")
+    @problem_response(blp, 503, "The database does not answer")
     def get(self):
         """The database answers"""
         try:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow.experimental.context import Context
+
+from ..money import AmountError, format_amount, parse_amount
+from ..periods import MAX_YEAR, MIN_YEAR, DateError, parse_calendar_date
 
 
 class BaseSchema(Schema):
@@ -51,3 +56,93 @@ class ProblemSchema(Schema):
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def request_currency() -> str:
+    """The authenticated user's currency, set for the request by api.common.authenticated."""
+    return Context.get()["currency"]
+
+
+class Money(fields.Field):
+    """An exact amount: in, a JSON number or decimal string checked against the user's currency's
+    minor units; out, a string with exactly that many fraction digits ("500.00")."""
+
+    def __init__(self, *, allow_zero: bool = False, request_body: bool = False, **kwargs):
+        self.allow_zero = allow_zero
+        as_string = {"type": "string", "format": "decimal", "pattern": r"^[0-9]+(\.[0-9]+)?$"}
+        if request_body:  # a JSON body may carry the amount as a number or as a string
+            shape = {
+                "oneOf": [as_string, {"type": "number", "exclusiveMinimum": True, "minimum": 0}]
+            }
+        else:
+            shape = as_string
+        metadata = {
+            **shape,
+            "example": "12.34",
+            "description": "Exact decimal with at most the currency's fraction digits (2 for "
+            "USD, 0 for JPY, 3 for KWD); answered as a string with exactly that many.",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        try:
+            return parse_amount(value, request_currency(), allow_zero=self.allow_zero)
+        except AmountError as error:
+            raise ValidationError(str(error)) from None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else format_amount(value, request_currency())
+
+
+class CalendarDate(fields.Field):
+    """A calendar date: in, YYYY-MM-DD or an ISO 8601 date-time (its own offset's date);
+    out, YYYY-MM-DD."""
+
+    def __init__(self, **kwargs):
+        metadata = {
+            "type": "string",
+            "format": "date",
+            "example": "2026-02-01",
+            "description": "YYYY-MM-DD, or an ISO 8601 date-time whose date (in its own offset) "
+            "is taken",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        try:
+            return parse_calendar_date(value)
+        except DateError as error:
+            raise ValidationError(str(error)) from None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.isoformat()
+
+
+class PeriodQuerySchema(BaseSchema):
+    """`month` + `year`, or `from` + `to` (inclusive); never both; none: the current month."""
+
+    month = fields.Integer(validate=validate.Range(1, 12))
+    year = fields.Integer(validate=validate.Range(MIN_YEAR, MAX_YEAR))
+    from_ = CalendarDate(data_key="from")
+    to = CalendarDate()
+
+    @validates_schema
+    def _one_kind_of_period(self, data, **kwargs):
+        has_month = "month" in data or "year" in data
+        has_range = "from_" in data or "to" in data
+        if has_month and has_range:
+            raise ValidationError("Give month and year, or from and to, not both.", "_schema")
+        if has_month and not ("month" in data and "year" in data):
+            missing = "year" if "month" in data else "month"
+            raise ValidationError("month and year go together.", missing)
+        if has_range and not ("from_" in data and "to" in data):
+            raise ValidationError("from and to go together.", "to" if "from_" in data else "from")
+        if has_range and data["from_"] > data["to"]:
+            raise ValidationError("from must not be after to.", "from")
+
+
+class ListQuerySchema(BaseSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(validate=validate.Length(1, 200))

@@ -1,0 +1,90 @@
+"""Idempotency-Key for every authenticated POST, as one mechanism for all endpoints.
+
+The key is claimed in the request's own database transaction before the view runs, and the
+response is stored in that same transaction just before it commits. So: the work and the record
+of it commit together or not at all; a concurrent request with the same key waits on the claim
+and then replays the first one's answer; an error answer rolls back and frees the key for a
+retry. The same key with a different request (method, path, query or body) is 422.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from flask import Flask, Response, current_app, g, request
+
+from ..db import get_conn
+from ..errors import ApiError, ValidationFailed
+from ..jsonio import loads
+from ..repositories import idempotency_keys
+
+HEADER = "Idempotency-Key"
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as in the IETF draft's examples
+
+
+class KeyReused(ApiError):
+    status, code = 422, "idempotency_key_reused"
+
+
+class KeyInProgress(ApiError):
+    status, code = 409, "idempotency_key_in_progress"
+
+
+def _request_hash() -> bytes:
+    raw = request.get_data(cache=True)
+    try:  # the same JSON written differently (spacing, key order) is the same request
+        body = json.dumps(loads(raw), sort_keys=True, separators=(",", ":"), default=str).encode()
+    except ValueError:
+        body = raw
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), request.query_string, body):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.digest()
+
+
+def begin(user_id: int) -> Response | None:
+    """Claims the request's key; returns the stored response when this is a replay."""
+    key = request.headers.get(HEADER)
+    if request.method != "POST" or key is None:
+        return None
+    if not _KEY.match(key):
+        raise ValidationFailed({HEADER: ["Must be 1 to 255 visible ASCII characters."]})
+    conn = get_conn()
+    request_hash = _request_hash()
+    if idempotency_keys.claim(conn, user_id=user_id, key=key, request_hash=request_hash):
+        g.idempotency = (user_id, key)
+        return None
+    stored = idempotency_keys.get(conn, user_id=user_id, key=key)
+    if stored is None:  # expired and removed between the two statements: treat as new
+        return begin(user_id)
+    if bytes(stored["request_hash"]) != request_hash:
+        raise KeyReused(f"This {HEADER} was used for a different request in the last 24 hours.")
+    if stored["response_status"] is None:
+        raise KeyInProgress("A request with this key is still being processed.")
+    response = current_app.response_class(
+        stored["response_body"], status=stored["response_status"], mimetype="application/json"
+    )
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _store(response: Response) -> Response:
+    owner = g.pop("idempotency", None)
+    if owner is not None and response.status_code < 400 and not g.get("db_force_rollback"):
+        user_id, key = owner
+        idempotency_keys.save_response(
+            get_conn(),
+            user_id=user_id,
+            key=key,
+            status=response.status_code,
+            body=response.get_data(as_text=True),
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    # after_request functions run in reverse order of registration: this one is registered after
+    # db.init_app's commit hook, so it runs first, inside the transaction it commits.
+    app.after_request(_store)

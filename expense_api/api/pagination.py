@@ -1,0 +1,34 @@
+"""Opaque keyset cursors: the (date, id) of the last row of a page, base64url-encoded JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import date
+
+from ..errors import ValidationFailed
+
+
+def encode(occurred_on: date, row_id: int) -> str:
+    raw = json.dumps([occurred_on.isoformat(), row_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode(cursor: str) -> tuple[date, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        day, row_id = json.loads(raw)
+        if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 < row_id < 2**63:
+            raise ValueError
+        return date.fromisoformat(day), row_id
+    except (ValueError, TypeError, binascii.Error):
+        raise ValidationFailed({"cursor": ["Not a cursor this API issued."]}) from None
+
+
+def page(rows: list[dict], limit: int) -> tuple[list[dict], str | None]:
+    """Rows were fetched with limit + 1: the extra one says whether a next page exists."""
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode(last["occurred_on"], last["id"])

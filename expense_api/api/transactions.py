@@ -1,0 +1,87 @@
+"""/api/transactions: record, list (filtered, keyset-paginated), get, change, delete."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from .. import periods
+from ..db import get_conn
+from ..jsonio import Blueprint
+from ..ledger import service
+from ..schemas.transactions import (
+    TransactionInputSchema,
+    TransactionPageSchema,
+    TransactionPatchSchema,
+    TransactionQuerySchema,
+    TransactionSchema,
+    TransactionWithAlertsSchema,
+)
+from . import pagination
+from .common import authenticated, idempotent, problem_response, user, user_id
+
+blp = Blueprint(
+    "transactions", __name__, url_prefix="/api/transactions", description="Income and expenses"
+)
+
+_NOT_FOUND = "No such transaction of yours"
+_BUDGET = "A hard budget would be exceeded: `budget_exceeded`, nothing written"
+
+
+@blp.route("")
+class Transactions(MethodView):
+    @authenticated(blp)
+    @idempotent(blp)
+    @blp.arguments(TransactionInputSchema)
+    @blp.response(201, TransactionWithAlertsSchema)
+    @problem_response(blp, 409, _BUDGET)
+    def post(self, body):
+        """Record income or an expense (expenses are checked against your budgets)"""
+        return service.create(get_conn(), user_id=user_id(), values=body)
+
+    @authenticated(blp)
+    @blp.arguments(TransactionQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, TransactionPageSchema)
+    def get(self, limit, cursor=None, **filters):
+        """List transactions: newest date first, then highest id"""
+        period = periods.resolve(filters, user()["timezone"])
+        for name in ("month", "year", "from_", "to"):
+            filters.pop(name, None)
+        rows = service.list_page(
+            get_conn(),
+            user_id=user_id(),
+            date_from=period.start,
+            date_to=period.end,
+            limit=limit + 1,
+            after=pagination.decode(cursor) if cursor else None,
+            **filters,
+        )
+        items, next_cursor = pagination.page(rows, limit)
+        return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/<int:transaction_id>")
+class Transaction(MethodView):
+    @authenticated(blp)
+    @blp.response(200, TransactionSchema)
+    @problem_response(blp, 404, _NOT_FOUND)
+    def get(self, transaction_id):
+        """Get a transaction"""
+        return service.get(get_conn(), user_id=user_id(), transaction_id=transaction_id)
+
+    @authenticated(blp)
+    @blp.arguments(TransactionPatchSchema(partial=True))
+    @blp.response(200, TransactionWithAlertsSchema)
+    @problem_response(blp, 404, _NOT_FOUND)
+    @problem_response(blp, 409, _BUDGET)
+    def patch(self, body, transaction_id):
+        """Change any fields of a transaction (re-checked against budgets)"""
+        return service.update(
+            get_conn(), user_id=user_id(), transaction_id=transaction_id, changes=body
+        )
+
+    @authenticated(blp)
+    @blp.response(204)
+    @problem_response(blp, 404, _NOT_FOUND)
+    def delete(self, transaction_id):
+        """Delete a transaction"""
+        service.delete(get_conn(), user_id=user_id(), transaction_id=transaction_id)

@@ -1,0 +1,1 @@
+"""The ledger: recording, changing and deleting transactions under the budget rules."""

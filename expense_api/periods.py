@@ -1,0 +1,83 @@
+"""Calendar dates and reporting periods, independent of the server's time zone.
+
+A transaction's date is a calendar date. A date-time counts as the date written in its own
+offset (`2026-02-01T00:30:00+05:30` is 2026-02-01), so nothing is converted. A period is a
+month (month + year) or an inclusive from..to range; with neither, the current month in the
+user's time zone.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+MIN_YEAR, MAX_YEAR = MIN_DATE.year, MAX_DATE.year
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+class DateError(ValueError):
+    """The text is not an acceptable calendar date; the message says why."""
+
+
+def parse_calendar_date(text: object) -> date:
+    if not isinstance(text, str):
+        raise DateError("Must be a date (YYYY-MM-DD) or an ISO 8601 date-time.")
+    text = text.strip()
+    try:
+        if _DATE_ONLY.match(text):
+            value = date.fromisoformat(text)
+        elif _DATE_TIME.match(text):
+            # The date as written in the value's own offset: no conversion to any other zone.
+            value = datetime.fromisoformat(text).date()
+        else:
+            raise ValueError
+    except ValueError:
+        raise DateError("Must be a date (YYYY-MM-DD) or an ISO 8601 date-time.") from None
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise DateError(f"Must be between {MIN_DATE} and {MAX_DATE}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # inclusive
+    end: date  # inclusive
+
+    @classmethod
+    def month_of(cls, year: int, month: int) -> Period:
+        return cls(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+
+
+def today_in(timezone: str, now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+
+
+def current_month(timezone: str, now: datetime | None = None) -> Period:
+    today = today_in(timezone, now)
+    return Period.month_of(today.year, today.month)
+
+
+def resolve(args: dict, timezone: str, now: datetime | None = None) -> Period:
+    """The period a validated query asks for (see PeriodQuerySchema)."""
+    if args.get("month") is not None:
+        return Period.month_of(args["year"], args["month"])
+    if args.get("from_") is not None:
+        return Period(args["from_"], args["to"])
+    return current_month(timezone, now)
+
+
+def months_between(start: date, end: date) -> list[date]:
+    """First days of every month from start's month to end's month, inclusive."""
+    months, cursor = [], date(start.year, start.month, 1)
+    while cursor <= end:
+        months.append(cursor)
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return months

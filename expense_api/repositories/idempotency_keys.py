@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from psycopg import Connection
+
+from ..sqlfiles import queries
+
+
+def claim(conn: Connection, *, user_id: int, key: str, request_hash: bytes) -> bool:
+    return bool(
+        queries.idempotency_keys.claim(conn, user_id=user_id, key=key, request_hash=request_hash)
+    )
+
+
+def get(conn: Connection, *, user_id: int, key: str) -> dict | None:
+    return queries.idempotency_keys.get(conn, user_id=user_id, key=key)
+
+
+def save_response(conn: Connection, *, user_id: int, key: str, status: int, body: str) -> None:
+    queries.idempotency_keys.save_response(conn, user_id=user_id, key=key, status=status, body=body)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from psycopg import Connection
+
+from ..sqlfiles import queries
+
+
+def insert(conn: Connection, *, user_id: int, values: dict) -> dict:
+    return queries.transactions.insert(conn, user_id=user_id, **values)
+
+
+def get(conn: Connection, *, user_id: int, transaction_id: int) -> dict | None:
+    return queries.transactions.get_by_id(conn, user_id=user_id, id=transaction_id)
+
+
+def get_for_update(conn: Connection, *, user_id: int, transaction_id: int) -> dict | None:
+    return queries.transactions.get_for_update(conn, user_id=user_id, id=transaction_id)
+
+
+def update(conn: Connection, *, user_id: int, transaction_id: int, values: dict) -> dict:
+    return queries.transactions.update(conn, user_id=user_id, id=transaction_id, **values)
+
+
+def delete(conn: Connection, *, user_id: int, transaction_id: int) -> dict | None:
+    return queries.transactions.delete(conn, user_id=user_id, id=transaction_id)
+
+
+def list_page(
+    conn: Connection,
+    *,
+    user_id: int,
+    date_from: date,
+    date_to: date,
+    limit: int,
+    after: tuple[date, int] | None = None,
+    type: str | None = None,
+    category_id: int | None = None,
+    q: str | None = None,
+    min_amount: Decimal | None = None,
+    max_amount: Decimal | None = None,
+) -> list[dict]:
+    after_date, after_id = after if after else (None, None)
+    return queries.transactions.list_page(
+        conn,
+        user_id=user_id,
+        date_from=date_from,
+        date_to=date_to,
+        limit=limit,
+        after_date=after_date,
+        after_id=after_id,
+        type=type,
+        category_id=category_id,
+        q=q,
+        min_amount=min_amount,
+        max_amount=max_amount,
+    )

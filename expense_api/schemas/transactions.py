@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from .common import (
+    BaseSchema,
+    CalendarDate,
+    ListQuerySchema,
+    Money,
+    PeriodQuerySchema,
+    TrimmedString,
+    UtcTimestamp,
+)
+
+TYPES = ("INCOME", "EXPENSE")
+
+
+class AlertSchema(BaseSchema):
+    id = fields.Integer(required=True)
+    budget_id = fields.Integer(required=True, data_key="budgetId")
+    kind = fields.String(required=True, metadata={"enum": ["threshold", "limit"]})
+    percent_used = fields.String(
+        required=True, data_key="percentUsed", metadata={"example": "85.00"}
+    )
+    created_at = UtcTimestamp(required=True, data_key="createdAt")
+    read_at = UtcTimestamp(required=True, allow_none=True, data_key="readAt")
+
+
+class TransactionSchema(BaseSchema):
+    id = fields.Integer(required=True)
+    amount = Money(required=True)
+    type = fields.String(required=True, metadata={"enum": list(TYPES)})
+    category_id = fields.Integer(required=True, data_key="categoryId")
+    category = fields.String(required=True, metadata={"description": "the category's name"})
+    description = fields.String(required=True)
+    occurred_on = CalendarDate(required=True, data_key="date")
+    created_at = UtcTimestamp(required=True, data_key="createdAt")
+
+
+class TransactionWithAlertsSchema(TransactionSchema):
+    alerts = fields.List(
+        fields.Nested(AlertSchema),
+        required=True,
+        metadata={"description": "budget alerts this write fired"},
+    )
+
+
+class TransactionInputSchema(BaseSchema):
+    amount = Money(required=True, request_body=True)
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    category_id = fields.Integer(
+        required=True,
+        strict=True,
+        data_key="categoryId",
+        validate=validate.Range(1, 2**63 - 1),
+        metadata={"description": "one of your own categories"},
+    )
+    description = TrimmedString(load_default="", validate=validate.Length(0, 500))
+    occurred_on = CalendarDate(required=True, data_key="date")
+
+
+class TransactionPatchSchema(TransactionInputSchema):
+    """Any subset of the fields, at least one (loaded with partial=True)."""
+
+    description = TrimmedString(validate=validate.Length(0, 500))
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one field to change.", "_schema")
+
+
+class TransactionQuerySchema(PeriodQuerySchema, ListQuerySchema):
+    type = fields.String(validate=validate.OneOf(TYPES))
+    category_id = fields.Integer(data_key="categoryId", validate=validate.Range(1, 2**63 - 1))
+    q = fields.String(
+        validate=validate.Length(1, 100),
+        metadata={"description": "case-insensitive text in the description"},
+    )
+    min_amount = Money(data_key="minAmount")
+    max_amount = Money(data_key="maxAmount")
+
+    @validates_schema
+    def _amount_range(self, data, **kwargs):
+        low, high = data.get("min_amount"), data.get("max_amount")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("minAmount must not be above maxAmount.", "minAmount")
+
+
+class TransactionPageSchema(BaseSchema):
+    items = fields.List(fields.Nested(TransactionSchema), required=True)
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        data_key="nextCursor",
+        metadata={"description": "pass as `cursor` for the next page; null on the last page"},
+    )

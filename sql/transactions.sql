@@ -1,0 +1,65 @@
+-- name: insert^
+-- Records a transaction. The (user_id, category_id) foreign key refuses another user's category.
+WITH inserted AS (
+    INSERT INTO transactions (user_id, category_id, type, amount, description, occurred_on)
+    VALUES (%(user_id)s, %(category_id)s, %(type)s, %(amount)s, %(description)s, %(occurred_on)s)
+    RETURNING id, user_id, category_id, type, amount, description, occurred_on, created_at
+)
+SELECT i.id, i.category_id, c.name AS category, i.type, i.amount, i.description,
+       i.occurred_on, i.created_at
+FROM inserted i
+JOIN categories c ON c.user_id = i.user_id AND c.id = i.category_id
+
+-- name: get_by_id^
+SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
+       t.occurred_on, t.created_at
+FROM transactions t
+JOIN categories c ON c.user_id = t.user_id AND c.id = t.category_id
+WHERE t.user_id = %(user_id)s AND t.id = %(id)s
+
+-- name: get_for_update^
+-- The row as it is now, locked until the end of the transaction, for changing it.
+SELECT id, category_id, type, amount, description, occurred_on
+FROM transactions
+WHERE user_id = %(user_id)s AND id = %(id)s
+FOR UPDATE
+
+-- name: update^
+WITH updated AS (
+    UPDATE transactions
+    SET category_id = %(category_id)s, type = %(type)s, amount = %(amount)s,
+        description = %(description)s, occurred_on = %(occurred_on)s, updated_at = now()
+    WHERE user_id = %(user_id)s AND id = %(id)s
+    RETURNING id, user_id, category_id, type, amount, description, occurred_on, created_at
+)
+SELECT u.id, u.category_id, c.name AS category, u.type, u.amount, u.description,
+       u.occurred_on, u.created_at
+FROM updated u
+JOIN categories c ON c.user_id = u.user_id AND c.id = u.category_id
+
+-- name: delete^
+-- Deletes and returns what was deleted (what the budgets and summaries had counted).
+DELETE FROM transactions
+WHERE user_id = %(user_id)s AND id = %(id)s
+RETURNING id, category_id, type, amount, occurred_on
+
+-- name: list_page
+-- One page, newest date first then highest id, after the keyset cursor (after_date, after_id)
+-- when given. Every filter is optional (NULL: not applied). q matches text anywhere in the
+-- description, case-insensitively, with LIKE's wildcards in q taken literally.
+SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
+       t.occurred_on, t.created_at
+FROM transactions t
+JOIN categories c ON c.user_id = t.user_id AND c.id = t.category_id
+WHERE t.user_id = %(user_id)s
+  AND t.occurred_on BETWEEN %(date_from)s AND %(date_to)s
+  AND (%(type)s::text IS NULL OR t.type = %(type)s::text)
+  AND (%(category_id)s::bigint IS NULL OR t.category_id = %(category_id)s::bigint)
+  AND (%(min_amount)s::numeric IS NULL OR t.amount >= %(min_amount)s::numeric)
+  AND (%(max_amount)s::numeric IS NULL OR t.amount <= %(max_amount)s::numeric)
+  AND (%(q)s::text IS NULL OR t.description ILIKE
+       '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_', '\_') || '%%')
+  AND (%(after_date)s::date IS NULL
+       OR (t.occurred_on, t.id) < (%(after_date)s::date, %(after_id)s::bigint))
+ORDER BY t.occurred_on DESC, t.id DESC
+LIMIT %(limit)s
