@@ -55,9 +55,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
 
 def _register_blueprints(api) -> None:
-    from .api import auth, categories, health, transactions
+    from .api import auth, budgets, categories, health, notifications, transactions
 
-    for module in (health, auth, categories, transactions):
+    for module in (health, auth, categories, transactions, budgets, notifications):
         api.register_blueprint(module.blp)
 
 

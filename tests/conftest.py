@@ -88,6 +88,19 @@ def app(database_url):
     application.extensions["database"].close()
 
 
+@pytest.fixture(scope="session")
+def live_server(database_url):
+    """gunicorn (2 workers x 16 threads) on the test database, for real HTTP concurrency."""
+    from .live import LiveServer
+
+    server = LiveServer(
+        {"DATABASE_URL": database_url, "JWT_SECRET_KEY": TEST_SECRET, "WEB_CONCURRENCY": "2",
+         "WEB_THREADS": "16", "APP_ENV": "test"}
+    )  # fmt: skip
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def client(app):
     """A test client that talks from an address of its own, so throttles never cross tests."""

@@ -81,5 +81,9 @@ def user_id() -> int:
     return current_user["id"]
 
 
+def currency() -> str:
+    return current_user["currency"]
+
+
 def token_claims() -> dict:
     return get_jwt()

@@ -32,3 +32,24 @@ def page(rows: list[dict], limit: int) -> tuple[list[dict], str | None]:
         return rows, None
     last = rows[limit - 1]
     return rows[:limit], encode(last["occurred_on"], last["id"])
+
+
+def encode_id(row_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([row_id]).encode()).rstrip(b"=").decode()
+
+
+def decode_id(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        (row_id,) = json.loads(raw)
+        if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 < row_id < 2**63:
+            raise ValueError
+        return row_id
+    except (ValueError, TypeError, binascii.Error):
+        raise ValidationFailed({"cursor": ["Not a cursor this API issued."]}) from None
+
+
+def page_by_id(rows: list[dict], limit: int) -> tuple[list[dict], str | None]:
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_id(rows[limit - 1]["id"])

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from .. import periods
-from ..db import get_conn
+from ..db import get_conn, rollback_at_end
 from ..jsonio import Blueprint
 from ..ledger import service
 from ..schemas.transactions import (
+    DryRunQuerySchema,
+    DryRunTransactionSchema,
     TransactionInputSchema,
     TransactionPageSchema,
     TransactionPatchSchema,
@@ -17,7 +19,7 @@ from ..schemas.transactions import (
     TransactionWithAlertsSchema,
 )
 from . import pagination
-from .common import authenticated, idempotent, problem_response, user, user_id
+from .common import authenticated, currency, idempotent, problem_response, user, user_id
 
 blp = Blueprint(
     "transactions", __name__, url_prefix="/api/transactions", description="Income and expenses"
@@ -27,16 +29,29 @@ _NOT_FOUND = "No such transaction of yours"
 _BUDGET = "A hard budget would be exceeded: `budget_exceeded`, nothing written"
 
 
+def _dry_run(result: dict, *, created: bool):
+    """Nothing is kept: the transaction rolls back, and what would have been created has no id."""
+    rollback_at_end()
+    alerts = [{**alert, "id": None} for alert in result["alerts"]]
+    shown = {**result, "alerts": alerts, "id": None if created else result["id"]}
+    return DryRunTransactionSchema().dump(shown), 200
+
+
 @blp.route("")
 class Transactions(MethodView):
     @authenticated(blp)
     @idempotent(blp)
     @blp.arguments(TransactionInputSchema)
+    @blp.arguments(DryRunQuerySchema, location="query", as_kwargs=True)
     @blp.response(201, TransactionWithAlertsSchema)
+    @blp.alt_response(200, schema=DryRunTransactionSchema, description="dryRun: nothing written")
     @problem_response(blp, 409, _BUDGET)
-    def post(self, body):
+    def post(self, body, dry_run):
         """Record income or an expense (expenses are checked against your budgets)"""
-        return service.create(get_conn(), user_id=user_id(), values=body)
+        result = service.create(get_conn(), user_id=user_id(), currency=currency(), values=body)
+        if dry_run:
+            return _dry_run(result, created=True)
+        return result
 
     @authenticated(blp)
     @blp.arguments(TransactionQuerySchema, location="query", as_kwargs=True)
@@ -70,14 +85,20 @@ class Transaction(MethodView):
 
     @authenticated(blp)
     @blp.arguments(TransactionPatchSchema(partial=True))
+    @blp.arguments(DryRunQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, TransactionWithAlertsSchema)
     @problem_response(blp, 404, _NOT_FOUND)
     @problem_response(blp, 409, _BUDGET)
-    def patch(self, body, transaction_id):
-        """Change any fields of a transaction (re-checked against budgets)"""
-        return service.update(
-            get_conn(), user_id=user_id(), transaction_id=transaction_id, changes=body
+    def patch(self, body, transaction_id, dry_run):
+        """Change any fields of a transaction (re-checked against budgets; dryRun to preview)"""
+        result = service.update(
+            get_conn(),
+            user_id=user_id(),
+            currency=currency(),
+            transaction_id=transaction_id,
+            changes=body,
         )
+        return _dry_run(result, created=False) if dry_run else result
 
     @authenticated(blp)
     @blp.response(204)

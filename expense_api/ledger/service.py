@@ -1,5 +1,5 @@
 """Create, change and delete transactions: the category must be the user's own, and every write
-passes the budget guard in the same database transaction before it touches a row."""
+that can raise spending passes the budget guard in the same database transaction first."""
 
 from __future__ import annotations
 
@@ -25,9 +25,11 @@ def _require_own_category(conn: Connection, user_id: int, category_id: int) -> N
         raise ValidationFailed({"categoryId": ["No such category."]}) from None
 
 
-def create(conn: Connection, *, user_id: int, values: dict) -> dict:
+def create(conn: Connection, *, user_id: int, currency: str, values: dict) -> dict:
     _require_own_category(conn, user_id, values["category_id"])
-    alerts = budget_guard.before_write(conn, user_id=user_id, old=None, new=values)
+    alerts = budget_guard.before_write(
+        conn, user_id=user_id, currency=currency, old=None, new=values
+    )
     row = transactions.insert(conn, user_id=user_id, values={k: values[k] for k in FIELDS})
     return {**row, "alerts": alerts}
 
@@ -39,14 +41,16 @@ def get(conn: Connection, *, user_id: int, transaction_id: int) -> dict:
     return row
 
 
-def update(conn: Connection, *, user_id: int, transaction_id: int, changes: dict) -> dict:
+def update(
+    conn: Connection, *, user_id: int, currency: str, transaction_id: int, changes: dict
+) -> dict:
     old = transactions.get_for_update(conn, user_id=user_id, transaction_id=transaction_id)
     if old is None:
         raise _not_found()
     if "category_id" in changes and changes["category_id"] != old["category_id"]:
         _require_own_category(conn, user_id, changes["category_id"])
     new = {**{k: old[k] for k in FIELDS}, **changes}
-    alerts = budget_guard.before_write(conn, user_id=user_id, old=old, new=new)
+    alerts = budget_guard.before_write(conn, user_id=user_id, currency=currency, old=old, new=new)
     row = transactions.update(conn, user_id=user_id, transaction_id=transaction_id, values=new)
     return {**row, "alerts": alerts}
 
@@ -55,7 +59,7 @@ def delete(conn: Connection, *, user_id: int, transaction_id: int) -> None:
     old = transactions.get_for_update(conn, user_id=user_id, transaction_id=transaction_id)
     if old is None:
         raise _not_found()
-    budget_guard.before_write(conn, user_id=user_id, old=old, new=None)
+    # Deleting only lowers spending: no budget can block it, no alert can fire.
     transactions.delete(conn, user_id=user_id, transaction_id=transaction_id)
 
 

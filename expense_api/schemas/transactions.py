@@ -95,3 +95,27 @@ class TransactionPageSchema(BaseSchema):
         data_key="nextCursor",
         metadata={"description": "pass as `cursor` for the next page; null on the last page"},
     )
+
+
+class DryRunQuerySchema(BaseSchema):
+    dry_run = fields.Boolean(
+        load_default=False,
+        data_key="dryRun",
+        metadata={
+            "description": "answer what would happen (the transaction and its alerts, or "
+            "the 409) without writing anything"
+        },
+    )
+
+
+class DryRunAlertSchema(AlertSchema):
+    id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: not stored"}
+    )
+
+
+class DryRunTransactionSchema(TransactionWithAlertsSchema):
+    id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null for a create: not stored"}
+    )
+    alerts = fields.List(fields.Nested(DryRunAlertSchema), required=True)

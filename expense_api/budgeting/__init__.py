@@ -1,0 +1,1 @@
+"""Budgets: monthly limits per category or overall, and their alerts."""

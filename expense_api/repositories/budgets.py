@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from psycopg import Connection
+
+from ..sqlfiles import queries
+
+
+def upsert(conn: Connection, *, user_id: int, values: dict) -> dict:
+    return queries.budgets.upsert(conn, user_id=user_id, **values)
+
+
+def list_for_user(conn: Connection, *, user_id: int, year=None, month=None) -> list[dict]:
+    return queries.budgets.list_for_user(conn, user_id=user_id, year=year, month=month)
+
+
+def get(conn: Connection, *, user_id: int, budget_id: int) -> dict | None:
+    return queries.budgets.get_by_id(conn, user_id=user_id, id=budget_id)
+
+
+def delete(conn: Connection, *, user_id: int, budget_id: int) -> bool:
+    return queries.budgets.delete(conn, user_id=user_id, id=budget_id) == 1
+
+
+def lock_scope_exclusive(conn: Connection, *, user_id: int) -> None:
+    queries.budgets.lock_scope_exclusive(conn, user_id=user_id)
+
+
+def lock_scope_shared(conn: Connection, *, user_id: int) -> None:
+    queries.budgets.lock_scope_shared(conn, user_id=user_id)
+
+
+def _scope_arrays(scopes) -> dict:
+    return {
+        "years": [scope.year for scope in scopes],
+        "months": [scope.month for scope in scopes],
+        "category_ids": [scope.category_id for scope in scopes],
+    }
+
+
+def lock_applicable(conn: Connection, *, user_id: int, scopes) -> list[dict]:
+    return queries.budget_enforcement.lock_applicable(
+        conn, user_id=user_id, **_scope_arrays(scopes)
+    )
+
+
+def spent(conn: Connection, *, user_id: int, scopes) -> list[dict]:
+    return queries.budget_enforcement.spent(conn, user_id=user_id, **_scope_arrays(scopes))
+
+
+def insert_alert(
+    conn: Connection, *, user_id: int, budget_id: int, kind: str, percent_used: Decimal
+) -> dict | None:
+    return queries.budget_enforcement.insert_alert(
+        conn, user_id=user_id, budget_id=budget_id, kind=kind, percent_used=percent_used
+    )

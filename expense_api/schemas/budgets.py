@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from ..periods import MAX_YEAR, MIN_YEAR
+from .common import BaseSchema, Money, UtcTimestamp
+from .transactions import AlertSchema
+
+
+class BudgetInputSchema(BaseSchema):
+    category_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        data_key="categoryId",
+        validate=validate.Range(1, 2**63 - 1),
+        metadata={"description": "one of your categories; null or absent: the overall budget"},
+    )
+    amount = Money(required=True, request_body=True)
+    month = fields.Integer(required=True, strict=True, validate=validate.Range(1, 12))
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(MIN_YEAR, MAX_YEAR))
+    mode = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("hard", "soft")),
+        metadata={
+            "description": "hard budgets refuse expenses that would exceed them; soft "
+            "ones only alert. Default on creation: hard; on update: unchanged."
+        },
+    )
+    alert_threshold = fields.Integer(
+        load_default=None,
+        strict=True,
+        data_key="alertThreshold",
+        validate=validate.Range(1, 100),
+        metadata={
+            "description": "percent of the amount that fires a threshold alert. Default "
+            "on creation: 80; on update: unchanged."
+        },
+    )
+
+
+class BudgetSchema(BaseSchema):
+    id = fields.Integer(required=True)
+    category_id = fields.Integer(required=True, allow_none=True, data_key="categoryId")
+    category = fields.String(required=True, allow_none=True)
+    amount = Money(required=True)
+    month = fields.Integer(required=True)
+    year = fields.Integer(required=True)
+    mode = fields.String(required=True, metadata={"enum": ["hard", "soft"]})
+    alert_threshold = fields.Integer(required=True, data_key="alertThreshold")
+    created_at = UtcTimestamp(required=True, data_key="createdAt")
+
+
+class BudgetListSchema(BaseSchema):
+    items = fields.List(fields.Nested(BudgetSchema), required=True)
+
+
+class BudgetQuerySchema(BaseSchema):
+    month = fields.Integer(validate=validate.Range(1, 12))
+    year = fields.Integer(validate=validate.Range(MIN_YEAR, MAX_YEAR))
+
+
+class NotificationQuerySchema(BaseSchema):
+    unread = fields.Boolean(load_default=False, metadata={"description": "only unread alerts"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(validate=validate.Length(1, 200))
+
+
+class NotificationPageSchema(BaseSchema):
+    items = fields.List(fields.Nested(AlertSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True, data_key="nextCursor")

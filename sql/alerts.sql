@@ -1,0 +1,16 @@
+-- name: list_page
+-- Newest first (by id, which grows with time), optionally only unread, after a keyset cursor.
+SELECT id, budget_id, kind, percent_used, created_at, read_at
+FROM alerts
+WHERE user_id = %(user_id)s
+  AND (NOT %(unread_only)s::boolean OR read_at IS NULL)
+  AND (%(before_id)s::bigint IS NULL OR id < %(before_id)s::bigint)
+ORDER BY id DESC
+LIMIT %(limit)s
+
+-- name: mark_read^
+-- Marks an alert read; reading it again keeps the first read time.
+UPDATE alerts
+SET read_at = COALESCE(read_at, now())
+WHERE user_id = %(user_id)s AND id = %(id)s
+RETURNING id, budget_id, kind, percent_used, created_at, read_at

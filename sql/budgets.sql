@@ -1,0 +1,51 @@
+-- name: upsert^
+-- Creates the budget for (year, month, category or overall), or updates the one there: one
+-- atomic statement, never read-then-write. mode and alert_threshold keep their current values
+-- when not given (NULL), and take the defaults on creation. `created` tells which happened.
+WITH saved AS (
+    INSERT INTO budgets AS b (user_id, category_id, year, month, amount, mode, alert_threshold)
+    VALUES (%(user_id)s, %(category_id)s, %(year)s, %(month)s, %(amount)s,
+            COALESCE(%(mode)s::text, 'hard'), COALESCE(%(alert_threshold)s::smallint, 80))
+    ON CONFLICT ON CONSTRAINT budgets_scope_key DO UPDATE
+    SET amount = EXCLUDED.amount,
+        mode = COALESCE(%(mode)s::text, b.mode),
+        alert_threshold = COALESCE(%(alert_threshold)s::smallint, b.alert_threshold),
+        updated_at = now()
+    RETURNING b.*, (xmax = 0) AS created
+)
+SELECT s.id, s.category_id, c.name AS category, s.year, s.month, s.amount, s.mode,
+       s.alert_threshold, s.created_at, s.created
+FROM saved s
+LEFT JOIN categories c ON c.user_id = s.user_id AND c.id = s.category_id
+
+-- name: list_for_user
+-- The user's budgets, optionally for one month and/or year; by period, overall first, then by
+-- category name.
+SELECT b.id, b.category_id, c.name AS category, b.year, b.month, b.amount, b.mode,
+       b.alert_threshold, b.created_at
+FROM budgets b
+LEFT JOIN categories c ON c.user_id = b.user_id AND c.id = b.category_id
+WHERE b.user_id = %(user_id)s
+  AND (%(year)s::smallint IS NULL OR b.year = %(year)s::smallint)
+  AND (%(month)s::smallint IS NULL OR b.month = %(month)s::smallint)
+ORDER BY b.year, b.month, b.category_id IS NOT NULL, lower(c.name), b.id
+
+-- name: get_by_id^
+SELECT b.id, b.category_id, c.name AS category, b.year, b.month, b.amount, b.mode,
+       b.alert_threshold, b.created_at
+FROM budgets b
+LEFT JOIN categories c ON c.user_id = b.user_id AND c.id = b.category_id
+WHERE b.user_id = %(user_id)s AND b.id = %(id)s
+
+-- name: delete!
+-- Its alerts go with it (ON DELETE CASCADE).
+DELETE FROM budgets WHERE user_id = %(user_id)s AND id = %(id)s
+
+-- name: lock_scope_exclusive$
+-- Taken by budget writes: waits for expense writes of this user in flight, so a budget that is
+-- being created cannot miss an expense checked before the budget was visible.
+SELECT pg_advisory_xact_lock(1001, (%(user_id)s::bigint %% 2147483647)::int)::text
+
+-- name: lock_scope_shared$
+-- Taken by expense writes before they lock budget rows; shared locks never wait for each other.
+SELECT pg_advisory_xact_lock_shared(1001, (%(user_id)s::bigint %% 2147483647)::int)::text
