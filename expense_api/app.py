@@ -55,9 +55,10 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
 
 def _register_blueprints(api) -> None:
-    from .api import auth, budgets, categories, health, notifications, transactions
+    from .api import analytics, auth, budgets, categories, health, notifications, transactions
 
-    for module in (health, auth, categories, transactions, budgets, notifications):
+    modules = (health, auth, categories, transactions, budgets, notifications, analytics)
+    for module in modules:
         api.register_blueprint(module.blp)
 
 

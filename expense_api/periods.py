@@ -81,3 +81,43 @@ def months_between(start: date, end: date) -> list[date]:
         months.append(cursor)
         cursor = (cursor + timedelta(days=32)).replace(day=1)
     return months
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month_start(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def totals_ranges(period: Period) -> dict[str, date | None]:
+    """Splits a period for the totals tables: the whole months inside it (month_from <= month <
+    month_to) and the days before and after them (head, tail; inclusive). Absent parts are None.
+    """
+    start, end = period.start, period.end
+    first_whole = start if start.day == 1 else _next_month_start(start)
+    after_last_whole = (
+        end + timedelta(days=1) if (end + timedelta(days=1)).day == 1 else _month_start(end)
+    )
+    parts: dict[str, date | None] = dict.fromkeys(
+        ("month_from", "month_to", "head_from", "head_to", "tail_from", "tail_to")
+    )
+    if first_whole >= after_last_whole:  # no whole month inside: all days
+        parts.update(head_from=start, head_to=end)
+        return parts
+    parts.update(month_from=first_whole, month_to=after_last_whole)
+    if start < first_whole:
+        parts.update(head_from=start, head_to=first_whole - timedelta(days=1))
+    if after_last_whole <= end:
+        parts.update(tail_from=after_last_whole, tail_to=end)
+    return parts
+
+
+def last_months(count: int, timezone: str, now: datetime | None = None) -> Period:
+    """The `count` months up to and including the current one in the user's time zone."""
+    current = current_month(timezone, now)
+    first = current.start
+    for _ in range(count - 1):
+        first = _month_start(first - timedelta(days=1))
+    return Period(first, current.end)

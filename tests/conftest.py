@@ -94,9 +94,14 @@ def live_server(database_url):
     from .live import LiveServer
 
     server = LiveServer(
-        {"DATABASE_URL": database_url, "JWT_SECRET_KEY": TEST_SECRET, "WEB_CONCURRENCY": "2",
-         "WEB_THREADS": "16", "APP_ENV": "test"}
-    )  # fmt: skip
+        {
+            "DATABASE_URL": database_url,
+            "JWT_SECRET_KEY": TEST_SECRET,
+            "WEB_CONCURRENCY": "2",
+            "WEB_THREADS": "16",
+            "APP_ENV": "test",
+        }
+    )
     yield server
     server.stop()
 

@@ -49,8 +49,12 @@ class LiveServer:
         env.update(PORT=str(self.port), HOST="127.0.0.1", BCRYPT_ROUNDS="4", **env_overrides)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "expense_api.cli", "serve"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.monotonic() + ready_seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -21,12 +21,22 @@ def test_create_then_update_keeps_the_id(alice):
     assert created.status_code == 201
     budget = created.get_json()
     assert set(budget) == {
-        "id", "categoryId", "category", "amount", "month", "year", "mode", "alertThreshold",
+        "id",
+        "categoryId",
+        "category",
+        "amount",
+        "month",
+        "year",
+        "mode",
+        "alertThreshold",
         "createdAt",
-    }  # fmt: skip
+    }
     assert (budget["amount"], budget["category"], budget["mode"], budget["alertThreshold"]) == (
-        "500.00", "Food", "hard", 80,
-    )  # fmt: skip
+        "500.00",
+        "Food",
+        "hard",
+        80,
+    )
     updated = save(alice, categoryId=food, amount="650.5", mode="soft", alertThreshold=90)
     assert updated.status_code == 200
     assert updated.get_json()["id"] == budget["id"]
@@ -68,14 +78,25 @@ def test_get_and_delete(alice):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"amount": 0}, "amount"), ({"amount": "-5"}, "amount"), ({"amount": "1.001"}, "amount"),
-     ({"amount": "1e3"}, "amount"), ({"month": 0}, "month"), ({"month": 13}, "month"),
-     ({"month": "3"}, "month"), ({"year": 1899}, "year"), ({"year": 3000}, "year"),
-     ({"mode": "strict"}, "mode"), ({"alertThreshold": 0}, "alertThreshold"),
-     ({"alertThreshold": 101}, "alertThreshold"), ({"alertThreshold": 50.5}, "alertThreshold"),
-     ({"categoryId": "1"}, "categoryId"), ({"categoryId": 999999999}, "categoryId"),
-     ({"extra": True}, "extra")],
-)  # fmt: skip
+    [
+        ({"amount": 0}, "amount"),
+        ({"amount": "-5"}, "amount"),
+        ({"amount": "1.001"}, "amount"),
+        ({"amount": "1e3"}, "amount"),
+        ({"month": 0}, "month"),
+        ({"month": 13}, "month"),
+        ({"month": "3"}, "month"),
+        ({"year": 1899}, "year"),
+        ({"year": 3000}, "year"),
+        ({"mode": "strict"}, "mode"),
+        ({"alertThreshold": 0}, "alertThreshold"),
+        ({"alertThreshold": 101}, "alertThreshold"),
+        ({"alertThreshold": 50.5}, "alertThreshold"),
+        ({"categoryId": "1"}, "categoryId"),
+        ({"categoryId": 999999999}, "categoryId"),
+        ({"extra": True}, "extra"),
+    ],
+)
 def test_validation(alice, body, field):
     response = save(alice, **body)
     assert field in assert_problem(response, 422, "validation_error")["errors"]
@@ -121,9 +142,13 @@ def test_list_validation(alice):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/budgets"), ("POST", "/api/budgets"), ("GET", "/api/budgets/1"),
-     ("DELETE", "/api/budgets/1")],
-)  # fmt: skip
+    [
+        ("GET", "/api/budgets"),
+        ("POST", "/api/budgets"),
+        ("GET", "/api/budgets/1"),
+        ("DELETE", "/api/budgets/1"),
+    ],
+)
 def test_requires_a_token(client, method, path):
     assert_problem(client.open(path, method=method, json={}), 401)
     bad = {"Authorization": "Bearer nope"}

@@ -58,9 +58,15 @@ def test_two_users_may_use_the_same_name(alice, bob):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "name"), ({"name": ""}, "name"), ({"name": "   "}, "name"), ({"name": "x" * 101}, "name"),
-     ({"name": 5}, "name"), ({"name": "ok", "color": "red"}, "color")],
-)  # fmt: skip
+    [
+        ({}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"name": 5}, "name"),
+        ({"name": "ok", "color": "red"}, "color"),
+    ],
+)
 def test_validation(alice, body, field):
     problem = assert_problem(alice.post("/api/categories", json=body), 422, "validation_error")
     assert field in problem["errors"]
@@ -88,9 +94,14 @@ def test_other_users_categories_are_404(alice, bob):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/categories"), ("POST", "/api/categories"), ("GET", "/api/categories/1"),
-     ("PATCH", "/api/categories/1"), ("DELETE", "/api/categories/1")],
-)  # fmt: skip
+    [
+        ("GET", "/api/categories"),
+        ("POST", "/api/categories"),
+        ("GET", "/api/categories/1"),
+        ("PATCH", "/api/categories/1"),
+        ("DELETE", "/api/categories/1"),
+    ],
+)
 def test_requires_a_token(client, method, path):
     assert_problem(client.open(path, method=method, json={"name": "x"}), 401)
     bad = {"Authorization": "Bearer not-a-token"}

@@ -79,9 +79,12 @@ def test_http_writers_on_one_hard_budget_never_overspend(live_server, conn, roun
     token, user_id = _http_user(base)
     _, food, _ = call(base, "POST", "/api/categories", {"name": "Food"}, token)
     status, _, _ = call(
-        base, "POST", "/api/budgets",
-        {"categoryId": food["id"], "amount": "100.00", "month": 3, "year": 2026}, token,
-    )  # fmt: skip
+        base,
+        "POST",
+        "/api/budgets",
+        {"categoryId": food["id"], "amount": "100.00", "month": 3, "year": 2026},
+        token,
+    )
     assert status == 201
     body = {"amount": "7.00", "type": "EXPENSE", "categoryId": food["id"], "date": "2026-03-09"}
     statuses = _race(48, lambda _: call(base, "POST", "/api/transactions", body, token)[0])
@@ -133,12 +136,24 @@ def test_repository_writers_on_one_hard_budget(database_url, conn, round_):
     user_id, food = _repository_user(conn)
     with psycopg.connect(database_url) as setup:
         budgeting.save(
-            setup, user_id=user_id,
-            values={"category_id": food, "year": 2026, "month": 3, "amount": Decimal("100.00"),
-                    "mode": "hard", "alert_threshold": None},
-        )  # fmt: skip
-    values = {"category_id": food, "type": "EXPENSE", "amount": Decimal("3.33"),
-              "description": "", "occurred_on": date(2026, 3, 20)}  # fmt: skip
+            setup,
+            user_id=user_id,
+            values={
+                "category_id": food,
+                "year": 2026,
+                "month": 3,
+                "amount": Decimal("100.00"),
+                "mode": "hard",
+                "alert_threshold": None,
+            },
+        )
+    values = {
+        "category_id": food,
+        "type": "EXPENSE",
+        "amount": Decimal("3.33"),
+        "description": "",
+        "occurred_on": date(2026, 3, 20),
+    }
 
     def write(_):
         with psycopg.connect(database_url) as own:  # a real connection per writer
@@ -169,8 +184,12 @@ def test_moves_between_two_months_never_deadlock_or_overspend(live_server, conn,
             assert call(base, "POST", "/api/budgets", budget, token)[0] == 201
     existing = []
     for index in range(12):
-        body = {"amount": "5", "type": "EXPENSE", "categoryId": ids[index % 2],
-                "date": f"2026-0{3 + index % 2}-1{index % 9}"}  # fmt: skip
+        body = {
+            "amount": "5",
+            "type": "EXPENSE",
+            "categoryId": ids[index % 2],
+            "date": f"2026-0{3 + index % 2}-1{index % 9}",
+        }
         status, row, _ = call(base, "POST", "/api/transactions", body, token)
         assert status == 201
         existing.append(row["id"])
@@ -183,8 +202,12 @@ def test_moves_between_two_months_never_deadlock_or_overspend(live_server, conn,
                 "categoryId": ids[(index + 1) % 2],
             }
             return call(base, "PATCH", f"/api/transactions/{target}", change, token)[0]
-        body = {"amount": "9", "type": "EXPENSE", "categoryId": ids[index % 2],
-                "date": f"2026-0{3 + index % 2}-0{1 + index % 9}"}  # fmt: skip
+        body = {
+            "amount": "9",
+            "type": "EXPENSE",
+            "categoryId": ids[index % 2],
+            "date": f"2026-0{3 + index % 2}-0{1 + index % 9}",
+        }
         return call(base, "POST", "/api/transactions", body, token)[0]
 
     statuses = _race(36, work)
@@ -198,10 +221,21 @@ def test_moves_between_two_months_never_deadlock_or_overspend(live_server, conn,
 
 def test_budget_creation_waits_for_an_expense_in_flight(database_url, conn):
     user_id, food = _repository_user(conn)
-    values = {"category_id": food, "type": "EXPENSE", "amount": Decimal("80"),
-              "description": "", "occurred_on": date(2026, 3, 1)}  # fmt: skip
-    budget = {"category_id": food, "year": 2026, "month": 3, "amount": Decimal("100"),
-              "mode": "hard", "alert_threshold": None}  # fmt: skip
+    values = {
+        "category_id": food,
+        "type": "EXPENSE",
+        "amount": Decimal("80"),
+        "description": "",
+        "occurred_on": date(2026, 3, 1),
+    }
+    budget = {
+        "category_id": food,
+        "year": 2026,
+        "month": 3,
+        "amount": Decimal("100"),
+        "mode": "hard",
+        "alert_threshold": None,
+    }
     done = threading.Event()
     with (
         psycopg.connect(database_url) as expense_conn,
@@ -222,8 +256,9 @@ def test_budget_creation_waits_for_an_expense_in_flight(database_url, conn):
         for _ in range(200):
             waiting = conn.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                " AND objid = %s", (user_id,),
-            ).fetchone()[0]  # fmt: skip
+                " AND objid = %s",
+                (user_id,),
+            ).fetchone()[0]
             if waiting:
                 break
             threading.Event().wait(0.05)

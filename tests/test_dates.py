@@ -15,20 +15,37 @@ from expense_api.periods import DateError, Period, current_month, parse_calendar
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2026-02-01", date(2026, 2, 1)), ("2026-02-01T00:30:00+05:30", date(2026, 2, 1)),
-     ("2026-01-31T23:30:00-08:00", date(2026, 1, 31)), ("2026-02-01T00:00:00Z", date(2026, 2, 1)),
-     ("2026-02-01T23:59:59.999+14:00", date(2026, 2, 1)), ("2026-02-01T10:00", date(2026, 2, 1)),
-     ("2024-02-29", date(2024, 2, 29))],
-)  # fmt: skip
+    [
+        ("2026-02-01", date(2026, 2, 1)),
+        ("2026-02-01T00:30:00+05:30", date(2026, 2, 1)),
+        ("2026-01-31T23:30:00-08:00", date(2026, 1, 31)),
+        ("2026-02-01T00:00:00Z", date(2026, 2, 1)),
+        ("2026-02-01T23:59:59.999+14:00", date(2026, 2, 1)),
+        ("2026-02-01T10:00", date(2026, 2, 1)),
+        ("2024-02-29", date(2024, 2, 29)),
+    ],
+)
 def test_the_date_is_the_one_written(text, expected):
     assert parse_calendar_date(text) == expected
 
 
 @pytest.mark.parametrize(
     "text",
-    ["2026-02-30", "2025-02-29", "26-02-01", "2026/02/01", "yesterday", "", "2026-02-01T25:00",
-     "1899-12-31", "3000-01-01", "20260201", 20260201, None],
-)  # fmt: skip
+    [
+        "2026-02-30",
+        "2025-02-29",
+        "26-02-01",
+        "2026/02/01",
+        "yesterday",
+        "",
+        "2026-02-01T25:00",
+        "1899-12-31",
+        "3000-01-01",
+        "20260201",
+        20260201,
+        None,
+    ],
+)
 def test_refused_dates(text):
     with pytest.raises(DateError):
         parse_calendar_date(text)

@@ -28,9 +28,13 @@ def test_exactly_reaching_the_budget_is_allowed_one_cent_more_is_not(alice):
     refused = spend(alice, food, "0.01")
     problem = assert_problem(refused, 409, "budget_exceeded")
     assert problem["budget"] == {
-        "id": budget["id"], "categoryId": food, "amount": "100.00", "spent": "100.00",
-        "remaining": "0.00", "wouldExceedBy": "0.01",
-    }  # fmt: skip
+        "id": budget["id"],
+        "categoryId": food,
+        "amount": "100.00",
+        "spent": "100.00",
+        "remaining": "0.00",
+        "wouldExceedBy": "0.01",
+    }
     assert sorted(spent_in(alice)) == ["40.00", "60.00"]
 
 
@@ -67,8 +71,9 @@ def test_soft_budgets_never_block_but_alert(alice):
     assert response.status_code == 201
     alerts = response.get_json()["alerts"]
     assert [(a["kind"], a["percentUsed"], a["budgetId"]) for a in alerts] == [
-        ("threshold", "150.00", budget["id"]), ("limit", "150.00", budget["id"]),
-    ]  # fmt: skip
+        ("threshold", "150.00", budget["id"]),
+        ("limit", "150.00", budget["id"]),
+    ]
 
 
 def test_alerts_fire_once_per_budget_and_kind(alice):
@@ -100,8 +105,9 @@ def test_an_overall_and_a_category_budget_alert_together(alice):
     save(alice, categoryId=food, amount="60", alertThreshold=50)
     alerts = spend(alice, food, "55").get_json()["alerts"]
     assert [(a["kind"], a["percentUsed"]) for a in alerts] == [
-        ("threshold", "91.67"), ("threshold", "55.00"),
-    ]  # fmt: skip
+        ("threshold", "91.67"),
+        ("threshold", "55.00"),
+    ]
 
 
 def test_moving_an_expense_into_a_full_month_is_refused(alice):

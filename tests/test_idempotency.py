@@ -66,9 +66,9 @@ def test_keys_expire_after_24_hours(alice, conn):
     headers = {"Idempotency-Key": "old-key"}
     alice.post("/api/transactions", json=_body(food), headers=headers)
     conn.execute(
-        "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' "
-        "WHERE user_id = %s", (alice.id,),
-    )  # fmt: skip
+        "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE user_id = %s",
+        (alice.id,),
+    )
     again = alice.post("/api/transactions", json=_body(food, "12.00"), headers=headers)
     assert again.status_code == 201
     assert "Idempotent-Replayed" not in again.headers

@@ -61,7 +61,11 @@ def test_serve_refuses_production_without_a_secret(tmp_path):
     env.update(APP_ENV="production", DATA_DIR=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-m", "expense_api.cli", "serve"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2
     assert "JWT_SECRET_KEY is required in production" in result.stderr

@@ -27,15 +27,27 @@ def test_create_returns_the_transaction_with_alerts(alice):
     food = category(alice, "Food")
     response = alice.post(
         "/api/transactions",
-        json={"amount": 12.5, "type": "EXPENSE", "categoryId": food, "description": " Lunch ",
-              "date": "2026-03-15"},
-    )  # fmt: skip
+        json={
+            "amount": 12.5,
+            "type": "EXPENSE",
+            "categoryId": food,
+            "description": " Lunch ",
+            "date": "2026-03-15",
+        },
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert set(body) == {
-        "id", "amount", "type", "categoryId", "category", "description", "date", "createdAt",
+        "id",
+        "amount",
+        "type",
+        "categoryId",
+        "category",
+        "description",
+        "date",
+        "createdAt",
         "alerts",
-    }  # fmt: skip
+    }
     assert body["amount"] == "12.50"
     assert (body["category"], body["categoryId"]) == ("Food", food)
     assert (body["description"], body["date"], body["alerts"]) == ("Lunch", "2026-03-15", [])
@@ -83,13 +95,32 @@ def test_a_date_time_counts_as_its_own_offsets_date(alice):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("amount", 0), ("amount", "0.00"), ("amount", -5), ("amount", "-5"), ("amount", "NaN"),
-     ("amount", "Infinity"), ("amount", "1e3"), ("amount", "12.345"), ("amount", True),
-     ("amount", None), ("amount", "ten"), ("amount", 10**13), ("type", "TRANSFER"),
-     ("type", "expense"), ("categoryId", "1"), ("categoryId", None), ("categoryId", 0),
-     ("date", "2026-13-01"), ("date", "tomorrow"), ("date", None), ("description", "x" * 501),
-     ("description", 5), ("extra", 1)],
-)  # fmt: skip
+    [
+        ("amount", 0),
+        ("amount", "0.00"),
+        ("amount", -5),
+        ("amount", "-5"),
+        ("amount", "NaN"),
+        ("amount", "Infinity"),
+        ("amount", "1e3"),
+        ("amount", "12.345"),
+        ("amount", True),
+        ("amount", None),
+        ("amount", "ten"),
+        ("amount", 10**13),
+        ("type", "TRANSFER"),
+        ("type", "expense"),
+        ("categoryId", "1"),
+        ("categoryId", None),
+        ("categoryId", 0),
+        ("date", "2026-13-01"),
+        ("date", "tomorrow"),
+        ("date", None),
+        ("description", "x" * 501),
+        ("description", 5),
+        ("extra", 1),
+    ],
+)
 def test_create_validation(alice, field, value):
     body = {
         "amount": "1.00",
@@ -138,8 +169,9 @@ def test_the_database_refuses_a_cross_user_category(alice, bob, conn):
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
         conn.execute(
             "INSERT INTO transactions (user_id, category_id, type, amount, occurred_on) "
-            "VALUES (%s, %s, 'EXPENSE', 1, '2026-01-01')", (alice.id, bobs),
-        )  # fmt: skip
+            "VALUES (%s, %s, 'EXPENSE', 1, '2026-01-01')",
+            (alice.id, bobs),
+        )
 
 
 def test_patch_any_field(alice):
@@ -163,9 +195,15 @@ def test_patch_any_field(alice):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "_schema"), ({"amount": "0"}, "amount"), ({"type": "X"}, "type"), ({"date": "x"}, "date"),
-     ({"categoryId": 999999999}, "categoryId"), ({"nope": 1}, "nope")],
-)  # fmt: skip
+    [
+        ({}, "_schema"),
+        ({"amount": "0"}, "amount"),
+        ({"type": "X"}, "type"),
+        ({"date": "x"}, "date"),
+        ({"categoryId": 999999999}, "categoryId"),
+        ({"nope": 1}, "nope"),
+    ],
+)
 def test_patch_validation_changes_nothing(alice, body, field):
     created = record(alice, category(alice))
     path = f"/api/transactions/{created['id']}"
@@ -199,9 +237,14 @@ def test_other_users_transactions_are_404_and_unchanged(alice, bob):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/transactions"), ("POST", "/api/transactions"), ("GET", "/api/transactions/1"),
-     ("PATCH", "/api/transactions/1"), ("DELETE", "/api/transactions/1")],
-)  # fmt: skip
+    [
+        ("GET", "/api/transactions"),
+        ("POST", "/api/transactions"),
+        ("GET", "/api/transactions/1"),
+        ("PATCH", "/api/transactions/1"),
+        ("DELETE", "/api/transactions/1"),
+    ],
+)
 def test_requires_a_token(client, method, path):
     assert_problem(client.open(path, method=method, json={}), 401)
     bad = {"Authorization": "Bearer x.y.z"}
@@ -252,12 +295,31 @@ def test_list_orders_same_day_by_highest_id(alice):
 
 @pytest.mark.parametrize(
     "query",
-    ["month=3", "year=2026", "month=13&year=2026", "month=0&year=2026", "month=3&year=1800",
-     "from=2026-01-01", "to=2026-01-01", "from=2026-02-01&to=2026-01-31",
-     "month=1&year=2026&from=2026-01-01&to=2026-01-31", "from=bad&to=2026-01-01", "limit=0",
-     "limit=501", "limit=x", "cursor=%%%", "cursor=eyJ4IjoxfQ", "type=income", "categoryId=x",
-     "minAmount=-1", "minAmount=1e3", "minAmount=10&maxAmount=5", "q=", "unknown=1"],
-)  # fmt: skip
+    [
+        "month=3",
+        "year=2026",
+        "month=13&year=2026",
+        "month=0&year=2026",
+        "month=3&year=1800",
+        "from=2026-01-01",
+        "to=2026-01-01",
+        "from=2026-02-01&to=2026-01-31",
+        "month=1&year=2026&from=2026-01-01&to=2026-01-31",
+        "from=bad&to=2026-01-01",
+        "limit=0",
+        "limit=501",
+        "limit=x",
+        "cursor=%%%",
+        "cursor=eyJ4IjoxfQ",
+        "type=income",
+        "categoryId=x",
+        "minAmount=-1",
+        "minAmount=1e3",
+        "minAmount=10&maxAmount=5",
+        "q=",
+        "unknown=1",
+    ],
+)
 def test_list_validation(alice, query):
     assert_problem(alice.get("/api/transactions?" + query), 422, "validation_error")
 

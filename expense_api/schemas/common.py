@@ -67,9 +67,21 @@ class Money(fields.Field):
     """An exact amount: in, a JSON number or decimal string checked against the user's currency's
     minor units; out, a string with exactly that many fraction digits ("500.00")."""
 
-    def __init__(self, *, allow_zero: bool = False, request_body: bool = False, **kwargs):
+    def __init__(
+        self,
+        *,
+        allow_zero: bool = False,
+        request_body: bool = False,
+        signed: bool = False,
+        **kwargs,
+    ):
         self.allow_zero = allow_zero
-        as_string = {"type": "string", "format": "decimal", "pattern": r"^[0-9]+(\.[0-9]+)?$"}
+        sign = "-?" if signed else ""  # signed: results such as savings may be negative
+        as_string = {
+            "type": "string",
+            "format": "decimal",
+            "pattern": rf"^{sign}[0-9]+(\.[0-9]+)?$",
+        }
         if request_body:  # a JSON body may carry the amount as a number or as a string
             shape = {
                 "oneOf": [as_string, {"type": "number", "exclusiveMinimum": True, "minimum": 0}]
@@ -118,6 +130,18 @@ class CalendarDate(fields.Field):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.isoformat()
+
+
+class Percent(fields.String):
+    """A percent string with exactly two decimals, rounded half-up ("12.50")."""
+
+    def __init__(self, **kwargs):
+        metadata = {
+            "pattern": r"^-?[0-9]+\.[0-9]{2}$",
+            "example": "12.50",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
 
 
 class PeriodQuerySchema(BaseSchema):

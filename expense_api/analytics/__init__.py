@@ -1,0 +1,1 @@
+"""Reports over a period: summary, category breakdown, budget usage, trends."""

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from psycopg import Connection
+
+from ..periods import Period, months_between, totals_ranges
+from ..sqlfiles import queries
+
+
+def summary(conn: Connection, *, user_id: int, period: Period) -> list[dict]:
+    return queries.analytics.summary(conn, user_id=user_id, **totals_ranges(period))
+
+
+def category_breakdown(conn: Connection, *, user_id: int, period: Period) -> list[dict]:
+    return queries.analytics.category_breakdown(conn, user_id=user_id, **totals_ranges(period))
+
+
+def trends(conn: Connection, *, user_id: int, period: Period) -> list[dict]:
+    months = months_between(period.start, period.end)
+    return queries.analytics.trends(
+        conn,
+        user_id=user_id,
+        first_month=months[0],
+        last_month=months[-1],
+        **totals_ranges(period),
+    )
+
+
+def budget_usage(conn: Connection, *, user_id: int, year: int, month: int) -> list[dict]:
+    return queries.analytics.budget_usage(conn, user_id=user_id, year=year, month=month)

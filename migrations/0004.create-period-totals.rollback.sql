@@ -1,0 +1,1 @@
+DROP FUNCTION period_totals(bigint, date, date, date, date, date, date);

@@ -1,0 +1,192 @@
+"""The totals tables stay exactly equal to the transactions after any mix of concurrent writes."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from expense_api.ledger import service as ledger
+from expense_api.ledger.budget_guard import BudgetExceeded
+from expense_api.sqlfiles import queries
+
+
+def _user_with_categories(conn, count=3) -> tuple[int, list[int]]:
+    user_id = conn.execute(
+        "INSERT INTO users (name, email, password_hash) VALUES ('T', %s, 'x') RETURNING id",
+        (f"totals-{uuid.uuid4().hex[:12]}@example.com",),
+    ).fetchone()[0]
+    ids = [
+        conn.execute(
+            "INSERT INTO categories (user_id, name) VALUES (%s, %s) RETURNING id",
+            (user_id, f"c{i}"),
+        ).fetchone()[0]
+        for i in range(count)
+    ]
+    return user_id, ids
+
+
+def _assert_exact(conn, user_ids):
+    assert queries.totals.monthly_mismatches(conn, user_ids=user_ids) == 0
+    assert queries.totals.daily_mismatches(conn, user_ids=user_ids) == 0
+
+
+def _random_values(rng, categories):
+    return {
+        "category_id": rng.choice(categories),
+        "type": rng.choice(["INCOME", "EXPENSE"]),
+        "amount": Decimal(rng.randrange(1, 50_000)) / 100,
+        "description": "",
+        "occurred_on": date(2026, 1, 1) + timedelta(days=rng.randrange(0, 90)),
+    }
+
+
+def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
+    user_id, categories = _user_with_categories(conn)
+    # A budget on one month, so some writers also go through enforcement and get refused.
+    conn.execute(
+        "INSERT INTO budgets (user_id, category_id, year, month, amount) "
+        "VALUES (%s, NULL, 2026, 2, 2000)",
+        (user_id,),
+    )
+    errors = []
+
+    def writer(seed):
+        rng = random.Random(seed)
+        mine: list[int] = []
+        with psycopg.connect(database_url) as own:
+            for _ in range(40):
+                action = rng.random()
+                try:
+                    with own.transaction():
+                        if action < 0.5 or not mine:
+                            row = ledger.create(
+                                own,
+                                user_id=user_id,
+                                currency="USD",
+                                values=_random_values(rng, categories),
+                            )
+                            mine.append(row["id"])
+                        elif action < 0.85:
+                            changes = _random_values(rng, categories)
+                            changes = {k: v for k, v in changes.items() if rng.random() < 0.5} or {
+                                "amount": Decimal("1.23")
+                            }
+                            ledger.update(
+                                own,
+                                user_id=user_id,
+                                currency="USD",
+                                transaction_id=rng.choice(mine),
+                                changes=changes,
+                            )
+                        else:
+                            ledger.delete(
+                                own,
+                                user_id=user_id,
+                                transaction_id=mine.pop(rng.randrange(len(mine))),
+                            )
+                except BudgetExceeded:
+                    pass
+                except Exception as error:  # a deadlock or constraint failure fails the test
+                    errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    _assert_exact(conn, [user_id])
+    assert (
+        conn.execute("SELECT count(*) FROM transactions WHERE user_id = %s", (user_id,)).fetchone()[
+            0
+        ]
+        > 0
+    )
+
+
+def test_a_description_only_change_leaves_totals_alone(conn):
+    user_id, (food, *_) = _user_with_categories(conn, 1)
+    with conn.transaction():
+        row = ledger.create(
+            conn,
+            user_id=user_id,
+            currency="USD",
+            values={
+                "category_id": food,
+                "type": "EXPENSE",
+                "amount": Decimal("5"),
+                "description": "a",
+                "occurred_on": date(2026, 1, 1),
+            },
+        )
+        ledger.update(
+            conn,
+            user_id=user_id,
+            currency="USD",
+            transaction_id=row["id"],
+            changes={"description": "b"},
+        )
+    _assert_exact(conn, [user_id])
+
+
+def test_deferred_bulk_load_and_rebuild_is_exact(conn):
+    user_id, (food, rent) = _user_with_categories(conn, 2)
+    with conn.transaction():
+        queries.totals.defer_for_transaction(conn)
+        for day in range(1, 29):
+            conn.execute(
+                "INSERT INTO transactions (user_id, category_id, type, amount, occurred_on) "
+                "VALUES (%s, %s, 'EXPENSE', %s, make_date(2026, 2, %s))",
+                (user_id, food if day % 2 else rent, Decimal(day) / 4, day),
+            )
+        assert queries.totals.monthly_mismatches(conn, user_ids=[user_id]) > 0  # deferred
+        for name in (
+            "delete_monthly_for_users",
+            "delete_daily_for_users",
+            "rebuild_monthly_for_users",
+            "rebuild_daily_for_users",
+        ):
+            getattr(queries.totals, name)(conn, user_ids=[user_id])
+    _assert_exact(conn, [user_id])
+    # The setting was local to that transaction: later writes keep totals again.
+    with conn.transaction():
+        ledger.create(
+            conn,
+            user_id=user_id,
+            currency="USD",
+            values={
+                "category_id": food,
+                "type": "INCOME",
+                "amount": Decimal("9.99"),
+                "description": "",
+                "occurred_on": date(2026, 2, 3),
+            },
+        )
+    _assert_exact(conn, [user_id])
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE transactions SET amount = amount * 2 WHERE user_id = %(u)s",
+        "UPDATE transactions SET occurred_on = occurred_on + 40 WHERE user_id = %(u)s",
+        "UPDATE transactions SET type = 'INCOME' WHERE user_id = %(u)s",
+        "DELETE FROM transactions WHERE user_id = %(u)s AND amount > 3",
+    ],
+)
+def test_multi_row_statements_keep_totals_exact(conn, statement):
+    user_id, (food, rent) = _user_with_categories(conn, 2)
+    for day in range(1, 11):
+        conn.execute(
+            "INSERT INTO transactions (user_id, category_id, type, amount, occurred_on) "
+            "VALUES (%s, %s, 'EXPENSE', %s, make_date(2026, 1, %s * 3))",
+            (user_id, food if day % 2 else rent, Decimal(day) / 2, day),
+        )
+    conn.execute(statement, {"u": user_id})
+    _assert_exact(conn, [user_id])
