@@ -1,4 +1,4 @@
-"""`expense-api` command: serve, migrate, rollback, prune."""
+"""`expense-api` command: serve, migrate, rollback, prune, seed."""
 
 from __future__ import annotations
 
@@ -50,6 +50,31 @@ def _prune(args) -> int:
     return 0
 
 
+def _seed(args) -> int:
+    import psycopg
+
+    from .demo import DEMO_PASSWORD, seed
+
+    if args.users < 1 or args.transactions < 0:
+        print(
+            "expense-api: --users must be at least 1 and --transactions not negative",
+            file=sys.stderr,
+        )
+        return 2
+    per_user = [args.transactions // args.users] * args.users
+    per_user[0] += args.transactions - sum(per_user)
+    with database_url(load_settings()) as url:
+        apply_migrations(url)
+        with psycopg.connect(url) as conn:
+            users = seed(conn, per_user, years=args.years, rng_seed=args.seed)
+    print(f"seeded {len(users)} users; log in as any of them with password {DEMO_PASSWORD!r}:")
+    for user in users[:10]:
+        print(f"  {user.email} ({user.transactions} transactions)")
+    if len(users) > 10:
+        print(f"  ... and {len(users) - 10} more")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="expense-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "prune", help="delete expired sessions, counters and idempotency keys"
     ).set_defaults(run=_prune)
+    seed = commands.add_parser("seed", help="load realistic demo data (COPY, with budgets)")
+    seed.add_argument("--users", type=int, default=3, help="demo users to create (default 3)")
+    seed.add_argument("--transactions", type=int, default=30_000, help="in total, split evenly")
+    seed.add_argument("--years", type=int, default=3, help="history up to this month (default 3)")
+    seed.add_argument("--seed", type=int, default=42, help="random seed, for repeatable data")
+    seed.set_defaults(run=_seed)
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0

@@ -1,0 +1,117 @@
+"""Shared by the benchmarks: a throwaway database, a gunicorn server, and latency statistics.
+
+Benchmarks print figures (medians, percentiles, ratios); they assert nothing about speed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import platform
+import statistics
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from expense_api.migrate import apply_migrations
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def bench_database(keep: bool = False):
+    """A fresh migrated database on BENCH_DATABASE_URL's server (default: the embedded one)."""
+    configured = os.environ.get("BENCH_DATABASE_URL")
+    server = None
+    if configured:
+        admin = configured
+    else:
+        from expense_api import embedded
+
+        server, admin = embedded.start(ROOT / ".data" / "bench-postgres", "postgres")
+    name = f"expense_api_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = urlunsplit(urlsplit(admin)._replace(path="/" + name))
+    apply_migrations(url)
+    try:
+        yield url
+    finally:
+        if not keep:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        if server is not None:
+            server.cleanup()
+
+
+def start_server(database_url: str, workers: int = 2, threads: int = 4, **env):
+    from tests.live import LiveServer
+
+    overrides = {
+        "DATABASE_URL": database_url, "WEB_CONCURRENCY": str(workers),
+        "WEB_THREADS": str(threads), "JWT_SECRET_KEY": "bench-" + "k" * 40, "APP_ENV": "production",
+        "LOG_LEVEL": "WARNING", **{k: str(v) for k, v in env.items()},
+    }  # fmt: skip
+    return LiveServer(overrides)
+
+
+class Client:
+    """A keep-alive HTTP client with one connection: low overhead for latency sampling."""
+
+    def __init__(self, base: str, token: str | None = None):
+        parts = urlsplit(base)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self.token = token
+
+    def request(self, method: str, path: str, body=None) -> tuple[int, object]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        self.connection.request(method, path, body=data, headers=headers)
+        response = self.connection.getresponse()
+        raw = response.read()
+        return response.status, json.loads(raw) if raw else None
+
+    def timed(self, method: str, path: str, body=None) -> float:
+        started = time.perf_counter()
+        status, payload = self.request(method, path, body)
+        elapsed = time.perf_counter() - started
+        if status >= 400:
+            raise RuntimeError(f"{method} {path}: {status} {payload}")
+        return elapsed
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarize_ms(samples: list[float]) -> dict[str, float]:
+    return {
+        "p50": statistics.median(samples) * 1000,
+        "p95": percentile(samples, 0.95) * 1000,
+        "p99": percentile(samples, 0.99) * 1000,
+    }
+
+
+def machine(database_url: str | None = None) -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    postgres = "PostgreSQL ?"
+    if database_url:
+        with contextlib.suppress(Exception), psycopg.connect(database_url) as conn:
+            postgres = "PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0]
+    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {postgres}"

@@ -1,0 +1,154 @@
+"""Realistic demo data, fast: users with categories, years of seasonal income and expenses
+loaded with COPY, and budgets. Used by `expense-api seed` and the benchmarks.
+
+Totals upkeep is deferred while loading and rebuilt exactly for the loaded users in the same
+transaction (see sql/totals.sql), so the data is consistent the moment it commits.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from psycopg import Connection
+from tqdm import tqdm
+
+from .auth.passwords import PasswordHasher
+from .sqlfiles import queries
+
+DEMO_PASSWORD = "demo-password"
+
+# name: (share of expense transactions, typical amount, spread, descriptions)
+EXPENSES = {
+    "Groceries": (0.30, 45, 0.6, ["Weekly groceries", "Supermarket", "Farmers market", "Bakery"]),
+    "Dining": (0.16, 28, 0.7, ["Lunch", "Dinner out", "Coffee", "Takeaway"]),
+    "Transport": (0.14, 18, 0.8, ["Metro card", "Fuel", "Taxi", "Parking"]),
+    "Shopping": (0.10, 60, 1.0, ["Clothes", "Electronics", "Home goods", "Books"]),
+    "Entertainment": (0.08, 35, 0.8, ["Cinema", "Concert", "Streaming", "Games"]),
+    "Utilities": (0.06, 90, 0.3, ["Electricity", "Water", "Internet", "Phone"]),
+    "Health": (0.05, 55, 0.9, ["Pharmacy", "Doctor", "Gym", "Dentist"]),
+    "Travel": (0.04, 240, 1.0, ["Flights", "Hotel", "Train tickets", "Car rental"]),
+    "Education": (0.03, 80, 0.7, ["Course", "Textbooks", "Workshop", "Tuition"]),
+    "Rent": (0.04, 1400, 0.05, ["Monthly rent"]),
+}
+INCOME = {
+    "Salary": ["Monthly salary"],
+    "Freelance": ["Client invoice", "Consulting", "Side project"],
+}
+# Spending by month of the year: December gifts, summer travel, a quiet February.
+SEASON = [1.0, 0.85, 0.95, 1.0, 1.0, 1.1, 1.25, 1.2, 1.0, 1.0, 1.05, 1.4]
+INCOME_SHARE = 0.06
+
+
+@dataclass(frozen=True)
+class SeededUser:
+    id: int
+    email: str
+    transactions: int
+
+
+def _months_back(end: date, years: int) -> date:
+    return date(end.year - years, end.month, 1)
+
+
+def _amount(rng: random.Random, typical: float, spread: float, month: int) -> Decimal:
+    value = typical * SEASON[month - 1] * rng.lognormvariate(0, spread) if spread else typical
+    return max(Decimal("0.01"), Decimal(str(round(value, 2))))
+
+
+def _rows(rng, user_id, categories, count, first, last):
+    """`count` transactions between first and last: steady income, seasonal expenses."""
+    span = (last - first).days + 1
+    names = list(EXPENSES)
+    weights = [EXPENSES[name][0] for name in names]
+    for _ in range(count):
+        day = first + timedelta(days=rng.randrange(span))
+        if rng.random() < INCOME_SHARE:
+            name = "Salary" if rng.random() < 0.6 else "Freelance"
+            typical = 4200 if name == "Salary" else 650
+            amount = _amount(rng, typical, 0.1 if name == "Salary" else 0.6, 1)
+            yield (user_id, categories[name], "INCOME", amount, rng.choice(INCOME[name]), day)
+            continue
+        name = rng.choices(names, weights)[0]
+        _, typical, spread, descriptions = EXPENSES[name]
+        amount = _amount(rng, typical, spread, day.month)
+        yield (user_id, categories[name], "EXPENSE", amount, rng.choice(descriptions), day)
+
+
+def _create_user(conn: Connection, password_hash: str, label: str) -> tuple[int, str, dict]:
+    email = f"demo-{label}-{uuid.uuid4().hex[:8]}@example.com"
+    user = queries.users.insert(
+        conn, name=f"Demo {label}", email=email, password_hash=password_hash, currency="USD",
+        timezone="UTC",
+    )  # fmt: skip
+    categories = {
+        name: queries.categories.insert(conn, user_id=user["id"], name=name)["id"]
+        for name in [*EXPENSES, *INCOME]
+    }
+    return user["id"], email, categories
+
+
+def _budgets(conn: Connection, rng: random.Random, user_id: int, categories: dict, end: date,
+             monthly_spend: float) -> None:  # fmt: skip
+    month = date(end.year, end.month, 1)
+    for _ in range(12):
+        overall = Decimal(str(round(monthly_spend * 1.15, 2)))
+        queries.budgets.upsert(
+            conn, user_id=user_id, category_id=None, year=month.year, month=month.month,
+            amount=overall, mode="soft", alert_threshold=80,
+        )  # fmt: skip
+        for name in ("Groceries", "Dining", "Entertainment"):
+            share = EXPENSES[name][0]
+            amount = Decimal(str(round(monthly_spend * share * 1.2, 2)))
+            queries.budgets.upsert(
+                conn, user_id=user_id, category_id=categories[name], year=month.year,
+                month=month.month, amount=amount, mode=rng.choice(["hard", "soft"]),
+                alert_threshold=rng.choice([75, 80, 90]),
+            )  # fmt: skip
+        month = (month - timedelta(days=1)).replace(day=1)
+
+
+def seed(
+    conn: Connection,
+    per_user: list[int],
+    *,
+    years: int = 3,
+    end: date | None = None,
+    rng_seed: int = 42,
+    label: str = "user",
+    progress: bool = True,
+    bcrypt_rounds: int = 10,
+) -> list[SeededUser]:
+    """Creates one user per entry of `per_user` with that many transactions. The caller owns the
+    connection; each user is committed on its own, so a long seed can be interrupted safely."""
+    rng = random.Random(rng_seed)  # noqa: S311 - demo data, repeatable by seed; not security
+    end = end or datetime.now(UTC).date()
+    first = _months_back(end, years)
+    password_hash = PasswordHasher(bcrypt_rounds).hash(DEMO_PASSWORD)
+    seeded = []
+    bar = tqdm(total=sum(per_user), unit="tx", disable=not progress, desc="seeding")
+    for index, count in enumerate(per_user):
+        with conn.transaction():
+            queries.totals.defer_for_transaction(conn)
+            user_id, email, categories = _create_user(conn, password_hash, f"{label}{index}")
+            columns = "user_id, category_id, type, amount, description, occurred_on"
+            with conn.cursor().copy(f"COPY transactions ({columns}) FROM STDIN") as copy:
+                for written, row in enumerate(
+                    _rows(rng, user_id, categories, count, first, end), 1
+                ):
+                    copy.write_row(row)
+                    if written % 10_000 == 0:
+                        bar.update(10_000)
+                bar.update(count % 10_000)
+            for name in ("delete_monthly_for_users", "delete_daily_for_users",
+                         "rebuild_monthly_for_users", "rebuild_daily_for_users"):  # fmt: skip
+                getattr(queries.totals, name)(conn, user_ids=[user_id])
+            months = max(1, years * 12)
+            monthly_spend = count * (1 - INCOME_SHARE) * 60 / months  # about 60 per expense
+            _budgets(conn, rng, user_id, categories, end, monthly_spend)
+        seeded.append(SeededUser(user_id, email, count))
+    bar.close()
+    return seeded
