@@ -50,7 +50,7 @@ class LiveServer:
         env.update(PORT=str(self.port), HOST="127.0.0.1", BCRYPT_ROUNDS="4", **env_overrides)
         # A file, not a pipe: nobody reads a pipe while the server runs, and once its buffer is
         # full the access log blocks every worker.
-        self.log = tempfile.TemporaryFile(mode="w+")
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
             [sys.executable, "-m", "expense_api.cli", "serve"],
             cwd=ROOT,
