@@ -17,7 +17,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
-from .errors import ApiError
+from .errors import ApiError, ValidationFailed
 
 MAX_JSON_DEPTH = 32
 
@@ -61,6 +61,35 @@ class DecimalJSONProvider(DefaultJSONProvider):
         return loads(s)
 
 
+def _bad_text(value: str) -> bool:
+    # PostgreSQL text cannot hold NUL, and an unpaired surrogate cannot be encoded as UTF-8.
+    return "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value)
+
+
+def find_bad_text(value: Any, path: str = "") -> str | None:
+    """The path of the first string (key or value) PostgreSQL could not store, else None."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if _bad_text(item):
+                return where or "_schema"
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if _bad_text(key):
+                    return "_schema"
+                stack.append((inner, f"{where}.{key}" if where else key))
+        elif isinstance(item, list):
+            stack.extend(
+                (inner, f"{where}.{index}" if where else str(index))
+                for index, inner in enumerate(item)
+            )
+    return None
+
+
+BAD_TEXT_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
+
+
 class UnsupportedMediaType(ApiError):
     status, code = 415, "unsupported_media_type"
 
@@ -82,6 +111,9 @@ def read_json_body(request: Request) -> Any:
         raise MalformedJson(f"The request body is not valid JSON: {error}") from None
     if _depth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise MalformedJson(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+    bad = find_bad_text(body)
+    if bad is not None:
+        raise ValidationFailed({bad: [BAD_TEXT_MESSAGE]})
     return body
 
 
@@ -94,6 +126,14 @@ class JsonParser(FlaskParser):
 
     def _raw_load_json(self, req: Request) -> Any:
         return read_json_body(req)
+
+    def load_querystring(self, req: Request, schema) -> Any:
+        for name, value in req.args.items(multi=True):
+            if _bad_text(name) or _bad_text(value):
+                raise ValidationFailed(
+                    {name if not _bad_text(name) else "_query": [BAD_TEXT_MESSAGE]}
+                )
+        return super().load_querystring(req, schema)
 
 
 class Blueprint(SmorestBlueprint):

@@ -6,7 +6,7 @@ from functools import cache
 import iso4217
 from marshmallow import ValidationError, fields, validate
 
-from .common import BaseSchema, TrimmedString, UtcTimestamp
+from .common import BaseSchema, Name, TrimmedString, UtcTimestamp
 
 
 @cache
@@ -45,7 +45,7 @@ class UserEnvelopeSchema(BaseSchema):
 
 
 class RegisterSchema(BaseSchema):
-    name = TrimmedString(required=True, validate=validate.Length(1, 100))
+    name = Name(required=True, validate=validate.Length(1, 100))
     email = TrimmedString(required=True, validate=[validate.Length(3, 254), validate.Email()])
     password = fields.String(
         required=True,

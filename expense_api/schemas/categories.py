@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .common import BaseSchema, TrimmedString, UtcTimestamp
+from .common import BaseSchema, Name, UtcTimestamp
 
 
 class CategorySchema(BaseSchema):
@@ -12,7 +12,7 @@ class CategorySchema(BaseSchema):
 
 
 class CategoryInputSchema(BaseSchema):
-    name = TrimmedString(
+    name = Name(
         required=True,
         validate=validate.Length(1, 100),
         metadata={"description": "unique per user, ignoring case and surrounding spaces"},

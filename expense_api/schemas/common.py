@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -35,6 +37,32 @@ class TrimmedString(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class Name(TrimmedString):
+    """A name: trimmed, in Unicode NFC (so "é" typed two ways is one name), no control
+    characters."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs))
+        if _CONTROL.search(text):
+            raise ValidationError("Must not contain control characters.")
+        return text
+
+
+class FreeText(TrimmedString):
+    """Free text such as a description: trimmed, NFC; tabs and line breaks allowed, other
+    control characters not."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs))
+        if _CONTROL_BUT_LAYOUT.search(text):
+            raise ValidationError("Must not contain control characters other than tab and newline.")
+        return text
 
 
 class ProblemSchema(Schema):

@@ -5,10 +5,10 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from .common import (
     BaseSchema,
     CalendarDate,
+    FreeText,
     ListQuerySchema,
     Money,
     PeriodQuerySchema,
-    TrimmedString,
     UtcTimestamp,
 )
 
@@ -55,14 +55,14 @@ class TransactionInputSchema(BaseSchema):
         validate=validate.Range(1, 2**63 - 1),
         metadata={"description": "one of your own categories"},
     )
-    description = TrimmedString(load_default="", validate=validate.Length(0, 500))
+    description = FreeText(load_default="", validate=validate.Length(0, 500))
     occurred_on = CalendarDate(required=True, data_key="date")
 
 
 class TransactionPatchSchema(TransactionInputSchema):
     """Any subset of the fields, at least one (loaded with partial=True)."""
 
-    description = TrimmedString(validate=validate.Length(0, 500))
+    description = FreeText(validate=validate.Length(0, 500))
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
