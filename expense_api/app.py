@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db, errors, jsonio, openapi
 from .api import idempotency
+from .api.converters import IdConverter, id_parameter_schema
 from .auth import tokens
 from .auth.passwords import PasswordHasher
 from .config import Settings, load_settings
@@ -48,7 +49,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     tokens.init_app(app)
 
     idempotency.init_app(app)
+    app.url_map.converters["id"] = IdConverter
     api = openapi.configure(app)
+    api.register_converter(IdConverter, id_parameter_schema)
     _register_blueprints(api)
     app.after_request(_security_headers)
     return app

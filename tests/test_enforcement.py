@@ -173,6 +173,18 @@ def test_dry_run_create_writes_nothing(alice, conn):
     assert preview.status_code == 200
     body = preview.get_json()
     assert body["id"] is None and body["amount"] == "60.00"
+    assert set(body) == {
+        "id",
+        "amount",
+        "type",
+        "categoryId",
+        "category",
+        "description",
+        "date",
+        "createdAt",
+        "alerts",
+    }
+    assert (body["categoryId"], body["date"]) == (food, "2026-03-10")
     assert [(a["id"], a["kind"]) for a in body["alerts"]] == [(None, "threshold")]
     assert spent_in(alice) == []
     assert alice.get("/api/notifications").get_json()["items"] == []
@@ -191,6 +203,7 @@ def test_dry_run_update_changes_nothing(alice):
     path = f"/api/transactions/{expense['id']}"
     preview = alice.patch(path + "?dryRun=true", json={"amount": "20"})
     assert (preview.status_code, preview.get_json()["amount"]) == (200, "20.00")
+    assert preview.get_json()["categoryId"] == food and preview.get_json()["date"] == "2026-03-10"
     assert preview.get_json()["id"] == expense["id"]
     assert alice.get(path).get_json()["amount"] == "10.00"
     assert_problem(alice.patch(path + "?dryRun=true", json={"amount": "101"}), 409)

@@ -36,7 +36,7 @@ class Budgets(MethodView):
         return {"items": items}
 
 
-@blp.route("/<int:budget_id>")
+@blp.route("/<id:budget_id>")
 class Budget(MethodView):
     @authenticated(blp)
     @blp.response(200, BudgetSchema)

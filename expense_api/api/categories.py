@@ -33,7 +33,7 @@ class Categories(MethodView):
         return {"items": categories.list_for_user(get_conn(), user_id=user_id())}
 
 
-@blp.route("/<int:category_id>")
+@blp.route("/<id:category_id>")
 class Category(MethodView):
     @authenticated(blp)
     @blp.response(200, CategorySchema)

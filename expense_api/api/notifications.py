@@ -36,7 +36,7 @@ class Notifications(MethodView):
         return {"items": items, "next_cursor": next_cursor}
 
 
-@blp.route("/<int:alert_id>/read")
+@blp.route("/<id:alert_id>/read")
 class MarkRead(MethodView):
     @authenticated(blp)
     @idempotent(blp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 
 from .. import periods
@@ -34,7 +35,8 @@ def _dry_run(result: dict, *, created: bool):
     rollback_at_end()
     alerts = [{**alert, "id": None} for alert in result["alerts"]]
     shown = {**result, "alerts": alerts, "id": None if created else result["id"]}
-    return DryRunTransactionSchema().dump(shown), 200
+    # A finished response: the view's own response schema must not dump it a second time.
+    return current_app.json.response(DryRunTransactionSchema().dump(shown))
 
 
 @blp.route("")
@@ -74,7 +76,7 @@ class Transactions(MethodView):
         return {"items": items, "next_cursor": next_cursor}
 
 
-@blp.route("/<int:transaction_id>")
+@blp.route("/<id:transaction_id>")
 class Transaction(MethodView):
     @authenticated(blp)
     @blp.response(200, TransactionSchema)
