@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # serves no files: no /static route
     app.config.update(
         SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_content_length,
