@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, current_app, request
+from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db, errors, jsonio, openapi
@@ -12,6 +13,7 @@ from .api import idempotency
 from .api.converters import IdConverter, id_parameter_schema
 from .auth import tokens
 from .auth.passwords import PasswordHasher
+from .auth.throttle_stores import make_store
 from .config import Settings, load_settings
 
 
@@ -46,6 +48,17 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     jsonio.init_app(app)
     app.before_request(lambda: jsonio.refuse_non_json_bodies(request))
     app.extensions["password_hasher"] = PasswordHasher(settings.bcrypt_rounds)
+    app.extensions["throttle_store"] = make_store(settings)
+    if settings.cors_origins:
+        # Browsers only; tokens travel in the Authorization header, never in cookies.
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": list(settings.cors_origins)}},
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Retry-After", "Idempotent-Replayed"],
+            max_age=600,
+            supports_credentials=False,
+        )
     tokens.init_app(app)
 
     idempotency.init_app(app)
@@ -67,6 +80,11 @@ def _register_blueprints(api) -> None:
 
 def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config["SETTINGS"].is_production:  # behind TLS: browsers must keep to HTTPS
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("Cache-Control", "no-store")
     if not request.path.startswith("/api/docs"):

@@ -38,7 +38,10 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "LOGIN_MAX_FAILURES_PER_EMAIL": ("5", "failed logins for one email before 429"),
     "LOGIN_MAX_FAILURES_PER_ADDRESS": ("20", "failed logins from one client address before 429"),
     "LOGIN_THROTTLE_SECONDS": ("900", "window in which failed logins are counted"),
+    "THROTTLE_STORE": ("postgres", "where failed-login counters live: postgres or redis"),
+    "REDIS_URL": ("redis://127.0.0.1:6379/0", "Redis for THROTTLE_STORE=redis"),
     "TRUSTED_PROXY_COUNT": ("0", "reverse proxies in front whose X-Forwarded-For is trusted"),
+    "CORS_ORIGINS": ("", "comma-separated origins allowed to call the API from a browser"),
     "MAX_CONTENT_LENGTH": ("1048576", "largest request body in bytes (413 above)"),
     "LOG_LEVEL": ("INFO", "log level of the service"),
 }
@@ -59,6 +62,23 @@ def _int(env: dict[str, str], name: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or SETTINGS[name][0]
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"CORS_ORIGINS entries must be http(s)://host[:port] or *, got {origin!r}"
+            )
+    return origins
 
 
 @dataclass(frozen=True)
@@ -82,7 +102,10 @@ class Settings:
     login_max_failures_per_email: int
     login_max_failures_per_address: int
     login_throttle_seconds: int
+    throttle_store: str
+    redis_url: str
     trusted_proxy_count: int
+    cors_origins: tuple[str, ...]
     max_content_length: int
     log_level: str
 
@@ -133,7 +156,10 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         login_max_failures_per_email=_int(env, "LOGIN_MAX_FAILURES_PER_EMAIL", 1, 10_000),
         login_max_failures_per_address=_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 1, 100_000),
         login_throttle_seconds=_int(env, "LOGIN_THROTTLE_SECONDS", 1, 86_400),
+        throttle_store=_choice(env, "THROTTLE_STORE", ("postgres", "redis")),
+        redis_url=env.get("REDIS_URL") or SETTINGS["REDIS_URL"][0],
         trusted_proxy_count=_int(env, "TRUSTED_PROXY_COUNT", 0, 10),
+        cors_origins=_origins(env.get("CORS_ORIGINS") or ""),
         max_content_length=_int(env, "MAX_CONTENT_LENGTH", 1024, 100 * 1024 * 1024),
         log_level=log_level,
     )
