@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# A new user's first session with expense-api, start to finish:
+# register -> log in -> category -> budget -> expenses -> analytics -> an over-budget expense refused.
+#
+#   bin/serve &                      # in another terminal
+#   clients/curl/walkthrough.sh      # BASE_URL=http://host:port to point elsewhere
+source "$(dirname "$0")/lib.sh"
+
+EMAIL="walkthrough-$(date +%s)-$RANDOM@example.com"
+MONTH="$(date -u +%m | sed 's/^0//')"
+YEAR="$(date -u +%Y)"
+TODAY="$(date -u +%Y-%m-%d)"
+
+echo "1. Register an account (currency EUR, time zone Europe/Berlin)"
+api 201 POST /api/auth/register \
+  "{\"name\": \"Walkthrough\", \"email\": \"$EMAIL\", \"password\": \"correct horse battery\",
+    \"currency\": \"EUR\", \"timezone\": \"Europe/Berlin\"}"
+show
+
+echo "2. Log in: an access token (15 minutes) and a refresh token"
+api 200 POST /api/auth/login "{\"email\": \"$EMAIL\", \"password\": \"correct horse battery\"}"
+TOKEN="$(field '["accessToken"]')"
+echo "    token type $(field '["tokenType"]'), expires in $(field '["expiresIn"]') s"
+
+echo "3. Create a category"
+api 201 POST /api/categories '{"name": "Groceries"}'
+CATEGORY="$(field '["id"]')"
+show
+
+echo "4. A hard budget of 300.00 EUR for groceries this month, alerting at 80%"
+api 201 POST /api/budgets \
+  "{\"categoryId\": $CATEGORY, \"amount\": \"300.00\", \"month\": $MONTH, \"year\": $YEAR,
+    \"mode\": \"hard\", \"alertThreshold\": 80}"
+show
+
+echo "5. Record expenses (amounts as strings or numbers; the answer is always exact)"
+api 201 POST /api/transactions \
+  "{\"amount\": \"120.50\", \"type\": \"EXPENSE\", \"categoryId\": $CATEGORY,
+    \"description\": \"Weekly shop\", \"date\": \"$TODAY\"}"
+echo "    amount $(field '["amount"]'), alerts: $(field '["alerts"]')"
+api 201 POST /api/transactions \
+  "{\"amount\": 130, \"type\": \"EXPENSE\", \"categoryId\": $CATEGORY,
+    \"description\": \"Big shop\", \"date\": \"$TODAY\"}"
+echo "    250.50 of 300.00 spent: the 80% alert fires -> $(field '["alerts"][0]["kind"]')"
+
+echo "6. Income counts towards savings, never against a budget"
+api 201 POST /api/transactions \
+  "{\"amount\": \"2500.00\", \"type\": \"INCOME\", \"categoryId\": $CATEGORY, \"date\": \"$TODAY\"}"
+
+echo "7. Analytics for this month"
+api 200 GET "/api/summary?month=$MONTH&year=$YEAR"
+show
+api 200 GET "/api/category-breakdown?month=$MONTH&year=$YEAR"
+show
+api 200 GET "/api/budget-usage?month=$MONTH&year=$YEAR"
+echo "    spent $(field '["items"][0]["spent"]') of $(field '["items"][0]["budget"]'), remaining $(field '["items"][0]["remaining"]')"
+api 200 GET "/api/trends?months=3"
+show
+
+echo "8. An expense that would exceed the hard budget is refused, and nothing is written"
+api 409 POST /api/transactions \
+  "{\"amount\": \"60.00\", \"type\": \"EXPENSE\", \"categoryId\": $CATEGORY, \"date\": \"$TODAY\"}"
+show
+echo "    code $(field '["code"]'): would exceed by $(field '["budget"]["wouldExceedBy"]')"
+
+echo "9. The alerts that fired"
+api 200 GET /api/notifications
+echo "    $(field '["items"].__len__()') alert(s), newest: $(field '["items"][0]["kind"]')"
+
+echo "Done: $EMAIL"
