@@ -22,7 +22,8 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "HOST": ("127.0.0.1", "address gunicorn binds to"),
     "PORT": ("3000", "port gunicorn binds to"),
     "WEB_CONCURRENCY": ("2", "gunicorn worker processes"),
-    "WEB_THREADS": ("4", "threads per gunicorn worker"),
+    "WEB_THREADS": ("4", "threads per gunicorn worker (gthread)"),
+    "WEB_WORKER_CLASS": ("gthread", "gunicorn worker type: gthread or sync"),
     "DATABASE_URL": (None, "PostgreSQL URL; unset: an embedded PostgreSQL under DATA_DIR"),
     "TEST_DATABASE_URL": (None, "server the tests create a throwaway database on; unset: embedded"),
     "DATA_DIR": (".data", "folder for the embedded database and the development JWT secret"),
@@ -88,6 +89,7 @@ class Settings:
     port: int
     web_concurrency: int
     web_threads: int
+    web_worker_class: str
     database_url: str | None
     data_dir: Path
     db_pool_min: int
@@ -142,6 +144,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         port=_int(env, "PORT", 1, 65535),
         web_concurrency=_int(env, "WEB_CONCURRENCY", 1, 64),
         web_threads=threads,
+        web_worker_class=_choice(env, "WEB_WORKER_CLASS", ("gthread", "sync")),
         database_url=env.get("DATABASE_URL") or None,
         data_dir=data_dir,
         db_pool_min=_int(env, "DB_POOL_MIN", 0, 100),

@@ -9,6 +9,8 @@ import time
 import jwt as pyjwt
 import pytest
 
+from expense_api import create_app
+
 from .conftest import TEST_SECRET, assert_problem
 
 
@@ -116,3 +118,44 @@ def test_refresh_needs_a_token(client):
 def test_deleted_users_token_is_refused(alice, conn):
     conn.execute("DELETE FROM users WHERE id = %s", (alice.id,))
     assert_problem(alice.get("/api/auth/me"), 401, "token_revoked")
+
+
+def test_a_cached_token_still_expires(alice, app, client, monkeypatch):
+    from expense_api.auth import tokens
+
+    assert _me(client, alice.tokens["accessToken"]).status_code == 200  # verified and cached
+    assert alice.tokens["accessToken"] in app.extensions[tokens.jwt.EXTENSION]
+    later = time.time() + 16 * 60  # past the 15-minute lifetime
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    monkeypatch.setattr("jwt.api_jwt.datetime", _frozen_datetime(later))
+    assert_problem(_me(client, alice.tokens["accessToken"]), 401, "token_expired")
+
+
+def test_a_cached_token_is_still_revocable(alice, client):
+    assert _me(client, alice.tokens["accessToken"]).status_code == 200
+    alice.post("/api/auth/logout")
+    assert_problem(_me(client, alice.tokens["accessToken"]), 401, "token_revoked")
+
+
+def test_a_token_cached_by_one_app_is_verified_afresh_by_another(alice, app, database_url):
+    from .conftest import client_from, make_settings
+
+    assert _me(client_from(app, "10.250.0.1"), alice.tokens["accessToken"]).status_code == 200
+    other = create_app(make_settings(JWT_SECRET_KEY="another-secret-" + "z" * 40), database_url)
+    try:
+        response = _me(client_from(other, "10.250.0.2"), alice.tokens["accessToken"])
+        assert_problem(response, 401, "invalid_token")
+    finally:
+        other.extensions["database"].close()
+
+
+def _frozen_datetime(timestamp: float):
+    """PyJWT's `datetime` class, with now() fixed at `timestamp`."""
+    from datetime import UTC, datetime
+
+    class FrozenDateTime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.fromtimestamp(timestamp, tz=tz or UTC)
+
+    return FrozenDateTime
