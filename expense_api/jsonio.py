@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
-from marshmallow import RAISE
+from marshmallow import RAISE, Schema
 from webargs.flaskparser import FlaskParser
 
 from .errors import ApiError, ValidationFailed
@@ -123,6 +123,21 @@ class JsonParser(FlaskParser):
     (`categoryID`) must not silently return unfiltered data."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type, Schema] = {}
+
+    def _get_schema(self, argmap, req: Request) -> Schema:
+        # webargs makes a new instance of a schema class on every request, and marshmallow
+        # deep-copies the declared fields each time. One instance per class does: loading never
+        # changes a schema (the user's currency travels in a context variable, not on it).
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas.setdefault(argmap, argmap())
+            return schema
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req: Request) -> Any:
         return read_json_body(req)

@@ -13,6 +13,7 @@ A duplicate or unknown name fails loudly, and tests PREPARE every query against 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ class Query:
     sql: str
     doc: str
 
-    @property
+    @functools.cached_property
     def parameters(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_PLACEHOLDER.findall(self.sql)))
 

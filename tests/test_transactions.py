@@ -162,6 +162,23 @@ def test_another_users_category_in_the_body_is_422(alice, bob, conn):
     assert count.fetchone()[0] == 0
 
 
+def test_a_missing_category_in_the_body_is_422(alice):
+    body = {"amount": "1.00", "type": "INCOME", "categoryId": 2**62, "date": "2026-01-01"}
+    problem = assert_problem(alice.post("/api/transactions", json=body), 422)
+    assert problem["errors"] == {"categoryId": ["No such category."]}
+
+
+def test_a_wrong_category_is_422_even_when_a_budget_would_refuse(alice, bob, conn):
+    alice.post("/api/budgets", json={"amount": "10", "month": 1, "year": 2026})  # overall, hard
+    bobs = category(bob, "Bob's")
+    body = {"amount": "50.00", "type": "EXPENSE", "categoryId": bobs, "date": "2026-01-01"}
+    for query in ("", "?dryRun=true"):
+        problem = assert_problem(alice.post("/api/transactions" + query, json=body), 422)
+        assert problem["errors"] == {"categoryId": ["No such category."]}
+    count = conn.execute("SELECT count(*) FROM alerts WHERE user_id = %s", (alice.id,))
+    assert count.fetchone()[0] == 0
+
+
 def test_the_database_refuses_a_cross_user_category(alice, bob, conn):
     import psycopg
 

@@ -3,7 +3,11 @@ that can raise spending passes the budget guard in the same database transaction
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from psycopg import Connection
+from psycopg.errors import ForeignKeyViolation
 
 from ..errors import NotFound, ValidationFailed
 from ..repositories import categories, transactions
@@ -16,21 +20,42 @@ def _not_found() -> NotFound:
     return NotFound("No such transaction.")
 
 
+def _no_such_category() -> ValidationFailed:
+    # A 422 on the field, not a 404: the body is wrong, the resource path is fine.
+    return ValidationFailed({"categoryId": ["No such category."]})
+
+
 def _require_own_category(conn: Connection, user_id: int, category_id: int) -> None:
-    # A 422 on the field, not a 404: the body is wrong, the resource path is fine. The foreign
-    # key (user_id, category_id) would refuse it anyway; this gives the client a clear message.
     try:
         categories.get(conn, user_id=user_id, category_id=category_id)
     except NotFound:
-        raise ValidationFailed({"categoryId": ["No such category."]}) from None
+        raise _no_such_category() from None
+
+
+@contextlib.contextmanager
+def _category_checked_by_the_database() -> Iterator[None]:
+    """The foreign key (user_id, category_id) refuses another user's or a missing category."""
+    try:
+        yield
+    except ForeignKeyViolation as error:
+        if (error.diag.constraint_name or "").endswith("_user_id_category_id_fkey"):
+            raise _no_such_category() from None
+        raise
 
 
 def create(conn: Connection, *, user_id: int, currency: str, values: dict) -> dict:
-    _require_own_category(conn, user_id, values["category_id"])
-    alerts = budget_guard.before_write(
-        conn, user_id=user_id, currency=currency, old=None, new=values
-    )
-    row = transactions.insert(conn, user_id=user_id, values={k: values[k] for k in FIELDS})
+    # The category is not looked up first: the insert's foreign key checks it, which saves a
+    # round trip on every write. Only when a budget refuses the expense is it looked up, so that
+    # a wrong category is still answered with 422 before any 409.
+    try:
+        alerts = budget_guard.before_write(
+            conn, user_id=user_id, currency=currency, old=None, new=values
+        )
+    except budget_guard.BudgetExceeded:
+        _require_own_category(conn, user_id, values["category_id"])
+        raise
+    with _category_checked_by_the_database():
+        row = transactions.insert(conn, user_id=user_id, values={k: values[k] for k in FIELDS})
     return {**row, "alerts": alerts}
 
 
