@@ -1,0 +1,404 @@
+"""Enforced expense writes through the API against PostgreSQL's own limit for the same SQL.
+
+    .venv/bin/python -m bench.write_path [--seconds 30] [--clients 32] [--workers 2] [--threads 4]
+
+1. A fresh database (BENCH_DATABASE_URL's server, else the embedded one) seeded with users,
+   categories, existing transactions and hard budgets far too large to block (so every write
+   runs the whole enforcement: scope lock, FOR UPDATE, spent, insert, totals upkeep).
+2. gunicorn serves it; a closed loop of --clients keep-alive connections POSTs expenses (and
+   then GETs /api/summary) for --seconds; requests/s, p50/p99 and errors are reported.
+3. The server stops and pgbench runs the very same SQL transaction at the same concurrency:
+   the statements are taken from sql/*.sql, with pgbench variables for the parameters.
+4. The ratio API / pgbench is printed for both.
+
+Sessions get deterministic ids so that pgbench looks each one up exactly as the API does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+import psycopg
+
+from expense_api.demo import EXPENSES, INCOME, seed
+from expense_api.sqlfiles import Query, queries
+
+from . import wrk
+from .common import bench_database, machine, start_server, summarize_ms
+from .load import closed_loop
+
+SECRET = "bench-" + "k" * 40
+CATEGORIES_PER_USER = len(EXPENSES) + len(INCOME)
+TODAY = datetime.now(UTC).date()
+
+
+def session_id(user_id: int) -> str:
+    return f"00000000-0000-4000-8000-{user_id:012d}"
+
+
+def _prepare(url: str, users: int, existing: int) -> list[str]:
+    """Seeds, makes budgets hard and huge, opens one session per user; returns access tokens."""
+    with psycopg.connect(url) as conn:
+        seeded = seed(conn, [existing] * users, years=2, progress=False, rng_seed=3)
+        assert [user.id for user in seeded] == list(range(1, users + 1)), "needs a fresh database"
+        conn.execute("UPDATE budgets SET amount = 1e12, mode = 'hard'")
+        for user in seeded:
+            queries.auth_sessions.insert(
+                conn,
+                user_id=user.id,
+                session_id=session_id(user.id),
+                refresh_jti=uuid.uuid4(),
+                refresh_days=1,
+            )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    now = datetime.now(UTC)
+    return [
+        jwt.encode(
+            {
+                "sub": str(user_id),
+                "sid": session_id(user_id),
+                "type": "access",
+                "fresh": False,
+                "jti": str(uuid.uuid4()),
+                "iat": now,
+                "nbf": now,
+                "exp": now + timedelta(hours=2),
+            },
+            SECRET,
+            algorithm="HS256",
+        )
+        for user_id in range(1, users + 1)
+    ]
+
+
+def _expense_maker(tokens: list[str]):
+    rng = random.Random(11)
+    users = len(tokens)
+
+    def make(_index: int):
+        user = rng.randrange(users)
+        category = user * CATEGORIES_PER_USER + rng.randrange(1, len(EXPENSES) + 1)
+        body = {
+            "amount": f"{rng.randrange(100, 5000) / 100:.2f}",
+            "type": "EXPENSE",
+            "categoryId": category,
+            "date": TODAY.isoformat(),
+        }
+        return "POST", "/api/transactions", body, {"Authorization": f"Bearer {tokens[user]}"}
+
+    return make
+
+
+def _summary_maker(tokens: list[str]):
+    rng = random.Random(12)
+    path = f"/api/summary?month={TODAY.month}&year={TODAY.year}"
+
+    def make(_index: int):
+        return "GET", path, None, {"Authorization": f"Bearer {rng.choice(tokens)}"}
+
+    return make
+
+
+# --- the same requests as wrk Lua scripts -----------------------------------------------------
+
+_LUA_COMMON = """
+local headers = {["Content-Type"] = "application/json"}
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+init = function(args)
+  math.randomseed(1000 * (thread_number or 1) + %d)
+end
+"""
+
+
+def _lua_tokens(tokens: list[str]) -> str:
+    return "local tokens = {" + ",\n".join(wrk.lua_string(token) for token in tokens) + "}\n"
+
+
+def expense_lua(tokens: list[str]) -> str:
+    """wrk's version of _expense_maker: a random user's expense in a random category of theirs."""
+    return (
+        _lua_tokens(tokens)
+        + _LUA_COMMON % 11
+        + f"""
+local per_user, expense_categories, today = {CATEGORIES_PER_USER}, {len(EXPENSES)}, "{TODAY}"
+request = function()
+  local user = math.random(#tokens)
+  local cents = math.random(100, 4999)
+  local category = (user - 1) * per_user + math.random(expense_categories)
+  headers["Authorization"] = "Bearer " .. tokens[user]
+  local body = string.format(
+    '{{"amount": "%d.%02d", "type": "EXPENSE", "categoryId": %d, "date": "%s"}}',
+    math.floor(cents / 100), cents % 100, category, today)
+  return wrk.format("POST", "/api/transactions", headers, body)
+end
+"""
+    )
+
+
+def summary_lua(tokens: list[str]) -> str:
+    path = f"/api/summary?month={TODAY.month}&year={TODAY.year}"
+    return (
+        _lua_tokens(tokens)
+        + _LUA_COMMON % 12
+        + f"""
+request = function()
+  headers["Authorization"] = "Bearer " .. tokens[math.random(#tokens)]
+  return wrk.format("GET", "{path}", headers)
+end
+"""
+    )
+
+
+@dataclass(frozen=True)
+class Measured:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _drive_asyncio(base: str, tokens: list[str], clients: int, seconds: int, maker) -> Measured:
+    results = asyncio.run(closed_loop(base, tokens, clients, seconds, maker))
+    stats = summarize_ms(results.latencies)
+    ok = sum(count for status, count in results.statuses.items() if status < 400)
+    errors = results.requests - ok + sum(results.errors.values())
+    return Measured(results.rate, stats["p50"], stats["p99"], errors)
+
+
+def _drive_wrk(base: str, script: str, clients: int, seconds: int) -> Measured:
+    result = wrk.run(base, script, connections=clients, seconds=seconds)
+    return Measured(result.rate, result.p50_ms, result.p99_ms, result.errors)
+
+
+# --- pgbench: the same statements, from sql/*.sql -------------------------------------------
+
+
+def _pgbench_sql(query: Query, values: dict[str, str]) -> str:
+    """The query's own text with each %(name)s replaced by a pgbench expression."""
+    missing = set(query.parameters) - values.keys()
+    assert not missing, f"{query.name}: no pgbench value for {missing}"
+    text = re.sub(r"%\((\w+)\)s", lambda match: values[match.group(1)], query.sql)
+    return text.replace("%%", "%") + ";"
+
+
+SESSION = "('00000000-0000-4000-8000-' || lpad(:uid::text, 12, '0'))::uuid"
+
+
+def expense_script() -> str:
+    """One POST /api/transactions as the API runs it (no Idempotency-Key, no alert firing)."""
+    scope = {
+        "years": f"ARRAY[{TODAY.year}, {TODAY.year}]::smallint[]",
+        "months": f"ARRAY[{TODAY.month}, {TODAY.month}]::smallint[]",
+        "category_ids": "ARRAY[NULL, :cid]::bigint[]",
+    }
+    statements = [
+        _pgbench_sql(
+            queries.auth_sessions.get_active_with_user, {"user_id": ":uid", "session_id": SESSION}
+        ),
+        _pgbench_sql(queries.budgets.lock_scope_shared, {"user_id": ":uid"}),
+        _pgbench_sql(queries.budget_enforcement.lock_applicable, {"user_id": ":uid", **scope}),
+        _pgbench_sql(queries.budget_enforcement.spent, {"user_id": ":uid", **scope}),
+        _pgbench_sql(
+            queries.transactions.insert,
+            {
+                "user_id": ":uid",
+                "category_id": ":cid",
+                "type": "'EXPENSE'",
+                "amount": ":cents / 100.0",
+                "description": "''",
+                "occurred_on": f"'{TODAY}'::date",
+            },
+        ),
+    ]
+    header = [
+        "\\set uid random(1, {users})",
+        f"\\set cid (:uid - 1) * {CATEGORIES_PER_USER} + random(1, {len(EXPENSES)})",
+        "\\set cents random(100, 5000)",
+        "BEGIN;",
+    ]
+    return "\n".join([*header, *statements, "COMMIT;"]) + "\n"
+
+
+def summary_script() -> str:
+    first = TODAY.replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)
+    statements = [
+        _pgbench_sql(
+            queries.auth_sessions.get_active_with_user, {"user_id": ":uid", "session_id": SESSION}
+        ),
+        _pgbench_sql(
+            queries.analytics.summary,
+            {
+                "user_id": ":uid",
+                "month_from": f"'{first}'::date",
+                "month_to": f"'{after}'::date",
+                "head_from": "NULL::date",
+                "head_to": "NULL::date",
+                "tail_from": "NULL::date",
+                "tail_to": "NULL::date",
+            },
+        ),
+    ]
+    return "\n".join(["\\set uid random(1, {users})", "BEGIN;", *statements, "COMMIT;"]) + "\n"
+
+
+def pgbench(url: str, script: str, clients: int, seconds: int) -> float:
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+        handle.write(script)
+    result = subprocess.run(
+        [
+            str(Path(POSTGRES_BIN_PATH) / "pgbench"),
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "-f",
+            handle.name,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", result.stdout)
+    if result.returncode != 0 or not match:
+        raise RuntimeError(f"pgbench failed:\n{result.stdout}\n{result.stderr}")
+    failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
+    if failed and int(failed.group(1)):
+        raise RuntimeError(f"pgbench transactions failed:\n{result.stdout}")
+    return float(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument(
+        "--existing", type=int, default=2000, help="transactions per user beforehand"
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-class", default="gthread", choices=("gthread", "sync"))
+    parser.add_argument(
+        "--gunicorn-args",
+        default=None,
+        help="extra gunicorn options (GUNICORN_CMD_ARGS); default for gthread: "
+        "--worker-connections clients/workers, which spreads the keep-alive clients evenly",
+    )
+    parser.add_argument(
+        "--load-tool", default="auto", choices=("auto", "wrk", "asyncio"),
+        help="auto: wrk when it is on PATH, else the asyncio client in bench/load.py",
+    )  # fmt: skip
+    parser.add_argument("--print-script", action="store_true", help="print pgbench's script")
+    parser.add_argument(
+        "--skip-pgbench", action="store_true", help="API figures only (for tuning the server)"
+    )
+    args = parser.parse_args()
+    if args.print_script:
+        print(expense_script().replace("{users}", str(args.users)))
+        return
+    if args.gunicorn_args is None:
+        # A gthread worker accepts every connection it can; with keep-alive clients that all
+        # connect at once, the first worker takes them all and the others idle.
+        per_worker = -(-args.clients // args.workers)
+        args.gunicorn_args = (
+            f"--worker-connections {per_worker}" if args.worker_class == "gthread" else ""
+        )
+    tool = args.load_tool
+    if tool == "auto":
+        tool = "wrk" if wrk.available() else "asyncio"
+
+    def drive(base: str, tokens: list[str], seconds: int, kind: str) -> Measured:
+        if tool == "wrk":
+            script = expense_lua(tokens) if kind == "write" else summary_lua(tokens)
+            return _drive_wrk(base, script, args.clients, seconds)
+        maker = _expense_maker(tokens) if kind == "write" else _summary_maker(tokens)
+        return _drive_asyncio(base, tokens, args.clients, seconds, maker)
+
+    with bench_database() as url:
+        print(machine(url))
+        tokens = _prepare(url, args.users, args.existing)
+        extra = {"GUNICORN_CMD_ARGS": args.gunicorn_args} if args.gunicorn_args else {}
+        server = start_server(
+            url,
+            workers=args.workers,
+            threads=args.threads,
+            WEB_WORKER_CLASS=args.worker_class,
+            **extra,
+        )
+        try:
+            drive(server.base, tokens, 3, "write")  # warm-up: prepared statements, caches
+            writes = drive(server.base, tokens, args.seconds, "write")
+            reads = drive(server.base, tokens, args.seconds, "read")
+        finally:
+            server.stop()
+        with psycopg.connect(url) as conn:
+            over = conn.execute(
+                "SELECT count(*) FROM budgets b WHERE b.mode = 'hard' AND b.amount < ("
+                " SELECT COALESCE(sum(t.amount), 0) FROM transactions t WHERE t.user_id = b.user_id"
+                " AND t.occurred_on >= make_date(b.year, b.month, 1)"
+                " AND t.occurred_on < make_date(b.year, b.month, 1) + interval '1 month'"
+                " AND t.type = 'EXPENSE'"
+                " AND (b.category_id IS NULL OR t.category_id = b.category_id))"
+            ).fetchone()[0]
+        write_tps = read_tps = float("nan")
+        if not args.skip_pgbench:
+            write_tps = pgbench(
+                url,
+                expense_script().replace("{users}", str(args.users)),
+                args.clients,
+                args.seconds,
+            )
+            read_tps = pgbench(
+                url,
+                summary_script().replace("{users}", str(args.users)),
+                args.clients,
+                args.seconds,
+            )
+
+    config = f"gunicorn {args.workers} x {args.worker_class}" + (
+        f"/{args.threads} threads" if args.worker_class == "gthread" else ""
+    )
+    if args.gunicorn_args:
+        config += f" ({args.gunicorn_args})"
+    print(
+        f"\n{config}, load by {tool}, {args.clients} clients, {args.seconds} s each, "
+        f"{args.users} users"
+    )
+    for label, api, tps in (
+        ("POST /api/transactions (enforced)", writes, write_tps),
+        ("GET /api/summary", reads, read_tps),
+    ):
+        print(
+            f"{label}: API {api.rate:7.0f} req/s (p50 {api.p50_ms:.1f} ms, p99 {api.p99_ms:.1f} ms,"
+            f" errors {api.errors}) | pgbench {tps:7.0f} tps | ratio {api.rate / tps:.2f}"
+        )
+    print(f"hard budgets overspent: {over}")
+
+
+if __name__ == "__main__":
+    main()
