@@ -47,6 +47,10 @@ class StoppablePostgres:
         self._pg_ctl("-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", log, "start")
 
     def cleanup(self) -> None:
+        # pgserver stops only the postmaster it started itself, and a restarted server is a
+        # new one: stop whichever is running here first, or it outlives the test run.
+        with contextlib.suppress(Exception):
+            self.stop()
         self.server.cleanup()
 
 
@@ -60,9 +64,8 @@ def outage_setup(tmp_path):
     )  # fmt: skip
     yield postgres, server
     server.stop()
-    with contextlib.suppress(Exception):  # already running
-        postgres.start()
     postgres.cleanup()
+    assert not (postgres.pgdata / "postmaster.pid").exists(), "the test's PostgreSQL still runs"
 
 
 @pytest.mark.timeout(180)
