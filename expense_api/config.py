@@ -22,7 +22,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "HOST": ("127.0.0.1", "address gunicorn binds to"),
     "PORT": ("3000", "port gunicorn binds to"),
     "WEB_CONCURRENCY": ("2", "gunicorn worker processes"),
-    "WEB_THREADS": ("4", "threads per gunicorn worker (gthread)"),
+    "WEB_THREADS": ("4", "threads per gunicorn worker (gthread; sync workers have one)"),
     "WEB_WORKER_CLASS": ("gthread", "gunicorn worker type: gthread or sync"),
     "DATABASE_URL": (None, "PostgreSQL URL; unset: an embedded PostgreSQL under DATA_DIR"),
     "TEST_DATABASE_URL": (None, "server the tests create a throwaway database on; unset: embedded"),
@@ -133,7 +133,10 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     if app_env not in ENVIRONMENTS:
         raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}")
     data_dir = resolve_data_dir(env)
+    worker_class = _choice(env, "WEB_WORKER_CLASS", ("gthread", "sync"))
     threads = _int(env, "WEB_THREADS", 1, 256)
+    if worker_class == "sync":
+        threads = 1  # gunicorn would quietly turn a sync worker with threads into gthread
     pool_max = int(env["DB_POOL_MAX"]) if env.get("DB_POOL_MAX") else threads + 1
     log_level = (env.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -144,7 +147,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         port=_int(env, "PORT", 1, 65535),
         web_concurrency=_int(env, "WEB_CONCURRENCY", 1, 64),
         web_threads=threads,
-        web_worker_class=_choice(env, "WEB_WORKER_CLASS", ("gthread", "sync")),
+        web_worker_class=worker_class,
         database_url=env.get("DATABASE_URL") or None,
         data_dir=data_dir,
         db_pool_min=_int(env, "DB_POOL_MIN", 0, 100),

@@ -43,6 +43,7 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
         ("BCRYPT_ROUNDS", "3"),
         ("APP_ENV", "staging"),
         ("LOG_LEVEL", "LOUD"),
+        ("WEB_WORKER_CLASS", "eventlet"),
     ],
 )
 def test_invalid_values_are_refused(tmp_path, name, value):
@@ -54,6 +55,13 @@ def test_defaults(tmp_path):
     settings = load_settings({"DATA_DIR": str(tmp_path)})
     assert (settings.host, settings.port, settings.bcrypt_rounds) == ("127.0.0.1", 3000, 12)
     assert settings.db_pool_max == settings.web_threads + 1
+
+
+def test_sync_workers_have_one_thread_and_a_pool_to_match(tmp_path):
+    env = {"DATA_DIR": str(tmp_path), "WEB_WORKER_CLASS": "sync", "WEB_THREADS": "8"}
+    settings = load_settings(env)
+    # gunicorn would otherwise run gthread with 8 threads under the name sync.
+    assert (settings.web_worker_class, settings.web_threads, settings.db_pool_max) == ("sync", 1, 2)
 
 
 def test_every_setting_is_documented_in_the_readme():
