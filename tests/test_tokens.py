@@ -129,6 +129,18 @@ def test_a_cached_token_still_expires(alice, app, client, monkeypatch):
     monkeypatch.setattr(tokens.time, "time", lambda: later)
     monkeypatch.setattr("jwt.api_jwt.datetime", _frozen_datetime(later))
     assert_problem(_me(client, alice.tokens["accessToken"]), 401, "token_expired")
+    assert alice.tokens["accessToken"] not in app.extensions[tokens.jwt.EXTENSION]
+
+
+def test_a_full_token_cache_starts_afresh(alice, app, client, monkeypatch):
+    from expense_api.auth import tokens
+
+    monkeypatch.setattr(tokens.jwt, "CACHE_SIZE", 2)
+    cache = app.extensions[tokens.jwt.EXTENSION]
+    cache.clear()
+    cache.update({"a": {"exp": time.time() + 60}, "b": {"exp": time.time() + 60}})
+    assert _me(client, alice.tokens["accessToken"]).status_code == 200
+    assert list(cache) == [alice.tokens["accessToken"]]
 
 
 def test_a_cached_token_is_still_revocable(alice, client):

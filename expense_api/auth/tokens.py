@@ -42,14 +42,20 @@ class CachingJWTManager(JWTManager):
     def _decode_jwt_from_config(
         self, encoded_token: str, csrf_value=None, allow_expired: bool = False
     ) -> dict:
+        if allow_expired or csrf_value is not None:  # paths the cache is not meant for
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
         verified: dict[str, dict] = current_app.extensions[self.EXTENSION]
         claims = verified.get(encoded_token)
-        if claims is not None and not allow_expired and time.time() < claims["exp"]:
-            return dict(claims)
+        if claims is not None:
+            if time.time() < claims["exp"]:
+                return dict(claims)
+            verified.pop(encoded_token, None)
         claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
-        if not allow_expired and "exp" in claims:
+        if "exp" in claims:
             if len(verified) >= self.CACHE_SIZE:
-                verified.pop(next(iter(verified)), None)  # oldest first
+                # Start afresh rather than evict one by one: iterating a dict that other
+                # threads change is not safe, and a refill costs one verification per token.
+                verified.clear()
             verified[encoded_token] = dict(claims)
         return claims
 
