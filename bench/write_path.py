@@ -5,11 +5,16 @@
 1. A fresh database (BENCH_DATABASE_URL's server, else the embedded one) seeded with users,
    categories, existing transactions and hard budgets far too large to block (so every write
    runs the whole enforcement: scope lock, FOR UPDATE, spent, insert, totals upkeep).
-2. gunicorn serves it; a closed loop of --clients keep-alive connections POSTs expenses (and
-   then GETs /api/summary) for --seconds; requests/s, p50/p99 and errors are reported.
-3. The server stops and pgbench runs the very same SQL transaction at the same concurrency:
-   the statements are taken from sql/*.sql, with pgbench variables for the parameters.
-4. The ratio API / pgbench is printed for both.
+2. gunicorn serves it, configured as in production; --clients keep-alive connections in a
+   closed loop POST expenses (then GET /api/summary) for --seconds, driven by wrk with a Lua
+   script when wrk is on PATH (Debian: apt-get install wrk), else by the asyncio client in
+   bench/load.py. Requests/s, p50/p99 and errors are reported, and the CPU each request cost
+   the service, PostgreSQL and the load tool (from /proc).
+3. The floor: bench/floor_app.py (Flask answering JSON with JSON, nothing else) under the same
+   gunicorn settings and load, for what the web stack alone costs.
+4. pgbench runs the very same SQL transaction at the same concurrency: the statements are
+   taken from sql/*.sql (--print-script shows them), with pgbench variables for the parameters.
+5. The ratio API / pgbench is printed for both, and the number of hard budgets overspent.
 
 Sessions get deterministic ids so that pgbench looks each one up exactly as the API does.
 """
@@ -18,12 +23,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import re
+import shlex
+import socket
 import subprocess
+import sys
 import tempfile
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,9 +42,10 @@ import psycopg
 
 from expense_api.demo import EXPENSES, INCOME, seed
 from expense_api.sqlfiles import Query, queries
+from tests.live import free_port
 
-from . import wrk
-from .common import bench_database, machine, start_server, summarize_ms
+from . import cpu, wrk
+from .common import ROOT, bench_database, machine, start_server, summarize_ms
 from .load import closed_loop
 
 SECRET = "bench-" + "k" * 40
@@ -52,6 +63,17 @@ def _prepare(url: str, users: int, existing: int) -> list[str]:
         seeded = seed(conn, [existing] * users, years=2, progress=False, rng_seed=3)
         assert [user.id for user in seeded] == list(range(1, users + 1)), "needs a fresh database"
         conn.execute("UPDATE budgets SET amount = 1e12, mode = 'hard'")
+        # This month, the overall budget and one for every expense category: each write then
+        # locks and checks two budgets, in the API and in pgbench alike.
+        conn.execute(
+            "INSERT INTO budgets (user_id, year, month, category_id, amount, mode)"
+            " SELECT u.id, %(year)s, %(month)s, c.id, 1e12, 'hard' FROM users u"
+            " LEFT JOIN categories c ON c.user_id = u.id AND c.name = ANY(%(expenses)s)"
+            " UNION ALL SELECT u.id, %(year)s, %(month)s, NULL, 1e12, 'hard' FROM users u"
+            " ON CONFLICT ON CONSTRAINT budgets_scope_key"
+            " DO UPDATE SET amount = 1e12, mode = 'hard'",
+            {"year": TODAY.year, "month": TODAY.month, "expenses": list(EXPENSES)},
+        )
         for user in seeded:
             queries.auth_sessions.insert(
                 conn,
@@ -170,6 +192,8 @@ class Measured:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int
+    cpu: str = ""  # CPU per request of the service, PostgreSQL and the load tool
 
 
 def _drive_asyncio(base: str, tokens: list[str], clients: int, seconds: int, maker) -> Measured:
@@ -177,12 +201,48 @@ def _drive_asyncio(base: str, tokens: list[str], clients: int, seconds: int, mak
     stats = summarize_ms(results.latencies)
     ok = sum(count for status, count in results.statuses.items() if status < 400)
     errors = results.requests - ok + sum(results.errors.values())
-    return Measured(results.rate, stats["p50"], stats["p99"], errors)
+    return Measured(results.rate, stats["p50"], stats["p99"], errors, results.requests)
 
 
 def _drive_wrk(base: str, script: str, clients: int, seconds: int) -> Measured:
     result = wrk.run(base, script, connections=clients, seconds=seconds)
-    return Measured(result.rate, result.p50_ms, result.p99_ms, result.errors)
+    return Measured(result.rate, result.p50_ms, result.p99_ms, result.errors, result.requests)
+
+
+@contextlib.contextmanager
+def floor_server(workers: int, threads: int, worker_class: str, gunicorn_args: str):
+    """bench/floor_app.py under gunicorn, configured like the service; yields (base, pid)."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+        str(workers), "--threads", str(threads), "--worker-class", worker_class,
+        "--access-logfile", "-", *shlex.split(gunicorn_args), "bench.floor_app:app",
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while not _accepts(port):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"the floor app did not start:\n{log.read().decode()}")
+                time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}", process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 # --- pgbench: the same statements, from sql/*.sql -------------------------------------------
@@ -228,7 +288,7 @@ def expense_script() -> str:
     header = [
         "\\set uid random(1, {users})",
         f"\\set cid (:uid - 1) * {CATEGORIES_PER_USER} + random(1, {len(EXPENSES)})",
-        "\\set cents random(100, 5000)",
+        "\\set cents random(100, 4999)",
         "BEGIN;",
     ]
     return "\n".join([*header, *statements, "COMMIT;"]) + "\n"
@@ -257,37 +317,32 @@ def summary_script() -> str:
     return "\n".join(["\\set uid random(1, {users})", "BEGIN;", *statements, "COMMIT;"]) + "\n"
 
 
-def pgbench(url: str, script: str, clients: int, seconds: int) -> float:
+def pgbench(url: str, script: str, clients: int, seconds: int) -> Measured:
     from pgserver._commands import POSTGRES_BIN_PATH
 
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+    postmaster = cpu.postmaster_of(url)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as handle:
         handle.write(script)
-    result = subprocess.run(
-        [
-            str(Path(POSTGRES_BIN_PATH) / "pgbench"),
-            "-n",
-            "-M",
-            "prepared",
-            "-c",
-            str(clients),
-            "-j",
-            "2",
-            "-T",
-            str(seconds),
-            "-f",
-            handle.name,
-            url,
-        ],
-        capture_output=True,
-        text=True,
-    )
+        handle.flush()
+        command = [
+            str(Path(POSTGRES_BIN_PATH) / "pgbench"), "-n", "-M", "prepared", "-c", str(clients),
+            "-j", "2", "-T", str(seconds), "-f", handle.name, url,
+        ]  # fmt: skip
+        before = cpu.snapshot(0, postmaster)
+        result = subprocess.run(command, capture_output=True, text=True)
+        cpu.wait_for_backends_to_end(postmaster, before)
+        after = cpu.snapshot(0, postmaster)
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", result.stdout)
     if result.returncode != 0 or not match:
         raise RuntimeError(f"pgbench failed:\n{result.stdout}\n{result.stderr}")
     failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
     if failed and int(failed.group(1)):
         raise RuntimeError(f"pgbench transactions failed:\n{result.stdout}")
-    return float(match.group(1))
+    done = int(re.search(r"actually processed: (\d+)", result.stdout).group(1))
+    latency = re.search(r"latency average = ([0-9.]+) ms", result.stdout)
+    average_ms = float(latency.group(1)) if latency else float("nan")
+    used = cpu.per_request_ms(before, after, done, "pgbench")
+    return Measured(float(match.group(1)), average_ms, float("nan"), 0, done, used)
 
 
 def main() -> None:
@@ -317,6 +372,9 @@ def main() -> None:
     parser.add_argument(
         "--skip-pgbench", action="store_true", help="API figures only (for tuning the server)"
     )
+    parser.add_argument(
+        "--skip-floor", action="store_true", help="do not measure bench/floor_app.py"
+    )
     args = parser.parse_args()
     if args.print_script:
         print(expense_script().replace("{users}", str(args.users)))
@@ -332,16 +390,21 @@ def main() -> None:
     if tool == "auto":
         tool = "wrk" if wrk.available() else "asyncio"
 
-    def drive(base: str, tokens: list[str], seconds: int, kind: str) -> Measured:
+    def drive(base: str, pid: int, tokens: list[str], seconds: int, kind: str) -> Measured:
+        before = cpu.snapshot(pid, postmaster)
         if tool == "wrk":
             script = expense_lua(tokens) if kind == "write" else summary_lua(tokens)
-            return _drive_wrk(base, script, args.clients, seconds)
-        maker = _expense_maker(tokens) if kind == "write" else _summary_maker(tokens)
-        return _drive_asyncio(base, tokens, args.clients, seconds, maker)
+            measured = _drive_wrk(base, script, args.clients, seconds)
+        else:
+            maker = _expense_maker(tokens) if kind == "write" else _summary_maker(tokens)
+            measured = _drive_asyncio(base, tokens, args.clients, seconds, maker)
+        used = cpu.per_request_ms(before, cpu.snapshot(pid, postmaster), measured.requests, tool)
+        return replace(measured, cpu=used)
 
     with bench_database() as url:
         print(machine(url))
         tokens = _prepare(url, args.users, args.existing)
+        postmaster = cpu.postmaster_of(url)
         extra = {"GUNICORN_CMD_ARGS": args.gunicorn_args} if args.gunicorn_args else {}
         server = start_server(
             url,
@@ -351,11 +414,19 @@ def main() -> None:
             **extra,
         )
         try:
-            drive(server.base, tokens, 3, "write")  # warm-up: prepared statements, caches
-            writes = drive(server.base, tokens, args.seconds, "write")
-            reads = drive(server.base, tokens, args.seconds, "read")
+            pid = server.process.pid
+            drive(server.base, pid, tokens, 3, "write")  # warm-up: prepared statements, caches
+            writes = drive(server.base, pid, tokens, args.seconds, "write")
+            reads = drive(server.base, pid, tokens, args.seconds, "read")
         finally:
             server.stop()
+        floor = None
+        if not args.skip_floor:
+            with floor_server(
+                args.workers, args.threads, args.worker_class, args.gunicorn_args
+            ) as (base, pid):
+                drive(base, pid, tokens, 2, "write")
+                floor = drive(base, pid, tokens, min(args.seconds, 10), "write")
         with psycopg.connect(url) as conn:
             over = conn.execute(
                 "SELECT count(*) FROM budgets b WHERE b.mode = 'hard' AND b.amount < ("
@@ -365,7 +436,7 @@ def main() -> None:
                 " AND t.type = 'EXPENSE'"
                 " AND (b.category_id IS NULL OR t.category_id = b.category_id))"
             ).fetchone()[0]
-        write_tps = read_tps = float("nan")
+        write_tps = read_tps = None
         if not args.skip_pgbench:
             write_tps = pgbench(
                 url,
@@ -389,13 +460,25 @@ def main() -> None:
         f"\n{config}, load by {tool}, {args.clients} clients, {args.seconds} s each, "
         f"{args.users} users"
     )
-    for label, api, tps in (
+    for label, api, base in (
         ("POST /api/transactions (enforced)", writes, write_tps),
         ("GET /api/summary", reads, read_tps),
     ):
         print(
-            f"{label}: API {api.rate:7.0f} req/s (p50 {api.p50_ms:.1f} ms, p99 {api.p99_ms:.1f} ms,"
-            f" errors {api.errors}) | pgbench {tps:7.0f} tps | ratio {api.rate / tps:.2f}"
+            f"{label}\n  API     {api.rate:7.0f} req/s  p50 {api.p50_ms:5.1f} ms  "
+            f"p99 {api.p99_ms:5.1f} ms  errors {api.errors}  CPU/request: {api.cpu}"
+        )
+        if base is not None:
+            print(
+                f"  pgbench {base.rate:7.0f} tps    avg {base.p50_ms:5.1f} ms"
+                f"                       CPU/transaction: {base.cpu}"
+            )
+            print(f"  ratio API / pgbench: {api.rate / base.rate:.2f}")
+    if floor is not None:
+        print(
+            f"Floor: bench/floor_app.py (Flask, JSON in and out, nothing else) on the same gunicorn"
+            f"\n  POST    {floor.rate:7.0f} req/s  p50 {floor.p50_ms:5.1f} ms  "
+            f"p99 {floor.p99_ms:5.1f} ms  errors {floor.errors}  CPU/request: {floor.cpu}"
         )
     print(f"hard budgets overspent: {over}")
 

@@ -43,18 +43,21 @@ def available() -> bool:
 
 
 def lua_string(text: str) -> str:
-    """A Lua string literal for `text` (JSON's escaping is a subset Lua reads the same way)."""
-    return json.dumps(text)
+    """A Lua string literal for printable ASCII `text` (tokens, paths, dates)."""
+    if not text.isascii() or not text.isprintable():
+        raise ValueError(f"not printable ASCII: {text!r}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def run(base: str, script: str, *, connections: int, seconds: int, threads: int = 2) -> WrkResult:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as handle:
         handle.write(script + REPORT)
-    completed = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-         "-s", handle.name, base],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        handle.flush()
+        completed = subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+             "-s", handle.name, base],
+            capture_output=True, text=True,
+        )  # fmt: skip
     line = next(
         (line for line in completed.stdout.splitlines() if line.startswith("WRK-RESULT ")), None
     )

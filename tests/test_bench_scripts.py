@@ -1,0 +1,36 @@
+"""The write-path benchmark's pgbench scripts are made from sql/*.sql: a renamed query or a new
+parameter must break this test, not the next benchmark run."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from bench.write_path import expense_script, summary_script
+
+from .test_transactions import category
+
+
+def _statements(script: str, values: dict[str, int]) -> list[str]:
+    body = "\n".join(line for line in script.splitlines() if not line.startswith("\\set"))
+    body = re.sub(r":(uid|cid|cents)\b", lambda match: str(values[match.group(1)]), body)
+    return [part.strip() for part in body.split(";\n") if part.strip()]
+
+
+@pytest.mark.parametrize("make_script", [expense_script, summary_script])
+def test_a_pgbench_script_runs_against_the_schema(alice, database_url, make_script):
+    food = category(alice)
+    statements = _statements(make_script(), {"uid": alice.id, "cid": food, "cents": 1234})
+    assert statements[0] == "BEGIN" and statements[-1].rstrip(";") == "COMMIT"
+    with psycopg.connect(database_url) as conn:
+        for statement in statements[1:-1]:
+            conn.execute(statement)
+        if make_script is expense_script:
+            inserted = conn.execute(
+                "SELECT amount FROM transactions WHERE user_id = %s", (alice.id,)
+            ).fetchall()
+            assert [row[0] for row in inserted] == [Decimal("12.34")]
+        conn.rollback()
