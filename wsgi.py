@@ -4,6 +4,6 @@ The gunicorn config's on_starting hook puts the database URL (embedded or DATABA
 environment before workers fork; each worker builds its own app and connection pool here.
 """
 
-from expense_api import create_app
+from expense_api.api.app import create_app
 
 app = create_app()

@@ -73,11 +73,11 @@ def _explain(url: str, user_id: int) -> None:
     partial = Period(date(TODAY.year - 1, 1, 15), date(TODAY.year - 1, 11, 20))
     with psycopg.connect(url) as conn:
         for label, query, params in [
-            ("summary, a year", queries.analytics.summary, totals_ranges(year)),
-            ("summary, 15 Jan - 20 Nov", queries.analytics.summary, totals_ranges(partial)),
+            ("summary, a year", queries.reports.summary, totals_ranges(year)),
+            ("summary, 15 Jan - 20 Nov", queries.reports.summary, totals_ranges(partial)),
             (
                 "category breakdown, a year",
-                queries.analytics.category_breakdown,
+                queries.reports.category_breakdown,
                 totals_ranges(year),
             ),
         ]:
@@ -146,7 +146,7 @@ def main() -> None:
                 samples = []
                 for _ in range(args.requests + 10):
                     started = time.perf_counter()
-                    queries.analytics.summary(conn, user_id=user.id, **totals_ranges(year))
+                    queries.reports.summary(conn, user_id=user.id, **totals_ranges(year))
                     samples.append(time.perf_counter() - started)
             totals_ms = statistics.median(samples[10:]) * 1000
             direct_ms = _direct(url, user.id, year, args.requests)

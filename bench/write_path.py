@@ -271,8 +271,8 @@ def expense_script() -> str:
             queries.auth_sessions.get_active_with_user, {"user_id": ":uid", "session_id": SESSION}
         ),
         _pgbench_sql(queries.budgets.lock_scope_shared, {"user_id": ":uid"}),
-        _pgbench_sql(queries.budget_enforcement.lock_applicable, {"user_id": ":uid", **scope}),
-        _pgbench_sql(queries.budget_enforcement.spent, {"user_id": ":uid", **scope}),
+        _pgbench_sql(queries.budgets.lock_applicable, {"user_id": ":uid", **scope}),
+        _pgbench_sql(queries.budgets.spent, {"user_id": ":uid", **scope}),
         _pgbench_sql(
             queries.transactions.insert,
             {
@@ -302,7 +302,7 @@ def summary_script() -> str:
             queries.auth_sessions.get_active_with_user, {"user_id": ":uid", "session_id": SESSION}
         ),
         _pgbench_sql(
-            queries.analytics.summary,
+            queries.reports.summary,
             {
                 "user_id": ":uid",
                 "month_from": f"'{first}'::date",

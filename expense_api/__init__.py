@@ -1,5 +1,5 @@
-"""expense-api: expense and budget tracking with exact money and race-free budget enforcement."""
+"""expense-api: expense and budget tracking with exact money and race-free budget enforcement.
 
-from .app import create_app
-
-__all__ = ["create_app"]
+Importing the package loads nothing: the REST application is built by
+`expense_api.api.app.create_app`, and the domain (services, repositories) never needs Flask.
+"""

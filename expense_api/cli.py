@@ -34,18 +34,14 @@ def _rollback(args) -> int:
 def _prune(args) -> int:
     import psycopg
 
-    from .sqlfiles import queries
+    from .services.housekeeping import prune
 
     settings = load_settings()
     with database_url(settings) as url, psycopg.connect(url) as conn:
-        sessions = queries.auth_sessions.delete_expired(conn)
-        counters = queries.login_throttle.delete_stale(
-            conn, window_seconds=settings.login_throttle_seconds
-        )
-        keys = queries.idempotency_keys.delete_expired(conn)
+        deleted = prune(conn, settings)
     print(
-        f"deleted {sessions} expired sessions, {counters} stale login counters and "
-        f"{keys} expired idempotency keys"
+        f"deleted {deleted['sessions']} expired sessions, {deleted['login_counters']} stale "
+        f"login counters and {deleted['idempotency_keys']} expired idempotency keys"
     )
     return 0
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from psycopg import Connection
 from tqdm import tqdm
 
-from .auth.passwords import PasswordHasher
+from .services.passwords import PasswordHasher
 from .sqlfiles import queries
 
 DEMO_PASSWORD = "demo-password"

@@ -1,200 +1,71 @@
-"""One error model: every failure leaves the service as RFC 9457 problem+json.
+"""The domain's errors: what a rule refuses, with a stable `code` and a human `detail`.
 
-Views raise `ApiError` (or a subclass) with a stable `code`; everything else that can go wrong
-(werkzeug's HTTP errors, webargs validation, JWT failures, database outages, bugs) is turned into
-the same shape here, so no HTML page and no stack trace ever reaches a client.
+They know nothing of HTTP. Each door renders them its own way: the REST API maps each kind to a
+status and a problem+json document (api/problems.py); a worker logs them; GraphQL will put them
+in its `errors`. A kind is a subclass; a specific refusal sets its own `code`.
 """
 
 from __future__ import annotations
 
-import logging
-from http import HTTPStatus
 from typing import Any
 
-import psycopg
-from flask import Flask, Response, current_app, json
-from psycopg_pool import PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError
 
-log = logging.getLogger(__name__)
+class DomainError(Exception):
+    """A refusal a client should see. `extra` holds machine-readable members (for example the
+    budget that would be exceeded); `retry_after` says when trying again makes sense."""
 
-PROBLEM_MIMETYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://expense-api.dev/problems/"
-
-# Default codes for plain HTTP statuses when nothing more specific is known.
-STATUS_CODES = {
-    400: "malformed_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "too_many_requests",
-    500: "internal_error",
-    503: "database_unavailable",
-}
-
-
-class ApiError(Exception):
-    """An error a client should see: status, stable code, human detail, optional extra members."""
-
-    status = 400
     code = "bad_request"
-    title: str | None = None
 
     def __init__(
-        self,
-        detail: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
+        self, detail: str, *, code: str | None = None, retry_after: int | None = None, **extra: Any
     ):
         super().__init__(detail)
         self.detail = detail
-        self.status = status or self.status
         self.code = code or self.code
-        self.headers = headers or {}
+        self.retry_after = retry_after
         self.extra = extra
 
 
-class NotFound(ApiError):
-    status, code = 404, "not_found"
+class NotFound(DomainError):
+    """Missing, or another tenant's: the two are never told apart."""
+
+    code = "not_found"
 
 
-class Conflict(ApiError):
-    status, code = 409, "conflict"
+class Conflict(DomainError):
+    code = "conflict"
 
 
-class Unauthorized(ApiError):
-    status, code = 401, "unauthorized"
+class Unauthorized(DomainError):
+    code = "unauthorized"
 
 
-class ValidationFailed(ApiError):
-    """422 with per-field messages: `errors={"field": ["message"]}`."""
+class Forbidden(DomainError):
+    code = "forbidden"
 
-    status, code = 422, "validation_error"
+
+class Throttled(DomainError):
+    code = "too_many_requests"
+
+
+class Unavailable(DomainError):
+    """A dependency (the database, the throttle store) cannot answer now; retry later."""
+
+    code = "service_unavailable"
+
+
+class ValidationFailed(DomainError):
+    """Per-field messages: `errors={"field": ["message"]}`."""
+
+    code = "validation_error"
 
     def __init__(self, errors: dict[str, list[str]], detail: str = "The request is not valid."):
         super().__init__(detail, errors=errors)
 
 
-def problem(
-    status: int,
-    code: str,
-    detail: str,
-    *,
-    title: str | None = None,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response:
-    body = {
-        "type": PROBLEM_TYPE_BASE + code,
-        "title": title or HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        **extra,
-    }
-    response = current_app.response_class(
-        json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE
-    )
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def flatten_messages(messages: Any) -> dict[str, list[str]]:
-    """webargs nests messages by location ({"json": {"amount": [...]}}); clients want the field."""
-    if isinstance(messages, dict) and messages.keys() <= {"json", "query", "headers", "form"}:
-        merged: dict[str, list[str]] = {}
-        for location_messages in messages.values():
-            for name, value in flatten_messages(location_messages).items():
-                merged.setdefault(name, []).extend(value)
-        return merged
-    flat: dict[str, list[str]] = {}
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), inner)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                if isinstance(item, dict | list):
-                    walk(prefix, item)
-                else:
-                    flat.setdefault(prefix or "_schema", []).append(str(item))
-        else:
-            flat.setdefault(prefix or "_schema", []).append(str(value))
-
-    walk("", messages)
-    return flat
-
-
-def _handle_api_error(error: ApiError) -> Response:
-    return problem(
-        error.status,
-        error.code,
-        error.detail,
-        title=error.title,
-        headers=error.headers,
-        **error.extra,
-    )
-
-
-def _handle_http_exception(error: HTTPException) -> Response:
-    status = error.code or 500
-    if status >= 500:
-        return _handle_unexpected(error)
-    data = getattr(error, "data", None) or {}
-    headers = dict(getattr(error, "headers", None) or {})
-    if "messages" in data:  # webargs/marshmallow validation, raised by flask-smorest's parser
-        return problem(
-            422,
-            "validation_error",
-            "The request is not valid.",
-            errors=flatten_messages(data["messages"]),
-            headers=headers,
-        )
-    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
-        headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[attr-defined]
-    detail = data.get("message") or error.description or HTTPStatus(status).phrase
-    return problem(status, STATUS_CODES.get(status, "http_error"), detail, headers=headers)
-
-
-def _is_database_outage(error: BaseException | None) -> bool:
-    while error is not None:
-        if isinstance(error, PoolTimeout | psycopg.OperationalError):
-            return not isinstance(error, psycopg.errors.QueryCanceled)
-        error = error.__cause__ or getattr(error, "original_exception", None)
-    return False
-
-
-def _handle_unexpected(error: BaseException) -> Response:
-    original = getattr(error, "original_exception", None) or error
-    if _is_database_outage(original):
-        log.warning("database unavailable: %s", original)
-        return problem(
-            503,
-            "database_unavailable",
-            "The database is not reachable; try again shortly.",
-            headers={"Retry-After": "2"},
-        )
-    if isinstance(original, psycopg.errors.QueryCanceled):
-        log.error("statement timeout", exc_info=original)
-        return problem(503, "query_timeout", "The request took too long; try again later.")
-    if not isinstance(original, InternalServerError):
-        log.error("unhandled error", exc_info=original)
-    return problem(500, "internal_error", "An unexpected error occurred.")
-
-
-def init_app(app: Flask) -> None:
-    app.register_error_handler(ApiError, _handle_api_error)
-    app.register_error_handler(HTTPException, _handle_http_exception)
-    app.register_error_handler(InternalServerError, _handle_unexpected)
-    app.register_error_handler(psycopg.Error, _handle_unexpected)
-    app.register_error_handler(PoolTimeout, _handle_unexpected)
+def found(row: dict | None, what: str) -> dict:
+    """The row, or NotFound: the one place a missing (or someone else's) resource becomes 404.
+    Queries filter by the tenant, so another tenant's row is simply not there."""
+    if row is None:
+        raise NotFound(f"No such {what}.")
+    return row

@@ -12,11 +12,14 @@ from functools import cache
 
 import iso4217
 
-from .jsonio import ExponentDecimal
-
 # Largest amount accepted for one transaction or budget (the database holds up to 10^14).
 MAX_AMOUNT = Decimal("1000000000000")  # exclusive: one trillion
 _PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+class ExponentDecimal(Decimal):
+    """A Decimal that was written in exponent form (`1e3`): money refuses these. Whoever parses
+    JSON numbers (api/jsonio.py) makes them, so the rule can live here."""
 
 
 class AmountError(ValueError):

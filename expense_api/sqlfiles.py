@@ -7,7 +7,8 @@ under it document it, and the suffix says what it returns:
     $       the first column of the first row   !   the number of rows affected
 
 Parameters are psycopg's named placeholders, `%(name)s`. Every function takes the connection
-first and never commits: the caller owns the transaction. `queries.users.get_by_id(conn, id=1)`.
+first and never commits: the caller owns the transaction:
+`queries.categories.get_by_id(conn, user_id=1, id=2)`.
 A duplicate or unknown name fails loudly, and tests PREPARE every query against the schema.
 """
 

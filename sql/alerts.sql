@@ -1,3 +1,10 @@
+-- name: insert^
+-- Fires an alert unless this (budget, kind) already fired: no row back means it had.
+INSERT INTO alerts (user_id, budget_id, kind, percent_used)
+VALUES (%(user_id)s, %(budget_id)s, %(kind)s, %(percent_used)s)
+ON CONFLICT (user_id, budget_id, kind) DO NOTHING
+RETURNING id, budget_id, kind, percent_used, created_at, read_at
+
 -- name: list_page
 -- Newest first (by id, which grows with time), optionally only unread, after a keyset cursor.
 SELECT id, budget_id, kind, percent_used, created_at, read_at

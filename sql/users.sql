@@ -9,8 +9,3 @@ RETURNING id, name, email, role, currency, timezone, created_at
 SELECT id, name, email, role, currency, timezone, created_at, password_hash
 FROM users
 WHERE lower(email) = lower(%(email)s)
-
--- name: get_by_id^
-SELECT id, name, email, role, currency, timezone, created_at
-FROM users
-WHERE id = %(user_id)s

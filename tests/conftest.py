@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from expense_api import create_app
+from expense_api.api.app import create_app
 from expense_api.config import PROJECT_ROOT, load_settings
 from expense_api.migrate import apply_migrations
 

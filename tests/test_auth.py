@@ -128,7 +128,7 @@ def test_wrong_password_and_unknown_email_look_the_same(accounts, client):
 def test_unknown_email_still_spends_a_bcrypt_check(app, monkeypatch):
     import bcrypt
 
-    hasher = app.extensions["password_hasher"]
+    hasher = app.extensions["auth"].hasher
     calls = []
     real = bcrypt.checkpw
     monkeypatch.setattr(bcrypt, "checkpw", lambda pw, h: calls.append(h) or real(pw, h))

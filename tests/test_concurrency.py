@@ -12,13 +12,17 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from expense_api.budgeting import service as budgeting
-from expense_api.ledger import service as ledger
-from expense_api.ledger.budget_guard import BudgetExceeded
+from expense_api.services import budgets, transactions
+from expense_api.services.budget_guard import BudgetExceeded
 
 from .live import call
 
 ROUNDS = 3  # repeated runs must be just as exact
+
+
+def acting(user_id: int) -> dict:
+    """The acting user the services take: a USD user in UTC."""
+    return {"id": user_id, "currency": "USD", "timezone": "UTC"}
 
 
 def _http_user(base: str) -> tuple[str, int]:
@@ -135,9 +139,9 @@ def _repository_user(conn) -> tuple[int, int]:
 def test_repository_writers_on_one_hard_budget(database_url, conn, round_):
     user_id, food = _repository_user(conn)
     with psycopg.connect(database_url) as setup:
-        budgeting.save(
+        budgets.save(
             setup,
-            user_id=user_id,
+            acting(user_id),
             values={
                 "category_id": food,
                 "year": 2026,
@@ -159,7 +163,7 @@ def test_repository_writers_on_one_hard_budget(database_url, conn, round_):
         with psycopg.connect(database_url) as own:  # a real connection per writer
             try:
                 with own.transaction():
-                    ledger.create(own, user_id=user_id, currency="USD", values=values)
+                    transactions.create(own, acting(user_id), values=values)
                 return "ok"
             except BudgetExceeded:
                 return "refused"
@@ -242,11 +246,11 @@ def test_budget_creation_waits_for_an_expense_in_flight(database_url, conn):
         psycopg.connect(database_url) as budget_conn,
     ):
         expense_conn.execute("BEGIN")
-        ledger.create(expense_conn, user_id=user_id, currency="USD", values=values)
+        transactions.create(expense_conn, acting(user_id), values=values)
 
         def create_budget():
             with budget_conn.transaction():
-                budgeting.save(budget_conn, user_id=user_id, values=budget)
+                budgets.save(budget_conn, acting(user_id), values=budget)
             done.set()
 
         thread = threading.Thread(target=create_budget)
@@ -268,6 +272,4 @@ def test_budget_creation_waits_for_an_expense_in_flight(database_url, conn):
         assert done.is_set()
     # Now the budget sees the 80 already spent: 25 more is refused.
     with psycopg.connect(database_url) as again, pytest.raises(BudgetExceeded), again.transaction():
-        ledger.create(
-            again, user_id=user_id, currency="USD", values={**values, "amount": Decimal("25")}
-        )
+        transactions.create(again, acting(user_id), values={**values, "amount": Decimal("25")})

@@ -7,7 +7,7 @@ import time
 
 import psycopg
 
-from expense_api.db import Database
+from expense_api.database import Database
 
 from .conftest import make_settings
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from expense_api import create_app
-from expense_api.jsonio import ExponentDecimal, loads
+from expense_api.api.app import create_app
+from expense_api.api.jsonio import loads
+from expense_api.money import ExponentDecimal
 
 from .conftest import assert_problem, make_settings
 

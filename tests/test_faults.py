@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from flask import jsonify
 
-from expense_api import create_app
-from expense_api.db import get_conn
+from expense_api.api.app import create_app
+from expense_api.api.request_transaction import get_conn
 from expense_api.migrate import apply_migrations
 
 from .conftest import assert_problem, make_settings

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from expense_api.jsonio import loads
+from expense_api.api.jsonio import loads
 from expense_api.money import AmountError, format_amount, minor_units, parse_amount, percent
 
 

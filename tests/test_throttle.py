@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from expense_api import create_app
+from expense_api.api.app import create_app
 
 from .conftest import Accounts, assert_problem, client_from, make_settings
 

@@ -9,7 +9,7 @@ import time
 import jwt as pyjwt
 import pytest
 
-from expense_api import create_app
+from expense_api.api.app import create_app
 
 from .conftest import TEST_SECRET, assert_problem
 
@@ -121,7 +121,7 @@ def test_deleted_users_token_is_refused(alice, conn):
 
 
 def test_a_cached_token_still_expires(alice, app, client, monkeypatch):
-    from expense_api.auth import tokens
+    from expense_api.api import tokens
 
     assert _me(client, alice.tokens["accessToken"]).status_code == 200  # verified and cached
     assert alice.tokens["accessToken"] in app.extensions[tokens.jwt.EXTENSION]
@@ -133,7 +133,7 @@ def test_a_cached_token_still_expires(alice, app, client, monkeypatch):
 
 
 def test_a_full_token_cache_starts_afresh(alice, app, client, monkeypatch):
-    from expense_api.auth import tokens
+    from expense_api.api import tokens
 
     monkeypatch.setattr(tokens.jwt, "CACHE_SIZE", 2)
     cache = app.extensions[tokens.jwt.EXTENSION]

@@ -11,9 +11,14 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from expense_api.ledger import service as ledger
-from expense_api.ledger.budget_guard import BudgetExceeded
+from expense_api.services import transactions
+from expense_api.services.budget_guard import BudgetExceeded
 from expense_api.sqlfiles import queries
+
+
+def acting(user_id: int) -> dict:
+    """The acting user the services take: a USD user in UTC."""
+    return {"id": user_id, "currency": "USD", "timezone": "UTC"}
 
 
 def _user_with_categories(conn, count=3) -> tuple[int, list[int]]:
@@ -65,10 +70,9 @@ def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
                 try:
                     with own.transaction():
                         if action < 0.5 or not mine:
-                            row = ledger.create(
+                            row = transactions.create(
                                 own,
-                                user_id=user_id,
-                                currency="USD",
+                                acting(user_id),
                                 values=_random_values(rng, categories),
                             )
                             mine.append(row["id"])
@@ -77,17 +81,16 @@ def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
                             changes = {k: v for k, v in changes.items() if rng.random() < 0.5} or {
                                 "amount": Decimal("1.23")
                             }
-                            ledger.update(
+                            transactions.update(
                                 own,
-                                user_id=user_id,
-                                currency="USD",
+                                acting(user_id),
                                 transaction_id=rng.choice(mine),
                                 changes=changes,
                             )
                         else:
-                            ledger.delete(
+                            transactions.delete(
                                 own,
-                                user_id=user_id,
+                                acting(user_id),
                                 transaction_id=mine.pop(rng.randrange(len(mine))),
                             )
                 except BudgetExceeded:
@@ -113,10 +116,9 @@ def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
 def test_a_description_only_change_leaves_totals_alone(conn):
     user_id, (food, *_) = _user_with_categories(conn, 1)
     with conn.transaction():
-        row = ledger.create(
+        row = transactions.create(
             conn,
-            user_id=user_id,
-            currency="USD",
+            acting(user_id),
             values={
                 "category_id": food,
                 "type": "EXPENSE",
@@ -125,10 +127,9 @@ def test_a_description_only_change_leaves_totals_alone(conn):
                 "occurred_on": date(2026, 1, 1),
             },
         )
-        ledger.update(
+        transactions.update(
             conn,
-            user_id=user_id,
-            currency="USD",
+            acting(user_id),
             transaction_id=row["id"],
             changes={"description": "b"},
         )
@@ -156,10 +157,9 @@ def test_deferred_bulk_load_and_rebuild_is_exact(conn):
     _assert_exact(conn, [user_id])
     # The setting was local to that transaction: later writes keep totals again.
     with conn.transaction():
-        ledger.create(
+        transactions.create(
             conn,
-            user_id=user_id,
-            currency="USD",
+            acting(user_id),
             values={
                 "category_id": food,
                 "type": "INCOME",

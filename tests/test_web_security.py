@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from expense_api import create_app
+from expense_api.api.app import create_app
 
 from .conftest import TEST_SECRET, Accounts, assert_problem, client_from, make_settings
 from .live import LiveServer, call

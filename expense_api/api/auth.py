@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 
-from ..auth import service
-from ..jsonio import Blueprint
-from ..schemas.auth import LoginSchema, RegisterSchema, TokenPairSchema, UserEnvelopeSchema
+from ..services import auth
 from .common import authenticated, client_address, problem_response, token_claims, user
+from .jsonio import Blueprint
+from .request_transaction import get_conn
+from .schemas.auth import LoginSchema, RegisterSchema, TokenPairSchema, UserEnvelopeSchema
+from .tokens import issue_pair, session_of
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
+
+
+def _setup() -> auth.AuthSetup:
+    return current_app.extensions["auth"]
 
 
 @blp.route("/register")
@@ -19,7 +26,7 @@ class Register(MethodView):
     @problem_response(blp, 409, "The email is taken (any case): code `email_taken`")
     def post(self, body):
         """Create an account"""
-        return {"user": service.register(**body)}
+        return {"user": auth.register(get_conn(), _setup(), **body)}
 
 
 @blp.route("/login")
@@ -30,9 +37,14 @@ class Login(MethodView):
     @problem_response(blp, 429, "Too many failed logins for this email or address; see Retry-After")
     def post(self, body):
         """Log in: an access token and a refresh token"""
-        return service.login(
-            email=body["email"], password=body["password"], address=client_address()
+        session = auth.login(
+            get_conn(),
+            _setup(),
+            email=body["email"],
+            password=body["password"],
+            address=client_address(),
         )
+        return issue_pair(session)
 
 
 @blp.route("/refresh")
@@ -41,7 +53,11 @@ class Refresh(MethodView):
     @blp.response(200, TokenPairSchema)
     def post(self):
         """Exchange the refresh token (as bearer) for new tokens; the old one stops working"""
-        return service.refresh(user=user(), claims=token_claims())
+        session_id, refresh_jti = session_of(token_claims())
+        session = auth.refresh(
+            get_conn(), _setup(), user=user(), session_id=session_id, refresh_jti=refresh_jti
+        )
+        return issue_pair(session)
 
 
 @blp.route("/logout")
@@ -50,7 +66,8 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self):
         """Revoke this session: its access and refresh tokens stop working"""
-        service.logout(user=user(), claims=token_claims())
+        session_id, _ = session_of(token_claims())
+        auth.logout(get_conn(), user=user(), session_id=session_id)
 
 
 @blp.route("/me")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..budgeting import service
-from ..db import get_conn
-from ..jsonio import Blueprint
-from ..schemas.budgets import BudgetInputSchema, BudgetListSchema, BudgetQuerySchema, BudgetSchema
-from .common import authenticated, idempotent, problem_response, user_id
+from ..services import budgets
+from .common import authenticated, idempotent, problem_response, user
+from .jsonio import Blueprint
+from .request_transaction import get_conn
+from .schemas.budgets import BudgetInputSchema, BudgetListSchema, BudgetQuerySchema, BudgetSchema
 
 blp = Blueprint("budgets", __name__, url_prefix="/api/budgets", description="Monthly budgets")
 
@@ -24,7 +24,7 @@ class Budgets(MethodView):
     @blp.alt_response(200, schema=BudgetSchema, description="Updated: same id")
     def post(self, body):
         """Create the budget of (month, year, category), or update the one there"""
-        budget, created = service.save(get_conn(), user_id=user_id(), values=body)
+        budget, created = budgets.save(get_conn(), user(), body)
         return budget, 201 if created else 200
 
     @authenticated(blp)
@@ -32,7 +32,7 @@ class Budgets(MethodView):
     @blp.response(200, BudgetListSchema)
     def get(self, year=None, month=None):
         """List budgets, optionally of one month and/or year"""
-        items = service.list_for_user(get_conn(), user_id=user_id(), year=year, month=month)
+        items = budgets.list_all(get_conn(), user(), year=year, month=month)
         return {"items": items}
 
 
@@ -43,11 +43,11 @@ class Budget(MethodView):
     @problem_response(blp, 404, _NOT_FOUND)
     def get(self, budget_id):
         """Get a budget"""
-        return service.get(get_conn(), user_id=user_id(), budget_id=budget_id)
+        return budgets.get(get_conn(), user(), budget_id)
 
     @authenticated(blp)
     @blp.response(204)
     @problem_response(blp, 404, _NOT_FOUND)
     def delete(self, budget_id):
         """Delete a budget (and its alerts)"""
-        service.delete(get_conn(), user_id=user_id(), budget_id=budget_id)
+        budgets.delete(get_conn(), user(), budget_id)

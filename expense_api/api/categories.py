@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..db import get_conn
-from ..jsonio import Blueprint
-from ..repositories import categories
-from ..schemas.categories import CategoryInputSchema, CategoryListSchema, CategorySchema
-from .common import authenticated, idempotent, problem_response, user_id
+from ..services import categories
+from .common import authenticated, idempotent, problem_response, user
+from .jsonio import Blueprint
+from .request_transaction import get_conn
+from .schemas.categories import CategoryInputSchema, CategoryListSchema, CategorySchema
 
 blp = Blueprint("categories", __name__, url_prefix="/api/categories", description="Categories")
 
@@ -24,13 +24,13 @@ class Categories(MethodView):
     @problem_response(blp, 409, "Name taken: `category_exists`")
     def post(self, body):
         """Create a category"""
-        return categories.create(get_conn(), user_id=user_id(), name=body["name"])
+        return categories.create(get_conn(), user(), name=body["name"])
 
     @authenticated(blp)
     @blp.response(200, CategoryListSchema)
     def get(self):
         """List your categories, by name"""
-        return {"items": categories.list_for_user(get_conn(), user_id=user_id())}
+        return {"items": categories.list_all(get_conn(), user())}
 
 
 @blp.route("/<id:category_id>")
@@ -40,7 +40,7 @@ class Category(MethodView):
     @problem_response(blp, 404, _NOT_FOUND)
     def get(self, category_id):
         """Get a category"""
-        return categories.get(get_conn(), user_id=user_id(), category_id=category_id)
+        return categories.get(get_conn(), user(), category_id)
 
     @authenticated(blp)
     @blp.arguments(CategoryInputSchema)
@@ -49,9 +49,7 @@ class Category(MethodView):
     @problem_response(blp, 409, "Name taken: `category_exists`")
     def patch(self, body, category_id):
         """Rename a category"""
-        return categories.rename(
-            get_conn(), user_id=user_id(), category_id=category_id, name=body["name"]
-        )
+        return categories.rename(get_conn(), user(), category_id, name=body["name"])
 
     @authenticated(blp)
     @blp.response(204)
@@ -59,4 +57,4 @@ class Category(MethodView):
     @problem_response(blp, 409, "Transactions or budgets use it: `category_in_use`")
     def delete(self, category_id):
         """Delete a category no transaction or budget uses"""
-        categories.delete(get_conn(), user_id=user_id(), category_id=category_id)
+        categories.delete(get_conn(), user(), category_id)

@@ -8,9 +8,9 @@ from flask import request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from marshmallow.experimental.context import Context
 
-from ..errors import PROBLEM_MIMETYPE
-from ..schemas.common import ProblemSchema
 from . import idempotency
+from .problems import PROBLEM_MIMETYPE
+from .schemas.common import ProblemSchema
 
 
 def authenticated(blp, *, refresh: bool = False):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from ..db import get_database
-from ..errors import problem
-from ..jsonio import Blueprint
-from ..sqlfiles import queries
+from ..services import health
 from .common import problem_response
+from .jsonio import Blueprint
+from .problems import problem
+from .request_transaction import get_database
 
 blp = Blueprint("health", __name__, description="Operations")
 
@@ -32,11 +32,7 @@ class Ready(MethodView):
     @problem_response(blp, 503, "The database does not answer")
     def get(self):
         """The database answers"""
-        try:
-            # Its own short connection, so a readiness probe never waits on request traffic.
-            with get_database().independent_transaction() as conn:
-                queries.health.ping(conn)
-        except Exception:
+        if not health.database_answers(get_database()):
             return problem(
                 503,
                 "database_unavailable",

@@ -15,20 +15,21 @@ import re
 
 from flask import Flask, Response, current_app, g, request
 
-from ..db import get_conn
-from ..errors import ApiError, ValidationFailed
-from ..jsonio import loads
-from ..repositories import idempotency_keys
+from ..errors import ValidationFailed
+from ..services import idempotency_keys
+from .jsonio import loads
+from .problems import HttpError
+from .request_transaction import get_conn
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as in the IETF draft's examples
 
 
-class KeyReused(ApiError):
+class KeyReused(HttpError):
     status, code = 422, "idempotency_key_reused"
 
 
-class KeyInProgress(ApiError):
+class KeyInProgress(HttpError):
     status, code = 409, "idempotency_key_in_progress"
 
 
@@ -56,7 +57,7 @@ def begin(user_id: int) -> Response | None:
     if idempotency_keys.claim(conn, user_id=user_id, key=key, request_hash=request_hash):
         g.idempotency = (user_id, key)
         return None
-    stored = idempotency_keys.get(conn, user_id=user_id, key=key)
+    stored = idempotency_keys.stored(conn, user_id=user_id, key=key)
     if stored is None:  # expired and removed between the two statements: treat as new
         return begin(user_id)
     if bytes(stored["request_hash"]) != request_hash:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 
-from .. import periods
-from ..db import get_conn, rollback_at_end
-from ..jsonio import Blueprint
-from ..ledger import service
-from ..schemas.transactions import (
+from ..services import transactions
+from . import pagination
+from .common import authenticated, idempotent, problem_response, user
+from .jsonio import Blueprint
+from .request_transaction import get_conn, rollback_at_end
+from .schemas.transactions import (
     DryRunQuerySchema,
     DryRunTransactionSchema,
     TransactionInputSchema,
@@ -19,14 +20,13 @@ from ..schemas.transactions import (
     TransactionSchema,
     TransactionWithAlertsSchema,
 )
-from . import pagination
-from .common import authenticated, currency, idempotent, problem_response, user, user_id
 
 blp = Blueprint(
     "transactions", __name__, url_prefix="/api/transactions", description="Income and expenses"
 )
 
 _NOT_FOUND = "No such transaction of yours"
+PERIOD_FIELDS = ("month", "year", "from_", "to")
 _BUDGET = "A hard budget would be exceeded: `budget_exceeded`, nothing written"
 
 
@@ -50,7 +50,7 @@ class Transactions(MethodView):
     @problem_response(blp, 409, _BUDGET)
     def post(self, body, dry_run):
         """Record income or an expense (expenses are checked against your budgets)"""
-        result = service.create(get_conn(), user_id=user_id(), currency=currency(), values=body)
+        result = transactions.create(get_conn(), user(), body)
         if dry_run:
             return _dry_run(result, created=True)
         return result
@@ -60,14 +60,11 @@ class Transactions(MethodView):
     @blp.response(200, TransactionPageSchema)
     def get(self, limit, cursor=None, **filters):
         """List transactions: newest date first, then highest id"""
-        period = periods.resolve(filters, user()["timezone"])
-        for name in ("month", "year", "from_", "to"):
-            filters.pop(name, None)
-        rows = service.list_page(
+        period_filter = {name: filters.pop(name) for name in PERIOD_FIELDS if name in filters}
+        rows = transactions.list_page(
             get_conn(),
-            user_id=user_id(),
-            date_from=period.start,
-            date_to=period.end,
+            user(),
+            period_filter=period_filter,
             limit=limit + 1,
             after=pagination.decode(cursor) if cursor else None,
             **filters,
@@ -83,7 +80,7 @@ class Transaction(MethodView):
     @problem_response(blp, 404, _NOT_FOUND)
     def get(self, transaction_id):
         """Get a transaction"""
-        return service.get(get_conn(), user_id=user_id(), transaction_id=transaction_id)
+        return transactions.get(get_conn(), user(), transaction_id)
 
     @authenticated(blp)
     @blp.arguments(TransactionPatchSchema(partial=True))
@@ -93,13 +90,7 @@ class Transaction(MethodView):
     @problem_response(blp, 409, _BUDGET)
     def patch(self, body, transaction_id, dry_run):
         """Change any fields of a transaction (re-checked against budgets; dryRun to preview)"""
-        result = service.update(
-            get_conn(),
-            user_id=user_id(),
-            currency=currency(),
-            transaction_id=transaction_id,
-            changes=body,
-        )
+        result = transactions.update(get_conn(), user(), transaction_id, body)
         return _dry_run(result, created=False) if dry_run else result
 
     @authenticated(blp)
@@ -107,4 +98,4 @@ class Transaction(MethodView):
     @problem_response(blp, 404, _NOT_FOUND)
     def delete(self, transaction_id):
         """Delete a transaction"""
-        service.delete(get_conn(), user_id=user_id(), transaction_id=transaction_id)
+        transactions.delete(get_conn(), user(), transaction_id)

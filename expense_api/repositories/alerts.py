@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from psycopg import Connection
 
 from ..sqlfiles import queries
+
+
+def insert(
+    conn: Connection, *, user_id: int, budget_id: int, kind: str, percent_used: Decimal
+) -> dict | None:
+    """The new alert, or None when this (budget, kind) had fired already."""
+    return queries.alerts.insert(
+        conn, user_id=user_id, budget_id=budget_id, kind=kind, percent_used=percent_used
+    )
 
 
 def list_page(

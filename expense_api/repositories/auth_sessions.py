@@ -33,3 +33,7 @@ def rotate_refresh(
 
 def revoke(conn: Connection, *, user_id: int, session_id: UUID, reason: str) -> None:
     queries.auth_sessions.revoke(conn, user_id=user_id, session_id=session_id, reason=reason)
+
+
+def delete_expired(conn: Connection) -> int:
+    return queries.auth_sessions.delete_expired(conn)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from psycopg import Connection
 
 from ..sqlfiles import queries
@@ -40,18 +38,8 @@ def _scope_arrays(scopes) -> dict:
 
 
 def lock_applicable(conn: Connection, *, user_id: int, scopes) -> list[dict]:
-    return queries.budget_enforcement.lock_applicable(
-        conn, user_id=user_id, **_scope_arrays(scopes)
-    )
+    return queries.budgets.lock_applicable(conn, user_id=user_id, **_scope_arrays(scopes))
 
 
 def spent(conn: Connection, *, user_id: int, scopes) -> list[dict]:
-    return queries.budget_enforcement.spent(conn, user_id=user_id, **_scope_arrays(scopes))
-
-
-def insert_alert(
-    conn: Connection, *, user_id: int, budget_id: int, kind: str, percent_used: Decimal
-) -> dict | None:
-    return queries.budget_enforcement.insert_alert(
-        conn, user_id=user_id, budget_id=budget_id, kind=kind, percent_used=percent_used
-    )
+    return queries.budgets.spent(conn, user_id=user_id, **_scope_arrays(scopes))

@@ -17,3 +17,7 @@ def get(conn: Connection, *, user_id: int, key: str) -> dict | None:
 
 def save_response(conn: Connection, *, user_id: int, key: str, status: int, body: str) -> None:
     queries.idempotency_keys.save_response(conn, user_id=user_id, key=key, status=status, body=body)
+
+
+def delete_expired(conn: Connection) -> int:
+    return queries.idempotency_keys.delete_expired(conn)

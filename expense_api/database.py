@@ -1,9 +1,9 @@
-"""The one door to PostgreSQL: a psycopg_pool pool, and the request's connection and transaction.
+"""The one door to PostgreSQL: a psycopg_pool pool shared by whoever serves requests or runs jobs.
 
-A request borrows at most one connection, lazily, and runs everything in one transaction, which
-is committed when the response is a success (< 400) and rolled back otherwise, so an error
-answer never leaves half a write behind. Work that must survive the request's rollback (a
-failed-login counter, say) uses `independent_transaction()`.
+Callers borrow a connection for one unit of work and own its transaction (the REST API's is one
+per request, see api/request_transaction.py). Work that must survive the caller's rollback (a
+failed-login counter, say) uses `independent_transaction()`. No HTTP here: a worker process uses
+this module as it is.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import select
 import time
 from collections.abc import Iterator
 
-from flask import Flask, g
+import psycopg
 from psycopg import Connection
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .config import Settings
 
@@ -32,6 +32,8 @@ def connection_kwargs(settings: Settings) -> dict:
 
 class Database:
     def __init__(self, url: str, settings: Settings):
+        self.url = url
+        self.settings = settings
         self.pool = ConnectionPool(
             url,
             min_size=settings.db_pool_min,
@@ -50,6 +52,14 @@ class Database:
 
     def close(self) -> None:
         self.pool.close()
+
+    @contextlib.contextmanager
+    def own_connection(self, timeout_seconds: int = 2) -> Iterator[Connection]:
+        """A short connection outside the pool, so that a busy pool never delays the caller
+        (a readiness probe must tell "database down" from "all connections in use")."""
+        kwargs = {**connection_kwargs(self.settings), "connect_timeout": timeout_seconds}
+        with psycopg.connect(self.url, **kwargs) as conn:
+            yield conn
 
     @contextlib.contextmanager
     def independent_transaction(self) -> Iterator[Connection]:
@@ -86,50 +96,11 @@ def _has_input(conn: Connection) -> bool:
     return bool(poller.poll(0))
 
 
-def init_app(app: Flask, database: Database) -> None:
-    app.extensions["database"] = database
-    app.after_request(_finish_transaction)
-    app.teardown_request(_release_connection)
-
-
-def get_database() -> Database:
-    from flask import current_app
-
-    return current_app.extensions["database"]
-
-
-def get_conn() -> Connection:
-    """The request's connection, borrowed from the pool on first use."""
-    if "db_conn" not in g:
-        g.db_conn = get_database().pool.getconn()
-    return g.db_conn
-
-
-def rollback_at_end() -> None:
-    """Make the request roll back even if it succeeds (dry runs)."""
-    g.db_force_rollback = True
-
-
-def _finish_transaction(response):
-    conn = g.get("db_conn")
-    if conn is not None:
-        if response.status_code < 400 and not g.get("db_force_rollback"):
-            conn.commit()  # a failure here propagates and becomes a problem response
-        else:
-            conn.rollback()
-    return response
-
-
-def _release_connection(exc: BaseException | None) -> None:
-    conn = g.pop("db_conn", None)
-    if conn is None:
-        return
-    try:
-        if exc is not None or conn.info.transaction_status != 0:  # not idle: roll back
-            conn.rollback()
-    except Exception:  # the connection is broken; the pool will discard it
-        log.debug("rollback on a broken connection failed", exc_info=True)
-    else:
-        conn.expense_api_returned_at = time.monotonic()
-    finally:
-        get_database().pool.putconn(conn)
+def is_database_outage(error: BaseException | None) -> bool:
+    """True when the error (or what caused it) says the database cannot be reached or used now,
+    as opposed to a statement being refused or timing out."""
+    while error is not None:
+        if isinstance(error, PoolTimeout | psycopg.OperationalError):
+            return not isinstance(error, psycopg.errors.QueryCanceled)
+        error = error.__cause__ or getattr(error, "original_exception", None)
+    return False

@@ -1,24 +1,24 @@
-"""JWT access and refresh tokens, bound to a server-side session so they can be revoked.
+"""JWT glue: access and refresh tokens, bound to a server-side session so they can be revoked.
 
-Each login starts a session row. Both of its tokens carry the session id (`sid`); the refresh
-token's `jti` must equal the session's current `refresh_jti`. Every authenticated request looks
-the session up (one indexed query that also loads the user), so logout, a deleted user or a
-reused refresh token take effect at once, not when the access token expires.
+Each login starts a session (services/auth.py). Both of its tokens carry the session id (`sid`);
+the refresh token's `jti` must equal the session's current refresh id. Every authenticated
+request asks the auth service whether the session is live (one indexed query that also loads the
+user), so logout, a deleted user or a reused refresh token take effect at once, not when the
+access token expires. This module only turns tokens into claims and answers into 401s.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import timedelta
 from uuid import UUID
 
 from flask import Flask, current_app, g
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
 
-from ..db import get_conn, get_database
-from ..errors import problem
-from ..repositories import auth_sessions
+from ..services import auth
+from .problems import problem
+from .request_transaction import get_conn
 
 
 class CachingJWTManager(JWTManager):
@@ -137,17 +137,14 @@ def _is_revoked(header: dict, payload: dict) -> bool:
     if claims is None:
         return True
     user_id, session_id = claims
-    row = auth_sessions.get_active_with_user(get_conn(), user_id=user_id, session_id=session_id)
+    row = auth.authenticate(
+        get_conn(),
+        current_app.extensions["auth"],
+        user_id=user_id,
+        session_id=session_id,
+        refresh_jti=str(payload.get("jti")) if payload.get("type") == "refresh" else None,
+    )
     if row is None:
-        return True
-    refresh_jti = row.pop("refresh_jti")
-    if payload.get("type") == "refresh" and str(refresh_jti) != payload.get("jti"):
-        # A refresh token that was already rotated away is being replayed: whoever holds it may
-        # be an attacker, so the whole session ends (and it must, even though this request fails).
-        with get_database().independent_transaction() as conn:
-            auth_sessions.revoke(
-                conn, user_id=user_id, session_id=session_id, reason="refresh_reuse"
-            )
         return True
     g.current_user_row = row
     return False
@@ -158,19 +155,23 @@ def _load_user(header: dict, payload: dict) -> dict | None:
     return g.get("current_user_row")
 
 
-def issue_pair(user_id: int, session_id: UUID, refresh_jti: UUID) -> dict:
+def issue_pair(session: auth.Session) -> dict:
+    """The token pair of a session (a login or a refresh), with its user."""
     settings = current_app.config["SETTINGS"]
-    identity = str(user_id)
-    claims = {"sid": str(session_id)}
+    identity = str(session.user["id"])
+    claims = {"sid": str(session.session_id)}
     return {
         "access_token": create_access_token(identity, additional_claims=claims),
         "refresh_token": create_refresh_token(
-            identity, additional_claims={**claims, "jti": str(refresh_jti)}
+            identity, additional_claims={**claims, "jti": str(session.refresh_jti)}
         ),
         "token_type": "Bearer",
         "expires_in": settings.jwt_access_token_minutes * 60,
+        "user": session.user,
     }
 
 
-def new_id() -> UUID:
-    return uuid.uuid4()
+def session_of(claims: dict) -> tuple[UUID, UUID | None]:
+    """The session id and (for a refresh token) the refresh id of verified claims."""
+    jti = claims.get("jti") if claims.get("type") == "refresh" else None
+    return UUID(claims["sid"]), UUID(jti) if jti else None

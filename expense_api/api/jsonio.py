@@ -17,13 +17,11 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE, Schema
 from webargs.flaskparser import FlaskParser
 
-from .errors import ApiError, ValidationFailed
+from ..errors import ValidationFailed
+from ..money import ExponentDecimal
+from .problems import HttpError
 
 MAX_JSON_DEPTH = 32
-
-
-class ExponentDecimal(Decimal):
-    """A Decimal that was written in exponent form (`1e3`): money refuses these."""
 
 
 def _parse_float(text: str) -> Decimal:
@@ -90,11 +88,11 @@ def find_bad_text(value: Any, path: str = "") -> str | None:
 BAD_TEXT_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
 
 
-class UnsupportedMediaType(ApiError):
+class UnsupportedMediaType(HttpError):
     status, code = 415, "unsupported_media_type"
 
 
-class MalformedJson(ApiError):
+class MalformedJson(HttpError):
     status, code = 400, "malformed_json"
 
 

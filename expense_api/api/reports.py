@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from .. import periods
-from ..analytics import service
-from ..db import get_conn
-from ..jsonio import Blueprint
-from ..schemas.analytics import (
+from ..services import reports
+from .common import authenticated, user
+from .jsonio import Blueprint
+from .request_transaction import get_conn
+from .schemas.common import PeriodQuerySchema
+from .schemas.reports import (
     BudgetUsageSchema,
     CategoryBreakdownSchema,
     MonthQuerySchema,
@@ -16,10 +17,8 @@ from ..schemas.analytics import (
     TrendsQuerySchema,
     TrendsSchema,
 )
-from ..schemas.common import PeriodQuerySchema
-from .common import authenticated, currency, user, user_id
 
-blp = Blueprint("analytics", __name__, url_prefix="/api", description="Reports")
+blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports")
 
 
 @blp.route("/summary")
@@ -29,8 +28,7 @@ class Summary(MethodView):
     @blp.response(200, SummarySchema)
     def get(self, query):
         """Income, expense, savings and savings rate of a period"""
-        period = periods.resolve(query, user()["timezone"])
-        return service.summary(get_conn(), user_id=user_id(), currency=currency(), period=period)
+        return reports.summary(get_conn(), user(), query)
 
 
 @blp.route("/category-breakdown")
@@ -40,8 +38,7 @@ class CategoryBreakdown(MethodView):
     @blp.response(200, CategoryBreakdownSchema)
     def get(self, query):
         """Expenses per category in a period, largest first"""
-        period = periods.resolve(query, user()["timezone"])
-        return service.category_breakdown(get_conn(), user_id=user_id(), period=period)
+        return reports.category_breakdown(get_conn(), user(), query)
 
 
 @blp.route("/budget-usage")
@@ -51,12 +48,7 @@ class BudgetUsage(MethodView):
     @blp.response(200, BudgetUsageSchema)
     def get(self, query):
         """Each budget of a month against what was spent"""
-        if "month" in query:
-            year, month = query["year"], query["month"]
-        else:
-            current = periods.current_month(user()["timezone"]).start
-            year, month = current.year, current.month
-        return service.budget_usage(get_conn(), user_id=user_id(), year=year, month=month)
+        return reports.budget_usage(get_conn(), user(), query)
 
 
 @blp.route("/trends")
@@ -66,8 +58,4 @@ class Trends(MethodView):
     @blp.response(200, TrendsSchema)
     def get(self, query):
         """Income, expense and savings per month, zeros included"""
-        if "from_" in query:
-            period = periods.Period(query["from_"], query["to"])
-        else:
-            period = periods.last_months(query.get("months", 12), user()["timezone"])
-        return service.trends(get_conn(), user_id=user_id(), period=period)
+        return reports.trends(get_conn(), user(), query)

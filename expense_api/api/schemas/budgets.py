@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..periods import MAX_YEAR, MIN_YEAR
+from ...periods import MAX_YEAR, MIN_YEAR
 from .common import BaseSchema, Money, UtcTimestamp
-from .transactions import AlertSchema
 
 
 class BudgetInputSchema(BaseSchema):
@@ -58,14 +57,3 @@ class BudgetListSchema(BaseSchema):
 class BudgetQuerySchema(BaseSchema):
     month = fields.Integer(validate=validate.Range(1, 12))
     year = fields.Integer(validate=validate.Range(MIN_YEAR, MAX_YEAR))
-
-
-class NotificationQuerySchema(BaseSchema):
-    unread = fields.Boolean(load_default=False, metadata={"description": "only unread alerts"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    cursor = fields.String(validate=validate.Length(1, 200))
-
-
-class NotificationPageSchema(BaseSchema):
-    items = fields.List(fields.Nested(AlertSchema), required=True)
-    next_cursor = fields.String(required=True, allow_none=True, data_key="nextCursor")

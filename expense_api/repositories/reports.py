@@ -7,16 +7,16 @@ from ..sqlfiles import queries
 
 
 def summary(conn: Connection, *, user_id: int, period: Period) -> list[dict]:
-    return queries.analytics.summary(conn, user_id=user_id, **totals_ranges(period))
+    return queries.reports.summary(conn, user_id=user_id, **totals_ranges(period))
 
 
 def category_breakdown(conn: Connection, *, user_id: int, period: Period) -> list[dict]:
-    return queries.analytics.category_breakdown(conn, user_id=user_id, **totals_ranges(period))
+    return queries.reports.category_breakdown(conn, user_id=user_id, **totals_ranges(period))
 
 
 def trends(conn: Connection, *, user_id: int, period: Period) -> list[dict]:
     months = months_between(period.start, period.end)
-    return queries.analytics.trends(
+    return queries.reports.trends(
         conn,
         user_id=user_id,
         first_month=months[0],
@@ -26,4 +26,4 @@ def trends(conn: Connection, *, user_id: int, period: Period) -> list[dict]:
 
 
 def budget_usage(conn: Connection, *, user_id: int, year: int, month: int) -> list[dict]:
-    return queries.analytics.budget_usage(conn, user_id=user_id, year=year, month=month)
+    return queries.reports.budget_usage(conn, user_id=user_id, year=year, month=month)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from decimal import Decimal
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from marshmallow.experimental.context import Context
 
-from ..money import AmountError, format_amount, parse_amount
-from ..periods import MAX_YEAR, MIN_YEAR, DateError, parse_calendar_date
+from ...money import AmountError, format_amount, parse_amount
+from ...periods import MAX_YEAR, MIN_YEAR, DateError, parse_calendar_date
 
 
 class BaseSchema(Schema):
@@ -80,10 +80,6 @@ class ProblemSchema(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "per-field messages (validation errors only)"},
     )
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def request_currency() -> str:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from .alerts import AlertSchema, DryRunAlertSchema
 from .common import (
     BaseSchema,
     CalendarDate,
@@ -13,17 +14,6 @@ from .common import (
 )
 
 TYPES = ("INCOME", "EXPENSE")
-
-
-class AlertSchema(BaseSchema):
-    id = fields.Integer(required=True)
-    budget_id = fields.Integer(required=True, data_key="budgetId")
-    kind = fields.String(required=True, metadata={"enum": ["threshold", "limit"]})
-    percent_used = fields.String(
-        required=True, data_key="percentUsed", metadata={"example": "85.00"}
-    )
-    created_at = UtcTimestamp(required=True, data_key="createdAt")
-    read_at = UtcTimestamp(required=True, allow_none=True, data_key="readAt")
 
 
 class TransactionSchema(BaseSchema):
@@ -105,12 +95,6 @@ class DryRunQuerySchema(BaseSchema):
             "description": "answer what would happen (the transaction and its alerts, or "
             "the 409) without writing anything"
         },
-    )
-
-
-class DryRunAlertSchema(AlertSchema):
-    id = fields.Integer(
-        required=True, allow_none=True, metadata={"description": "null: not stored"}
     )
 
 

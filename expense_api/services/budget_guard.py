@@ -25,8 +25,9 @@ from decimal import Decimal
 from psycopg import Connection
 
 from ..errors import Conflict
-from ..money import format_amount, percent
+from ..money import format_amount
 from ..repositories import budgets
+from . import alerts
 
 
 class BudgetExceeded(Conflict):
@@ -57,9 +58,10 @@ def spending_of(transaction: dict | None) -> dict[Scope, Decimal]:
     }
 
 
-def before_write(
-    conn: Connection, *, user_id: int, currency: str, old: dict | None, new: dict | None
-) -> list[dict]:
+def before_write(conn: Connection, user: dict, *, old: dict | None, new: dict | None) -> list[dict]:
+    """Checks a write that turns `old` into `new` (None: nothing) and fires its alerts; raises
+    BudgetExceeded instead when a hard budget would be exceeded."""
+    user_id = user["id"]
     before, after = spending_of(old), spending_of(new)
     rising = sorted(
         (scope for scope, amount in after.items() if amount > before.get(scope, 0)), key=_sort_key
@@ -83,9 +85,12 @@ def before_write(
         spent_by_others = spent[scope] - before.get(scope, Decimal(0))
         would_spend = spent_by_others + after[scope]
         if budget["mode"] == "hard" and would_spend > budget["amount"]:
-            raise _exceeded(budget, spent_by_others, would_spend, currency)
+            raise _exceeded(budget, spent_by_others, would_spend, user["currency"])
         outcomes.append((budget, would_spend))
-    return _fire_alerts(conn, user_id, outcomes)
+    fired = []
+    for budget, would_spend in outcomes:
+        fired.extend(alerts.fire_reached(conn, user, budget, would_spend))
+    return fired
 
 
 def _exceeded(budget: dict, spent: Decimal, would_spend: Decimal, currency: str) -> BudgetExceeded:
@@ -106,18 +111,3 @@ def _exceeded(budget: dict, spent: Decimal, would_spend: Decimal, currency: str)
             "wouldExceedBy": money(would_spend - amount),
         },
     )
-
-
-def _fire_alerts(conn: Connection, user_id: int, outcomes) -> list[dict]:
-    fired = []
-    for budget, would_spend in outcomes:
-        used = Decimal(percent(would_spend, budget["amount"]))
-        for kind, threshold in (("threshold", budget["alert_threshold"]), ("limit", 100)):
-            # Compared exactly: 99.996% shows as "100.00" but has not reached the limit.
-            if would_spend * 100 >= budget["amount"] * threshold:
-                alert = budgets.insert_alert(
-                    conn, user_id=user_id, budget_id=budget["id"], kind=kind, percent_used=used
-                )
-                if alert is not None:  # None: it fired earlier this month
-                    fired.append(alert)
-    return fired

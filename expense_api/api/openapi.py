@@ -12,7 +12,7 @@ from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
-from .errors import PROBLEM_MIMETYPE
+from .problems import PROBLEM_MIMETYPE
 from .schemas.common import ProblemSchema
 
 API_DESCRIPTION = """\

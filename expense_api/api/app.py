@@ -8,13 +8,13 @@ from flask import Flask, current_app, request
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, errors, jsonio, openapi
-from .api import idempotency
-from .api.converters import IdConverter, id_parameter_schema
-from .auth import tokens
-from .auth.passwords import PasswordHasher
-from .auth.throttle_stores import make_store
-from .config import Settings, load_settings
+from ..config import Settings, load_settings
+from ..database import Database
+from ..services.auth import AuthSetup
+from ..services.login_throttle import make_store
+from ..services.passwords import PasswordHasher
+from . import idempotency, jsonio, openapi, problems, request_transaction, tokens
+from .converters import IdConverter, id_parameter_schema
 
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Flask:
@@ -41,14 +41,18 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     if settings.trusted_proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count)  # type: ignore[method-assign]
 
-    database = db.Database(url, settings)
+    database = Database(url, settings)
     database.open()
-    db.init_app(app, database)
-    errors.init_app(app)
+    request_transaction.init_app(app, database)
+    problems.init_app(app)
     jsonio.init_app(app)
     app.before_request(lambda: jsonio.refuse_non_json_bodies(request))
-    app.extensions["password_hasher"] = PasswordHasher(settings.bcrypt_rounds)
-    app.extensions["throttle_store"] = make_store(settings)
+    app.extensions["auth"] = AuthSetup(
+        settings=settings,
+        database=database,
+        hasher=PasswordHasher(settings.bcrypt_rounds),
+        throttle_store=make_store(settings, database),
+    )
     if settings.cors_origins:
         # Browsers only; tokens travel in the Authorization header, never in cookies.
         CORS(
@@ -71,9 +75,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
 
 def _register_blueprints(api) -> None:
-    from .api import analytics, auth, budgets, categories, health, notifications, transactions
+    from . import alerts, auth, budgets, categories, health, reports, transactions
 
-    modules = (health, auth, categories, transactions, budgets, notifications, analytics)
+    modules = (health, auth, categories, transactions, budgets, alerts, reports)
     for module in modules:
         api.register_blueprint(module.blp)
 

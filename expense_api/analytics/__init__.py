@@ -1,1 +1,0 @@
-"""Reports over a period: summary, category breakdown, budget usage, trends."""

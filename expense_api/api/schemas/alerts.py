@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from .common import BaseSchema, UtcTimestamp
+
+
+class AlertSchema(BaseSchema):
+    id = fields.Integer(required=True)
+    budget_id = fields.Integer(required=True, data_key="budgetId")
+    kind = fields.String(required=True, metadata={"enum": ["threshold", "limit"]})
+    percent_used = fields.String(
+        required=True, data_key="percentUsed", metadata={"example": "85.00"}
+    )
+    created_at = UtcTimestamp(required=True, data_key="createdAt")
+    read_at = UtcTimestamp(required=True, allow_none=True, data_key="readAt")
+
+
+class DryRunAlertSchema(AlertSchema):
+    id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: not stored"}
+    )
+
+
+class AlertQuerySchema(BaseSchema):
+    unread = fields.Boolean(load_default=False, metadata={"description": "only unread alerts"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(validate=validate.Length(1, 200))
+
+
+class AlertPageSchema(BaseSchema):
+    items = fields.List(fields.Nested(AlertSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True, data_key="nextCursor")

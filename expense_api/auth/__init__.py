@@ -1,1 +1,0 @@
-"""Authentication: password hashing, JWT issue/verify/revoke, and login throttling."""

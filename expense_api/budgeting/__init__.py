@@ -1,1 +1,0 @@
-"""Budgets: monthly limits per category or overall, and their alerts."""

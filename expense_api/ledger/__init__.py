@@ -1,1 +1,0 @@
-"""The ledger: recording, changing and deleting transactions under the budget rules."""

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from psycopg import Connection
+
+from ..sqlfiles import queries
+
+
+def ping(conn: Connection) -> None:
+    queries.health.ping(conn)

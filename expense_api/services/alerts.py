@@ -1,0 +1,41 @@
+"""Budget alerts: a budget's threshold alert and its limit alert each fire once (per budget, and
+a budget is one month's), when what the month spends reaches the threshold or 100% of the
+amount. Listed newest first; marking one read keeps the first read time."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from psycopg import Connection
+
+from ..errors import found
+from ..money import percent
+from ..repositories import alerts
+
+
+def fire_reached(conn: Connection, user: dict, budget: dict, spent: Decimal) -> list[dict]:
+    """Records the alerts of `budget` that spending `spent` reaches and that have not fired
+    yet; returns those it recorded."""
+    fired = []
+    used = Decimal(percent(spent, budget["amount"]))
+    for kind, threshold in (("threshold", budget["alert_threshold"]), ("limit", 100)):
+        # Compared exactly: 99.996% shows as "100.00" but has not reached the limit.
+        if spent * 100 >= budget["amount"] * threshold:
+            alert = alerts.insert(
+                conn, user_id=user["id"], budget_id=budget["id"], kind=kind, percent_used=used
+            )
+            if alert is not None:  # None: it fired earlier
+                fired.append(alert)
+    return fired
+
+
+def list_page(
+    conn: Connection, user: dict, *, unread_only: bool, limit: int, before_id: int | None
+) -> list[dict]:
+    return alerts.list_page(
+        conn, user_id=user["id"], unread_only=unread_only, limit=limit, before_id=before_id
+    )
+
+
+def mark_read(conn: Connection, user: dict, alert_id: int) -> dict:
+    return found(alerts.mark_read(conn, user_id=user["id"], alert_id=alert_id), "alert")

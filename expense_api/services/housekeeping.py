@@ -1,0 +1,19 @@
+"""Housekeeping: deleting what has expired (sessions, failed-login counters, idempotency keys)."""
+
+from __future__ import annotations
+
+from psycopg import Connection
+
+from ..config import Settings
+from ..repositories import auth_sessions, idempotency_keys, login_throttle
+
+
+def prune(conn: Connection, settings: Settings) -> dict[str, int]:
+    """How many rows of each kind were deleted."""
+    return {
+        "sessions": auth_sessions.delete_expired(conn),
+        "login_counters": login_throttle.delete_stale(
+            conn, window_seconds=settings.login_throttle_seconds
+        ),
+        "idempotency_keys": idempotency_keys.delete_expired(conn),
+    }

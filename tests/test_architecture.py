@@ -1,0 +1,143 @@
+"""The layers keep their shape: the domain never loads Flask, and imports only flow downwards
+(api -> services -> repositories -> sql). See docs/ARCHITECTURE.md."""
+
+from __future__ import annotations
+
+import ast
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import expense_api
+
+PACKAGE_DIR = Path(expense_api.__file__).parent
+WEB_LIBRARIES = (
+    "flask",
+    "flask_smorest",
+    "flask_jwt_extended",
+    "flask_cors",
+    "webargs",
+    "werkzeug",
+)
+# Entry points that configure a process when imported, rather than define anything.
+ENTRY_POINTS = {"expense_api.gunicorn_conf"}
+
+
+def _all_modules() -> list[str]:
+    names = []
+    for info in pkgutil.walk_packages([str(PACKAGE_DIR)], prefix="expense_api."):
+        names.append(info.name)
+    return sorted(names)
+
+
+def _domain_modules() -> list[str]:
+    return [
+        name
+        for name in _all_modules()
+        if not name.startswith("expense_api.api") and name not in ENTRY_POINTS
+    ]
+
+
+def test_the_domain_modules_are_found():
+    domain = _domain_modules()
+    for expected in (
+        "expense_api.services.transactions",
+        "expense_api.repositories.transactions",
+        "expense_api.errors",
+        "expense_api.money",
+        "expense_api.database",
+    ):
+        assert expected in domain
+    assert not any(name.startswith("expense_api.api") for name in domain)
+
+
+def test_importing_the_domain_never_loads_a_web_library():
+    """In a fresh interpreter: every domain module imported, then no Flask in sys.modules."""
+    program = (
+        "import importlib, json, sys\n"
+        f"for name in {_domain_modules()!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {WEB_LIBRARIES!r})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE_DIR.parent,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def _imports_of(path: Path, module: str) -> set[str]:
+    """Absolute names of the expense_api modules a file imports (relative imports resolved)."""
+    package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.startswith("expense_api")}
+
+
+def _layer_imports() -> dict[str, set[str]]:
+    imports = {}
+    for name in _all_modules():
+        relative = name.removeprefix("expense_api.").replace(".", "/")
+        path = PACKAGE_DIR / f"{relative}.py"
+        if not path.exists():
+            path = PACKAGE_DIR / relative / "__init__.py"
+        imports[name] = _imports_of(path, name)
+    return imports
+
+
+def test_imports_only_flow_downwards():
+    forbidden = {
+        "expense_api.repositories": ("expense_api.api", "expense_api.services"),
+        "expense_api.services": ("expense_api.api",),
+    }
+    wrong = []
+    for module, targets in _layer_imports().items():
+        for layer, above in forbidden.items():
+            if module.startswith(layer + "."):
+                wrong += [(module, t) for t in targets if t.startswith(above)]
+    assert wrong == []
+
+
+def test_views_reach_data_only_through_services():
+    """A view that called a repository or a query would hide a rule from the other doors."""
+    wrong = []
+    for module, targets in _layer_imports().items():
+        if module.startswith("expense_api.api."):
+            wrong += [
+                (module, target)
+                for target in targets
+                if target.startswith(("expense_api.repositories", "expense_api.sqlfiles"))
+            ]
+    assert wrong == []
+
+
+def test_each_resource_has_its_chain():
+    """api/<resource>.py -> services/<resource>.py -> repositories/<resource>.py -> sql/."""
+    root = PACKAGE_DIR.parent
+    for resource in ("categories", "transactions", "budgets", "alerts", "reports", "health"):
+        assert (PACKAGE_DIR / "api" / f"{resource}.py").exists(), resource
+        assert (PACKAGE_DIR / "services" / f"{resource}.py").exists(), resource
+        assert (PACKAGE_DIR / "repositories" / f"{resource}.py").exists(), resource
+        assert (root / "sql" / f"{resource}.sql").exists(), resource
+        view_imports = _imports_of(
+            PACKAGE_DIR / "api" / f"{resource}.py", f"expense_api.api.{resource}"
+        )
+        assert f"expense_api.services.{resource}" in view_imports, resource
