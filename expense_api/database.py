@@ -19,6 +19,7 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .config import Settings
+from .retry import is_transaction_conflict
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +99,13 @@ def _has_input(conn: Connection) -> bool:
 
 def is_database_outage(error: BaseException | None) -> bool:
     """True when the error (or what caused it) says the database cannot be reached or used now,
-    as opposed to a statement being refused or timing out."""
+    as opposed to a statement being refused or timing out, or a transaction being aborted for a
+    deadlock or a serialization failure (an OperationalError too, but one to run again: see
+    retry.py)."""
     while error is not None:
         if isinstance(error, PoolTimeout | psycopg.OperationalError):
+            if is_transaction_conflict(error):
+                return False
             return not isinstance(error, psycopg.errors.QueryCanceled)
         error = error.__cause__ or getattr(error, "original_exception", None)
     return False

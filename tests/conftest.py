@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -216,3 +217,19 @@ def assert_problem(response, status: int, code: str | None = None) -> dict:
 
 
 FIXTURES_DIR = Path(__file__).parent
+
+
+def wait_until_blocked_by(observer, blocker_pid: int, timeout: float = 15.0) -> int:
+    """Waits until some backend waits on a lock that `blocker_pid` holds; returns its pid.
+
+    `observer` is an autocommit connection of its own, so each poll sees the current state."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = observer.execute(
+            "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid)) LIMIT 1",
+            (blocker_pid,),
+        ).fetchone()
+        if row is not None:
+            return row[0]
+        time.sleep(0.02)
+    raise AssertionError(f"nothing waited on backend {blocker_pid} within {timeout} s")

@@ -166,6 +166,49 @@ def test_lowering_a_budget_below_spending_is_allowed_and_shows_over(alice):
     assert alice.delete(f"/api/transactions/{expense['id']}").status_code == 204
 
 
+def test_a_budget_write_that_spending_already_reaches_alerts_once(alice):
+    food = category(alice)
+    assert spend(alice, food, "90").get_json()["alerts"] == []  # no budget yet
+    created = save(alice, categoryId=food, amount="100")  # threshold 80 by default
+    assert created.status_code == 201
+    budget = created.get_json()
+    assert [(a["kind"], a["percentUsed"], a["budgetId"]) for a in budget["alerts"]] == [
+        ("threshold", "90.00", budget["id"])
+    ]
+    lowered = save(alice, categoryId=food, amount="85")
+    assert lowered.status_code == 200
+    limit = lowered.get_json()["alerts"]
+    assert [(a["kind"], a["percentUsed"], a["budgetId"]) for a in limit] == [
+        ("limit", "105.88", budget["id"])
+    ]
+    assert limit[0]["readAt"] is None and limit[0]["createdAt"].endswith("Z")
+    assert save(alice, categoryId=food, amount="80").get_json()["alerts"] == []  # fired already
+    notes = alice.get("/api/notifications").get_json()["items"]
+    assert [(n["id"], n["kind"], n["percentUsed"]) for n in notes] == [
+        (limit[0]["id"], "limit", "105.88"),
+        (budget["alerts"][0]["id"], "threshold", "90.00"),
+    ]
+
+
+def test_a_budget_write_counts_its_own_scope_and_month(alice):
+    food, fun = category(alice, "Food"), category(alice, "Fun")
+    spend(alice, food, "30")
+    spend(alice, fun, "30")
+    spend(alice, food, "500", date="2026-04-02")  # another month
+    spend(alice, food, "500", type="INCOME")  # not spending
+    assert save(alice, amount="100").get_json()["alerts"] == []  # overall: 60%
+    reached = save(alice, amount="75").get_json()["alerts"]  # 60 of 75 is exactly 80%
+    assert [(a["kind"], a["percentUsed"]) for a in reached] == [("threshold", "80.00")]
+    assert save(alice, categoryId=fun, amount="100").get_json()["alerts"] == []  # fun: 30%
+    threshold = save(alice, categoryId=fun, amount="100", alertThreshold=30).get_json()["alerts"]
+    assert [(a["kind"], a["percentUsed"]) for a in threshold] == [("threshold", "30.00")]
+    soft = save(alice, categoryId=food, amount="30", mode="soft").get_json()["alerts"]
+    assert [(a["kind"], a["percentUsed"]) for a in soft] == [
+        ("threshold", "100.00"),
+        ("limit", "100.00"),
+    ]
+
+
 def test_dry_run_create_writes_nothing(alice, conn):
     food = category(alice)
     save(alice, categoryId=food, amount="100", alertThreshold=50)

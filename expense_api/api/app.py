@@ -15,6 +15,7 @@ from ..services.login_throttle import make_store
 from ..services.passwords import PasswordHasher
 from . import idempotency, jsonio, openapi, problems, request_transaction, tokens
 from .converters import IdConverter, id_parameter_schema
+from .retry import init_app as install_transaction_retry
 
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Flask:
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     api = openapi.configure(app)
     api.register_converter(IdConverter, id_parameter_schema)
     _register_blueprints(api)
+    install_transaction_retry(app)  # views run again when PostgreSQL aborts their transaction
     app.after_request(_security_headers)
     return app
 

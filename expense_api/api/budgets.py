@@ -8,7 +8,13 @@ from ..services import budgets
 from .common import authenticated, idempotent, problem_response, user
 from .jsonio import Blueprint
 from .request_transaction import get_conn
-from .schemas.budgets import BudgetInputSchema, BudgetListSchema, BudgetQuerySchema, BudgetSchema
+from .schemas.budgets import (
+    BudgetInputSchema,
+    BudgetListSchema,
+    BudgetQuerySchema,
+    BudgetSchema,
+    SavedBudgetSchema,
+)
 
 blp = Blueprint("budgets", __name__, url_prefix="/api/budgets", description="Monthly budgets")
 
@@ -20,8 +26,8 @@ class Budgets(MethodView):
     @authenticated(blp)
     @idempotent(blp)
     @blp.arguments(BudgetInputSchema)
-    @blp.response(201, BudgetSchema, description="Created")
-    @blp.alt_response(200, schema=BudgetSchema, description="Updated: same id")
+    @blp.response(201, SavedBudgetSchema, description="Created")
+    @blp.alt_response(200, schema=SavedBudgetSchema, description="Updated: same id")
     def post(self, body):
         """Create the budget of (month, year, category), or update the one there"""
         budget, created = budgets.save(get_conn(), user(), body)

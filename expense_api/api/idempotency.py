@@ -71,6 +71,12 @@ def begin(user_id: int) -> Response | None:
     return response
 
 
+def forget_claim() -> None:
+    """The request's transaction rolled back, and its claim with it: a request that runs again
+    (api/retry.py) claims its key afresh."""
+    g.pop("idempotency", None)
+
+
 def _store(response: Response) -> Response:
     owner = g.pop("idempotency", None)
     if owner is not None and response.status_code < 400 and not g.get("db_force_rollback"):

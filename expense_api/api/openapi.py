@@ -12,14 +12,20 @@ from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
+from .. import retry
 from .problems import PROBLEM_MIMETYPE
 from .schemas.common import ProblemSchema
 
-API_DESCRIPTION = """\
+API_DESCRIPTION = f"""\
 Expense and budget tracking with exact money and race-free budget enforcement.
 
 All errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
 Authenticate with `Authorization: Bearer <accessToken>` from POST /api/auth/login.
+
+A request whose database transaction PostgreSQL aborts for a deadlock or a serialization
+failure is run again by the service ({retry.ATTEMPTS} runs at most, with short random pauses);
+only when every run is aborted is the answer 503 `transaction_conflict` with `Retry-After`. It is
+never a 500, and never `database_unavailable`, which means the database cannot be reached.
 """
 
 

@@ -17,8 +17,9 @@ from flask import Flask, Response, current_app, json
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .. import errors
+from .. import errors, retry
 from ..database import is_database_outage
+from ..retry import is_transaction_conflict
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,9 @@ def _handle_http_exception(error: HTTPException) -> Response:
 
 def _handle_unexpected(error: BaseException) -> Response:
     original = getattr(error, "original_exception", None) or error
+    if is_transaction_conflict(original):  # one that escaped the retry (api/retry.py)
+        log.warning("transaction aborted outside the retry: %s", original)
+        return render(retry.conflict())
     if is_database_outage(original):
         log.warning("database unavailable: %s", original)
         return problem(

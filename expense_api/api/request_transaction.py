@@ -40,6 +40,15 @@ def rollback_at_end() -> None:
     g.db_force_rollback = True
 
 
+def start_over() -> None:
+    """Rolls the request's transaction back and forgets what it decided (a dry run), so that the
+    request can run again from the start (api/retry.py). The connection stays the request's."""
+    conn = g.get("db_conn")
+    if conn is not None:
+        conn.rollback()
+    g.pop("db_force_rollback", None)
+
+
 def _finish_transaction(response):
     conn = g.get("db_conn")
     if conn is not None:

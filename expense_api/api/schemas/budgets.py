@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ...periods import MAX_YEAR, MIN_YEAR
+from .alerts import AlertSchema
 from .common import BaseSchema, Money, UtcTimestamp
 
 
@@ -48,6 +49,18 @@ class BudgetSchema(BaseSchema):
     mode = fields.String(required=True, metadata={"enum": ["hard", "soft"]})
     alert_threshold = fields.Integer(required=True, data_key="alertThreshold")
     created_at = UtcTimestamp(required=True, data_key="createdAt")
+
+
+class SavedBudgetSchema(BudgetSchema):
+    alerts = fields.List(
+        fields.Nested(AlertSchema),
+        required=True,
+        metadata={
+            "description": "budget alerts this write fired: lowering the amount or the "
+            "threshold to what the month has already spent fires them, once each, as an "
+            "expense does"
+        },
+    )
 
 
 class BudgetListSchema(BaseSchema):
