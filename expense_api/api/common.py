@@ -77,13 +77,5 @@ def user() -> dict:
     return current_user
 
 
-def user_id() -> int:
-    return current_user["id"]
-
-
-def currency() -> str:
-    return current_user["currency"]
-
-
 def token_claims() -> dict:
     return get_jwt()
