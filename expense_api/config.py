@@ -137,7 +137,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     threads = _int(env, "WEB_THREADS", 1, 256)
     if worker_class == "sync":
         threads = 1  # gunicorn would quietly turn a sync worker with threads into gthread
-    pool_max = int(env["DB_POOL_MAX"]) if env.get("DB_POOL_MAX") else threads + 1
+    # Empty means "one per thread, plus one", so it is checked only when set.
+    pool_max = _int(env, "DB_POOL_MAX", 1, 1000) if env.get("DB_POOL_MAX") else threads + 1
     log_level = (env.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"LOG_LEVEL must be a logging level name, got {log_level!r}")

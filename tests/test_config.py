@@ -44,6 +44,9 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
         ("APP_ENV", "staging"),
         ("LOG_LEVEL", "LOUD"),
         ("WEB_WORKER_CLASS", "eventlet"),
+        ("DB_POOL_MAX", "many"),
+        ("DB_POOL_MAX", "0"),
+        ("DB_POOL_MAX", "100000"),
     ],
 )
 def test_invalid_values_are_refused(tmp_path, name, value):
