@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from .conftest import assert_problem
@@ -111,6 +113,13 @@ def test_login_returns_tokens_and_user(accounts):
     assert body["user"]["id"] == user["id"]
     assert "password_hash" not in body["user"]
     assert body["accessToken"] != body["refreshToken"]
+
+
+def test_login_trims_the_email_as_register_does(accounts):
+    local = f"trim-{uuid.uuid4().hex[:8]}"
+    accounts.register(email=f"{local}@example.com")
+    body = accounts.login(f" {local.title()}@Example.com ")
+    assert body["user"]["email"] == f"{local}@example.com"
 
 
 def test_wrong_password_and_unknown_email_look_the_same(accounts, client):
