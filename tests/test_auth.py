@@ -145,6 +145,24 @@ def test_unknown_email_still_spends_a_bcrypt_check(app, monkeypatch):
     assert len(calls) == 1 and calls[0].startswith(b"$2b$04$")
 
 
+def test_a_fresh_hashers_first_unknown_email_costs_one_bcrypt_check(monkeypatch):
+    """The dummy hash is made when the hasher is, not by the first unknown email's login,
+    which would otherwise spend a hash and a check: a timing difference an attacker can see."""
+    import bcrypt
+
+    from expense_api.services.passwords import PasswordHasher
+
+    hasher = PasswordHasher(4)
+    hashes, checks = [], []
+    real_hashpw, real_checkpw = bcrypt.hashpw, bcrypt.checkpw
+    monkeypatch.setattr(
+        bcrypt, "hashpw", lambda pw, salt: hashes.append(1) or real_hashpw(pw, salt)
+    )
+    monkeypatch.setattr(bcrypt, "checkpw", lambda pw, h: checks.append(1) or real_checkpw(pw, h))
+    assert hasher.verify("anything", None) is False
+    assert (len(hashes), len(checks)) == (0, 1)
+
+
 def test_login_validation(client):
     problem = assert_problem(client.post("/api/auth/login", json={"email": "a@b.c"}), 422)
     assert "password" in problem["errors"]
