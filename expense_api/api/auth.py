@@ -35,6 +35,12 @@ class Login(MethodView):
     @blp.response(200, TokenPairSchema)
     @problem_response(blp, 401, "Wrong email or password: code `invalid_credentials`")
     @problem_response(blp, 429, "Too many failed logins for this email or address; see Retry-After")
+    @problem_response(
+        blp,
+        503,
+        "The login throttle's store (Redis, THROTTLE_STORE=redis) cannot be reached: code "
+        "`throttle_unavailable`; see Retry-After",
+    )
     def post(self, body):
         """Log in: an access token and a refresh token"""
         session = auth.login(
