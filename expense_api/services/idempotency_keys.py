@@ -4,15 +4,28 @@ Keys are per user and live 24 hours (sql/idempotency_keys.sql)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from psycopg import Connection
 
 from ..repositories import idempotency_keys
 
+KEEP = timedelta(hours=24)
 
-def claim(conn: Connection, *, user_id: int, key: str, request_hash: bytes) -> bool:
-    """True when this request now owns the key; False when a live entry exists (a concurrent
-    request with the same key waits inside this call until the first one's transaction ends)."""
-    return idempotency_keys.claim(conn, user_id=user_id, key=key, request_hash=request_hash)
+
+def claim(
+    conn: Connection, *, user_id: int, key: str, request_hash: bytes, keep: timedelta = KEEP
+) -> bool:
+    """True when this request now owns the key, kept for `keep` from now; False when a live
+    entry exists (a concurrent request with the same key waits inside this call until the first
+    one's transaction ends)."""
+    return idempotency_keys.claim(
+        conn,
+        user_id=user_id,
+        key=key,
+        request_hash=request_hash,
+        keep_seconds=int(keep.total_seconds()),
+    )
 
 
 def stored(conn: Connection, *, user_id: int, key: str) -> dict | None:
