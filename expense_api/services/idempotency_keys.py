@@ -1,6 +1,8 @@
 """Idempotency keys: a door claims a client's key for one piece of work, replays the stored
 answer when the key comes back, and stores the answer in the same transaction as the work.
-Keys are per user and live 24 hours (sql/idempotency_keys.sql)."""
+Keys are per user and live 24 hours (sql/idempotency_keys.sql), or 5 minutes when the answer
+carries tokens: a stored token pair is a credential at rest, kept only as long as a client's
+retry of a lost answer can take."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from psycopg import Connection
 from ..repositories import idempotency_keys
 
 KEEP = timedelta(hours=24)
+KEEP_ANSWERS_WITH_TOKENS = timedelta(minutes=5)
 
 
 def claim(
