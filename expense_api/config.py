@@ -35,6 +35,11 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "JWT_SECRET_KEY": (None, "HS256 signing key, at least 32 characters; required in production"),
     "JWT_ACCESS_TOKEN_MINUTES": ("15", "lifetime of an access token"),
     "JWT_REFRESH_TOKEN_DAYS": ("30", "lifetime of a refresh token"),
+    "REFRESH_REUSE_GRACE_SECONDS": (
+        "30",
+        "seconds after a refresh in which its old refresh token gets 401 without ending the "
+        "session (0..300)",
+    ),
     "BCRYPT_ROUNDS": ("12", "bcrypt cost factor (4..31)"),
     "LOGIN_MAX_FAILURES_PER_EMAIL": ("5", "failed logins for one email before 429"),
     "LOGIN_MAX_FAILURES_PER_ADDRESS": ("20", "failed logins from one client address before 429"),
@@ -100,6 +105,7 @@ class Settings:
     jwt_secret_key: str = field(repr=False)
     jwt_access_token_minutes: int
     jwt_refresh_token_days: int
+    refresh_reuse_grace_seconds: int
     bcrypt_rounds: int
     login_max_failures_per_email: int
     login_max_failures_per_address: int
@@ -137,7 +143,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     threads = _int(env, "WEB_THREADS", 1, 256)
     if worker_class == "sync":
         threads = 1  # gunicorn would quietly turn a sync worker with threads into gthread
-    pool_max = int(env["DB_POOL_MAX"]) if env.get("DB_POOL_MAX") else threads + 1
+    # Empty means "one per thread, plus one", so it is checked only when set.
+    pool_max = _int(env, "DB_POOL_MAX", 1, 1000) if env.get("DB_POOL_MAX") else threads + 1
     log_level = (env.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"LOG_LEVEL must be a logging level name, got {log_level!r}")
@@ -158,6 +165,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         jwt_secret_key=env.get("JWT_SECRET_KEY") or "",
         jwt_access_token_minutes=_int(env, "JWT_ACCESS_TOKEN_MINUTES", 1, 24 * 60),
         jwt_refresh_token_days=_int(env, "JWT_REFRESH_TOKEN_DAYS", 1, 365),
+        # Seconds, not minutes: long enough for a client's retry, short enough for a thief.
+        refresh_reuse_grace_seconds=_int(env, "REFRESH_REUSE_GRACE_SECONDS", 0, 300),
         bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 4, 31),
         login_max_failures_per_email=_int(env, "LOGIN_MAX_FAILURES_PER_EMAIL", 1, 10_000),
         login_max_failures_per_address=_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 1, 100_000),

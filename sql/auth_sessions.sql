@@ -18,9 +18,11 @@ WHERE s.user_id = %(user_id)s
 
 -- name: rotate_refresh!
 -- Replaces the refresh token id, only if the presented one is still the current one: of two
--- concurrent refreshes with the same token, exactly one succeeds.
+-- concurrent refreshes with the same token, exactly one succeeds. The replaced id is kept, with
+-- the time (refreshed_at), for the reuse grace.
 UPDATE auth_sessions
-SET refresh_jti = %(new_jti)s,
+SET previous_refresh_jti = refresh_jti,
+    refresh_jti = %(new_jti)s,
     refreshed_at = now(),
     expires_at = now() + make_interval(days => %(refresh_days)s::int)
 WHERE user_id = %(user_id)s
@@ -28,6 +30,14 @@ WHERE user_id = %(user_id)s
   AND refresh_jti = %(old_jti)s
   AND revoked_at IS NULL
   AND expires_at > now()
+
+-- name: rotated_away_within$
+-- True when the refresh id is the one the session last rotated away from, less than
+-- grace_seconds ago. Compared as text: a refresh token's jti is whatever it carries.
+SELECT previous_refresh_jti::text = %(refresh_jti)s
+       AND refreshed_at > now() - make_interval(secs => %(grace_seconds)s::int)
+FROM auth_sessions
+WHERE user_id = %(user_id)s AND id = %(session_id)s
 
 -- name: revoke!
 -- Ends a session; tokens carrying its id are refused from now on.

@@ -1,13 +1,15 @@
 -- name: claim$
--- Claims a key for this request (or takes over one older than 24 hours). Returns true when this
--- request now owns the key; NULL when a live entry exists. A concurrent request with the same key
--- waits here until the first one's transaction ends, so the work is never done twice.
-INSERT INTO idempotency_keys AS k (user_id, key, request_hash)
-VALUES (%(user_id)s, %(key)s, %(request_hash)s)
+-- Claims a key for this request (or takes over one that has expired), to be kept for
+-- keep_seconds. Returns true when this request now owns the key; NULL when a live entry exists.
+-- A concurrent request with the same key waits here until the first one's transaction ends, so
+-- the work is never done twice.
+INSERT INTO idempotency_keys AS k (user_id, key, request_hash, expires_at)
+VALUES (%(user_id)s, %(key)s, %(request_hash)s,
+        now() + make_interval(secs => %(keep_seconds)s::int))
 ON CONFLICT (user_id, key) DO UPDATE
 SET request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL,
-    created_at = now()
-WHERE k.created_at <= now() - interval '24 hours'
+    created_at = now(), expires_at = EXCLUDED.expires_at
+WHERE k.expires_at <= now()
 RETURNING true
 
 -- name: get^
@@ -22,4 +24,4 @@ SET response_status = %(status)s, response_body = %(body)s
 WHERE user_id = %(user_id)s AND key = %(key)s
 
 -- name: delete_expired!
-DELETE FROM idempotency_keys WHERE created_at <= now() - interval '24 hours'
+DELETE FROM idempotency_keys WHERE expires_at <= now()

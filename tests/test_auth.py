@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from .conftest import assert_problem
+from expense_api.api.app import create_app
+
+from .conftest import Accounts, assert_problem, client_from, make_settings
 
 
 def test_register_returns_the_user_without_secrets(client):
@@ -113,6 +117,13 @@ def test_login_returns_tokens_and_user(accounts):
     assert body["accessToken"] != body["refreshToken"]
 
 
+def test_login_trims_the_email_as_register_does(accounts):
+    local = f"trim-{uuid.uuid4().hex[:8]}"
+    accounts.register(email=f"{local}@example.com")
+    body = accounts.login(f" {local.title()}@Example.com ")
+    assert body["user"]["email"] == f"{local}@example.com"
+
+
 def test_wrong_password_and_unknown_email_look_the_same(accounts, client):
     user = accounts.register()
     wrong = client.post("/api/auth/login", json={"email": user["email"], "password": "wrong-pass"})
@@ -136,6 +147,24 @@ def test_unknown_email_still_spends_a_bcrypt_check(app, monkeypatch):
     assert len(calls) == 1 and calls[0].startswith(b"$2b$04$")
 
 
+def test_a_fresh_hashers_first_unknown_email_costs_one_bcrypt_check(monkeypatch):
+    """The dummy hash is made when the hasher is, not by the first unknown email's login,
+    which would otherwise spend a hash and a check: a timing difference an attacker can see."""
+    import bcrypt
+
+    from expense_api.services.passwords import PasswordHasher
+
+    hasher = PasswordHasher(4)
+    hashes, checks = [], []
+    real_hashpw, real_checkpw = bcrypt.hashpw, bcrypt.checkpw
+    monkeypatch.setattr(
+        bcrypt, "hashpw", lambda pw, salt: hashes.append(1) or real_hashpw(pw, salt)
+    )
+    monkeypatch.setattr(bcrypt, "checkpw", lambda pw, h: checks.append(1) or real_checkpw(pw, h))
+    assert hasher.verify("anything", None) is False
+    assert (len(hashes), len(checks)) == (0, 1)
+
+
 def test_login_validation(client):
     problem = assert_problem(client.post("/api/auth/login", json={"email": "a@b.c"}), 422)
     assert "password" in problem["errors"]
@@ -147,25 +176,72 @@ def test_me_returns_the_user(alice):
     assert response.get_json()["user"]["id"] == alice.id
 
 
+def _refresh(client, refresh_token: str, **headers):
+    return client.post(
+        "/api/auth/refresh", headers={"Authorization": f"Bearer {refresh_token}", **headers}
+    )
+
+
+def _me_with(client, tokens: dict):
+    return client.get("/api/auth/me", headers={"Authorization": f"Bearer {tokens['accessToken']}"})
+
+
 def test_refresh_rotates_and_refuses_the_old_refresh_token(alice, client):
     old_refresh = alice.tokens["refreshToken"]
-    first = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {old_refresh}"})
+    first = _refresh(client, old_refresh)
     assert first.status_code == 200
     new = first.get_json()
     assert {"accessToken", "refreshToken", "tokenType", "expiresIn"} <= new.keys()
     assert new["refreshToken"] != old_refresh
-    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {new['accessToken']}"})
-    assert me.status_code == 200
+    assert _me_with(client, new).status_code == 200
 
-    reused = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {old_refresh}"})
-    assert_problem(reused, 401, "token_revoked")
-    # Reuse means the token leaked: the whole session ends, including the newest tokens.
-    after = client.post(
-        "/api/auth/refresh", headers={"Authorization": f"Bearer {new['refreshToken']}"}
+    assert_problem(_refresh(client, old_refresh), 401, "token_revoked")
+    # Within the grace period after its rotation that is all (a client that lost the answer and
+    # retried without a key): the session and its newest tokens live on.
+    assert _me_with(client, new).status_code == 200
+    assert _refresh(client, new["refreshToken"]).status_code == 200
+
+
+def test_refresh_reuse_after_the_grace_period_ends_the_session(alice, client, conn):
+    old_refresh = alice.tokens["refreshToken"]
+    new = _refresh(client, old_refresh).get_json()
+    conn.execute(
+        "UPDATE auth_sessions SET refreshed_at = refreshed_at - interval '31 seconds' "
+        "WHERE user_id = %s",
+        (alice.id,),
     )
-    assert_problem(after, 401, "token_revoked")
-    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {new['accessToken']}"})
-    assert_problem(me, 401, "token_revoked")
+    assert_problem(_refresh(client, old_refresh), 401, "token_revoked")
+    # Reuse means the token leaked: the whole session ends, including the newest tokens.
+    assert_problem(_refresh(client, new["refreshToken"]), 401, "token_revoked")
+    assert_problem(_me_with(client, new), 401, "token_revoked")
+    reason = conn.execute(
+        "SELECT revoked_reason FROM auth_sessions WHERE user_id = %s", (alice.id,)
+    ).fetchone()[0]
+    assert reason == "refresh_reuse"
+
+
+@pytest.fixture
+def no_grace_app(database_url):
+    application = create_app(make_settings(REFRESH_REUSE_GRACE_SECONDS=0), database_url)
+    yield application
+    application.extensions["database"].close()
+
+
+def test_with_no_grace_any_refresh_reuse_ends_the_session(no_grace_app):
+    client = client_from(no_grace_app, "10.251.0.1")
+    tokens = Accounts(client).new_user().tokens
+    new = _refresh(client, tokens["refreshToken"]).get_json()
+    assert_problem(_refresh(client, tokens["refreshToken"]), 401, "token_revoked")
+    assert_problem(_me_with(client, new), 401, "token_revoked")
+
+
+def test_an_older_refresh_token_ends_the_session_even_within_the_grace(alice, client):
+    first = alice.tokens["refreshToken"]
+    second = _refresh(client, first).get_json()
+    third = _refresh(client, second["refreshToken"]).get_json()
+    # Only the token rotated away last has the grace; one from before it can only be a copy.
+    assert_problem(_refresh(client, first), 401, "token_revoked")
+    assert_problem(_me_with(client, third), 401, "token_revoked")
 
 
 def test_logout_revokes_access_and_refresh_tokens(alice, client):

@@ -44,6 +44,12 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
         ("APP_ENV", "staging"),
         ("LOG_LEVEL", "LOUD"),
         ("WEB_WORKER_CLASS", "eventlet"),
+        ("DB_POOL_MAX", "many"),
+        ("DB_POOL_MAX", "0"),
+        ("DB_POOL_MAX", "100000"),
+        ("REFRESH_REUSE_GRACE_SECONDS", "-1"),
+        ("REFRESH_REUSE_GRACE_SECONDS", "301"),
+        ("REFRESH_REUSE_GRACE_SECONDS", "soon"),
     ],
 )
 def test_invalid_values_are_refused(tmp_path, name, value):
@@ -55,6 +61,7 @@ def test_defaults(tmp_path):
     settings = load_settings({"DATA_DIR": str(tmp_path)})
     assert (settings.host, settings.port, settings.bcrypt_rounds) == ("127.0.0.1", 3000, 12)
     assert settings.db_pool_max == settings.web_threads + 1
+    assert settings.refresh_reuse_grace_seconds == 30
 
 
 def test_sync_workers_have_one_thread_and_a_pool_to_match(tmp_path):

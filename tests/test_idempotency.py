@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from .conftest import User, assert_problem, client_from
 from .test_transactions import category
@@ -65,14 +66,33 @@ def test_keys_expire_after_24_hours(alice, conn):
     food = category(alice)
     headers = {"Idempotency-Key": "old-key"}
     alice.post("/api/transactions", json=_body(food), headers=headers)
+    kept = conn.execute(
+        "SELECT expires_at - created_at FROM idempotency_keys WHERE user_id = %s AND key = %s",
+        (alice.id, "old-key"),
+    ).fetchone()[0]
+    assert kept == timedelta(hours=24)
     conn.execute(
-        "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE user_id = %s",
+        "UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE user_id = %s",
         (alice.id,),
     )
     again = alice.post("/api/transactions", json=_body(food, "12.00"), headers=headers)
     assert again.status_code == 201
     assert "Idempotent-Replayed" not in again.headers
     assert _count(conn, alice.id) == 2
+
+
+def test_prune_deletes_expired_keys_only(app, alice, conn):
+    from expense_api.services import housekeeping
+
+    for key in ("live", "expired"):
+        alice.post("/api/categories", json={"name": key}, headers={"Idempotency-Key": key})
+    conn.execute(
+        "UPDATE idempotency_keys SET expires_at = now() WHERE user_id = %s AND key = 'expired'",
+        (alice.id,),
+    )
+    housekeeping.prune(conn, app.config["SETTINGS"])
+    left = conn.execute("SELECT key FROM idempotency_keys WHERE user_id = %s", (alice.id,))
+    assert [row[0] for row in left] == ["live"]
 
 
 def test_keys_belong_to_one_user(alice, bob, conn):
@@ -116,3 +136,17 @@ def test_concurrent_requests_with_one_key_do_the_work_once(app, alice, conn):
     assert _count(conn, alice.id) == 1
     assert {status for status, _ in results} == {201}
     assert len({body["id"] for _, body in results}) == 1
+
+
+def test_keys_stored_before_session_bindings_still_match_their_retry(app):
+    """The hash of an unbound request is what it was before refresh and logout bound theirs to a
+    session, so a retry spanning the upgrade replays instead of getting 422."""
+    import hashlib
+
+    from expense_api.api import idempotency
+
+    with app.test_request_context("/api/categories", method="POST", json={"name": "x"}):
+        digest = hashlib.sha256()
+        for part in (b"POST", b"/api/categories", b"", b'{"name":"x"}'):
+            digest.update(len(part).to_bytes(8, "big") + part)
+        assert idempotency._request_hash(b"") == digest.digest()

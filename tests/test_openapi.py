@@ -61,3 +61,15 @@ def test_interactive_docs(client):
     response = client.get("/api/docs")
     assert response.status_code == 200
     assert "swagger" in response.get_data(as_text=True).lower()
+
+
+def test_refresh_and_logout_document_idempotency_key_and_the_reuse_grace(client):
+    paths = _spec(client)["paths"]
+    for path in ("/api/auth/refresh", "/api/auth/logout"):
+        operation = paths[path]["post"]
+        parameters = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "Idempotency-Key" in parameters, path
+        assert "422" in operation["responses"], path
+    refresh = paths["/api/auth/refresh"]["post"]
+    assert "REFRESH_REUSE_GRACE_SECONDS" in refresh["description"]
+    assert "5 minutes" in refresh["parameters"][0]["description"]

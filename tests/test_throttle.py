@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from expense_api.api.app import create_app
+from expense_api.errors import Unavailable
 
 from .conftest import Accounts, assert_problem, client_from, make_settings
 
@@ -76,3 +79,41 @@ def test_window_expiry_restarts_the_count(strict_app, conn):
         (f"email:{user['email'].lower()}", "address:192.0.2.40"),
     )
     assert _login(client, user["email"], Accounts.password).status_code == 200
+
+
+def _closed_local_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound by us, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable_redis_app(database_url):
+    pytest.importorskip("redis")
+    url = f"redis://127.0.0.1:{_closed_local_port()}/0"
+    application = create_app(make_settings(THROTTLE_STORE="redis", REDIS_URL=url), database_url)
+    yield application
+    application.extensions["database"].close()
+
+
+def test_an_unreachable_redis_store_answers_503_with_retry_after(unreachable_redis_app):
+    # Fails closed: without its counters the throttle cannot tell a guesser from a user.
+    client = _client(unreachable_redis_app, "192.0.2.50")
+    user = Accounts(client).register()
+    for password in (Accounts.password, "wrong-password"):
+        response = _login(client, user["email"], password)
+        assert_problem(response, 503, "throttle_unavailable")
+        assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_a_redis_outage_while_counting_is_503_and_while_clearing_is_ignored(
+    unreachable_redis_app,
+):
+    store = unreachable_redis_app.extensions["auth"].throttle_store
+    with pytest.raises(Unavailable) as raised:
+        store.record_failure(["email:someone@example.com"])
+    assert (raised.value.code, raised.value.retry_after) == ("throttle_unavailable", 5)
+    # A login that passed the check is not undone because its counter could not be cleared:
+    # the counter only runs out with its window.
+    store.clear(None, "email:someone@example.com")

@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 
-from ..services import auth
-from .common import authenticated, client_address, problem_response, token_claims, user
+from ..services import auth, idempotency_keys
+from .common import (
+    authenticated,
+    client_address,
+    idempotent,
+    problem_response,
+    token_claims,
+    user,
+)
 from .jsonio import Blueprint
 from .request_transaction import get_conn
 from .schemas.auth import LoginSchema, RegisterSchema, TokenPairSchema, UserEnvelopeSchema
@@ -35,6 +42,12 @@ class Login(MethodView):
     @blp.response(200, TokenPairSchema)
     @problem_response(blp, 401, "Wrong email or password: code `invalid_credentials`")
     @problem_response(blp, 429, "Too many failed logins for this email or address; see Retry-After")
+    @problem_response(
+        blp,
+        503,
+        "The login throttle's store (Redis, THROTTLE_STORE=redis) cannot be reached: code "
+        "`throttle_unavailable`; see Retry-After",
+    )
     def post(self, body):
         """Log in: an access token and a refresh token"""
         session = auth.login(
@@ -47,12 +60,44 @@ class Login(MethodView):
         return issue_pair(session)
 
 
+REFRESH_KEY_DESCRIPTION = (
+    "To retry a refresh whose answer was lost: the same key with the same refresh token within "
+    "5 minutes replays the stored answer, the same new pair (header Idempotent-Replayed: true), "
+    "before the token is checked, so the retry neither fails nor ends the session. The key is "
+    "bound to that refresh token: with another token (another session's, or the next one of "
+    "this session) it is 422 idempotency_key_reused. Answers carrying tokens are kept 5 "
+    "minutes only."
+)
+LOGOUT_KEY_DESCRIPTION = (
+    "To retry a logout whose answer was lost: the same key from the same session within 24 "
+    "hours replays the stored 204 (header Idempotent-Replayed: true) before the token is "
+    "checked, although the first logout revoked it. From another session it is 422 "
+    "idempotency_key_reused."
+)
+KEY_REFUSED = "The Idempotency-Key is malformed, or was used for another request or session"
+
+
 @blp.route("/refresh")
 class Refresh(MethodView):
-    @authenticated(blp, refresh=True)
+    @authenticated(
+        blp,
+        refresh=True,
+        changes_own_session=True,
+        keep_answer=idempotency_keys.KEEP_ANSWERS_WITH_TOKENS,
+    )
+    @idempotent(blp, REFRESH_KEY_DESCRIPTION)
     @blp.response(200, TokenPairSchema)
+    @problem_response(blp, 422, KEY_REFUSED)
     def post(self):
-        """Exchange the refresh token (as bearer) for new tokens; the old one stops working"""
+        """Exchange the refresh token (as bearer) for new tokens; the old one stops working
+
+        The refresh token that was just rotated away, presented again, is 401 `token_revoked`.
+        Within the refresh reuse grace after its rotation (REFRESH_REUSE_GRACE_SECONDS, 30
+        seconds unless the operator sets it) that is all and the session lives on; after it, or
+        for any older refresh token, the reuse is taken as theft and ends the whole session
+        (its newest tokens too). A client retrying a lost answer should send an Idempotency-Key:
+        its retry then gets the same new pair.
+        """
         session_id, refresh_jti = session_of(token_claims())
         session = auth.refresh(
             get_conn(), _setup(), user=user(), session_id=session_id, refresh_jti=refresh_jti
@@ -62,8 +107,10 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @authenticated(blp)
+    @authenticated(blp, changes_own_session=True)
+    @idempotent(blp, LOGOUT_KEY_DESCRIPTION)
     @blp.response(204)
+    @problem_response(blp, 422, KEY_REFUSED)
     def post(self):
         """Revoke this session: its access and refresh tokens stop working"""
         session_id, _ = session_of(token_claims())

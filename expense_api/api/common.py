@@ -2,33 +2,52 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
 from flask import request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from marshmallow.experimental.context import Context
 
+from ..services import idempotency_keys
 from . import idempotency
 from .problems import PROBLEM_MIMETYPE
 from .schemas.common import ProblemSchema
+from .tokens import claims_before_session_check
 
 
-def authenticated(blp, *, refresh: bool = False):
+def authenticated(
+    blp,
+    *,
+    refresh: bool = False,
+    changes_own_session: bool = False,
+    keep_answer: timedelta = idempotency_keys.KEEP,
+):
     """Requires a live bearer token (a refresh token with refresh=True), and documents it.
 
     Put it above the other decorators: the token is checked before the body is parsed (401
     before 422), the user's currency is in the schemas' context while they load and dump money,
-    and an authenticated POST gets Idempotency-Key handling.
+    and an authenticated POST gets Idempotency-Key handling, its answer kept for `keep_answer`.
+
+    `changes_own_session` (refresh, logout): the operation rotates or ends the session of its
+    own token, so its retry would fail the token check. The key is claimed, and a stored answer
+    replayed, before that check instead (see idempotency.begin_for_session).
     """
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
+            if changes_own_session:
+                claims = claims_before_session_check(refresh=refresh)
+                if claims is not None:
+                    replay = idempotency.begin_for_session(*claims, keep=keep_answer)
+                    if replay is not None:
+                        return replay
             verify_jwt_in_request(refresh=refresh)
             user = current_user
             with Context({"currency": user["currency"], "user": user}):
-                if not refresh:
-                    replay = idempotency.begin(user["id"])
+                if not changes_own_session:
+                    replay = idempotency.begin(user["id"], keep=keep_answer)
                     if replay is not None:
                         return replay
                 return view(*args, **kwargs)
@@ -50,7 +69,14 @@ def problem_response(blp, status: int, description: str):
     )
 
 
-def idempotent(blp):
+IDEMPOTENCY_KEY_DESCRIPTION = (
+    "Repeating a POST with the same key and body within 24 hours replays the stored response "
+    "(header Idempotent-Replayed: true) without doing the work again; the same key with a "
+    "different body is 422 idempotency_key_reused."
+)
+
+
+def idempotent(blp, description: str = IDEMPOTENCY_KEY_DESCRIPTION):
     """Documents the Idempotency-Key header on a POST (the handling itself is in authenticated)."""
     return blp.doc(
         parameters=[
@@ -59,10 +85,7 @@ def idempotent(blp):
                 "name": idempotency.HEADER,
                 "required": False,
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                "description": "Repeating a POST with the same key and body within 24 hours "
-                "replays the stored response (header Idempotent-Replayed: true) without doing "
-                "the work again; the same key with a different body is 422 "
-                "idempotency_key_reused.",
+                "description": description,
             }
         ]
     )

@@ -9,12 +9,20 @@ access token expires. This module only turns tokens into claims and answers into
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from uuid import UUID
 
-from flask import Flask, current_app, g
-from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
+from flask import Flask, current_app, g, request
+from flask_jwt_extended import (
+    JWTManager,
+    create_access_token,
+    create_refresh_token,
+    decode_token,
+)
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
 
 from ..services import auth
 from .problems import problem
@@ -153,6 +161,43 @@ def _is_revoked(header: dict, payload: dict) -> bool:
 @jwt.user_lookup_loader
 def _load_user(header: dict, payload: dict) -> dict | None:
     return g.get("current_user_row")
+
+
+def claims_before_session_check(*, refresh: bool) -> tuple[int, UUID, str | None] | None:
+    """The user, session and (for a refresh token) refresh id the bearer token carries, with its
+    signature, expiry and type verified but NOT its session.
+
+    Only for finding the stored answer of a retried refresh or logout, which must be found even
+    though that first request has since rotated or ended the session (decode_token does not ask
+    the blocklist loader); never for doing work. None when the token cannot be read this way:
+    the full check that follows then gives the 401.
+    """
+    token = _bearer_token()
+    if token is None:
+        return None
+    try:
+        payload = decode_token(token)
+    except (PyJWTError, JWTExtendedException):
+        return None
+    if payload.get("type") != ("refresh" if refresh else "access"):
+        return None
+    claims = _parse_claims(payload)
+    if claims is None:
+        return None
+    user_id, session_id = claims
+    return user_id, session_id, str(payload.get("jti")) if refresh else None
+
+
+def _bearer_token() -> str | None:
+    """The token of the Authorization header, read as flask-jwt-extended reads it (credentials
+    may be comma-separated; exactly one must be "Bearer <token>"), so that both see one token."""
+    header = request.headers.get("Authorization", "").strip().strip(",")
+    bearers = [
+        parts for parts in (c.split() for c in re.split(r",\s*", header)) if parts[:1] == ["Bearer"]
+    ]
+    if len(bearers) != 1 or len(bearers[0]) != 2:
+        return None
+    return bearers[0][1]
 
 
 def issue_pair(session: auth.Session) -> dict:

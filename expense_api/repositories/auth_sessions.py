@@ -31,6 +31,19 @@ def rotate_refresh(
     return rows == 1
 
 
+def rotated_away_within(
+    conn: Connection, *, user_id: int, session_id: UUID, refresh_jti: str, grace_seconds: int
+) -> bool:
+    recent = queries.auth_sessions.rotated_away_within(
+        conn,
+        user_id=user_id,
+        session_id=session_id,
+        refresh_jti=refresh_jti,
+        grace_seconds=grace_seconds,
+    )
+    return bool(recent)
+
+
 def revoke(conn: Connection, *, user_id: int, session_id: UUID, reason: str) -> None:
     queries.auth_sessions.revoke(conn, user_id=user_id, session_id=session_id, reason=reason)
 

@@ -5,10 +5,13 @@ from psycopg import Connection
 from ..sqlfiles import queries
 
 
-def claim(conn: Connection, *, user_id: int, key: str, request_hash: bytes) -> bool:
-    return bool(
-        queries.idempotency_keys.claim(conn, user_id=user_id, key=key, request_hash=request_hash)
+def claim(
+    conn: Connection, *, user_id: int, key: str, request_hash: bytes, keep_seconds: int
+) -> bool:
+    claimed = queries.idempotency_keys.claim(
+        conn, user_id=user_id, key=key, request_hash=request_hash, keep_seconds=keep_seconds
     )
+    return bool(claimed)
 
 
 def get(conn: Connection, *, user_id: int, key: str) -> dict | None:

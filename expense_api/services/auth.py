@@ -92,20 +92,35 @@ def authenticate(
 ) -> dict | None:
     """The user of a live session, or None when its tokens must be refused.
 
-    `refresh_jti` is given for refresh tokens: one that was already rotated away is being
-    replayed, and whoever holds it may be an attacker, so the whole session ends (in a
-    transaction of its own: the caller's request fails and rolls back)."""
+    `refresh_jti` is given for refresh tokens. One that was already rotated away is refused.
+    If it is the one rotated away last, within REFRESH_REUSE_GRACE_SECONDS, that is all: a
+    client that sent a refresh, lost the answer and sent it again is no thief. Otherwise whoever
+    holds it may be an attacker, so the whole session ends (in a transaction of its own: the
+    caller's request fails and rolls back)."""
     row = auth_sessions.get_active_with_user(conn, user_id=user_id, session_id=session_id)
     if row is None:
         return None
     current_jti = row.pop("refresh_jti")
     if refresh_jti is not None and str(current_jti) != refresh_jti:
-        with auth.database.independent_transaction() as own:
-            auth_sessions.revoke(
-                own, user_id=user_id, session_id=session_id, reason="refresh_reuse"
-            )
+        if not _reused_within_grace(conn, auth, user_id, session_id, refresh_jti):
+            with auth.database.independent_transaction() as own:
+                auth_sessions.revoke(
+                    own, user_id=user_id, session_id=session_id, reason="refresh_reuse"
+                )
         return None
     return row
+
+
+def _reused_within_grace(
+    conn: Connection, auth: AuthSetup, user_id: int, session_id: UUID, refresh_jti: str
+) -> bool:
+    return auth_sessions.rotated_away_within(
+        conn,
+        user_id=user_id,
+        session_id=session_id,
+        refresh_jti=refresh_jti,
+        grace_seconds=auth.settings.refresh_reuse_grace_seconds,
+    )
 
 
 def refresh(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from base64 import b64encode
-from functools import cached_property
 
 import bcrypt
 
@@ -18,6 +17,9 @@ def _prehash(password: str) -> bytes:
 class PasswordHasher:
     def __init__(self, rounds: int):
         self.rounds = rounds
+        # Made now, once per process: made lazily, the first unknown email would pay a hash on
+        # top of the check, and that slower answer would tell that the email is not registered.
+        self._dummy_hash = self.hash("not a real password: equalizes timing for unknown emails")
 
     def hash(self, password: str) -> str:
         return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(self.rounds)).decode()
@@ -27,7 +29,3 @@ class PasswordHasher:
         candidate = (password_hash or self._dummy_hash).encode()
         matches = bcrypt.checkpw(_prehash(password), candidate)
         return matches and password_hash is not None
-
-    @cached_property
-    def _dummy_hash(self) -> str:
-        return self.hash("not a real password: equalizes timing for unknown emails")

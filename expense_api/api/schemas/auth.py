@@ -70,7 +70,8 @@ class RegisterSchema(BaseSchema):
 
 
 class LoginSchema(BaseSchema):
-    email = fields.String(required=True, validate=validate.Length(1, 254))
+    # Trimmed like RegisterSchema's, so an email pasted with a space logs in as it registered.
+    email = TrimmedString(required=True, validate=validate.Length(1, 254))
     password = fields.String(required=True, validate=validate.Length(1, 1024), load_only=True)
 
 
