@@ -13,10 +13,9 @@ import psycopg
 import pytest
 
 from expense_api.budgeting import service as budgeting
+from expense_api.devtools import call
 from expense_api.ledger import service as ledger
 from expense_api.ledger.budget_guard import BudgetExceeded
-
-from .live import call
 
 ROUNDS = 3  # repeated runs must be just as exact
 
