@@ -1,5 +1,6 @@
-"""expense_api.devtools is the one copy of the throwaway-database and live-server helpers: the
-benchmarks use it instead of importing tests/, and it stays free of Flask."""
+"""Shared helpers have one home each: expense_api.devtools holds the throwaway-database and
+live-server helpers (the benchmarks use it instead of importing tests/, and it stays free of
+Flask), and test modules share tests/factories.py and conftest.py, never each other."""
 
 from __future__ import annotations
 
@@ -75,6 +76,13 @@ def test_the_benchmarks_do_not_import_the_tests():
     for path in sorted((PROJECT_ROOT / "bench").glob("*.py")):
         imported = _imported_modules(path, f"bench.{path.stem}")
         assert not {name for name in imported if name.split(".")[0] == "tests"}, path.name
+
+
+def test_no_test_module_imports_another():
+    for path in sorted((PROJECT_ROOT / "tests").glob("*.py")):
+        imported = _imported_modules(path, f"tests.{path.stem}")
+        others = {name for name in imported if name.startswith("tests.test_")}
+        assert others == set(), f"{path.name}: move shared helpers to tests/factories.py"
 
 
 def test_with_database_replaces_only_the_database_name():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from .conftest import User, assert_problem, client_from
-from .test_transactions import category
+from .factories import category
 
 
 def _body(category_id, amount="10.00"):
