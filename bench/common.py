@@ -12,47 +12,20 @@ import os
 import platform
 import statistics
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
-from psycopg import sql
 
-from expense_api.migrate import apply_migrations
-
-ROOT = Path(__file__).resolve().parent.parent
+from expense_api.devtools import LiveServer, migrated_database
 
 
-@contextlib.contextmanager
 def bench_database(keep: bool = False):
     """A fresh migrated database on BENCH_DATABASE_URL's server (default: the embedded one)."""
-    configured = os.environ.get("BENCH_DATABASE_URL")
-    server = None
-    if configured:
-        admin = configured
-    else:
-        from expense_api import embedded
-
-        server, admin = embedded.start(ROOT / ".data" / "bench-postgres", "postgres")
-    name = f"expense_api_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = urlunsplit(urlsplit(admin)._replace(path="/" + name))
-    apply_migrations(url)
-    try:
-        yield url
-    finally:
-        if not keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        if server is not None:
-            server.cleanup()
+    return migrated_database("BENCH_DATABASE_URL", "bench-postgres", "expense_api_bench", keep)
 
 
-def start_server(database_url: str, workers: int = 2, threads: int = 4, **env):
-    from tests.live import LiveServer
-
+def start_server(database_url: str, workers: int = 2, threads: int = 4, **env) -> LiveServer:
     overrides = {
         "DATABASE_URL": database_url, "WEB_CONCURRENCY": str(workers),
         "WEB_THREADS": str(threads), "JWT_SECRET_KEY": "bench-" + "k" * 40, "APP_ENV": "production",

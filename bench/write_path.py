@@ -40,12 +40,13 @@ from pathlib import Path
 import jwt
 import psycopg
 
+from expense_api.config import PROJECT_ROOT
 from expense_api.demo import EXPENSES, INCOME, seed
+from expense_api.devtools import free_port
 from expense_api.sqlfiles import Query, queries
-from tests.live import free_port
 
 from . import cpu, wrk
-from .common import ROOT, bench_database, machine, start_server, summarize_ms
+from .common import bench_database, machine, start_server, summarize_ms
 from .load import closed_loop
 
 SECRET = "bench-" + "k" * 40
@@ -219,7 +220,7 @@ def floor_server(workers: int, threads: int, worker_class: str, gunicorn_args: s
         "--access-logfile", "-", *shlex.split(gunicorn_args), "bench.floor_app:app",
     ]  # fmt: skip
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 30
             while not _accepts(port):

@@ -2,7 +2,8 @@
 loaded with COPY, and budgets. Used by `expense-api seed` and the benchmarks.
 
 Totals upkeep is deferred while loading and rebuilt exactly for the loaded users in the same
-transaction (see sql/totals.sql), so the data is consistent the moment it commits.
+transaction (repositories/totals.py rebuild_for_users), so the data is consistent the moment it
+commits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from decimal import Decimal
 from psycopg import Connection
 from tqdm import tqdm
 
+from .repositories import totals
 from .services.passwords import PasswordHasher
 from .sqlfiles import queries
 
@@ -143,9 +145,7 @@ def seed(
                     if written % 10_000 == 0:
                         bar.update(10_000)
                 bar.update(count % 10_000)
-            for name in ("delete_monthly_for_users", "delete_daily_for_users",
-                         "rebuild_monthly_for_users", "rebuild_daily_for_users"):  # fmt: skip
-                getattr(queries.totals, name)(conn, user_ids=[user_id])
+            totals.rebuild_for_users(conn, [user_id])
             months = max(1, years * 12)
             monthly_spend = count * (1 - INCOME_SHARE) * 60 / months  # about 60 per expense
             _budgets(conn, rng, user_id, categories, end, monthly_spend)

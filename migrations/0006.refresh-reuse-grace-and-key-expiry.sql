@@ -3,7 +3,7 @@
 -- retrying a refresh whose answer it lost) is told apart from theft.
 -- Idempotency keys get an expiry of their own: stored answers that carry tokens are kept for
 -- minutes, the others for 24 hours as before.
--- depends: 0004.create-period-totals
+-- depends: 0005.add-foreign-key-and-prune-indexes
 
 ALTER TABLE auth_sessions ADD COLUMN previous_refresh_jti uuid;
 

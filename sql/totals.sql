@@ -1,6 +1,7 @@
 -- name: defer_for_transaction$
 -- For bulk loads only: the totals trigger skips rows written by this transaction, which must
--- call rebuild_for_users for every user it wrote before committing.
+-- call expense_api.repositories.totals.rebuild_for_users (the delete_* and rebuild_* queries
+-- below) for every user it wrote before committing.
 SELECT set_config('expense_api.defer_totals', 'on', true)
 
 -- name: delete_monthly_for_users!

@@ -8,65 +8,31 @@ and talks from its own client address, so nothing needs truncating between tests
 from __future__ import annotations
 
 import itertools
-import os
 import time
 import uuid
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from expense_api.api.app import create_app
 from expense_api.config import PROJECT_ROOT, load_settings
-from expense_api.migrate import apply_migrations
+from expense_api.devtools import LiveServer, database_server, throwaway_database
 
 TEST_SECRET = "test-secret-" + "x" * 40
 _addresses = itertools.count(1)
 
 
-def _with_database(url: str, name: str) -> str:
-    """The same server URL with another database name (URLs, since yoyo needs one)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
 @pytest.fixture(scope="session")
 def admin_url():
     """A URL with rights to create databases: TEST_DATABASE_URL, else the embedded server."""
-    configured = os.environ.get("TEST_DATABASE_URL")
-    if configured:
-        yield configured
-        return
-    from expense_api import embedded
-
-    server, url = embedded.start(PROJECT_ROOT / ".data" / "test-postgres", "postgres")
-    yield url
-    server.cleanup()
-
-
-def create_throwaway_database(admin_url: str, prefix: str = "expense_api_test") -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return name
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with database_server("TEST_DATABASE_URL", "test-postgres") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def database_url(admin_url):
-    name = create_throwaway_database(admin_url)
-    url = _with_database(admin_url, name)
-    apply_migrations(url)
-    yield url
-    drop_database(admin_url, name)
+    with throwaway_database(admin_url, "expense_api_test") as url:
+        yield url
 
 
 def make_settings(**overrides):
@@ -92,8 +58,6 @@ def app(database_url):
 @pytest.fixture(scope="session")
 def live_server(database_url):
     """gunicorn (2 workers x 16 threads) on the test database, for real HTTP concurrency."""
-    from .live import LiveServer
-
     server = LiveServer(
         {
             "DATABASE_URL": database_url,
@@ -214,9 +178,6 @@ def assert_problem(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert body["code"] == code, body
     return body
-
-
-FIXTURES_DIR = Path(__file__).parent
 
 
 def wait_until_blocked_by(observer, blocker_pid: int, timeout: float = 15.0) -> int:

@@ -12,8 +12,7 @@ import pytest
 from expense_api.periods import Period, last_months, totals_ranges
 
 from .conftest import assert_problem
-from .test_budgets import save
-from .test_transactions import category, record
+from .factories import category, record, save
 
 
 def test_summary_of_a_month(alice):

@@ -11,7 +11,7 @@ import pytest
 
 from bench.write_path import expense_script, summary_script
 
-from .test_transactions import category
+from .factories import category
 
 
 def _statements(script: str, values: dict[str, int]) -> list[str]:

@@ -5,14 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import assert_problem
-from .test_transactions import category
-
-
-def save(user, **body):
-    body.setdefault("amount", "500")
-    body.setdefault("month", 3)
-    body.setdefault("year", 2026)
-    return user.post("/api/budgets", json=body)
+from .factories import category, save
 
 
 def test_create_then_update_keeps_the_id(alice):

@@ -12,10 +12,9 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from expense_api.devtools import call
 from expense_api.services import budgets, transactions
 from expense_api.services.budget_guard import BudgetExceeded
-
-from .live import call
 
 ROUNDS = 3  # repeated runs must be just as exact
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import assert_problem
-from .test_budgets import save
-from .test_transactions import category
+from .factories import category, save
 
 
 def spend(user, category_id, amount, date="2026-03-10", type="EXPENSE", **query):

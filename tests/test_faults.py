@@ -17,10 +17,10 @@ from flask import jsonify
 
 from expense_api.api.app import create_app
 from expense_api.api.request_transaction import get_conn
+from expense_api.devtools import LiveServer, call
 from expense_api.migrate import apply_migrations
 
 from .conftest import assert_problem, make_settings
-from .live import LiveServer, call
 
 
 class StoppablePostgres:

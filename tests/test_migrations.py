@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
+from expense_api.devtools import throwaway_database
 from expense_api.migrate import apply_migrations, rollback_migrations, yoyo_url
-
-from .conftest import _with_database, create_throwaway_database, drop_database
 
 
 def _tables(url: str) -> set[str]:
@@ -19,9 +18,7 @@ def _tables(url: str) -> set[str]:
 
 
 def test_apply_rollback_apply(admin_url):
-    name = create_throwaway_database(admin_url, "expense_api_migrations")
-    url = _with_database(admin_url, name)
-    try:
+    with throwaway_database(admin_url, "expense_api_migrations", migrate=False) as url:
         applied = apply_migrations(url)
         assert applied and applied[0].startswith("0001")
         assert {"users", "auth_sessions", "login_throttle"} <= _tables(url)
@@ -30,8 +27,6 @@ def test_apply_rollback_apply(admin_url):
         assert sorted(rolled_back) == sorted(applied)
         assert _tables(url) == set()
         assert apply_migrations(url) == applied
-    finally:
-        drop_database(admin_url, name)
 
 
 def test_yoyo_url_selects_psycopg3():

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from .live import ROOT, LiveServer, call
+from expense_api.config import PROJECT_ROOT
+from expense_api.devtools import LiveServer, call
 
 
 def _embedded_service(data_dir: Path) -> LiveServer:
@@ -61,7 +62,7 @@ def test_serve_refuses_production_without_a_secret(tmp_path):
     env.update(APP_ENV="production", DATA_DIR=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-m", "expense_api.cli", "serve"],
-        cwd=ROOT,
+        cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
         text=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import assert_problem
-from .test_transactions import category
+from .factories import category
 
 
 def _raw(user, path, text, method="POST"):

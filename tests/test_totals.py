@@ -11,6 +11,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from expense_api.repositories import totals
 from expense_api.services import transactions
 from expense_api.services.budget_guard import BudgetExceeded
 from expense_api.sqlfiles import queries
@@ -147,13 +148,7 @@ def test_deferred_bulk_load_and_rebuild_is_exact(conn):
                 (user_id, food if day % 2 else rent, Decimal(day) / 4, day),
             )
         assert queries.totals.monthly_mismatches(conn, user_ids=[user_id]) > 0  # deferred
-        for name in (
-            "delete_monthly_for_users",
-            "delete_daily_for_users",
-            "rebuild_monthly_for_users",
-            "rebuild_daily_for_users",
-        ):
-            getattr(queries.totals, name)(conn, user_ids=[user_id])
+        totals.rebuild_for_users(conn, [user_id])
     _assert_exact(conn, [user_id])
     # The setting was local to that transaction: later writes keep totals again.
     with conn.transaction():
@@ -169,6 +164,29 @@ def test_deferred_bulk_load_and_rebuild_is_exact(conn):
             },
         )
     _assert_exact(conn, [user_id])
+
+
+def test_rebuild_for_users_replaces_wrong_totals_of_those_users_only_and_never_commits(conn):
+    users = [_user_with_categories(conn, 1) for _ in range(2)]
+    for user_id, (category_id,) in users:
+        for day in (1, 2):
+            conn.execute(
+                "INSERT INTO transactions (user_id, category_id, type, amount, occurred_on) "
+                "VALUES (%s, %s, 'EXPENSE', 3.5, make_date(2026, 4, %s))",
+                (user_id, category_id, day),
+            )
+    (mended, _), (other, _) = users
+    for table in ("monthly_totals", "daily_totals"):  # stale rows, as before a deferred load
+        conn.execute(
+            f"UPDATE {table} SET amount = amount + 1 WHERE user_id = ANY(%s)", ([mended, other],)
+        )
+    with conn.transaction(force_rollback=True):
+        totals.rebuild_for_users(conn, (mended,))  # any sequence of ids
+        _assert_exact(conn, [mended])
+        assert queries.totals.monthly_mismatches(conn, user_ids=[other]) == 1
+    # The caller owns the transaction: rolled back, the stale rows are back.
+    assert queries.totals.monthly_mismatches(conn, user_ids=[mended]) == 1
+    assert queries.totals.daily_mismatches(conn, user_ids=[mended]) == 2
 
 
 @pytest.mark.parametrize(

@@ -8,19 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from .conftest import assert_problem
-
-
-def category(user, name="General") -> int:
-    response = user.post("/api/categories", json={"name": name})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
-
-
-def record(user, category_id, amount="10.00", type="EXPENSE", date="2026-03-15", **extra):
-    body = {"amount": amount, "type": type, "categoryId": category_id, "date": date, **extra}
-    response = user.post("/api/transactions", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+from .factories import category, record
 
 
 def test_create_returns_the_transaction_with_alerts(alice):

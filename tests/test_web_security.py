@@ -9,9 +9,9 @@ import uuid
 import pytest
 
 from expense_api.api.app import create_app
+from expense_api.devtools import LiveServer, call
 
 from .conftest import TEST_SECRET, Accounts, assert_problem, client_from, make_settings
-from .live import LiveServer, call
 
 
 @pytest.fixture

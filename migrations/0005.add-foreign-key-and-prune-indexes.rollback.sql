@@ -1,0 +1,4 @@
+DROP INDEX login_throttle_window_started_at_idx;
+DROP INDEX auth_sessions_revoked_at_idx;
+DROP INDEX daily_totals_user_category_idx;
+DROP INDEX monthly_totals_user_category_idx;

@@ -1,0 +1,80 @@
+"""Every foreign key and every prune query is served by an index, checked on the migrated schema.
+
+Without an index leading with a foreign key's columns, deleting (or re-keying) a referenced row
+makes PostgreSQL scan the whole referencing table for that key, inside the deleting transaction;
+a prune query without an index scans its whole table under the DELETE. Neither shows in small
+tests, so these look at the catalog and at the plans instead of at timings.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from expense_api.sqlfiles import queries
+
+# Every query `expense-api prune` runs, with the parameters it passes.
+PRUNE_QUERIES = [
+    pytest.param(query, params, id=query.name)
+    for query, params in [
+        (queries.auth_sessions.delete_expired, {}),
+        (queries.login_throttle.delete_stale, {"window_seconds": 900}),
+        (queries.idempotency_keys.delete_expired, {}),
+    ]
+]
+
+FOREIGN_KEYS = """
+SELECT c.conrelid::regclass::text, c.conname, c.conrelid::int, c.conkey::int[]
+FROM pg_constraint c
+JOIN pg_namespace n ON n.oid = c.connamespace
+WHERE c.contype = 'f' AND n.nspname = 'public'
+ORDER BY 1, 2
+"""
+# Whole, valid indexes only: a partial one cannot serve every key the check looks up, and one
+# still being built (or whose build failed) serves nothing.
+INDEXES = "SELECT indrelid::int, indkey::int[] FROM pg_index WHERE indpred IS NULL AND indisvalid"
+
+
+def unindexed_foreign_keys(conn) -> list[str]:
+    """Foreign keys (table.constraint) with no index whose leading columns are the key's."""
+    indexes: dict[int, list[list[int]]] = {}
+    for table_oid, keys in conn.execute(INDEXES):
+        indexes.setdefault(table_oid, []).append(keys)
+    found = []
+    for table, constraint, table_oid, columns in conn.execute(FOREIGN_KEYS).fetchall():
+        # The key's columns in any order, as long as they come first: an equality lookup on all
+        # of them is then one index range.
+        leading = (set(keys[: len(columns)]) for keys in indexes.get(table_oid, []))
+        if set(columns) not in leading:
+            found.append(f"{table}.{constraint}")
+    return found
+
+
+def test_every_foreign_key_has_an_index_leading_with_its_columns(conn):
+    assert conn.execute("SELECT count(*) FROM (" + FOREIGN_KEYS + ") k").fetchone()[0] >= 10
+    assert unindexed_foreign_keys(conn) == []
+
+
+def test_an_unindexed_foreign_key_is_reported(conn):
+    """The check above can fail: a foreign key made without an index, or with an index that
+    does not lead with its columns, is reported; one with a leading index is not."""
+    with conn.transaction(force_rollback=True):
+        conn.execute(
+            "CREATE TABLE fk_probe (id bigint, user_id bigint REFERENCES users (id),"
+            " category_user bigint, category_id bigint,"
+            " FOREIGN KEY (category_user, category_id) REFERENCES categories (user_id, id))"
+        )
+        conn.execute("CREATE INDEX ON fk_probe (id, user_id)")
+        conn.execute("CREATE INDEX ON fk_probe (category_id, category_user, id)")
+        assert [name for name in unindexed_foreign_keys(conn) if "fk_probe" in name] == [
+            "fk_probe.fk_probe_user_id_fkey"
+        ]
+
+
+@pytest.mark.parametrize(("query", "params"), PRUNE_QUERIES)
+def test_prune_queries_use_indexes(conn, query, params):
+    with conn.transaction(force_rollback=True):
+        # The tables are small here, where a sequential scan is cheapest: forbid it (as far as
+        # the planner can avoid it) and see whether an index can do the job instead.
+        conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + query.sql, params))
+    assert "Seq Scan" not in plan, plan
