@@ -16,6 +16,8 @@ from expense_api.devtools import call
 from expense_api.services import budgets, transactions
 from expense_api.services.budget_guard import BudgetExceeded
 
+from .factories import repository_user
+
 ROUNDS = 3  # repeated runs must be just as exact
 
 
@@ -123,20 +125,9 @@ def test_http_writers_on_category_and_overall_budgets(live_server, conn, round_)
     _assert_totals_match(conn, user_id)
 
 
-def _repository_user(conn) -> tuple[int, int]:
-    user_id = conn.execute(
-        "INSERT INTO users (name, email, password_hash) VALUES ('Repo', %s, 'x') RETURNING id",
-        (f"repo-{uuid.uuid4().hex[:12]}@example.com",),
-    ).fetchone()[0]
-    category_id = conn.execute(
-        "INSERT INTO categories (user_id, name) VALUES (%s, 'Food') RETURNING id", (user_id,)
-    ).fetchone()[0]
-    return user_id, category_id
-
-
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_repository_writers_on_one_hard_budget(database_url, conn, round_):
-    user_id, food = _repository_user(conn)
+    user_id, food = repository_user(conn)
     with psycopg.connect(database_url) as setup:
         budgets.save(
             setup,
@@ -223,7 +214,7 @@ def test_moves_between_two_months_never_deadlock_or_overspend(live_server, conn,
 
 
 def test_budget_creation_waits_for_an_expense_in_flight(database_url, conn):
-    user_id, food = _repository_user(conn)
+    user_id, food = repository_user(conn)
     values = {
         "category_id": food,
         "type": "EXPENSE",

@@ -10,8 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 
 from .conftest import assert_problem, wait_until_blocked_by
-from .test_budgets import save
-from .test_transactions import category, record
+from .factories import category, record, save
 
 NO_SUCH_CATEGORY = {"categoryId": ["No such category."]}
 

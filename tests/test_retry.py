@@ -19,9 +19,7 @@ from expense_api.api.request_transaction import get_conn
 from expense_api.database import is_database_outage
 
 from .conftest import assert_problem, make_settings, wait_until_blocked_by
-from .test_budgets import save
-from .test_concurrency import _repository_user
-from .test_transactions import category
+from .factories import category, repository_user, save
 
 SCOPE_LOCK = (
     "SELECT pg_advisory_xact_lock(1001, (%s::bigint %% 2147483647)::int)"  # see budgets.sql
@@ -99,7 +97,7 @@ def _category_name(conn, category_id: int) -> str:
 
 def test_a_serialization_failure_is_run_again_until_it_succeeds(database_url, conn, caplog):
     caplog.set_level(logging.INFO, logger="expense_api.retry")
-    _, category_id = _repository_user(conn)
+    _, category_id = repository_user(conn)
     runs, pauses = [], []
 
     def interfere(run: int) -> None:
@@ -124,7 +122,7 @@ def test_a_serialization_failure_is_run_again_until_it_succeeds(database_url, co
 
 
 def test_a_transaction_aborted_every_time_ends_in_transaction_conflict(database_url, conn):
-    _, category_id = _repository_user(conn)
+    _, category_id = repository_user(conn)
     runs, pauses = [], []
 
     def interfere(run: int) -> None:
@@ -191,7 +189,7 @@ def own_app(database_url):
 def test_a_request_aborted_every_time_is_503_transaction_conflict(own_app, database_url, conn):
     """Every run of the view meets a real serialization failure; after ATTEMPTS runs the answer
     is 503 transaction_conflict with Retry-After, and none of the runs left anything behind."""
-    _, category_id = _repository_user(conn)
+    _, category_id = repository_user(conn)
     runs = []
 
     @own_app.post("/test/always-aborted")
@@ -218,7 +216,7 @@ def test_a_request_aborted_every_time_is_503_transaction_conflict(own_app, datab
 def test_an_abort_outside_the_retried_views_is_not_an_outage(own_app, database_url, conn):
     """A conflict that escapes the retry (here a route it does not wrap) is still 503
     transaction_conflict, never 500 nor database_unavailable."""
-    _, category_id = _repository_user(conn)
+    _, category_id = repository_user(conn)
 
     @own_app.post("/test/not-retried")
     def not_retried():
