@@ -13,7 +13,7 @@ from ..database import Database
 from ..services.auth import AuthSetup
 from ..services.login_throttle import make_store
 from ..services.passwords import PasswordHasher
-from . import idempotency, jsonio, openapi, problems, request_transaction, tokens
+from . import idempotency, jsonio, openapi, problems, request_transaction, routing, tokens
 from .converters import IdConverter, id_parameter_schema
 
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
     if settings.trusted_proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count)  # type: ignore[method-assign]
+    routing.init_app(app)  # first: before any route is added or any other request hook
 
     database = Database(url, settings)
     database.open()
