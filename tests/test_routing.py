@@ -1,5 +1,6 @@
 """What a request's URL may be: paths are matched exactly (`//` or a trailing slash is a 404
-problem, never a redirect or an HTML page).
+problem, never a redirect or an HTML page), and a query parameter a route does not know is 422 on
+every route, whether or not it declares any.
 
 Generated from the app's route map, so a new route is covered without touching this file.
 """
@@ -148,3 +149,87 @@ def _raw_http(base: str, method: str, path: str) -> tuple[int, str, str | None]:
 def test_through_gunicorn(live_server, method, path):
     status, content_type, location = _raw_http(live_server.base, method, path)
     assert (status, content_type, location) == (404, "application/problem+json", None)
+
+
+UNKNOWN = "unknownParam"
+
+# Routes that take a body and a query parse the body first: a valid body lets the request reach
+# its query. (Ids need not exist: parsing comes before any lookup.)
+VALID_BODIES = {
+    ("POST", "/api/transactions"): {
+        "amount": "1.00", "type": "EXPENSE", "categoryId": 1, "date": "2026-01-01",
+    },
+    ("PATCH", "/api/transactions/<id:transaction_id>"): {"amount": "1.00"},
+}  # fmt: skip
+
+
+def test_an_unknown_query_parameter_is_422_on_every_route(app, alice):
+    checked, failures = [], []
+    for method, path, rule in _operations(app):
+        if method == "OPTIONS":  # a CORS preflight carries the real request's query: see below
+            continue
+        body = VALID_BODIES.get((method, rule.rule), {} if method in ("POST", "PATCH") else None)
+        kwargs = {"json": body} if body is not None else {}
+        response = alice.request(method, path, query_string={UNKNOWN: "1"}, **kwargs)
+        checked.append(f"{method} {rule.rule}")
+        if response.status_code != 422:
+            failures.append(f"{method} {path}: {response.status_code}")
+        elif method != "HEAD":
+            problem = assert_problem(response, 422, "validation_error")
+            if problem["errors"] != {UNKNOWN: ["Unknown field."]}:
+                failures.append(f"{method} {path}: {problem['errors']}")
+    assert not failures, "\n".join(failures)
+    for operation in ("GET /healthz", "GET /api/openapi.json", "POST /api/auth/login",
+                      "GET /api/categories", "GET /api/transactions", "DELETE /api/budgets/<id:budget_id>"):  # fmt: skip
+        assert operation in checked
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/categories", "bogus=1"),
+        ("/api/categories", "bogus"),
+        ("/api/categories", "limit=5"),  # a parameter of other routes, not of this one
+        ("/api/auth/me", "x=1&x=2"),
+        ("/healthz", "x=1"),
+        ("/readyz", "x=1"),
+        ("/api/openapi.json", "x=1"),
+        ("/api/docs", "url=https://evil.example.net/openapi.json"),
+    ],
+)
+def test_issue_query_shapes(alice, path, query):
+    name = query.split("=")[0].split("&")[0]
+    body = assert_problem(alice.get(f"{path}?{query}"), 422, "validation_error")
+    assert body["errors"] == {name: ["Unknown field."]}
+
+
+def test_unknown_parameters_are_refused_before_the_token_is_checked(client):
+    """They need nothing from the user, and name nothing private: the document lists them all."""
+    body = assert_problem(client.get("/api/auth/me?x=1"), 422, "validation_error")
+    assert body["errors"] == {"x": ["Unknown field."]}
+
+
+def test_post_with_an_unknown_parameter_does_nothing(alice):
+    assert_problem(alice.post("/api/categories?bogus=1", json={"name": "Food"}), 422)
+    assert_problem(alice.post("/api/auth/logout?bogus=1"), 422)
+    assert alice.get("/api/categories").get_json() == {"items": []}
+    assert alice.get("/api/auth/me").status_code == 200  # logout did not happen
+
+
+def test_declared_parameters_still_work_and_an_empty_query_is_no_parameter(alice):
+    assert alice.get("/api/transactions?limit=5&type=EXPENSE").status_code == 200
+    assert alice.post("/api/transactions?dryRun=true", json={}).status_code == 422  # the body
+    assert alice.get("/api/categories?").status_code == 200
+    assert alice.get("/healthz?").status_code == 200
+
+
+def test_a_name_postgresql_could_not_store_is_named_generically(alice):
+    body = assert_problem(alice.get("/api/categories?a%00b=1"), 422, "validation_error")
+    assert list(body["errors"]) == ["_query"]
+
+
+def test_options_with_a_query_is_not_refused(client):
+    """Browsers send a CORS preflight to the same URL, query included, before a GET with
+    filters; OPTIONS does nothing with the query either way."""
+    assert client.options("/api/transactions?year=2026&month=1").status_code == 200
+    assert client.options("/api/categories?bogus=1").status_code == 200

@@ -19,6 +19,8 @@ API_DESCRIPTION = """\
 Expense and budget tracking with exact money and race-free budget enforcement.
 
 All errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
+A query parameter an operation does not list is 422 `validation_error` on every operation, and
+paths match exactly: `//` or a trailing slash is 404, never a redirect.
 Authenticate with `Authorization: Bearer <accessToken>` from POST /api/auth/login.
 """
 
