@@ -19,11 +19,15 @@ from .conftest import assert_problem, make_settings
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+# A value each path argument's converter accepts; ids need not exist (1 is fine).
+SAMPLE_ARGUMENTS = {"asset": "init.js"}
+
+
 def _operations(app):
-    """(method, path, rule) for every rule and method, with 1 for every path argument."""
+    """(method, path, rule) for every rule and method, with a sample for every path argument."""
     adapter = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():
-        values = dict.fromkeys(rule.arguments, 1)
+        values = {name: SAMPLE_ARGUMENTS.get(name, 1) for name in rule.arguments}
         for method in sorted(rule.methods):
             yield method, adapter.build(rule.endpoint, values, method=method), rule
 
