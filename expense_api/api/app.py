@@ -13,7 +13,7 @@ from ..database import Database
 from ..services.auth import AuthSetup
 from ..services.login_throttle import make_store
 from ..services.passwords import PasswordHasher
-from . import idempotency, jsonio, openapi, problems, request_transaction, tokens
+from . import idempotency, jsonio, openapi, problems, request_transaction, routing, tokens
 from .converters import IdConverter, id_parameter_schema
 from .retry import init_app as install_transaction_retry
 
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
     if settings.trusted_proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count)  # type: ignore[method-assign]
+    routing.init_app(app)  # first: before any route is added or any other request hook
 
     database = Database(url, settings)
     database.open()
@@ -93,8 +94,8 @@ def _security_headers(response):
         )
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("Cache-Control", "no-store")
-    if not request.path.startswith("/api/docs"):
-        response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-        )
+    # Nothing but data anywhere; the docs page sets its own, this origin only (api/docs.py).
+    response.headers.setdefault(
+        "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+    )
     return response

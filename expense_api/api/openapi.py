@@ -13,6 +13,7 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
 from .. import retry
+from . import docs
 from .problems import PROBLEM_MIMETYPE
 from .schemas.common import ProblemSchema
 
@@ -20,6 +21,8 @@ API_DESCRIPTION = f"""\
 Expense and budget tracking with exact money and race-free budget enforcement.
 
 All errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
+A query parameter an operation does not list is 422 `validation_error` on every operation, and
+paths match exactly: `//` or a trailing slash is 404, never a redirect.
 Authenticate with `Authorization: Bearer <accessToken>` from POST /api/auth/login.
 
 A request whose database transaction PostgreSQL aborts for a deadlock or a serialization
@@ -54,8 +57,8 @@ def configure(app: Flask) -> Api:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # No OPENAPI_SWAGGER_UI_PATH: flask-smorest's page loads Swagger UI from a CDN; ours
+        # (api/docs.py) serves the files itself.
         API_SPEC_OPTIONS={
             "info": {"description": API_DESCRIPTION},
             "servers": [{"url": "/", "description": "this server"}],
@@ -65,17 +68,29 @@ def configure(app: Flask) -> Api:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
+    docs.init_app(app, api)
     _describe_itself(app, api)
     return api
 
 
 def _describe_itself(app: Flask, api: Api) -> None:
-    """flask-smorest serves these two routes but leaves them out of the document it writes."""
-    rules = {rule.rule: rule for rule in app.url_map.iter_rules()}
-    for path, summary, content_type, schema_type in (
-        ("/api/openapi.json", "This OpenAPI 3 document", "application/json", "object"),
-        ("/api/docs", "Interactive documentation (Swagger UI)", "text/html", "string"),
+    """flask-smorest leaves its document's own route out of it, and the docs routes are plain
+    Flask views: they are described here."""
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    error = {"$ref": f"#/components/responses/{api.DEFAULT_ERROR_RESPONSE_NAME}"}
+    for endpoint, summary, content_types in (
+        ("api-docs.openapi_json", "This OpenAPI 3 document", {"application/json": "object"}),
+        ("docs.page", "Interactive documentation (Swagger UI)", {"text/html": "string"}),
+        (
+            "docs.asset_file",
+            "A file of the interactive documentation (Swagger UI's, served by this service)",
+            dict.fromkeys(docs.ASSET_MEDIA_TYPES, "string"),
+        ),
     ):
-        ok = {"description": "OK", "content": {content_type: {"schema": {"type": schema_type}}}}
-        operation = {"tags": ["health"], "summary": summary, "responses": {"200": ok}}
-        api.spec.path(rule=rules[path], operations={"get": operation})
+        content = {media: {"schema": {"type": kind}} for media, kind in content_types.items()}
+        operation = {
+            "tags": ["health"],
+            "summary": summary,
+            "responses": {"200": {"description": "OK", "content": content}, "default": error},
+        }
+        api.spec.path(rule=rules[endpoint], operations={"get": operation})
