@@ -39,7 +39,7 @@ ENDPOINTS = {
 }
 DIRECT_SUMMARY = """
 SELECT type, sum(amount) FROM transactions
-WHERE user_id = %(user_id)s AND occurred_on BETWEEN %(start)s AND %(end)s GROUP BY type
+WHERE ledger_id = %(ledger_id)s AND occurred_on BETWEEN %(start)s AND %(end)s GROUP BY type
 """
 
 
@@ -57,10 +57,10 @@ def _measure(client: Client, path: str, requests: int) -> dict[str, float]:
     return summarize_ms([client.timed("GET", path) for _ in range(requests)])
 
 
-def _direct(url: str, user_id: int, period: Period, requests: int) -> float:
+def _direct(url: str, ledger_id: int, period: Period, requests: int) -> float:
     with psycopg.connect(url) as conn:
         samples = []
-        params = {"user_id": user_id, "start": period.start, "end": period.end}
+        params = {"ledger_id": ledger_id, "start": period.start, "end": period.end}
         for _ in range(requests + 10):
             started = time.perf_counter()
             conn.execute(DIRECT_SUMMARY, params).fetchall()
@@ -68,7 +68,7 @@ def _direct(url: str, user_id: int, period: Period, requests: int) -> float:
         return statistics.median(samples[10:]) * 1000
 
 
-def _explain(url: str, user_id: int) -> None:
+def _explain(url: str, ledger_id: int) -> None:
     year = Period(date(TODAY.year - 1, 1, 1), date(TODAY.year - 1, 12, 31))
     partial = Period(date(TODAY.year - 1, 1, 15), date(TODAY.year - 1, 11, 20))
     with psycopg.connect(url) as conn:
@@ -83,11 +83,12 @@ def _explain(url: str, user_id: int) -> None:
         ]:
             print(f"\n-- EXPLAIN ANALYZE: {label} (user with the most transactions)")
             plan = conn.execute(
-                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + query.sql, {"user_id": user_id, **params}
+                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + query.sql,
+                {"ledger_id": ledger_id, **params},
             )
             print("\n".join(row[0] for row in plan))
         print("\n-- EXPLAIN ANALYZE: the same year summary from transactions, index alone")
-        params = {"user_id": user_id, "start": year.start, "end": year.end}
+        params = {"ledger_id": ledger_id, "start": year.start, "end": year.end}
         plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + DIRECT_SUMMARY, params)
         print("\n".join(row[0] for row in plan))
 
@@ -138,7 +139,7 @@ def main() -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             # The best an index alone can do: an index-only scan over the period's rows.
             conn.execute(
-                "CREATE INDEX bench_covering ON transactions (user_id, occurred_on) INCLUDE (type, amount)"
+                "CREATE INDEX bench_covering ON transactions (ledger_id, occurred_on) INCLUDE (type, amount)"
             )
             conn.execute("VACUUM ANALYZE transactions")
         for user in targets:
@@ -146,15 +147,15 @@ def main() -> None:
                 samples = []
                 for _ in range(args.requests + 10):
                     started = time.perf_counter()
-                    queries.reports.summary(conn, user_id=user.id, **totals_ranges(year))
+                    queries.reports.summary(conn, ledger_id=user.ledger_id, **totals_ranges(year))
                     samples.append(time.perf_counter() - started)
             totals_ms = statistics.median(samples[10:]) * 1000
-            direct_ms = _direct(url, user.id, year, args.requests)
+            direct_ms = _direct(url, user.ledger_id, year, args.requests)
             print(
                 f"  {user.transactions:>9,} tx: totals {totals_ms:7.2f}   index-only scan {direct_ms:8.2f}"
             )
         if args.explain:
-            _explain(url, targets[-1].id)
+            _explain(url, targets[-1].ledger_id)
 
 
 if __name__ == "__main__":

@@ -62,15 +62,17 @@ def _prepare(url: str, users: int, existing: int) -> list[str]:
     """Seeds, makes budgets hard and huge, opens one session per user; returns access tokens."""
     with psycopg.connect(url) as conn:
         seeded = seed(conn, [existing] * users, years=2, progress=False, rng_seed=3)
+        # pgbench's scripts use one number (:uid) for the user and their default ledger.
         assert [user.id for user in seeded] == list(range(1, users + 1)), "needs a fresh database"
+        assert all(user.ledger_id == user.id for user in seeded), "needs a fresh database"
         conn.execute("UPDATE budgets SET amount = 1e12, mode = 'hard'")
         # This month, the overall budget and one for every expense category: each write then
         # locks and checks two budgets, in the API and in pgbench alike.
         conn.execute(
-            "INSERT INTO budgets (user_id, year, month, category_id, amount, mode)"
-            " SELECT u.id, %(year)s, %(month)s, c.id, 1e12, 'hard' FROM users u"
-            " LEFT JOIN categories c ON c.user_id = u.id AND c.name = ANY(%(expenses)s)"
-            " UNION ALL SELECT u.id, %(year)s, %(month)s, NULL, 1e12, 'hard' FROM users u"
+            "INSERT INTO budgets (ledger_id, year, month, category_id, amount, mode)"
+            " SELECT l.id, %(year)s, %(month)s, c.id, 1e12, 'hard' FROM ledgers l"
+            " LEFT JOIN categories c ON c.ledger_id = l.id AND c.name = ANY(%(expenses)s)"
+            " UNION ALL SELECT l.id, %(year)s, %(month)s, NULL, 1e12, 'hard' FROM ledgers l"
             " ON CONFLICT ON CONSTRAINT budgets_scope_key"
             " DO UPDATE SET amount = 1e12, mode = 'hard'",
             {"year": TODAY.year, "month": TODAY.month, "expenses": list(EXPENSES)},
@@ -271,13 +273,14 @@ def expense_script() -> str:
         _pgbench_sql(
             queries.auth_sessions.get_active_with_user, {"user_id": ":uid", "session_id": SESSION}
         ),
-        _pgbench_sql(queries.budgets.lock_scope_shared, {"user_id": ":uid"}),
-        _pgbench_sql(queries.budgets.lock_applicable, {"user_id": ":uid", **scope}),
-        _pgbench_sql(queries.budgets.spent, {"user_id": ":uid", **scope}),
+        _pgbench_sql(queries.budgets.lock_scope_shared, {"ledger_id": ":lid"}),
+        _pgbench_sql(queries.budgets.lock_applicable, {"ledger_id": ":lid", **scope}),
+        _pgbench_sql(queries.budgets.spent, {"ledger_id": ":lid", **scope}),
         _pgbench_sql(
             queries.transactions.insert,
             {
-                "user_id": ":uid",
+                "ledger_id": ":lid",
+                "created_by": ":uid",
                 "category_id": ":cid",
                 "type": "'EXPENSE'",
                 "amount": ":cents / 100.0",
@@ -288,6 +291,7 @@ def expense_script() -> str:
     ]
     header = [
         "\\set uid random(1, {users})",
+        "\\set lid :uid",  # in the benchmark's fresh database, each user's ledger has their id
         f"\\set cid (:uid - 1) * {CATEGORIES_PER_USER} + random(1, {len(EXPENSES)})",
         "\\set cents random(100, 4999)",
         "BEGIN;",
@@ -305,7 +309,7 @@ def summary_script() -> str:
         _pgbench_sql(
             queries.reports.summary,
             {
-                "user_id": ":uid",
+                "ledger_id": ":lid",
                 "month_from": f"'{first}'::date",
                 "month_to": f"'{after}'::date",
                 "head_from": "NULL::date",
@@ -315,7 +319,8 @@ def summary_script() -> str:
             },
         ),
     ]
-    return "\n".join(["\\set uid random(1, {users})", "BEGIN;", *statements, "COMMIT;"]) + "\n"
+    header = ["\\set uid random(1, {users})", "\\set lid :uid"]
+    return "\n".join([*header, "BEGIN;", *statements, "COMMIT;"]) + "\n"
 
 
 def pgbench(url: str, script: str, clients: int, seconds: int) -> Measured:
@@ -431,7 +436,7 @@ def main() -> None:
         with psycopg.connect(url) as conn:
             over = conn.execute(
                 "SELECT count(*) FROM budgets b WHERE b.mode = 'hard' AND b.amount < ("
-                " SELECT COALESCE(sum(t.amount), 0) FROM transactions t WHERE t.user_id = b.user_id"
+                " SELECT COALESCE(sum(t.amount), 0) FROM transactions t WHERE t.ledger_id = b.ledger_id"
                 " AND t.occurred_on >= make_date(b.year, b.month, 1)"
                 " AND t.occurred_on < make_date(b.year, b.month, 1) + interval '1 month'"
                 " AND t.type = 'EXPENSE'"

@@ -18,6 +18,7 @@ from psycopg import Connection
 from tqdm import tqdm
 
 from .repositories import totals
+from .services import ledgers
 from .services.passwords import PasswordHasher
 from .sqlfiles import queries
 
@@ -50,6 +51,7 @@ class SeededUser:
     id: int
     email: str
     transactions: int
+    ledger_id: int  # their default ledger, which holds the data
 
 
 def _months_back(end: date, years: int) -> date:
@@ -61,7 +63,7 @@ def _amount(rng: random.Random, typical: float, spread: float, month: int) -> De
     return max(Decimal("0.01"), Decimal(str(round(value, 2))))
 
 
-def _rows(rng, user_id, categories, count, first, last):
+def _rows(rng, ledger_id, user_id, categories, count, first, last):
     """`count` transactions between first and last: steady income, seasonal expenses."""
     span = (last - first).days + 1
     names = list(EXPENSES)
@@ -72,41 +74,45 @@ def _rows(rng, user_id, categories, count, first, last):
             name = "Salary" if rng.random() < 0.6 else "Freelance"
             typical = 4200 if name == "Salary" else 650
             amount = _amount(rng, typical, 0.1 if name == "Salary" else 0.6, 1)
-            yield (user_id, categories[name], "INCOME", amount, rng.choice(INCOME[name]), day)
+            description = rng.choice(INCOME[name])
+            yield (ledger_id, categories[name], "INCOME", amount, description, day, user_id)
             continue
         name = rng.choices(names, weights)[0]
         _, typical, spread, descriptions = EXPENSES[name]
         amount = _amount(rng, typical, spread, day.month)
-        yield (user_id, categories[name], "EXPENSE", amount, rng.choice(descriptions), day)
+        description = rng.choice(descriptions)
+        yield (ledger_id, categories[name], "EXPENSE", amount, description, day, user_id)
 
 
-def _create_user(conn: Connection, password_hash: str, label: str) -> tuple[int, str, dict]:
+def _create_user(conn: Connection, password_hash: str, label: str) -> tuple[dict, int, dict]:
+    """A demo user with their default ledger and its categories: (user, ledger id, categories)."""
     email = f"demo-{label}-{uuid.uuid4().hex[:8]}@example.com"
     user = queries.users.insert(
         conn, name=f"Demo {label}", email=email, password_hash=password_hash, currency="USD",
         timezone="UTC",
     )  # fmt: skip
+    ledger_id = ledgers.create_default(conn, user)["id"]
     categories = {
-        name: queries.categories.insert(conn, user_id=user["id"], name=name)["id"]
+        name: queries.categories.insert(conn, ledger_id=ledger_id, name=name)["id"]
         for name in [*EXPENSES, *INCOME]
     }
-    return user["id"], email, categories
+    return user, ledger_id, categories
 
 
-def _budgets(conn: Connection, rng: random.Random, user_id: int, categories: dict, end: date,
+def _budgets(conn: Connection, rng: random.Random, ledger_id: int, categories: dict, end: date,
              monthly_spend: float) -> None:  # fmt: skip
     month = date(end.year, end.month, 1)
     for _ in range(12):
         overall = Decimal(str(round(monthly_spend * 1.15, 2)))
         queries.budgets.upsert(
-            conn, user_id=user_id, category_id=None, year=month.year, month=month.month,
+            conn, ledger_id=ledger_id, category_id=None, year=month.year, month=month.month,
             amount=overall, mode="soft", alert_threshold=80,
         )  # fmt: skip
         for name in ("Groceries", "Dining", "Entertainment"):
             share = EXPENSES[name][0]
             amount = Decimal(str(round(monthly_spend * share * 1.2, 2)))
             queries.budgets.upsert(
-                conn, user_id=user_id, category_id=categories[name], year=month.year,
+                conn, ledger_id=ledger_id, category_id=categories[name], year=month.year,
                 month=month.month, amount=amount, mode=rng.choice(["hard", "soft"]),
                 alert_threshold=rng.choice([75, 80, 90]),
             )  # fmt: skip
@@ -135,20 +141,20 @@ def seed(
     for index, count in enumerate(per_user):
         with conn.transaction():
             queries.totals.defer_for_transaction(conn)
-            user_id, email, categories = _create_user(conn, password_hash, f"{label}{index}")
-            columns = "user_id, category_id, type, amount, description, occurred_on"
+            user, ledger_id, categories = _create_user(conn, password_hash, f"{label}{index}")
+            columns = "ledger_id, category_id, type, amount, description, occurred_on, created_by"
             with conn.cursor().copy(f"COPY transactions ({columns}) FROM STDIN") as copy:
                 for written, row in enumerate(
-                    _rows(rng, user_id, categories, count, first, end), 1
+                    _rows(rng, ledger_id, user["id"], categories, count, first, end), 1
                 ):
                     copy.write_row(row)
                     if written % 10_000 == 0:
                         bar.update(10_000)
                 bar.update(count % 10_000)
-            totals.rebuild_for_users(conn, [user_id])
+            totals.rebuild_for_ledgers(conn, [ledger_id])
             months = max(1, years * 12)
             monthly_spend = count * (1 - INCOME_SHARE) * 60 / months  # about 60 per expense
-            _budgets(conn, rng, user_id, categories, end, monthly_spend)
-        seeded.append(SeededUser(user_id, email, count))
+            _budgets(conn, rng, ledger_id, categories, end, monthly_spend)
+        seeded.append(SeededUser(user["id"], user["email"], count, ledger_id))
     bar.close()
     return seeded

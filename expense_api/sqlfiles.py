@@ -8,7 +8,7 @@ under it document it, and the suffix says what it returns:
 
 Parameters are psycopg's named placeholders, `%(name)s`. Every function takes the connection
 first and never commits: the caller owns the transaction:
-`queries.categories.get_by_id(conn, user_id=1, id=2)`.
+`queries.categories.get_by_id(conn, ledger_id=1, id=2)`.
 A duplicate or unknown name fails loudly, and tests PREPARE every query against the schema.
 """
 

@@ -36,7 +36,7 @@ INSERT INTO ledgers (id, name, currency, timezone, created_at)
 SELECT id, 'Personal', currency, timezone, created_at FROM users;
 -- New ledgers are numbered after the users' (a DO block: a bare SELECT would print its result).
 DO $$ BEGIN
-    PERFORM setval(pg_get_serial_sequence('ledgers', 'id'), greatest((SELECT max(id) FROM ledgers), 1));
+    PERFORM setval(pg_get_serial_sequence('ledgers', 'id'), coalesce((SELECT max(id) FROM ledgers), 0) + 1, false);
 END $$;
 
 INSERT INTO ledger_members (ledger_id, user_id, role, is_default, joined_at)

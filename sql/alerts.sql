@@ -1,23 +1,37 @@
 -- name: insert^
--- Fires an alert unless this (budget, kind) already fired: no row back means it had.
-INSERT INTO alerts (user_id, budget_id, kind, percent_used)
-VALUES (%(user_id)s, %(budget_id)s, %(kind)s, %(percent_used)s)
-ON CONFLICT (user_id, budget_id, kind) DO NOTHING
-RETURNING id, budget_id, kind, percent_used, created_at, read_at
+-- Fires an alert unless this (budget, kind) already fired: no row back means it had. Nobody has
+-- read it yet.
+INSERT INTO alerts (ledger_id, budget_id, kind, percent_used)
+VALUES (%(ledger_id)s, %(budget_id)s, %(kind)s, %(percent_used)s)
+ON CONFLICT (ledger_id, budget_id, kind) DO NOTHING
+RETURNING id, ledger_id, budget_id, kind, percent_used, created_at, NULL::timestamptz AS read_at
 
 -- name: list_page
--- Newest first (by id, which grows with time), optionally only unread, after a keyset cursor.
-SELECT id, budget_id, kind, percent_used, created_at, read_at
-FROM alerts
-WHERE user_id = %(user_id)s
-  AND (NOT %(unread_only)s::boolean OR read_at IS NULL)
-  AND (%(before_id)s::bigint IS NULL OR id < %(before_id)s::bigint)
-ORDER BY id DESC
+-- The ledger's alerts as one member sees them (read_at: when that member read it), newest first
+-- (by id, which grows with time), optionally only those unread, after a keyset cursor.
+SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at, r.read_at
+FROM alerts a
+LEFT JOIN alert_reads r
+  ON r.ledger_id = a.ledger_id AND r.alert_id = a.id AND r.user_id = %(user_id)s
+WHERE a.ledger_id = %(ledger_id)s
+  AND (NOT %(unread_only)s::boolean OR r.read_at IS NULL)
+  AND (%(before_id)s::bigint IS NULL OR a.id < %(before_id)s::bigint)
+ORDER BY a.id DESC
 LIMIT %(limit)s
 
 -- name: mark_read^
--- Marks an alert read; reading it again keeps the first read time.
-UPDATE alerts
-SET read_at = COALESCE(read_at, now())
-WHERE user_id = %(user_id)s AND id = %(id)s
-RETURNING id, budget_id, kind, percent_used, created_at, read_at
+-- Marks an alert read for one member; reading it again keeps their first read time. No row: no
+-- such alert in the ledger.
+WITH alert AS (
+    SELECT id, ledger_id, budget_id, kind, percent_used, created_at
+    FROM alerts
+    WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+), marked AS (
+    INSERT INTO alert_reads AS r (ledger_id, alert_id, user_id)
+    SELECT ledger_id, id, %(user_id)s FROM alert
+    ON CONFLICT (ledger_id, alert_id, user_id) DO UPDATE SET read_at = r.read_at
+    RETURNING alert_id, read_at
+)
+SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at, m.read_at
+FROM alert a
+JOIN marked m ON m.alert_id = a.id

@@ -5,12 +5,18 @@ VALUES (%(user_id)s, %(session_id)s, %(refresh_jti)s,
         now() + make_interval(days => %(refresh_days)s::int))
 
 -- name: get_active_with_user^
--- The session's owner when the session is live (not revoked, not expired), and the session's
--- current refresh token id. No row: the token must be refused (revoked, expired, user deleted).
+-- The session's owner when the session is live (not revoked, not expired), the session's
+-- current refresh token id, and the owner's default ledger (where v1 paths act) with their role
+-- there, so that no request needs another round trip to find it. No row: the token must be
+-- refused (revoked, expired, user deleted).
 SELECT u.id, u.name, u.email, u.role, u.currency, u.timezone, u.created_at,
-       s.refresh_jti
+       s.refresh_jti,
+       m.ledger_id AS default_ledger_id, m.role AS default_ledger_role,
+       l.currency AS default_ledger_currency, l.timezone AS default_ledger_timezone
 FROM auth_sessions s
 JOIN users u ON u.id = s.user_id
+LEFT JOIN ledger_members m ON m.user_id = u.id AND m.is_default
+LEFT JOIN ledgers l ON l.id = m.ledger_id
 WHERE s.user_id = %(user_id)s
   AND s.id = %(session_id)s
   AND s.revoked_at IS NULL

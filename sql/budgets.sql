@@ -3,8 +3,8 @@
 -- atomic statement, never read-then-write. mode and alert_threshold keep their current values
 -- when not given (NULL), and take the defaults on creation. `created` tells which happened.
 WITH saved AS (
-    INSERT INTO budgets AS b (user_id, category_id, year, month, amount, mode, alert_threshold)
-    VALUES (%(user_id)s, %(category_id)s, %(year)s, %(month)s, %(amount)s,
+    INSERT INTO budgets AS b (ledger_id, category_id, year, month, amount, mode, alert_threshold)
+    VALUES (%(ledger_id)s, %(category_id)s, %(year)s, %(month)s, %(amount)s,
             COALESCE(%(mode)s::text, 'hard'), COALESCE(%(alert_threshold)s::smallint, 80))
     ON CONFLICT ON CONSTRAINT budgets_scope_key DO UPDATE
     SET amount = EXCLUDED.amount,
@@ -16,16 +16,16 @@ WITH saved AS (
 SELECT s.id, s.category_id, c.name AS category, s.year, s.month, s.amount, s.mode,
        s.alert_threshold, s.created_at, s.created
 FROM saved s
-LEFT JOIN categories c ON c.user_id = s.user_id AND c.id = s.category_id
+LEFT JOIN categories c ON c.ledger_id = s.ledger_id AND c.id = s.category_id
 
--- name: list_for_user
--- The user's budgets, optionally for one month and/or year; by period, overall first, then by
+-- name: list_for_ledger
+-- The ledger's budgets, optionally for one month and/or year; by period, overall first, then by
 -- category name.
 SELECT b.id, b.category_id, c.name AS category, b.year, b.month, b.amount, b.mode,
        b.alert_threshold, b.created_at
 FROM budgets b
-LEFT JOIN categories c ON c.user_id = b.user_id AND c.id = b.category_id
-WHERE b.user_id = %(user_id)s
+LEFT JOIN categories c ON c.ledger_id = b.ledger_id AND c.id = b.category_id
+WHERE b.ledger_id = %(ledger_id)s
   AND (%(year)s::smallint IS NULL OR b.year = %(year)s::smallint)
   AND (%(month)s::smallint IS NULL OR b.month = %(month)s::smallint)
 ORDER BY b.year, b.month, b.category_id IS NOT NULL, lower(c.name), b.id
@@ -34,21 +34,21 @@ ORDER BY b.year, b.month, b.category_id IS NOT NULL, lower(c.name), b.id
 SELECT b.id, b.category_id, c.name AS category, b.year, b.month, b.amount, b.mode,
        b.alert_threshold, b.created_at
 FROM budgets b
-LEFT JOIN categories c ON c.user_id = b.user_id AND c.id = b.category_id
-WHERE b.user_id = %(user_id)s AND b.id = %(id)s
+LEFT JOIN categories c ON c.ledger_id = b.ledger_id AND c.id = b.category_id
+WHERE b.ledger_id = %(ledger_id)s AND b.id = %(id)s
 
 -- name: delete!
 -- Its alerts go with it (ON DELETE CASCADE).
-DELETE FROM budgets WHERE user_id = %(user_id)s AND id = %(id)s
+DELETE FROM budgets WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
 -- name: lock_scope_exclusive$
--- Taken by budget writes: waits for expense writes of this user in flight, so a budget that is
+-- Taken by budget writes: waits for expense writes of this ledger in flight, so a budget that is
 -- being created cannot miss an expense checked before the budget was visible.
-SELECT pg_advisory_xact_lock(1001, (%(user_id)s::bigint %% 2147483647)::int)::text
+SELECT pg_advisory_xact_lock(1001, (%(ledger_id)s::bigint %% 2147483647)::int)::text
 
 -- name: lock_scope_shared$
 -- Taken by expense writes before they lock budget rows; shared locks never wait for each other.
-SELECT pg_advisory_xact_lock_shared(1001, (%(user_id)s::bigint %% 2147483647)::int)::text
+SELECT pg_advisory_xact_lock_shared(1001, (%(ledger_id)s::bigint %% 2147483647)::int)::text
 
 -- name: lock_applicable
 -- Locks the budgets of the given scopes (year, month, category; NULL category = overall) until
@@ -59,7 +59,7 @@ FROM budgets b
 JOIN unnest(%(years)s::smallint[], %(months)s::smallint[], %(category_ids)s::bigint[])
      AS k(year, month, category_id)
   ON b.year = k.year AND b.month = k.month AND b.category_id IS NOT DISTINCT FROM k.category_id
-WHERE b.user_id = %(user_id)s
+WHERE b.ledger_id = %(ledger_id)s
 ORDER BY b.year, b.month, b.category_id NULLS FIRST
 FOR UPDATE OF b
 
@@ -71,7 +71,7 @@ SELECT k.year, k.month, k.category_id, COALESCE(sum(t.amount), 0) AS spent
 FROM unnest(%(years)s::smallint[], %(months)s::smallint[], %(category_ids)s::bigint[])
      AS k(year, month, category_id)
 LEFT JOIN monthly_totals t
-  ON t.user_id = %(user_id)s
+  ON t.ledger_id = %(ledger_id)s
  AND t.month = make_date(k.year, k.month, 1)
  AND t.type = 'EXPENSE'
  AND (k.category_id IS NULL OR t.category_id = k.category_id)

@@ -1,28 +1,28 @@
 -- name: insert^
--- Creates a category; a name taken by this user (any case) is a unique violation.
-INSERT INTO categories (user_id, name)
-VALUES (%(user_id)s, %(name)s)
+-- Creates a category; a name taken in this ledger (any case) is a unique violation.
+INSERT INTO categories (ledger_id, name)
+VALUES (%(ledger_id)s, %(name)s)
 RETURNING id, name, created_at
 
--- name: list_for_user
--- The user's categories by name, case-insensitively.
+-- name: list_for_ledger
+-- The ledger's categories by name, case-insensitively.
 SELECT id, name, created_at
 FROM categories
-WHERE user_id = %(user_id)s
+WHERE ledger_id = %(ledger_id)s
 ORDER BY lower(name), name, id
 
 -- name: get_by_id^
 SELECT id, name, created_at
 FROM categories
-WHERE user_id = %(user_id)s AND id = %(id)s
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
 -- name: rename^
 UPDATE categories
 SET name = %(name)s, updated_at = now()
-WHERE user_id = %(user_id)s AND id = %(id)s
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 RETURNING id, name, created_at
 
 -- name: delete!
 -- Fails with a foreign key violation while transactions or budgets use the category.
 DELETE FROM categories
-WHERE user_id = %(user_id)s AND id = %(id)s
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s

@@ -1,27 +1,35 @@
 -- name: insert^
--- Records a transaction. The (user_id, category_id) foreign key refuses another user's category.
+-- Records a transaction, by a member. The (ledger_id, category_id) foreign key refuses another
+-- ledger's category.
 WITH inserted AS (
-    INSERT INTO transactions (user_id, category_id, type, amount, description, occurred_on)
-    VALUES (%(user_id)s, %(category_id)s, %(type)s, %(amount)s, %(description)s, %(occurred_on)s)
-    RETURNING id, user_id, category_id, type, amount, description, occurred_on, created_at
+    INSERT INTO transactions
+        (ledger_id, category_id, type, amount, description, occurred_on, created_by)
+    VALUES (%(ledger_id)s, %(category_id)s, %(type)s, %(amount)s, %(description)s,
+            %(occurred_on)s, %(created_by)s)
+    RETURNING id, ledger_id, category_id, type, amount, description, occurred_on, created_at,
+              created_by
 )
 SELECT i.id, i.category_id, c.name AS category, i.type, i.amount, i.description,
-       i.occurred_on, i.created_at
+       i.occurred_on, i.created_at,
+       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
 FROM inserted i
-JOIN categories c ON c.user_id = i.user_id AND c.id = i.category_id
+JOIN categories c ON c.ledger_id = i.ledger_id AND c.id = i.category_id
+LEFT JOIN users u ON u.id = i.created_by
 
 -- name: get_by_id^
 SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
-       t.occurred_on, t.created_at
+       t.occurred_on, t.created_at,
+       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
 FROM transactions t
-JOIN categories c ON c.user_id = t.user_id AND c.id = t.category_id
-WHERE t.user_id = %(user_id)s AND t.id = %(id)s
+JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
+LEFT JOIN users u ON u.id = t.created_by
+WHERE t.ledger_id = %(ledger_id)s AND t.id = %(id)s
 
 -- name: get_for_update^
 -- The row as it is now, locked until the end of the transaction, for changing it.
 SELECT id, category_id, type, amount, description, occurred_on
 FROM transactions
-WHERE user_id = %(user_id)s AND id = %(id)s
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 FOR UPDATE
 
 -- name: update^
@@ -29,18 +37,21 @@ WITH updated AS (
     UPDATE transactions
     SET category_id = %(category_id)s, type = %(type)s, amount = %(amount)s,
         description = %(description)s, occurred_on = %(occurred_on)s, updated_at = now()
-    WHERE user_id = %(user_id)s AND id = %(id)s
-    RETURNING id, user_id, category_id, type, amount, description, occurred_on, created_at
+    WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+    RETURNING id, ledger_id, category_id, type, amount, description, occurred_on, created_at,
+              created_by
 )
-SELECT u.id, u.category_id, c.name AS category, u.type, u.amount, u.description,
-       u.occurred_on, u.created_at
-FROM updated u
-JOIN categories c ON c.user_id = u.user_id AND c.id = u.category_id
+SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
+       t.occurred_on, t.created_at,
+       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
+FROM updated t
+JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
+LEFT JOIN users u ON u.id = t.created_by
 
 -- name: delete^
 -- Deletes and returns what was deleted (what the budgets and summaries had counted).
 DELETE FROM transactions
-WHERE user_id = %(user_id)s AND id = %(id)s
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 RETURNING id, category_id, type, amount, occurred_on
 
 -- name: list_page
@@ -48,10 +59,12 @@ RETURNING id, category_id, type, amount, occurred_on
 -- when given. Every filter is optional (NULL: not applied). q matches text anywhere in the
 -- description, case-insensitively, with LIKE's wildcards in q taken literally.
 SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
-       t.occurred_on, t.created_at
+       t.occurred_on, t.created_at,
+       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
 FROM transactions t
-JOIN categories c ON c.user_id = t.user_id AND c.id = t.category_id
-WHERE t.user_id = %(user_id)s
+JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
+LEFT JOIN users u ON u.id = t.created_by
+WHERE t.ledger_id = %(ledger_id)s
   AND t.occurred_on BETWEEN %(date_from)s AND %(date_to)s
   AND (%(type)s::text IS NULL OR t.type = %(type)s::text)
   AND (%(category_id)s::bigint IS NULL OR t.category_id = %(category_id)s::bigint)

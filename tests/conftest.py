@@ -132,6 +132,15 @@ class User:
         self.id = data["id"]
 
     @property
+    def ledger_id(self) -> int:
+        """The user's default ledger, where v1 paths act."""
+        with self.client.application.extensions["database"].pool.connection() as conn:
+            return conn.execute(
+                "SELECT ledger_id FROM ledger_members WHERE user_id = %s AND is_default",
+                (self.id,),
+            ).fetchone()[0]
+
+    @property
     def headers(self) -> dict:
         return {"Authorization": f"Bearer {self.tokens['accessToken']}"}
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 
+from expense_api.services import ledgers
+
 
 def category(user, name="General") -> int:
     """Creates a category; returns its id."""
@@ -31,14 +33,29 @@ def save(user, **body):
     return user.post("/api/budgets", json=body)
 
 
-def repository_user(conn) -> tuple[int, int]:
-    """A user with one category, written straight to the database (for tests that call the
-    services on connections of their own); returns (user id, category id)."""
-    user_id = conn.execute(
-        "INSERT INTO users (name, email, password_hash) VALUES ('Repo', %s, 'x') RETURNING id",
+def repository_ledger(conn) -> tuple[int, int]:
+    """A user with their default ledger and one category in it, written straight to the
+    database (for tests that call the services on connections of their own); returns (ledger
+    id, category id). `acting` gives the owner acting in it."""
+    user = conn.execute(
+        "INSERT INTO users (name, email, password_hash) VALUES ('Repo', %s, 'x')"
+        " RETURNING id, currency, timezone",
         (f"repo-{uuid.uuid4().hex[:12]}@example.com",),
-    ).fetchone()[0]
+    ).fetchone()
+    ledger_id = ledgers.create_default(
+        conn, {"id": user[0], "currency": user[1], "timezone": user[2]}
+    )["id"]
     category_id = conn.execute(
-        "INSERT INTO categories (user_id, name) VALUES (%s, 'Food') RETURNING id", (user_id,)
+        "INSERT INTO categories (ledger_id, name) VALUES (%s, 'Food') RETURNING id", (ledger_id,)
     ).fetchone()[0]
-    return user_id, category_id
+    return ledger_id, category_id
+
+
+def acting(conn, ledger_id: int) -> ledgers.Actor:
+    """The ledger's (first) owner acting in it, as the services take it."""
+    owner = conn.execute(
+        "SELECT user_id FROM ledger_members WHERE ledger_id = %s AND role = 'owner'"
+        " ORDER BY joined_at LIMIT 1",
+        (ledger_id,),
+    ).fetchone()[0]
+    return ledgers.actor_in(conn, user_id=owner, ledger_id=ledger_id)

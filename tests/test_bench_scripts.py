@@ -16,21 +16,23 @@ from .factories import category
 
 def _statements(script: str, values: dict[str, int]) -> list[str]:
     body = "\n".join(line for line in script.splitlines() if not line.startswith("\\set"))
-    body = re.sub(r":(uid|cid|cents)\b", lambda match: str(values[match.group(1)]), body)
+    body = re.sub(r":(uid|lid|cid|cents)\b", lambda match: str(values[match.group(1)]), body)
     return [part.strip() for part in body.split(";\n") if part.strip()]
 
 
 @pytest.mark.parametrize("make_script", [expense_script, summary_script])
 def test_a_pgbench_script_runs_against_the_schema(alice, database_url, make_script):
     food = category(alice)
-    statements = _statements(make_script(), {"uid": alice.id, "cid": food, "cents": 1234})
+    values = {"uid": alice.id, "lid": alice.ledger_id, "cid": food, "cents": 1234}
+    statements = _statements(make_script(), values)
     assert statements[0] == "BEGIN" and statements[-1].rstrip(";") == "COMMIT"
     with psycopg.connect(database_url) as conn:
         for statement in statements[1:-1]:
             conn.execute(statement)
         if make_script is expense_script:
             inserted = conn.execute(
-                "SELECT amount FROM transactions WHERE user_id = %s", (alice.id,)
+                "SELECT amount, created_by FROM transactions WHERE ledger_id = %s",
+                (alice.ledger_id,),
             ).fetchall()
-            assert [row[0] for row in inserted] == [Decimal("12.34")]
+            assert inserted == [(Decimal("12.34"), alice.id)]
         conn.rollback()

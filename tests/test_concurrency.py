@@ -16,17 +16,13 @@ from expense_api.devtools import call
 from expense_api.services import budgets, transactions
 from expense_api.services.budget_guard import BudgetExceeded
 
-from .factories import repository_user
+from .factories import acting, repository_ledger
 
 ROUNDS = 3  # repeated runs must be just as exact
 
 
-def acting(user_id: int) -> dict:
-    """The acting user the services take: a USD user in UTC."""
-    return {"id": user_id, "currency": "USD", "timezone": "UTC"}
-
-
-def _http_user(base: str) -> tuple[str, int]:
+def _http_user(base: str, conn) -> tuple[str, int]:
+    """A user registered and logged in over HTTP: their access token and default ledger."""
     email = f"race-{uuid.uuid4().hex[:12]}@example.com"
     body = {"name": "Racer", "email": email, "password": "password123"}
     status, user, _ = call(base, "POST", "/api/auth/register", body)
@@ -35,7 +31,11 @@ def _http_user(base: str) -> tuple[str, int]:
         base, "POST", "/api/auth/login", {"email": email, "password": "password123"}
     )
     assert status == 200
-    return tokens["accessToken"], user["user"]["id"]
+    ledger_id = conn.execute(
+        "SELECT ledger_id FROM ledger_members WHERE user_id = %s AND is_default",
+        (user["user"]["id"],),
+    ).fetchone()[0]
+    return tokens["accessToken"], ledger_id
 
 
 def _race(count: int, work):
@@ -50,30 +50,30 @@ def _race(count: int, work):
         return list(pool.map(run, range(count)))
 
 
-def _spent(conn, user_id: int, month: int = 3, category_id: int | None = None) -> Decimal:
+def _spent(conn, ledger_id: int, month: int = 3, category_id: int | None = None) -> Decimal:
     query = (
-        "SELECT COALESCE(sum(amount), 0) FROM transactions WHERE user_id = %s AND type = 'EXPENSE'"
+        "SELECT COALESCE(sum(amount), 0) FROM transactions WHERE ledger_id = %s AND type = 'EXPENSE'"
         " AND occurred_on >= make_date(2026, %s, 1)"
         " AND occurred_on < make_date(2026, %s, 1) + interval '1 month'"
         " AND (%s::bigint IS NULL OR category_id = %s::bigint)"
     )
-    return conn.execute(query, (user_id, month, month, category_id, category_id)).fetchone()[0]
+    return conn.execute(query, (ledger_id, month, month, category_id, category_id)).fetchone()[0]
 
 
-def _assert_totals_match(conn, user_id: int):
+def _assert_totals_match(conn, ledger_id: int):
     mismatch = conn.execute(
         """
         SELECT count(*) FROM (
             SELECT date_trunc('month', occurred_on)::date AS month, category_id, type,
                    sum(amount) AS amount, count(*) AS n
-            FROM transactions WHERE user_id = %(u)s GROUP BY 1, 2, 3
+            FROM transactions WHERE ledger_id = %(u)s GROUP BY 1, 2, 3
         ) t FULL JOIN (
             SELECT month, category_id, type, amount, tx_count AS n
-            FROM monthly_totals WHERE user_id = %(u)s AND tx_count > 0
+            FROM monthly_totals WHERE ledger_id = %(u)s AND tx_count > 0
         ) m USING (month, category_id, type)
         WHERE t.amount IS DISTINCT FROM m.amount OR t.n IS DISTINCT FROM m.n
         """,
-        {"u": user_id},
+        {"u": ledger_id},
     ).fetchone()[0]
     assert mismatch == 0
 
@@ -81,7 +81,7 @@ def _assert_totals_match(conn, user_id: int):
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_http_writers_on_one_hard_budget_never_overspend(live_server, conn, round_):
     base = live_server.base
-    token, user_id = _http_user(base)
+    token, ledger_id = _http_user(base, conn)
     _, food, _ = call(base, "POST", "/api/categories", {"name": "Food"}, token)
     status, _, _ = call(
         base,
@@ -95,14 +95,14 @@ def test_http_writers_on_one_hard_budget_never_overspend(live_server, conn, roun
     statuses = _race(48, lambda _: call(base, "POST", "/api/transactions", body, token)[0])
     assert statuses.count(201) == 14  # 14 * 7 = 98 <= 100 < 105
     assert statuses.count(409) == 34
-    assert _spent(conn, user_id) == Decimal("98.00")
-    _assert_totals_match(conn, user_id)
+    assert _spent(conn, ledger_id) == Decimal("98.00")
+    _assert_totals_match(conn, ledger_id)
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_http_writers_on_category_and_overall_budgets(live_server, conn, round_):
     base = live_server.base
-    token, user_id = _http_user(base)
+    token, ledger_id = _http_user(base, conn)
     ids = [call(base, "POST", "/api/categories", {"name": n}, token)[1]["id"] for n in "AB"]
     for category_id, amount in ((ids[0], "50"), (ids[1], "50"), (None, "70")):
         budget = {"categoryId": category_id, "amount": amount, "month": 3, "year": 2026}
@@ -119,19 +119,19 @@ def test_http_writers_on_category_and_overall_budgets(live_server, conn, round_)
 
     statuses = _race(40, write)
     assert statuses.count(201) == 7 and statuses.count(409) == 33
-    assert _spent(conn, user_id) == Decimal("70")
-    assert _spent(conn, user_id, category_id=ids[0]) <= 50
-    assert _spent(conn, user_id, category_id=ids[1]) <= 50
-    _assert_totals_match(conn, user_id)
+    assert _spent(conn, ledger_id) == Decimal("70")
+    assert _spent(conn, ledger_id, category_id=ids[0]) <= 50
+    assert _spent(conn, ledger_id, category_id=ids[1]) <= 50
+    _assert_totals_match(conn, ledger_id)
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_repository_writers_on_one_hard_budget(database_url, conn, round_):
-    user_id, food = repository_user(conn)
+    ledger_id, food = repository_ledger(conn)
     with psycopg.connect(database_url) as setup:
         budgets.save(
             setup,
-            acting(user_id),
+            acting(setup, ledger_id),
             values={
                 "category_id": food,
                 "year": 2026,
@@ -153,24 +153,24 @@ def test_repository_writers_on_one_hard_budget(database_url, conn, round_):
         with psycopg.connect(database_url) as own:  # a real connection per writer
             try:
                 with own.transaction():
-                    transactions.create(own, acting(user_id), values=values)
+                    transactions.create(own, acting(own, ledger_id), values=values)
                 return "ok"
             except BudgetExceeded:
                 return "refused"
 
     results = _race(32, write)
     assert results.count("ok") == 30  # 30 * 3.33 = 99.90 <= 100 < 103.23
-    assert _spent(conn, user_id) == Decimal("99.90")
+    assert _spent(conn, ledger_id) == Decimal("99.90")
     # The limit alert never fired (99.9%), the threshold one exactly once.
-    kinds = conn.execute("SELECT kind FROM alerts WHERE user_id = %s", (user_id,)).fetchall()
+    kinds = conn.execute("SELECT kind FROM alerts WHERE ledger_id = %s", (ledger_id,)).fetchall()
     assert kinds == [("threshold",)]
-    _assert_totals_match(conn, user_id)
+    _assert_totals_match(conn, ledger_id)
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_moves_between_two_months_never_deadlock_or_overspend(live_server, conn, round_):
     base = live_server.base
-    token, user_id = _http_user(base)
+    token, ledger_id = _http_user(base, conn)
     ids = [call(base, "POST", "/api/categories", {"name": n}, token)[1]["id"] for n in "AB"]
     for month in (3, 4):
         for category_id, amount in ((ids[0], "60"), (ids[1], "60"), (None, "100")):
@@ -207,14 +207,14 @@ def test_moves_between_two_months_never_deadlock_or_overspend(live_server, conn,
     statuses = _race(36, work)
     assert set(statuses) <= {200, 201, 409}, statuses  # no 500 (deadlock), no 503
     for month in (3, 4):
-        assert _spent(conn, user_id, month) <= 100
+        assert _spent(conn, ledger_id, month) <= 100
         for category_id in ids:
-            assert _spent(conn, user_id, month, category_id) <= 60
-    _assert_totals_match(conn, user_id)
+            assert _spent(conn, ledger_id, month, category_id) <= 60
+    _assert_totals_match(conn, ledger_id)
 
 
 def test_budget_creation_waits_for_an_expense_in_flight(database_url, conn):
-    user_id, food = repository_user(conn)
+    ledger_id, food = repository_ledger(conn)
     values = {
         "category_id": food,
         "type": "EXPENSE",
@@ -236,11 +236,11 @@ def test_budget_creation_waits_for_an_expense_in_flight(database_url, conn):
         psycopg.connect(database_url) as budget_conn,
     ):
         expense_conn.execute("BEGIN")
-        transactions.create(expense_conn, acting(user_id), values=values)
+        transactions.create(expense_conn, acting(expense_conn, ledger_id), values=values)
 
         def create_budget():
             with budget_conn.transaction():
-                budgets.save(budget_conn, acting(user_id), values=budget)
+                budgets.save(budget_conn, acting(budget_conn, ledger_id), values=budget)
             done.set()
 
         thread = threading.Thread(target=create_budget)
@@ -251,7 +251,7 @@ def test_budget_creation_waits_for_an_expense_in_flight(database_url, conn):
             waiting = conn.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
                 " AND objid = %s",
-                (user_id,),
+                (ledger_id,),
             ).fetchone()[0]
             if waiting:
                 break
@@ -262,4 +262,6 @@ def test_budget_creation_waits_for_an_expense_in_flight(database_url, conn):
         assert done.is_set()
     # Now the budget sees the 80 already spent: 25 more is refused.
     with psycopg.connect(database_url) as again, pytest.raises(BudgetExceeded), again.transaction():
-        transactions.create(again, acting(user_id), values={**values, "amount": Decimal("25")})
+        transactions.create(
+            again, acting(again, ledger_id), values={**values, "amount": Decimal("25")}
+        )

@@ -17,20 +17,22 @@ def test_seed_loads_consistent_data(database_url, client, conn):
             own, [3000, 500], years=2, end=date(2026, 6, 30), progress=False, bcrypt_rounds=4
         )
     assert [user.transactions for user in users] == [3000, 500]
-    ids = [user.id for user in users]
+    ids = [user.ledger_id for user in users]
     counts = conn.execute(
-        "SELECT user_id, count(*), min(occurred_on), max(occurred_on), "
-        "count(*) FILTER (WHERE type = 'INCOME') FROM transactions WHERE user_id = ANY(%s) "
-        "GROUP BY user_id ORDER BY user_id",
+        "SELECT ledger_id, count(*), min(occurred_on), max(occurred_on), "
+        "count(*) FILTER (WHERE type = 'INCOME') FROM transactions WHERE ledger_id = ANY(%s) "
+        "GROUP BY ledger_id ORDER BY ledger_id",
         (ids,),
     ).fetchall()
     assert [row[1] for row in counts] == [3000, 500]
     first = counts[0]
     assert first[2] >= date(2024, 6, 1) and first[3] <= date(2026, 6, 30)
     assert 0 < first[4] < 3000  # income and expenses
-    assert queries.totals.monthly_mismatches(conn, user_ids=ids) == 0
-    assert queries.totals.daily_mismatches(conn, user_ids=ids) == 0
-    budgets = conn.execute("SELECT count(*) FROM budgets WHERE user_id = %s", (ids[0],)).fetchone()
+    assert queries.totals.monthly_mismatches(conn, ledger_ids=ids) == 0
+    assert queries.totals.daily_mismatches(conn, ledger_ids=ids) == 0
+    budgets = conn.execute(
+        "SELECT count(*) FROM budgets WHERE ledger_id = %s", (ids[0],)
+    ).fetchone()
     assert budgets[0] == 12 * 4
     login = client.post(
         "/api/auth/login", json={"email": users[0].email, "password": DEMO_PASSWORD}

@@ -224,6 +224,7 @@ def test_dry_run_create_writes_nothing(alice, conn):
         "description",
         "date",
         "createdAt",
+        "createdBy",
         "alerts",
     }
     assert (body["categoryId"], body["date"]) == (food, "2026-03-10")
@@ -232,7 +233,9 @@ def test_dry_run_create_writes_nothing(alice, conn):
     assert alice.get("/api/notifications").get_json()["items"] == []
     refused = spend(alice, food, "101", dryRun="true")
     assert_problem(refused, 409, "budget_exceeded")
-    totals = conn.execute("SELECT count(*) FROM monthly_totals WHERE user_id = %s", (alice.id,))
+    totals = conn.execute(
+        "SELECT count(*) FROM monthly_totals WHERE ledger_id = %s", (alice.ledger_id,)
+    )
     assert totals.fetchone()[0] == 0
     real = spend(alice, food, "60")
     assert real.status_code == 201 and real.get_json()["alerts"][0]["id"] is not None

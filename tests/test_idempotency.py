@@ -13,9 +13,9 @@ def _body(category_id, amount="10.00"):
     return {"amount": amount, "type": "EXPENSE", "categoryId": category_id, "date": "2026-08-01"}
 
 
-def _count(conn, user_id) -> int:
-    query = "SELECT count(*) FROM transactions WHERE user_id = %s"
-    return conn.execute(query, (user_id,)).fetchone()[0]
+def _count(conn, user) -> int:
+    query = "SELECT count(*) FROM transactions WHERE ledger_id = %s"
+    return conn.execute(query, (user.ledger_id,)).fetchone()[0]
 
 
 def test_same_key_same_body_replays_without_doing_the_work_again(alice, conn):
@@ -26,7 +26,7 @@ def test_same_key_same_body_replays_without_doing_the_work_again(alice, conn):
     assert first.get_json() == again.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
-    assert _count(conn, alice.id) == 1
+    assert _count(conn, alice) == 1
 
 
 def test_the_same_json_written_differently_is_the_same_request(alice, conn):
@@ -38,7 +38,7 @@ def test_the_same_json_written_differently_is_the_same_request(alice, conn):
     )
     assert alice.post("/api/transactions", data=compact, headers=headers).status_code == 201
     assert alice.post("/api/transactions", data=spaced, headers=headers).status_code == 201
-    assert _count(conn, alice.id) == 1
+    assert _count(conn, alice) == 1
 
 
 def test_same_key_different_body_is_422(alice, conn):
@@ -49,7 +49,7 @@ def test_same_key_different_body_is_422(alice, conn):
     assert_problem(reused, 422, "idempotency_key_reused")
     other_path = alice.post("/api/categories", json={"name": "x"}, headers=headers)
     assert_problem(other_path, 422, "idempotency_key_reused")
-    assert _count(conn, alice.id) == 1
+    assert _count(conn, alice) == 1
 
 
 def test_an_error_answer_frees_the_key_for_a_retry(alice, conn):
@@ -59,7 +59,7 @@ def test_an_error_answer_frees_the_key_for_a_retry(alice, conn):
     assert_problem(failed, 422)
     # The client fixes nothing but the key was never used: the same key with a good body works.
     assert alice.post("/api/transactions", json=_body(food), headers=headers).status_code == 201
-    assert _count(conn, alice.id) == 1
+    assert _count(conn, alice) == 1
 
 
 def test_keys_expire_after_24_hours(alice, conn):
@@ -78,7 +78,7 @@ def test_keys_expire_after_24_hours(alice, conn):
     again = alice.post("/api/transactions", json=_body(food, "12.00"), headers=headers)
     assert again.status_code == 201
     assert "Idempotent-Replayed" not in again.headers
-    assert _count(conn, alice.id) == 2
+    assert _count(conn, alice) == 2
 
 
 def test_prune_deletes_expired_keys_only(app, alice, conn):
@@ -104,7 +104,7 @@ def test_keys_belong_to_one_user(alice, bob, conn):
     assert (
         bob.post("/api/transactions", json=_body(category(bob)), headers=headers).status_code == 201
     )
-    assert (_count(conn, alice.id), _count(conn, bob.id)) == (1, 1)
+    assert (_count(conn, alice), _count(conn, bob)) == (1, 1)
 
 
 def test_invalid_keys_are_422(alice):
@@ -132,7 +132,7 @@ def test_concurrent_requests_with_one_key_do_the_work_once(app, alice, conn):
         thread.start()
     for thread in threads:
         thread.join()
-    assert _count(conn, alice.id) == 1
+    assert _count(conn, alice) == 1
     assert {status for status, _ in results} == {201}
     assert len({body["id"] for _, body in results}) == 1
 

@@ -61,7 +61,7 @@ def test_an_unindexed_foreign_key_is_reported(conn):
         conn.execute(
             "CREATE TABLE fk_probe (id bigint, user_id bigint REFERENCES users (id),"
             " category_user bigint, category_id bigint,"
-            " FOREIGN KEY (category_user, category_id) REFERENCES categories (user_id, id))"
+            " FOREIGN KEY (category_user, category_id) REFERENCES categories (ledger_id, id))"
         )
         conn.execute("CREATE INDEX ON fk_probe (id, user_id)")
         conn.execute("CREATE INDEX ON fk_probe (category_id, category_user, id)")

@@ -20,7 +20,8 @@ def _while_deleting_category(database_url, conn, user, category_id, request):
     stays uncommitted until the request waits on it, then commits. Returns the response."""
     with ThreadPoolExecutor(max_workers=1) as pool, psycopg.connect(database_url) as deleter:
         deleted = deleter.execute(
-            "DELETE FROM categories WHERE user_id = %s AND id = %s", (user.id, category_id)
+            "DELETE FROM categories WHERE ledger_id = %s AND id = %s",
+            (user.ledger_id, category_id),
         ).rowcount
         assert deleted == 1
         answer = pool.submit(request)
@@ -36,7 +37,7 @@ def test_a_budget_for_a_category_deleted_meanwhile_is_422(alice, database_url, c
         database_url, conn, alice, spare, lambda: save(alice, categoryId=spare, amount="100")
     )
     assert assert_problem(response, 422, "validation_error")["errors"] == NO_SUCH_CATEGORY
-    budgets = conn.execute("SELECT count(*) FROM budgets WHERE user_id = %s", (alice.id,))
+    budgets = conn.execute("SELECT count(*) FROM budgets WHERE ledger_id = %s", (alice.ledger_id,))
     assert budgets.fetchone()[0] == 0
 
 
@@ -54,6 +55,7 @@ def test_moving_a_transaction_to_a_category_deleted_meanwhile_is_422(alice, data
     unchanged = alice.get(f"/api/transactions/{expense['id']}").get_json()
     assert (unchanged["categoryId"], unchanged["amount"]) == (food, "12.00")
     totals = conn.execute(
-        "SELECT category_id, amount FROM monthly_totals WHERE user_id = %s", (alice.id,)
+        "SELECT category_id, amount FROM monthly_totals WHERE ledger_id = %s",
+        (alice.ledger_id,),
     ).fetchall()
     assert totals == [(food, 12)]

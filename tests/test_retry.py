@@ -19,7 +19,7 @@ from expense_api.api.request_transaction import get_conn
 from expense_api.database import is_database_outage
 
 from .conftest import assert_problem, make_settings, wait_until_blocked_by
-from .factories import category, repository_user, save
+from .factories import category, repository_ledger, save
 
 SCOPE_LOCK = (
     "SELECT pg_advisory_xact_lock(1001, (%s::bigint %% 2147483647)::int)"  # see budgets.sql
@@ -46,13 +46,13 @@ def test_a_deadlocked_expense_is_run_again_and_recorded(alice, database_url, con
     key = {"Idempotency-Key": f"deadlock-{uuid.uuid4().hex}"}
     with ThreadPoolExecutor(max_workers=1) as pool, psycopg.connect(database_url) as other:
         other.execute(
-            "SELECT id FROM budgets WHERE user_id = %s AND id = %s FOR UPDATE",
-            (alice.id, budget["id"]),
+            "SELECT id FROM budgets WHERE ledger_id = %s AND id = %s FOR UPDATE",
+            (alice.ledger_id, budget["id"]),
         )
         answer = pool.submit(alice.post, "/api/transactions", json=body, headers=key)
         # The request has the scope lock in shared mode and waits for the budget row.
         wait_until_blocked_by(conn, other.info.backend_pid)
-        other.execute(SCOPE_LOCK, (alice.id,))  # waits for the request: a deadlock
+        other.execute(SCOPE_LOCK, (alice.ledger_id,))  # waits for the request: a deadlock
         other.commit()
         response = answer.result(timeout=30)
 
@@ -60,14 +60,16 @@ def test_a_deadlocked_expense_is_run_again_and_recorded(alice, database_url, con
     created = response.get_json()
     assert (created["amount"], created["categoryId"]) == ("10.00", food)
     assert len(_aborted_runs(caplog, "DeadlockDetected")) == 1
-    rows = conn.execute("SELECT id FROM transactions WHERE user_id = %s", (alice.id,)).fetchall()
+    rows = conn.execute(
+        "SELECT id FROM transactions WHERE ledger_id = %s", (alice.ledger_id,)
+    ).fetchall()
     assert rows == [(created["id"],)]  # once: the aborted run left nothing behind
     # Its Idempotency-Key was claimed again by the run that succeeded, and stores its answer.
     replay = alice.post("/api/transactions", json=body, headers=key)
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
     assert replay.get_json() == created
     assert conn.execute(
-        "SELECT count(*) FROM transactions WHERE user_id = %s", (alice.id,)
+        "SELECT count(*) FROM transactions WHERE ledger_id = %s", (alice.ledger_id,)
     ).fetchone() == (1,)
 
 
@@ -97,7 +99,7 @@ def _category_name(conn, category_id: int) -> str:
 
 def test_a_serialization_failure_is_run_again_until_it_succeeds(database_url, conn, caplog):
     caplog.set_level(logging.INFO, logger="expense_api.retry")
-    _, category_id = repository_user(conn)
+    _, category_id = repository_ledger(conn)
     runs, pauses = [], []
 
     def interfere(run: int) -> None:
@@ -122,7 +124,7 @@ def test_a_serialization_failure_is_run_again_until_it_succeeds(database_url, co
 
 
 def test_a_transaction_aborted_every_time_ends_in_transaction_conflict(database_url, conn):
-    _, category_id = repository_user(conn)
+    _, category_id = repository_ledger(conn)
     runs, pauses = [], []
 
     def interfere(run: int) -> None:
@@ -189,7 +191,7 @@ def own_app(database_url):
 def test_a_request_aborted_every_time_is_503_transaction_conflict(own_app, database_url, conn):
     """Every run of the view meets a real serialization failure; after ATTEMPTS runs the answer
     is 503 transaction_conflict with Retry-After, and none of the runs left anything behind."""
-    _, category_id = repository_user(conn)
+    _, category_id = repository_ledger(conn)
     runs = []
 
     @own_app.post("/test/always-aborted")
@@ -216,7 +218,7 @@ def test_a_request_aborted_every_time_is_503_transaction_conflict(own_app, datab
 def test_an_abort_outside_the_retried_views_is_not_an_outage(own_app, database_url, conn):
     """A conflict that escapes the retry (here a route it does not wrap) is still 503
     transaction_conflict, never 500 nor database_unavailable."""
-    _, category_id = repository_user(conn)
+    _, category_id = repository_ledger(conn)
 
     @own_app.post("/test/not-retried")
     def not_retried():

@@ -50,9 +50,9 @@ def test_text_before_the_first_header_fails(tmp_path):
 
 def test_missing_parameters_fail_before_reaching_the_database(conn):
     with pytest.raises(QueryError, match="missing parameters"):
-        queries.categories.get_by_id(conn, user_id=1)
+        queries.categories.get_by_id(conn, ledger_id=1)
 
 
 def test_suffixes_decide_the_return_shape(conn):
     assert queries.health.ping(conn) == 1
-    assert queries.categories.get_by_id(conn, user_id=-1, id=1) is None
+    assert queries.categories.get_by_id(conn, ledger_id=-1, id=1) is None

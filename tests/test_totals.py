@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -16,30 +15,25 @@ from expense_api.services import transactions
 from expense_api.services.budget_guard import BudgetExceeded
 from expense_api.sqlfiles import queries
 
-
-def acting(user_id: int) -> dict:
-    """The acting user the services take: a USD user in UTC."""
-    return {"id": user_id, "currency": "USD", "timezone": "UTC"}
+from .factories import acting, repository_ledger
 
 
 def _user_with_categories(conn, count=3) -> tuple[int, list[int]]:
-    user_id = conn.execute(
-        "INSERT INTO users (name, email, password_hash) VALUES ('T', %s, 'x') RETURNING id",
-        (f"totals-{uuid.uuid4().hex[:12]}@example.com",),
-    ).fetchone()[0]
-    ids = [
+    """A ledger (its owner's default) with `count` categories: (ledger id, category ids)."""
+    ledger_id, first = repository_ledger(conn)
+    ids = [first] + [
         conn.execute(
-            "INSERT INTO categories (user_id, name) VALUES (%s, %s) RETURNING id",
-            (user_id, f"c{i}"),
+            "INSERT INTO categories (ledger_id, name) VALUES (%s, %s) RETURNING id",
+            (ledger_id, f"c{i}"),
         ).fetchone()[0]
-        for i in range(count)
+        for i in range(1, count)
     ]
-    return user_id, ids
+    return ledger_id, ids
 
 
-def _assert_exact(conn, user_ids):
-    assert queries.totals.monthly_mismatches(conn, user_ids=user_ids) == 0
-    assert queries.totals.daily_mismatches(conn, user_ids=user_ids) == 0
+def _assert_exact(conn, ledger_ids):
+    assert queries.totals.monthly_mismatches(conn, ledger_ids=ledger_ids) == 0
+    assert queries.totals.daily_mismatches(conn, ledger_ids=ledger_ids) == 0
 
 
 def _random_values(rng, categories):
@@ -53,12 +47,12 @@ def _random_values(rng, categories):
 
 
 def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
-    user_id, categories = _user_with_categories(conn)
+    ledger_id, categories = _user_with_categories(conn)
     # A budget on one month, so some writers also go through enforcement and get refused.
     conn.execute(
-        "INSERT INTO budgets (user_id, category_id, year, month, amount) "
+        "INSERT INTO budgets (ledger_id, category_id, year, month, amount) "
         "VALUES (%s, NULL, 2026, 2, 2000)",
-        (user_id,),
+        (ledger_id,),
     )
     errors = []
 
@@ -73,7 +67,7 @@ def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
                         if action < 0.5 or not mine:
                             row = transactions.create(
                                 own,
-                                acting(user_id),
+                                acting(own, ledger_id),
                                 values=_random_values(rng, categories),
                             )
                             mine.append(row["id"])
@@ -84,14 +78,14 @@ def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
                             }
                             transactions.update(
                                 own,
-                                acting(user_id),
+                                acting(own, ledger_id),
                                 transaction_id=rng.choice(mine),
                                 changes=changes,
                             )
                         else:
                             transactions.delete(
                                 own,
-                                acting(user_id),
+                                acting(own, ledger_id),
                                 transaction_id=mine.pop(rng.randrange(len(mine))),
                             )
                 except BudgetExceeded:
@@ -105,21 +99,21 @@ def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
     for thread in threads:
         thread.join()
     assert errors == []
-    _assert_exact(conn, [user_id])
+    _assert_exact(conn, [ledger_id])
     assert (
-        conn.execute("SELECT count(*) FROM transactions WHERE user_id = %s", (user_id,)).fetchone()[
-            0
-        ]
+        conn.execute(
+            "SELECT count(*) FROM transactions WHERE ledger_id = %s", (ledger_id,)
+        ).fetchone()[0]
         > 0
     )
 
 
 def test_a_description_only_change_leaves_totals_alone(conn):
-    user_id, (food, *_) = _user_with_categories(conn, 1)
+    ledger_id, (food, *_) = _user_with_categories(conn, 1)
     with conn.transaction():
         row = transactions.create(
             conn,
-            acting(user_id),
+            acting(conn, ledger_id),
             values={
                 "category_id": food,
                 "type": "EXPENSE",
@@ -130,31 +124,31 @@ def test_a_description_only_change_leaves_totals_alone(conn):
         )
         transactions.update(
             conn,
-            acting(user_id),
+            acting(conn, ledger_id),
             transaction_id=row["id"],
             changes={"description": "b"},
         )
-    _assert_exact(conn, [user_id])
+    _assert_exact(conn, [ledger_id])
 
 
 def test_deferred_bulk_load_and_rebuild_is_exact(conn):
-    user_id, (food, rent) = _user_with_categories(conn, 2)
+    ledger_id, (food, rent) = _user_with_categories(conn, 2)
     with conn.transaction():
         queries.totals.defer_for_transaction(conn)
         for day in range(1, 29):
             conn.execute(
-                "INSERT INTO transactions (user_id, category_id, type, amount, occurred_on) "
+                "INSERT INTO transactions (ledger_id, category_id, type, amount, occurred_on) "
                 "VALUES (%s, %s, 'EXPENSE', %s, make_date(2026, 2, %s))",
-                (user_id, food if day % 2 else rent, Decimal(day) / 4, day),
+                (ledger_id, food if day % 2 else rent, Decimal(day) / 4, day),
             )
-        assert queries.totals.monthly_mismatches(conn, user_ids=[user_id]) > 0  # deferred
-        totals.rebuild_for_users(conn, [user_id])
-    _assert_exact(conn, [user_id])
+        assert queries.totals.monthly_mismatches(conn, ledger_ids=[ledger_id]) > 0  # deferred
+        totals.rebuild_for_ledgers(conn, [ledger_id])
+    _assert_exact(conn, [ledger_id])
     # The setting was local to that transaction: later writes keep totals again.
     with conn.transaction():
         transactions.create(
             conn,
-            acting(user_id),
+            acting(conn, ledger_id),
             values={
                 "category_id": food,
                 "type": "INCOME",
@@ -163,48 +157,48 @@ def test_deferred_bulk_load_and_rebuild_is_exact(conn):
                 "occurred_on": date(2026, 2, 3),
             },
         )
-    _assert_exact(conn, [user_id])
+    _assert_exact(conn, [ledger_id])
 
 
 def test_rebuild_for_users_replaces_wrong_totals_of_those_users_only_and_never_commits(conn):
     users = [_user_with_categories(conn, 1) for _ in range(2)]
-    for user_id, (category_id,) in users:
+    for ledger_id, (category_id,) in users:
         for day in (1, 2):
             conn.execute(
-                "INSERT INTO transactions (user_id, category_id, type, amount, occurred_on) "
+                "INSERT INTO transactions (ledger_id, category_id, type, amount, occurred_on) "
                 "VALUES (%s, %s, 'EXPENSE', 3.5, make_date(2026, 4, %s))",
-                (user_id, category_id, day),
+                (ledger_id, category_id, day),
             )
     (mended, _), (other, _) = users
     for table in ("monthly_totals", "daily_totals"):  # stale rows, as before a deferred load
         conn.execute(
-            f"UPDATE {table} SET amount = amount + 1 WHERE user_id = ANY(%s)", ([mended, other],)
+            f"UPDATE {table} SET amount = amount + 1 WHERE ledger_id = ANY(%s)", ([mended, other],)
         )
     with conn.transaction(force_rollback=True):
-        totals.rebuild_for_users(conn, (mended,))  # any sequence of ids
+        totals.rebuild_for_ledgers(conn, (mended,))  # any sequence of ids
         _assert_exact(conn, [mended])
-        assert queries.totals.monthly_mismatches(conn, user_ids=[other]) == 1
+        assert queries.totals.monthly_mismatches(conn, ledger_ids=[other]) == 1
     # The caller owns the transaction: rolled back, the stale rows are back.
-    assert queries.totals.monthly_mismatches(conn, user_ids=[mended]) == 1
-    assert queries.totals.daily_mismatches(conn, user_ids=[mended]) == 2
+    assert queries.totals.monthly_mismatches(conn, ledger_ids=[mended]) == 1
+    assert queries.totals.daily_mismatches(conn, ledger_ids=[mended]) == 2
 
 
 @pytest.mark.parametrize(
     "statement",
     [
-        "UPDATE transactions SET amount = amount * 2 WHERE user_id = %(u)s",
-        "UPDATE transactions SET occurred_on = occurred_on + 40 WHERE user_id = %(u)s",
-        "UPDATE transactions SET type = 'INCOME' WHERE user_id = %(u)s",
-        "DELETE FROM transactions WHERE user_id = %(u)s AND amount > 3",
+        "UPDATE transactions SET amount = amount * 2 WHERE ledger_id = %(u)s",
+        "UPDATE transactions SET occurred_on = occurred_on + 40 WHERE ledger_id = %(u)s",
+        "UPDATE transactions SET type = 'INCOME' WHERE ledger_id = %(u)s",
+        "DELETE FROM transactions WHERE ledger_id = %(u)s AND amount > 3",
     ],
 )
 def test_multi_row_statements_keep_totals_exact(conn, statement):
-    user_id, (food, rent) = _user_with_categories(conn, 2)
+    ledger_id, (food, rent) = _user_with_categories(conn, 2)
     for day in range(1, 11):
         conn.execute(
-            "INSERT INTO transactions (user_id, category_id, type, amount, occurred_on) "
+            "INSERT INTO transactions (ledger_id, category_id, type, amount, occurred_on) "
             "VALUES (%s, %s, 'EXPENSE', %s, make_date(2026, 1, %s * 3))",
-            (user_id, food if day % 2 else rent, Decimal(day) / 2, day),
+            (ledger_id, food if day % 2 else rent, Decimal(day) / 2, day),
         )
-    conn.execute(statement, {"u": user_id})
-    _assert_exact(conn, [user_id])
+    conn.execute(statement, {"u": ledger_id})
+    _assert_exact(conn, [ledger_id])

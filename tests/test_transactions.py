@@ -34,11 +34,13 @@ def test_create_returns_the_transaction_with_alerts(alice):
         "description",
         "date",
         "createdAt",
+        "createdBy",
         "alerts",
     }
     assert body["amount"] == "12.50"
     assert (body["category"], body["categoryId"]) == ("Food", food)
     assert (body["description"], body["date"], body["alerts"]) == ("Lunch", "2026-03-15", [])
+    assert body["createdBy"] == {"id": alice.id, "name": "Alice"}  # who recorded it
     assert alice.get(f"/api/transactions/{body['id']}").get_json() == {
         key: value for key, value in body.items() if key != "alerts"
     }
@@ -54,7 +56,8 @@ def test_amounts_are_exact_and_shown_with_two_digits_in_usd(alice, amount, shown
 def test_amount_is_stored_exactly(alice, conn):
     created = record(alice, category(alice), amount="0.10")
     stored = conn.execute(
-        "SELECT amount FROM transactions WHERE user_id = %s AND id = %s", (alice.id, created["id"])
+        "SELECT amount FROM transactions WHERE ledger_id = %s AND id = %s",
+        (alice.ledger_id, created["id"]),
     ).fetchone()[0]
     assert str(stored) == "0.1000"
 
@@ -146,7 +149,9 @@ def test_another_users_category_in_the_body_is_422(alice, bob, conn):
     body = {"amount": "1.00", "type": "EXPENSE", "categoryId": bobs, "date": "2026-01-01"}
     problem = assert_problem(alice.post("/api/transactions", json=body), 422)
     assert problem["errors"] == {"categoryId": ["No such category."]}
-    count = conn.execute("SELECT count(*) FROM transactions WHERE user_id = %s", (alice.id,))
+    count = conn.execute(
+        "SELECT count(*) FROM transactions WHERE ledger_id = %s", (alice.ledger_id,)
+    )
     assert count.fetchone()[0] == 0
 
 
@@ -163,19 +168,19 @@ def test_a_wrong_category_is_422_even_when_a_budget_would_refuse(alice, bob, con
     for query in ("", "?dryRun=true"):
         problem = assert_problem(alice.post("/api/transactions" + query, json=body), 422)
         assert problem["errors"] == {"categoryId": ["No such category."]}
-    count = conn.execute("SELECT count(*) FROM alerts WHERE user_id = %s", (alice.id,))
+    count = conn.execute("SELECT count(*) FROM alerts WHERE ledger_id = %s", (alice.ledger_id,))
     assert count.fetchone()[0] == 0
 
 
-def test_the_database_refuses_a_cross_user_category(alice, bob, conn):
+def test_the_database_refuses_a_cross_ledger_category(alice, bob, conn):
     import psycopg
 
     bobs = category(bob, "Bob's")
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
         conn.execute(
-            "INSERT INTO transactions (user_id, category_id, type, amount, occurred_on) "
+            "INSERT INTO transactions (ledger_id, category_id, type, amount, occurred_on) "
             "VALUES (%s, %s, 'EXPENSE', 1, '2026-01-01')",
-            (alice.id, bobs),
+            (alice.ledger_id, bobs),
         )
 
 

@@ -10,6 +10,7 @@ from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from marshmallow.experimental.context import Context
 
 from ..services import idempotency_keys
+from ..services.ledgers import Actor
 from . import idempotency
 from .problems import PROBLEM_MIMETYPE
 from .schemas.common import ProblemSchema
@@ -45,7 +46,8 @@ def authenticated(
                         return replay
             verify_jwt_in_request(refresh=refresh)
             user = current_user
-            with Context({"currency": user["currency"], "user": user}):
+            # Money in and out follows the currency of the ledger the request acts in.
+            with Context({"currency": default_actor(user).currency, "user": user}):
                 if not changes_own_session:
                     replay = idempotency.begin(user["id"], keep=keep_answer)
                     if replay is not None:
@@ -98,6 +100,19 @@ def client_address() -> str:
 
 def user() -> dict:
     return current_user
+
+
+def default_actor(row: dict | None = None) -> Actor:
+    """The caller acting in their default ledger, where v1 paths act: found by the same query
+    that checked their session, so it costs no round trip."""
+    row = row if row is not None else current_user
+    return Actor(
+        user_id=row["id"],
+        ledger_id=row["default_ledger_id"],
+        role=row["default_ledger_role"],
+        currency=row["default_ledger_currency"],
+        timezone=row["default_ledger_timezone"],
+    )
 
 
 def token_claims() -> dict:

@@ -8,21 +8,33 @@ from ..sqlfiles import queries
 
 
 def insert(
-    conn: Connection, *, user_id: int, budget_id: int, kind: str, percent_used: Decimal
+    conn: Connection, *, ledger_id: int, budget_id: int, kind: str, percent_used: Decimal
 ) -> dict | None:
     """The new alert, or None when this (budget, kind) had fired already."""
     return queries.alerts.insert(
-        conn, user_id=user_id, budget_id=budget_id, kind=kind, percent_used=percent_used
+        conn, ledger_id=ledger_id, budget_id=budget_id, kind=kind, percent_used=percent_used
     )
 
 
 def list_page(
-    conn: Connection, *, user_id: int, unread_only: bool, limit: int, before_id: int | None
+    conn: Connection,
+    *,
+    ledger_id: int,
+    user_id: int,
+    unread_only: bool,
+    limit: int,
+    before_id: int | None,
 ) -> list[dict]:
+    """The ledger's alerts with `user_id`'s read state."""
     return queries.alerts.list_page(
-        conn, user_id=user_id, unread_only=unread_only, limit=limit, before_id=before_id
+        conn,
+        ledger_id=ledger_id,
+        user_id=user_id,
+        unread_only=unread_only,
+        limit=limit,
+        before_id=before_id,
     )
 
 
-def mark_read(conn: Connection, *, user_id: int, alert_id: int) -> dict | None:
-    return queries.alerts.mark_read(conn, user_id=user_id, id=alert_id)
+def mark_read(conn: Connection, *, ledger_id: int, user_id: int, alert_id: int) -> dict | None:
+    return queries.alerts.mark_read(conn, ledger_id=ledger_id, user_id=user_id, id=alert_id)

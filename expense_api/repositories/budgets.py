@@ -5,28 +5,28 @@ from psycopg import Connection
 from ..sqlfiles import queries
 
 
-def upsert(conn: Connection, *, user_id: int, values: dict) -> dict:
-    return queries.budgets.upsert(conn, user_id=user_id, **values)
+def upsert(conn: Connection, *, ledger_id: int, values: dict) -> dict:
+    return queries.budgets.upsert(conn, ledger_id=ledger_id, **values)
 
 
-def list_for_user(conn: Connection, *, user_id: int, year=None, month=None) -> list[dict]:
-    return queries.budgets.list_for_user(conn, user_id=user_id, year=year, month=month)
+def list_for_ledger(conn: Connection, *, ledger_id: int, year=None, month=None) -> list[dict]:
+    return queries.budgets.list_for_ledger(conn, ledger_id=ledger_id, year=year, month=month)
 
 
-def get(conn: Connection, *, user_id: int, budget_id: int) -> dict | None:
-    return queries.budgets.get_by_id(conn, user_id=user_id, id=budget_id)
+def get(conn: Connection, *, ledger_id: int, budget_id: int) -> dict | None:
+    return queries.budgets.get_by_id(conn, ledger_id=ledger_id, id=budget_id)
 
 
-def delete(conn: Connection, *, user_id: int, budget_id: int) -> bool:
-    return queries.budgets.delete(conn, user_id=user_id, id=budget_id) == 1
+def delete(conn: Connection, *, ledger_id: int, budget_id: int) -> bool:
+    return queries.budgets.delete(conn, ledger_id=ledger_id, id=budget_id) == 1
 
 
-def lock_scope_exclusive(conn: Connection, *, user_id: int) -> None:
-    queries.budgets.lock_scope_exclusive(conn, user_id=user_id)
+def lock_scope_exclusive(conn: Connection, *, ledger_id: int) -> None:
+    queries.budgets.lock_scope_exclusive(conn, ledger_id=ledger_id)
 
 
-def lock_scope_shared(conn: Connection, *, user_id: int) -> None:
-    queries.budgets.lock_scope_shared(conn, user_id=user_id)
+def lock_scope_shared(conn: Connection, *, ledger_id: int) -> None:
+    queries.budgets.lock_scope_shared(conn, ledger_id=ledger_id)
 
 
 def _scope_arrays(scopes) -> dict:
@@ -37,9 +37,9 @@ def _scope_arrays(scopes) -> dict:
     }
 
 
-def lock_applicable(conn: Connection, *, user_id: int, scopes) -> list[dict]:
-    return queries.budgets.lock_applicable(conn, user_id=user_id, **_scope_arrays(scopes))
+def lock_applicable(conn: Connection, *, ledger_id: int, scopes) -> list[dict]:
+    return queries.budgets.lock_applicable(conn, ledger_id=ledger_id, **_scope_arrays(scopes))
 
 
-def spent(conn: Connection, *, user_id: int, scopes) -> list[dict]:
-    return queries.budgets.spent(conn, user_id=user_id, **_scope_arrays(scopes))
+def spent(conn: Connection, *, ledger_id: int, scopes) -> list[dict]:
+    return queries.budgets.spent(conn, ledger_id=ledger_id, **_scope_arrays(scopes))

@@ -17,29 +17,33 @@ class CategoryInUse(Conflict):
 
 def _name_taken(name: str):
     return refusing(
-        {"categories_user_name_key": CategoryExists(f"You already have a category named {name!r}.")}
+        {
+            "categories_ledger_name_key": CategoryExists(
+                f"This ledger has a category named {name!r}."
+            )
+        }
     )
 
 
-def insert(conn: Connection, *, user_id: int, name: str) -> dict:
+def insert(conn: Connection, *, ledger_id: int, name: str) -> dict:
     with _name_taken(name):
-        return queries.categories.insert(conn, user_id=user_id, name=name)
+        return queries.categories.insert(conn, ledger_id=ledger_id, name=name)
 
 
-def list_for_user(conn: Connection, *, user_id: int) -> list[dict]:
-    return queries.categories.list_for_user(conn, user_id=user_id)
+def list_for_ledger(conn: Connection, *, ledger_id: int) -> list[dict]:
+    return queries.categories.list_for_ledger(conn, ledger_id=ledger_id)
 
 
-def get(conn: Connection, *, user_id: int, category_id: int) -> dict | None:
-    return queries.categories.get_by_id(conn, user_id=user_id, id=category_id)
+def get(conn: Connection, *, ledger_id: int, category_id: int) -> dict | None:
+    return queries.categories.get_by_id(conn, ledger_id=ledger_id, id=category_id)
 
 
-def rename(conn: Connection, *, user_id: int, category_id: int, name: str) -> dict | None:
+def rename(conn: Connection, *, ledger_id: int, category_id: int, name: str) -> dict | None:
     with _name_taken(name):
-        return queries.categories.rename(conn, user_id=user_id, id=category_id, name=name)
+        return queries.categories.rename(conn, ledger_id=ledger_id, id=category_id, name=name)
 
 
-def delete(conn: Connection, *, user_id: int, category_id: int) -> bool:
+def delete(conn: Connection, *, ledger_id: int, category_id: int) -> bool:
     in_use = CategoryInUse("Transactions or budgets use this category; move or delete them first.")
     with refusing(dict.fromkeys(CATEGORY_REFERENCES, in_use)):
-        return queries.categories.delete(conn, user_id=user_id, id=category_id) == 1
+        return queries.categories.delete(conn, ledger_id=ledger_id, id=category_id) == 1

@@ -15,8 +15,11 @@ import psycopg
 
 from ..errors import DomainError, ValidationFailed
 
-# The composite foreign keys (tenant, category) of the tables that point at a category.
-CATEGORY_REFERENCES = ("transactions_user_id_category_id_fkey", "budgets_user_id_category_id_fkey")
+# The composite foreign keys (ledger, category) of the tables that point at a category.
+CATEGORY_REFERENCES = (
+    "transactions_ledger_id_category_id_fkey",
+    "budgets_ledger_id_category_id_fkey",
+)
 
 
 def no_such_category() -> ValidationFailed:

@@ -1,4 +1,4 @@
-"""The per-user totals (monthly_totals, daily_totals) that a trigger keeps in every write's
+"""The per-ledger totals (monthly_totals, daily_totals) that a trigger keeps in every write's
 transaction; here, rebuilding them after a bulk load that deferred that upkeep."""
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from psycopg import Connection
 from ..sqlfiles import queries
 
 
-def rebuild_for_users(conn: Connection, user_ids: Sequence[int]) -> None:
-    """Recomputes both totals tables of these users from their transactions.
+def rebuild_for_ledgers(conn: Connection, ledger_ids: Sequence[int]) -> None:
+    """Recomputes both totals tables of these ledgers from their transactions.
 
     For a transaction that called queries.totals.defer_for_transaction: the trigger skipped its
     rows, so the totals are wrong until this runs, and it must run in that same transaction
     before the commit. Rows from earlier writes are deleted first, since the rebuild inserts
-    every (user, period, category, type) afresh.
+    every (ledger, period, category, type) afresh.
     """
-    user_ids = list(user_ids)  # psycopg adapts a list, not any sequence, to bigint[]
-    queries.totals.delete_monthly_for_users(conn, user_ids=user_ids)
-    queries.totals.delete_daily_for_users(conn, user_ids=user_ids)
-    queries.totals.rebuild_monthly_for_users(conn, user_ids=user_ids)
-    queries.totals.rebuild_daily_for_users(conn, user_ids=user_ids)
+    ledger_ids = list(ledger_ids)  # psycopg adapts a list, not any sequence, to bigint[]
+    queries.totals.delete_monthly_for_ledgers(conn, ledger_ids=ledger_ids)
+    queries.totals.delete_daily_for_ledgers(conn, ledger_ids=ledger_ids)
+    queries.totals.rebuild_monthly_for_ledgers(conn, ledger_ids=ledger_ids)
+    queries.totals.rebuild_daily_for_ledgers(conn, ledger_ids=ledger_ids)

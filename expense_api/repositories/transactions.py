@@ -8,30 +8,30 @@ from psycopg import Connection
 from ..sqlfiles import queries
 
 
-def insert(conn: Connection, *, user_id: int, values: dict) -> dict:
-    return queries.transactions.insert(conn, user_id=user_id, **values)
+def insert(conn: Connection, *, ledger_id: int, created_by: int, values: dict) -> dict:
+    return queries.transactions.insert(conn, ledger_id=ledger_id, created_by=created_by, **values)
 
 
-def get(conn: Connection, *, user_id: int, transaction_id: int) -> dict | None:
-    return queries.transactions.get_by_id(conn, user_id=user_id, id=transaction_id)
+def get(conn: Connection, *, ledger_id: int, transaction_id: int) -> dict | None:
+    return queries.transactions.get_by_id(conn, ledger_id=ledger_id, id=transaction_id)
 
 
-def get_for_update(conn: Connection, *, user_id: int, transaction_id: int) -> dict | None:
-    return queries.transactions.get_for_update(conn, user_id=user_id, id=transaction_id)
+def get_for_update(conn: Connection, *, ledger_id: int, transaction_id: int) -> dict | None:
+    return queries.transactions.get_for_update(conn, ledger_id=ledger_id, id=transaction_id)
 
 
-def update(conn: Connection, *, user_id: int, transaction_id: int, values: dict) -> dict:
-    return queries.transactions.update(conn, user_id=user_id, id=transaction_id, **values)
+def update(conn: Connection, *, ledger_id: int, transaction_id: int, values: dict) -> dict:
+    return queries.transactions.update(conn, ledger_id=ledger_id, id=transaction_id, **values)
 
 
-def delete(conn: Connection, *, user_id: int, transaction_id: int) -> dict | None:
-    return queries.transactions.delete(conn, user_id=user_id, id=transaction_id)
+def delete(conn: Connection, *, ledger_id: int, transaction_id: int) -> dict | None:
+    return queries.transactions.delete(conn, ledger_id=ledger_id, id=transaction_id)
 
 
 def list_page(
     conn: Connection,
     *,
-    user_id: int,
+    ledger_id: int,
     date_from: date,
     date_to: date,
     limit: int,
@@ -45,7 +45,7 @@ def list_page(
     after_date, after_id = after if after else (None, None)
     return queries.transactions.list_page(
         conn,
-        user_id=user_id,
+        ledger_id=ledger_id,
         date_from=date_from,
         date_to=date_to,
         limit=limit,

@@ -1,6 +1,7 @@
 """Budget alerts: a budget's threshold alert and its limit alert each fire once (per budget, and
 a budget is one month's), when what the month spends reaches the threshold or 100% of the
-amount. Listed newest first; marking one read keeps the first read time."""
+amount. An alert belongs to the ledger; each member reads it for themself. Listed newest
+first; marking one read keeps that member's first read time."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from psycopg import Connection
 from ..errors import found
 from ..money import percent
 from ..repositories import alerts
+from .ledgers import Action, Actor, authorize
 
 
-def fire_reached(conn: Connection, user: dict, budget: dict, spent: Decimal) -> list[dict]:
+def fire_reached(conn: Connection, actor: Actor, budget: dict, spent: Decimal) -> list[dict]:
     """Records the alerts of `budget` that spending `spent` reaches and that have not fired
     yet; returns those it recorded."""
     fired = []
@@ -22,7 +24,11 @@ def fire_reached(conn: Connection, user: dict, budget: dict, spent: Decimal) -> 
         # Compared exactly: 99.996% shows as "100.00" but has not reached the limit.
         if spent * 100 >= budget["amount"] * threshold:
             alert = alerts.insert(
-                conn, user_id=user["id"], budget_id=budget["id"], kind=kind, percent_used=used
+                conn,
+                ledger_id=actor.ledger_id,
+                budget_id=budget["id"],
+                kind=kind,
+                percent_used=used,
             )
             if alert is not None:  # None: it fired earlier
                 fired.append(alert)
@@ -30,12 +36,23 @@ def fire_reached(conn: Connection, user: dict, budget: dict, spent: Decimal) -> 
 
 
 def list_page(
-    conn: Connection, user: dict, *, unread_only: bool, limit: int, before_id: int | None
+    conn: Connection, actor: Actor, *, unread_only: bool, limit: int, before_id: int | None
 ) -> list[dict]:
+    authorize(actor, Action.READ)
     return alerts.list_page(
-        conn, user_id=user["id"], unread_only=unread_only, limit=limit, before_id=before_id
+        conn,
+        ledger_id=actor.ledger_id,
+        user_id=actor.user_id,
+        unread_only=unread_only,
+        limit=limit,
+        before_id=before_id,
     )
 
 
-def mark_read(conn: Connection, user: dict, alert_id: int) -> dict:
-    return found(alerts.mark_read(conn, user_id=user["id"], alert_id=alert_id), "alert")
+def mark_read(conn: Connection, actor: Actor, alert_id: int) -> dict:
+    """Read for this member only; a viewer may mark what they have seen."""
+    authorize(actor, Action.READ)
+    row = alerts.mark_read(
+        conn, ledger_id=actor.ledger_id, user_id=actor.user_id, alert_id=alert_id
+    )
+    return found(row, "alert")

@@ -17,7 +17,7 @@ from ..config import Settings
 from ..database import Database
 from ..errors import Unauthorized
 from ..repositories import auth_sessions, users
-from . import login_throttle
+from . import ledgers, login_throttle
 from .passwords import PasswordHasher
 
 
@@ -56,7 +56,7 @@ def register(
     conn: Connection, auth: AuthSetup, *, name: str, email: str, password: str, currency: str,
     timezone: str,
 ) -> dict:  # fmt: skip
-    return users.create(
+    user = users.create(
         conn,
         name=name,
         email=email,
@@ -64,6 +64,8 @@ def register(
         currency=currency,
         timezone=timezone,
     )
+    ledgers.create_default(conn, user)  # where v1 paths act: every user has one
+    return user
 
 
 def login(conn: Connection, auth: AuthSetup, *, email: str, password: str, address: str) -> Session:

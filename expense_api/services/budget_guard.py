@@ -3,7 +3,7 @@
 For a write that raises what some month spends (a new expense; a change of amount, category,
 date or type), in this order:
 
-1. take the user's budget scope lock in shared mode (budget creation takes it exclusively, so a
+1. take the ledger's budget scope lock in shared mode (budget creation takes it exclusively, so a
    budget cannot appear unseen while this write is in flight);
 2. lock the budgets that apply (the category's and the overall one of each month whose spending
    rises) with SELECT ... FOR UPDATE, always in the same order, so writers never deadlock;
@@ -28,6 +28,7 @@ from ..errors import Conflict
 from ..money import format_amount
 from ..repositories import budgets
 from . import alerts
+from .ledgers import Actor
 
 
 class BudgetExceeded(Conflict):
@@ -58,24 +59,26 @@ def spending_of(transaction: dict | None) -> dict[Scope, Decimal]:
     }
 
 
-def before_write(conn: Connection, user: dict, *, old: dict | None, new: dict | None) -> list[dict]:
+def before_write(
+    conn: Connection, actor: Actor, *, old: dict | None, new: dict | None
+) -> list[dict]:
     """Checks a write that turns `old` into `new` (None: nothing) and fires its alerts; raises
     BudgetExceeded instead when a hard budget would be exceeded."""
-    user_id = user["id"]
+    ledger_id = actor.ledger_id
     before, after = spending_of(old), spending_of(new)
     rising = sorted(
         (scope for scope, amount in after.items() if amount > before.get(scope, 0)), key=_sort_key
     )
     if not rising:
         return []
-    budgets.lock_scope_shared(conn, user_id=user_id)
-    locked = budgets.lock_applicable(conn, user_id=user_id, scopes=rising)
+    budgets.lock_scope_shared(conn, ledger_id=ledger_id)
+    locked = budgets.lock_applicable(conn, ledger_id=ledger_id, scopes=rising)
     if not locked:
         return []
     scopes = {row["id"]: Scope(row["year"], row["month"], row["category_id"]) for row in locked}
     spent = {
         Scope(row["year"], row["month"], row["category_id"]): row["spent"]
-        for row in budgets.spent(conn, user_id=user_id, scopes=list(scopes.values()))
+        for row in budgets.spent(conn, ledger_id=ledger_id, scopes=list(scopes.values()))
     }
     # The category's budget is reported before the overall one.
     ordered = sorted(locked, key=lambda row: row["category_id"] is None)
@@ -85,11 +88,11 @@ def before_write(conn: Connection, user: dict, *, old: dict | None, new: dict | 
         spent_by_others = spent[scope] - before.get(scope, Decimal(0))
         would_spend = spent_by_others + after[scope]
         if budget["mode"] == "hard" and would_spend > budget["amount"]:
-            raise _exceeded(budget, spent_by_others, would_spend, user["currency"])
+            raise _exceeded(budget, spent_by_others, would_spend, actor.currency)
         outcomes.append((budget, would_spend))
     fired = []
     for budget, would_spend in outcomes:
-        fired.extend(alerts.fire_reached(conn, user, budget, would_spend))
+        fired.extend(alerts.fire_reached(conn, actor, budget, would_spend))
     return fired
 
 

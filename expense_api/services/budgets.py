@@ -14,38 +14,43 @@ from ..repositories import budgets
 from ..repositories.integrity import category_must_exist, no_such_category
 from . import alerts, categories
 from .budget_guard import Scope
+from .ledgers import Action, Actor, authorize
 
 
-def save(conn: Connection, user: dict, values: dict) -> tuple[dict, bool]:
+def save(conn: Connection, actor: Actor, values: dict) -> tuple[dict, bool]:
     """Creates or updates the budget of (year, month, category); returns it, with the alerts
     the write fired in `alerts`, and `created`."""
+    authorize(actor, Action.WRITE)
     category_id = values.get("category_id")
-    if category_id is not None and not categories.exists(conn, user, category_id):
+    if category_id is not None and not categories.exists(conn, actor, category_id):
         raise no_such_category()
     # Expense writes in flight finish first (see budget_guard), so none misses this budget, and
     # what the scope has spent (read below) cannot rise until this write commits.
-    budgets.lock_scope_exclusive(conn, user_id=user["id"])
+    budgets.lock_scope_exclusive(conn, ledger_id=actor.ledger_id)
     with category_must_exist():  # deleted since the check above: the foreign key says so
-        row = budgets.upsert(conn, user_id=user["id"], values=values)
+        row = budgets.upsert(conn, ledger_id=actor.ledger_id, values=values)
     created = row.pop("created")
-    return {**row, "alerts": _fire_reached(conn, user, row)}, created
+    return {**row, "alerts": _fire_reached(conn, actor, row)}, created
 
 
-def _fire_reached(conn: Connection, user: dict, budget: dict) -> list[dict]:
+def _fire_reached(conn: Connection, actor: Actor, budget: dict) -> list[dict]:
     """The alerts of the budget that its scope's spending reaches now and that had not fired."""
     scope = Scope(budget["year"], budget["month"], budget["category_id"])
-    [spent] = budgets.spent(conn, user_id=user["id"], scopes=[scope])
-    return alerts.fire_reached(conn, user, budget, spent["spent"])
+    [spent] = budgets.spent(conn, ledger_id=actor.ledger_id, scopes=[scope])
+    return alerts.fire_reached(conn, actor, budget, spent["spent"])
 
 
-def list_all(conn: Connection, user: dict, *, year=None, month=None) -> list[dict]:
-    return budgets.list_for_user(conn, user_id=user["id"], year=year, month=month)
+def list_all(conn: Connection, actor: Actor, *, year=None, month=None) -> list[dict]:
+    authorize(actor, Action.READ)
+    return budgets.list_for_ledger(conn, ledger_id=actor.ledger_id, year=year, month=month)
 
 
-def get(conn: Connection, user: dict, budget_id: int) -> dict:
-    return found(budgets.get(conn, user_id=user["id"], budget_id=budget_id), "budget")
+def get(conn: Connection, actor: Actor, budget_id: int) -> dict:
+    authorize(actor, Action.READ)
+    return found(budgets.get(conn, ledger_id=actor.ledger_id, budget_id=budget_id), "budget")
 
 
-def delete(conn: Connection, user: dict, budget_id: int) -> None:
-    if not budgets.delete(conn, user_id=user["id"], budget_id=budget_id):
+def delete(conn: Connection, actor: Actor, budget_id: int) -> None:
+    authorize(actor, Action.WRITE)
+    if not budgets.delete(conn, ledger_id=actor.ledger_id, budget_id=budget_id):
         found(None, "budget")

@@ -1,4 +1,4 @@
-"""Categories: names unique per tenant (ignoring case and surrounding spaces), deletable only
+"""Categories: names unique per ledger (ignoring case and surrounding spaces), deletable only
 while nothing uses them."""
 
 from __future__ import annotations
@@ -7,29 +7,37 @@ from psycopg import Connection
 
 from ..errors import found
 from ..repositories import categories
+from .ledgers import Action, Actor, authorize
 
 
-def create(conn: Connection, user: dict, *, name: str) -> dict:
-    return categories.insert(conn, user_id=user["id"], name=name)
+def create(conn: Connection, actor: Actor, *, name: str) -> dict:
+    authorize(actor, Action.WRITE)
+    return categories.insert(conn, ledger_id=actor.ledger_id, name=name)
 
 
-def list_all(conn: Connection, user: dict) -> list[dict]:
-    return categories.list_for_user(conn, user_id=user["id"])
+def list_all(conn: Connection, actor: Actor) -> list[dict]:
+    authorize(actor, Action.READ)
+    return categories.list_for_ledger(conn, ledger_id=actor.ledger_id)
 
 
-def get(conn: Connection, user: dict, category_id: int) -> dict:
-    return found(categories.get(conn, user_id=user["id"], category_id=category_id), "category")
+def get(conn: Connection, actor: Actor, category_id: int) -> dict:
+    authorize(actor, Action.READ)
+    return found(
+        categories.get(conn, ledger_id=actor.ledger_id, category_id=category_id), "category"
+    )
 
 
-def rename(conn: Connection, user: dict, category_id: int, *, name: str) -> dict:
-    row = categories.rename(conn, user_id=user["id"], category_id=category_id, name=name)
+def rename(conn: Connection, actor: Actor, category_id: int, *, name: str) -> dict:
+    authorize(actor, Action.WRITE)
+    row = categories.rename(conn, ledger_id=actor.ledger_id, category_id=category_id, name=name)
     return found(row, "category")
 
 
-def delete(conn: Connection, user: dict, category_id: int) -> None:
-    if not categories.delete(conn, user_id=user["id"], category_id=category_id):
+def delete(conn: Connection, actor: Actor, category_id: int) -> None:
+    authorize(actor, Action.WRITE)
+    if not categories.delete(conn, ledger_id=actor.ledger_id, category_id=category_id):
         found(None, "category")
 
 
-def exists(conn: Connection, user: dict, category_id: int) -> bool:
-    return categories.get(conn, user_id=user["id"], category_id=category_id) is not None
+def exists(conn: Connection, actor: Actor, category_id: int) -> bool:
+    return categories.get(conn, ledger_id=actor.ledger_id, category_id=category_id) is not None

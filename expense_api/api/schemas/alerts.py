@@ -7,13 +7,21 @@ from .common import BaseSchema, UtcTimestamp
 
 class AlertSchema(BaseSchema):
     id = fields.Integer(required=True)
+    ledger_id = fields.Integer(
+        required=True, data_key="ledgerId", metadata={"description": "the ledger it belongs to"}
+    )
     budget_id = fields.Integer(required=True, data_key="budgetId")
     kind = fields.String(required=True, metadata={"enum": ["threshold", "limit"]})
     percent_used = fields.String(
         required=True, data_key="percentUsed", metadata={"example": "85.00"}
     )
     created_at = UtcTimestamp(required=True, data_key="createdAt")
-    read_at = UtcTimestamp(required=True, allow_none=True, data_key="readAt")
+    read_at = UtcTimestamp(
+        required=True,
+        allow_none=True,
+        data_key="readAt",
+        metadata={"description": "when you read it (each member has their own read state)"},
+    )
 
 
 class DryRunAlertSchema(AlertSchema):

@@ -16,6 +16,11 @@ from .common import (
 TYPES = ("INCOME", "EXPENSE")
 
 
+class MemberRefSchema(BaseSchema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
 class TransactionSchema(BaseSchema):
     id = fields.Integer(required=True)
     amount = Money(required=True)
@@ -25,6 +30,13 @@ class TransactionSchema(BaseSchema):
     description = fields.String(required=True)
     occurred_on = CalendarDate(required=True, data_key="date")
     created_at = UtcTimestamp(required=True, data_key="createdAt")
+    created_by = fields.Nested(
+        MemberRefSchema,
+        required=True,
+        allow_none=True,
+        data_key="createdBy",
+        metadata={"description": "the member who recorded it; null if the account is gone"},
+    )
 
 
 class TransactionWithAlertsSchema(TransactionSchema):
