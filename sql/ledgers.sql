@@ -16,3 +16,68 @@ SELECT m.ledger_id, m.user_id, m.role, m.is_default, l.currency, l.timezone
 FROM ledger_members m
 JOIN ledgers l ON l.id = m.ledger_id
 WHERE m.ledger_id = %(ledger_id)s AND m.user_id = %(user_id)s
+
+-- name: list_for_user
+-- The ledgers a user belongs to, with their own role and default flag: the default first, then
+-- by name.
+SELECT l.id, l.name, l.currency, l.timezone, m.is_default, m.role, l.created_at
+FROM ledger_members m
+JOIN ledgers l ON l.id = m.ledger_id
+WHERE m.user_id = %(user_id)s
+ORDER BY m.is_default DESC, lower(l.name), l.name, l.id
+
+-- name: get_for_member^
+-- One ledger as a member sees it (their role and default flag). No row: not a member.
+SELECT l.id, l.name, l.currency, l.timezone, m.is_default, m.role, l.created_at
+FROM ledger_members m
+JOIN ledgers l ON l.id = m.ledger_id
+WHERE m.ledger_id = %(ledger_id)s AND m.user_id = %(user_id)s
+
+-- name: lock^
+-- Serializes the changes to a ledger's membership (and its deletion): whoever holds this lock
+-- counts owners and changes roles before anyone else may. FOR NO KEY UPDATE, not FOR UPDATE, so
+-- the foreign key checks of writes into the ledger (FOR KEY SHARE) are not blocked.
+SELECT id FROM ledgers WHERE id = %(ledger_id)s FOR NO KEY UPDATE
+
+-- name: rename!
+UPDATE ledgers
+SET name = %(name)s, updated_at = now()
+WHERE id = %(ledger_id)s
+
+-- name: is_anyones_default$
+-- Whether the ledger is some member's default (the one their v1 paths act on).
+SELECT EXISTS (
+    SELECT 1 FROM ledger_members WHERE ledger_id = %(ledger_id)s AND is_default
+)
+
+-- name: delete!
+-- Everything in the ledger goes with it: every table that holds a ledger's rows references
+-- ledgers ON DELETE CASCADE.
+DELETE FROM ledgers WHERE id = %(ledger_id)s
+
+-- name: members
+-- The ledger's members with their names and emails, in the order they joined.
+SELECT m.user_id, u.name, u.email, m.role, m.is_default, m.joined_at
+FROM ledger_members m
+JOIN users u ON u.id = m.user_id
+WHERE m.ledger_id = %(ledger_id)s
+ORDER BY m.joined_at, m.user_id
+
+-- name: member^
+SELECT m.user_id, u.name, u.email, m.role, m.is_default, m.joined_at
+FROM ledger_members m
+JOIN users u ON u.id = m.user_id
+WHERE m.ledger_id = %(ledger_id)s AND m.user_id = %(user_id)s
+
+-- name: owner_count$
+-- Read under the ledger's lock (lock), so two demotions cannot both see a second owner.
+SELECT count(*) FROM ledger_members WHERE ledger_id = %(ledger_id)s AND role = 'owner'
+
+-- name: set_role!
+UPDATE ledger_members
+SET role = %(role)s
+WHERE ledger_id = %(ledger_id)s AND user_id = %(user_id)s
+
+-- name: remove_member!
+-- The member's own alert read states go with them (alert_reads references ledger_members).
+DELETE FROM ledger_members WHERE ledger_id = %(ledger_id)s AND user_id = %(user_id)s

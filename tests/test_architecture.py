@@ -132,7 +132,15 @@ def test_views_reach_data_only_through_services():
 def test_each_resource_has_its_chain():
     """api/<resource>.py -> services/<resource>.py -> repositories/<resource>.py -> sql/."""
     root = PACKAGE_DIR.parent
-    for resource in ("categories", "transactions", "budgets", "alerts", "reports", "health"):
+    for resource in (
+        "categories",
+        "transactions",
+        "budgets",
+        "alerts",
+        "reports",
+        "health",
+        "ledgers",
+    ):
         assert (PACKAGE_DIR / "api" / f"{resource}.py").exists(), resource
         assert (PACKAGE_DIR / "services" / f"{resource}.py").exists(), resource
         assert (PACKAGE_DIR / "repositories" / f"{resource}.py").exists(), resource

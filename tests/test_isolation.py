@@ -8,6 +8,7 @@ present: none of it shows. The owner's data is unchanged afterwards.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -18,6 +19,8 @@ from .conftest import assert_problem
 BODIES = {
     ("PATCH", "category_id"): {"name": "Taken over"},
     ("PATCH", "transaction_id"): {"amount": "1.00"},
+    ("PATCH", "ledger_id"): {"name": "Taken over"},
+    ("PATCH", "user_id"): {"role": "viewer"},  # /api/ledgers/<ledger_id>/members/<user_id>
 }
 # Path arguments that name nobody's data: the docs page's files (public, the same for everyone).
 NOT_IDS = {"asset"}
@@ -49,7 +52,8 @@ def _owner_world(owner) -> dict:
     return {
         "secret": secret,
         "ids": {"category_id": category["id"], "budget_id": budget["id"],
-                "transaction_id": transaction["id"], "alert_id": alert["id"]},
+                "transaction_id": transaction["id"], "alert_id": alert["id"],
+                "ledger_id": owner.ledger_id, "user_id": owner.id},
     }  # fmt: skip
 
 
@@ -58,7 +62,8 @@ def _snapshot(owner, world) -> dict:
     paths = [
         f"/api/categories/{ids['category_id']}", f"/api/budgets/{ids['budget_id']}",
         f"/api/transactions/{ids['transaction_id']}", "/api/notifications", "/api/categories",
-        "/api/budgets", "/api/transactions", "/api/summary",
+        "/api/budgets", "/api/transactions", "/api/summary", "/api/ledgers",
+        f"/api/ledgers/{ids['ledger_id']}", f"/api/ledgers/{ids['ledger_id']}/members",
     ]  # fmt: skip
     return {path: owner.get(path).get_json() for path in paths}
 
@@ -83,7 +88,8 @@ def test_every_route_with_an_id_answers_404_for_another_users_id(app, accounts):
         values = {name: world["ids"][name] for name in rule.arguments}
         for method in methods:
             path = adapter.build(rule.endpoint, values, method=method)
-            body = BODIES.get((method, next(iter(rule.arguments))))
+            last = re.findall(r"<(?:\w+:)?(\w+)>", rule.rule)[-1]  # the resource's own id
+            body = BODIES.get((method, last))
             response = (
                 intruder.request(method, path, json=body)
                 if body

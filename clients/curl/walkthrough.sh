@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A new user's first session with expense-api, start to finish:
-# register -> log in -> category -> budget -> expenses -> analytics -> an over-budget expense refused.
+# register -> log in -> category -> budget -> expenses -> analytics -> an over-budget expense refused
+# -> a second (shared) ledger.
 #
 #   bin/serve &                      # in another terminal
 #   clients/curl/walkthrough.sh      # BASE_URL=http://host:port to point elsewhere
@@ -66,5 +67,16 @@ echo "    code $(field '["code"]'): would exceed by $(field '["budget"]["wouldEx
 echo "9. The alerts that fired"
 api 200 GET /api/notifications
 echo "    $(field '["items"].__len__()') alert(s), newest: $(field '["items"][0]["kind"]')"
+
+echo "10. A second ledger, for shared books: you own it; then rename it, list its members, delete it"
+api 201 POST /api/ledgers '{"name": "Holiday", "currency": "EUR"}'
+LEDGER="$(field '["id"]')"
+show
+api 200 PATCH "/api/ledgers/$LEDGER" '{"name": "Summer holiday"}'
+api 200 GET "/api/ledgers/$LEDGER/members"
+echo "    $(field '["items"].__len__()') member(s): $(field '["items"][0]["name"]') ($(field '["items"][0]["role"]'))"
+api 200 GET /api/ledgers
+echo "    $(field '["items"].__len__()') ledgers, your default first: $(field '["items"][0]["name"]')"
+api 204 DELETE "/api/ledgers/$LEDGER"
 
 echo "Done: $EMAIL"

@@ -78,9 +78,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
 
 def _register_blueprints(api) -> None:
-    from . import alerts, auth, budgets, categories, health, reports, transactions
+    from . import alerts, auth, budgets, categories, health, ledgers, reports, transactions
 
-    modules = (health, auth, categories, transactions, budgets, alerts, reports)
+    modules = (health, auth, categories, transactions, budgets, alerts, reports, ledgers)
     for module in modules:
         api.register_blueprint(module.blp)
 

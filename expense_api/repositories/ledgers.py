@@ -19,3 +19,48 @@ def add_member(
 
 def membership(conn: Connection, *, ledger_id: int, user_id: int) -> dict | None:
     return queries.ledgers.membership(conn, ledger_id=ledger_id, user_id=user_id)
+
+
+def list_for_user(conn: Connection, *, user_id: int) -> list[dict]:
+    return queries.ledgers.list_for_user(conn, user_id=user_id)
+
+
+def get_for_member(conn: Connection, *, ledger_id: int, user_id: int) -> dict | None:
+    return queries.ledgers.get_for_member(conn, ledger_id=ledger_id, user_id=user_id)
+
+
+def lock(conn: Connection, *, ledger_id: int) -> bool:
+    """Locks the ledger's row until the end of the transaction; False when it does not exist."""
+    return queries.ledgers.lock(conn, ledger_id=ledger_id) is not None
+
+
+def rename(conn: Connection, *, ledger_id: int, name: str) -> bool:
+    return queries.ledgers.rename(conn, ledger_id=ledger_id, name=name) == 1
+
+
+def is_anyones_default(conn: Connection, *, ledger_id: int) -> bool:
+    return bool(queries.ledgers.is_anyones_default(conn, ledger_id=ledger_id))
+
+
+def delete(conn: Connection, *, ledger_id: int) -> bool:
+    return queries.ledgers.delete(conn, ledger_id=ledger_id) == 1
+
+
+def members(conn: Connection, *, ledger_id: int) -> list[dict]:
+    return queries.ledgers.members(conn, ledger_id=ledger_id)
+
+
+def member(conn: Connection, *, ledger_id: int, user_id: int) -> dict | None:
+    return queries.ledgers.member(conn, ledger_id=ledger_id, user_id=user_id)
+
+
+def owner_count(conn: Connection, *, ledger_id: int) -> int:
+    return queries.ledgers.owner_count(conn, ledger_id=ledger_id)
+
+
+def set_role(conn: Connection, *, ledger_id: int, user_id: int, role: str) -> bool:
+    return queries.ledgers.set_role(conn, ledger_id=ledger_id, user_id=user_id, role=role) == 1
+
+
+def remove_member(conn: Connection, *, ledger_id: int, user_id: int) -> bool:
+    return queries.ledgers.remove_member(conn, ledger_id=ledger_id, user_id=user_id) == 1

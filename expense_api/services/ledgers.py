@@ -4,6 +4,10 @@ Every rule about a ledger's contents starts from an `Actor` (a member acting in 
 asks `authorize` before any repository work, so every door (REST, GraphQL, the worker) refuses
 the same things: a user who is not a member never gets an Actor (404, the ledger does not exist
 for them); a member without the role gets 403 `forbidden`.
+
+Membership changes (roles, removals) and deleting a ledger first lock the ledger's row and read
+the caller's role again under that lock: two owners demoting each other one after the other
+see each other's change, so a ledger always keeps an owner.
 """
 
 from __future__ import annotations
@@ -13,10 +17,19 @@ from enum import Enum
 
 from psycopg import Connection
 
-from ..errors import Forbidden, NotFound
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, found
 from ..repositories import ledgers
 
 DEFAULT_NAME = "Personal"
+ROLES = ("owner", "editor", "viewer")
+
+
+class LedgerIsDefault(Conflict):
+    code = "ledger_is_default"
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
 
 
 class Action(Enum):
@@ -69,3 +82,110 @@ def create_default(conn: Connection, user: dict) -> dict:
         conn, ledger_id=ledger["id"], user_id=user["id"], role="owner", is_default=True
     )
     return ledger
+
+
+def create(
+    conn: Connection, user: dict, *, name: str, currency: str | None, timezone: str | None
+) -> dict:
+    """A new (shared) ledger owned by the user; currency and time zone default to the user's."""
+    ledger = ledgers.insert(
+        conn,
+        name=name,
+        currency=currency or user["currency"],
+        timezone=timezone or user["timezone"],
+    )
+    ledgers.add_member(conn, ledger_id=ledger["id"], user_id=user["id"], role="owner")
+    return {**ledger, "is_default": False, "role": "owner"}
+
+
+def list_for_user(conn: Connection, user_id: int) -> list[dict]:
+    """The ledgers the user belongs to, each with their role and default flag."""
+    return ledgers.list_for_user(conn, user_id=user_id)
+
+
+def get(conn: Connection, actor: Actor) -> dict:
+    authorize(actor, Action.READ)
+    row = ledgers.get_for_member(conn, ledger_id=actor.ledger_id, user_id=actor.user_id)
+    return found(row, "ledger")
+
+
+def rename(conn: Connection, actor: Actor, *, name: str) -> dict:
+    authorize(actor, Action.MANAGE)
+    if not ledgers.rename(conn, ledger_id=actor.ledger_id, name=name):
+        found(None, "ledger")
+    return get(conn, actor)
+
+
+def delete(conn: Connection, actor: Actor) -> None:
+    """Deletes the ledger and everything in it; never a ledger that is a member's default (their
+    v1 paths act on it)."""
+    authorize(actor, Action.MANAGE)
+    _locked(conn, actor, Action.MANAGE)
+    if ledgers.is_anyones_default(conn, ledger_id=actor.ledger_id):
+        raise LedgerIsDefault(
+            "This ledger is a member's default ledger; it cannot be deleted.",
+        )
+    ledgers.delete(conn, ledger_id=actor.ledger_id)
+
+
+def members(conn: Connection, actor: Actor) -> list[dict]:
+    authorize(actor, Action.READ)
+    return ledgers.members(conn, ledger_id=actor.ledger_id)
+
+
+def change_role(conn: Connection, actor: Actor, user_id: int, *, role: str) -> dict:
+    """Gives a member a role. Making another member owner transfers ownership: they become
+    owner and the caller becomes an editor. The last owner cannot be demoted."""
+    authorize(actor, Action.MANAGE)
+    if role not in ROLES:
+        raise ValidationFailed({"role": [f"Must be one of: {', '.join(ROLES)}."]})
+    actor = _locked(conn, actor, Action.MANAGE)
+    target = _member(conn, actor, user_id)
+    if target["role"] == role:
+        return target
+    if role == "owner":  # a transfer (the target is not the caller: the caller is an owner)
+        ledgers.set_role(conn, ledger_id=actor.ledger_id, user_id=user_id, role="owner")
+        ledgers.set_role(conn, ledger_id=actor.ledger_id, user_id=actor.user_id, role="editor")
+    else:
+        if target["role"] == "owner":
+            _refuse_last_owner(conn, actor, "demoted")
+        ledgers.set_role(conn, ledger_id=actor.ledger_id, user_id=user_id, role=role)
+    return _member(conn, actor, user_id)
+
+
+def remove_member(conn: Connection, actor: Actor, user_id: int) -> None:
+    """The owner removes a member; any member may remove themself (leave). The last owner
+    cannot leave, and nobody is removed from their own default ledger."""
+    action = Action.READ if user_id == actor.user_id else Action.MANAGE
+    authorize(actor, action)
+    actor = _locked(conn, actor, action)
+    target = _member(conn, actor, user_id)
+    if target["role"] == "owner":
+        _refuse_last_owner(conn, actor, "removed")
+    if target["is_default"]:
+        raise LedgerIsDefault(
+            "This ledger is the member's default ledger; they cannot be removed from it."
+        )
+    ledgers.remove_member(conn, ledger_id=actor.ledger_id, user_id=user_id)
+
+
+def _locked(conn: Connection, actor: Actor, action: Action) -> Actor:
+    """Locks the ledger's row until the end of the transaction and returns the caller as they
+    are now (their role may have changed, or they may have been removed, while they waited)."""
+    if not ledgers.lock(conn, ledger_id=actor.ledger_id):
+        raise NotFound("No such ledger.")
+    current = actor_in(conn, user_id=actor.user_id, ledger_id=actor.ledger_id)
+    authorize(current, action)
+    return current
+
+
+def _member(conn: Connection, actor: Actor, user_id: int) -> dict:
+    return found(ledgers.member(conn, ledger_id=actor.ledger_id, user_id=user_id), "member")
+
+
+def _refuse_last_owner(conn: Connection, actor: Actor, what: str) -> None:
+    """Call under the ledger's lock (_locked): the count cannot change until commit."""
+    if ledgers.owner_count(conn, ledger_id=actor.ledger_id) <= 1:
+        raise LastOwner(
+            f"The ledger's last owner cannot be {what}; make another member owner first."
+        )

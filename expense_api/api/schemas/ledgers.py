@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from .auth import _is_currency, _is_timezone
+from .common import BaseSchema, Name, UtcTimestamp
+
+ROLES = ["owner", "editor", "viewer"]
+
+
+class LedgerSchema(BaseSchema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    currency = fields.String(required=True, metadata={"example": "EUR"})
+    timezone = fields.String(required=True, metadata={"example": "Europe/Berlin"})
+    is_default = fields.Boolean(
+        required=True,
+        data_key="isDefault",
+        metadata={"description": "whether this is your default ledger (where v1 paths act)"},
+    )
+    role = fields.String(
+        required=True, metadata={"enum": ROLES, "description": "your role in this ledger"}
+    )
+    created_at = UtcTimestamp(required=True, data_key="createdAt")
+
+
+class LedgerListSchema(BaseSchema):
+    items = fields.List(fields.Nested(LedgerSchema), required=True)
+
+
+def _name(**kwargs):
+    return Name(validate=validate.Length(1, 100), **kwargs)
+
+
+class LedgerInputSchema(BaseSchema):
+    name = _name(required=True)
+    currency = fields.String(
+        validate=_is_currency,
+        metadata={
+            "description": "ISO 4217 code; fixes how many fraction digits amounts have. "
+            "Defaults to your currency.",
+            "example": "EUR",
+            "pattern": "^[A-Z]{3}$",
+        },
+    )
+    timezone = fields.String(
+        validate=_is_timezone,
+        metadata={
+            "description": "IANA time zone name; defaults to yours",
+            "example": "Europe/Berlin",
+        },
+    )
+
+
+class LedgerRenameSchema(BaseSchema):
+    name = _name(required=True)
+
+
+class MemberSchema(BaseSchema):
+    user_id = fields.Integer(required=True, data_key="userId")
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    role = fields.String(required=True, metadata={"enum": ROLES})
+    joined_at = UtcTimestamp(required=True, data_key="joinedAt")
+
+
+class MemberListSchema(BaseSchema):
+    items = fields.List(fields.Nested(MemberSchema), required=True)
+
+
+class MemberRoleSchema(BaseSchema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
