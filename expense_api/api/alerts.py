@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from ..services import alerts
 from . import pagination
-from .common import authenticated, default_actor, idempotent, problem_response
+from .common import actor, authenticated, idempotent, problem_response
 from .jsonio import Blueprint
 from .request_transaction import get_conn
 from .schemas.alerts import AlertPageSchema, AlertQuerySchema, AlertSchema
@@ -26,7 +26,7 @@ class Alerts(MethodView):
         """List alerts, newest first"""
         rows = alerts.list_page(
             get_conn(),
-            default_actor(),
+            actor(),
             unread_only=unread,
             limit=limit + 1,
             before_id=pagination.decode_id(cursor) if cursor else None,
@@ -43,4 +43,4 @@ class MarkRead(MethodView):
     @problem_response(blp, 404, "No such alert of yours")
     def post(self, alert_id):
         """Mark an alert read (reading it again keeps the first time)"""
-        return alerts.mark_read(get_conn(), default_actor(), alert_id)
+        return alerts.mark_read(get_conn(), actor(), alert_id)
