@@ -1,6 +1,7 @@
 """Every resource route under /api/ledgers/<id>/..., acting in that ledger; v1 paths act in the
-caller's default ledger. (Ledgers are made with the service layer here: the /api/ledgers routes
-are tested with them.) Which role may do what on every ledger path: tests/test_isolation.py."""
+caller's default ledger; GET /api/notifications lists the alerts of every ledger the caller
+belongs to. (Ledgers are made with the service layer here: the /api/ledgers routes are tested
+with them.) Which role may do what on every ledger path: tests/test_isolation.py."""
 
 from __future__ import annotations
 
@@ -207,3 +208,47 @@ def test_a_non_member_gets_404_on_every_ledger_path_before_the_body_is_read(alic
         assert_problem(bob.post(f"{prefix}/notifications/{ids['alert_id']}/read"), 404)
     assert_problem(bob.post(f"/api/notifications/{ids['alert_id']}/read"), 404, "not_found")
     assert bob.get("/api/notifications").get_json()["items"] == []
+
+
+def test_v1_notifications_list_every_ledger_with_each_members_read_state(alice, bob, conn):
+    shared = ledger(conn, alice, name="Flat")
+    member(conn, shared, bob, "viewer")
+    own = _world(alice)  # alice's default ledger
+    flat = _world(alice, f"/api/ledgers/{shared}")  # newer alert, in the shared ledger
+    bobs = _world(bob)  # bob's default ledger
+    listed = alice.get("/api/notifications").get_json()
+    assert [(a["id"], a["ledgerId"]) for a in listed["items"]] == [
+        (flat["alert_id"], shared), (own["alert_id"], alice.ledger_id),
+    ]  # fmt: skip
+    assert listed["nextCursor"] is None
+    # Each ledger path lists its own.
+    for ledger_id, ids in ((shared, flat), (alice.ledger_id, own)):
+        items = alice.get(f"/api/ledgers/{ledger_id}/notifications").get_json()["items"]
+        assert [a["id"] for a in items] == [ids["alert_id"]]
+    # Keyset pagination runs across ledgers.
+    first = alice.get("/api/notifications", query_string={"limit": 1}).get_json()
+    assert [a["id"] for a in first["items"]] == [flat["alert_id"]]
+    rest = alice.get(
+        "/api/notifications", query_string={"limit": 1, "cursor": first["nextCursor"]}
+    ).get_json()
+    assert [a["id"] for a in rest["items"]] == [own["alert_id"]] and rest["nextCursor"] is None
+    # Bob sees the shared ledger's alert and his own, never alice's personal one.
+    assert [a["id"] for a in bob.get("/api/notifications").get_json()["items"]] == [
+        bobs["alert_id"], flat["alert_id"],
+    ]  # fmt: skip
+    # Alice reads the shared alert on v1 (it is not in her default ledger): read for her only.
+    read = alice.post(f"/api/notifications/{flat['alert_id']}/read")
+    assert read.status_code == 200 and read.get_json()["readAt"] is not None
+    assert read.get_json()["ledgerId"] == shared
+    unread = alice.get("/api/notifications", query_string={"unread": "true"}).get_json()
+    assert [a["id"] for a in unread["items"]] == [own["alert_id"]]
+    bob_unread = bob.get("/api/notifications", query_string={"unread": "true"}).get_json()
+    assert [a["id"] for a in bob_unread["items"]] == [bobs["alert_id"], flat["alert_id"]]
+    # Bob, a viewer, marks it read through the ledger path; alice's first read time is kept.
+    bob_read = bob.post(f"/api/ledgers/{shared}/notifications/{flat['alert_id']}/read")
+    assert bob_read.status_code == 200 and bob_read.get_json()["readAt"] is not None
+    again = alice.get(f"/api/ledgers/{shared}/notifications").get_json()["items"][0]
+    assert again["readAt"] == read.get_json()["readAt"]
+    # Nobody reaches an alert of a ledger they are not in, on any path.
+    assert_problem(bob.post(f"/api/notifications/{own['alert_id']}/read"), 404, "not_found")
+    assert_problem(alice.post(f"/api/notifications/{bobs['alert_id']}/read"), 404, "not_found")
