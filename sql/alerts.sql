@@ -35,3 +35,37 @@ WITH alert AS (
 SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at, m.read_at
 FROM alert a
 JOIN marked m ON m.alert_id = a.id
+
+-- name: list_page_across_ledgers
+-- The alerts of every ledger the user belongs to with one of `roles`, as they see them (read_at:
+-- when they read it), newest first (alert ids are unique across ledgers and grow with time),
+-- optionally only those unread, after a keyset cursor.
+SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at, r.read_at
+FROM ledger_members m
+JOIN alerts a ON a.ledger_id = m.ledger_id
+LEFT JOIN alert_reads r
+  ON r.ledger_id = a.ledger_id AND r.alert_id = a.id AND r.user_id = m.user_id
+WHERE m.user_id = %(user_id)s
+  AND m.role = ANY(%(roles)s::text[])
+  AND (NOT %(unread_only)s::boolean OR r.read_at IS NULL)
+  AND (%(before_id)s::bigint IS NULL OR a.id < %(before_id)s::bigint)
+ORDER BY a.id DESC
+LIMIT %(limit)s
+
+-- name: mark_read_in_any_ledger^
+-- Marks an alert of any ledger the user belongs to with one of `roles` read for them; reading it
+-- again keeps their first read time. No row: no such alert in their ledgers.
+WITH alert AS (
+    SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at
+    FROM ledger_members m
+    JOIN alerts a ON a.ledger_id = m.ledger_id AND a.id = %(id)s
+    WHERE m.user_id = %(user_id)s AND m.role = ANY(%(roles)s::text[])
+), marked AS (
+    INSERT INTO alert_reads AS r (ledger_id, alert_id, user_id)
+    SELECT ledger_id, id, %(user_id)s FROM alert
+    ON CONFLICT (ledger_id, alert_id, user_id) DO UPDATE SET read_at = r.read_at
+    RETURNING alert_id, read_at
+)
+SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at, m.read_at
+FROM alert a
+JOIN marked m ON m.alert_id = a.id

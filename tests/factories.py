@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from expense_api.repositories import ledgers as ledger_rows
 from expense_api.services import ledgers
 
 
@@ -59,3 +60,16 @@ def acting(conn, ledger_id: int) -> ledgers.Actor:
         (ledger_id,),
     ).fetchone()[0]
     return ledgers.actor_in(conn, user_id=owner, ledger_id=ledger_id)
+
+
+def ledger(conn, owner, *, name="Shared", currency="USD", timezone="UTC") -> int:
+    """Another ledger owned by `owner` (a logged-in User), made with the service layer's
+    repositories (not through /api/ledgers); returns its id."""
+    row = ledger_rows.insert(conn, name=name, currency=currency, timezone=timezone)
+    ledger_rows.add_member(conn, ledger_id=row["id"], user_id=owner.id, role="owner")
+    return row["id"]
+
+
+def member(conn, ledger_id: int, user, role: str) -> None:
+    """Adds a logged-in User to a ledger with `role`."""
+    ledger_rows.add_member(conn, ledger_id=ledger_id, user_id=user.id, role=role)

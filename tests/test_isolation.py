@@ -3,6 +3,10 @@
 Every route that takes an id is called, with every method it allows, with another user's id:
 always 404 problem+json. Every list and report is read by a user while another user's data is
 present: none of it shows. The owner's data is unchanged afterwards.
+
+Every route under /api/ledgers/<id:ledger_id>/ is called, with every method, by each role in the
+ledger: the owner and an editor may do everything, a viewer reads (2xx) and every write of theirs
+is 403 with nothing changed, and a user who is not a member gets 404 everywhere.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime
+
+from expense_api.repositories import ledgers as ledger_rows
 
 from .conftest import assert_problem
 
@@ -142,3 +148,139 @@ def test_ids_of_nonexistent_rows_are_404_too(alice):
     assert_problem(alice.get("/api/categories/99999999999999999999"), 404)  # beyond bigint
     assert_problem(alice.get("/api/categories/0"), 404)
     assert_problem(alice.get("/api/categories/-1"), 404)
+
+
+# --- Roles on ledger paths ----------------------------------------------------------------------
+
+LEDGER_PREFIX = "/api/ledgers/<id:ledger_id>"
+ROLES = ("owner", "editor", "viewer", "non-member")
+# POSTs that only read: marking an alert read is each member's own business (a viewer may).
+READS_BY_POST = {LEDGER_PREFIX + "/notifications/<id:alert_id>/read"}
+# (method, rule) of writes that need the MANAGE action (the ledger itself, its members): owners
+# only, editors get 403 too.
+OWNER_ONLY = {
+    ("PATCH", LEDGER_PREFIX),
+    ("PATCH", LEDGER_PREFIX + "/members/<id:user_id>"),
+    ("DELETE", LEDGER_PREFIX + "/members/<id:user_id>"),
+}
+# Deleting the ledger itself would take every other operation's rows along, and the matrix's
+# ledger is its owner's default one (409 ledger_is_default); tests/test_ledger_routes.py checks
+# each role's answer to it on a ledger of its own.
+NOT_IN_MATRIX = {("DELETE", LEDGER_PREFIX)}
+
+
+def _ledger_world(owner, target, conn) -> dict:
+    """_owner_world plus a category nothing uses (the one the id routes get, so that deleting it
+    succeeds for the roles allowed to), and a member (`target`, an editor) whom the member routes
+    change or remove."""
+    world = _owner_world(owner)
+    spare = owner.post("/api/categories", json={"name": f"spare-{uuid.uuid4().hex[:8]}"})
+    world["used_category_id"] = world["ids"]["category_id"]
+    world["ids"]["category_id"] = spare.get_json()["id"]
+    conn.execute(
+        "DELETE FROM ledger_members WHERE ledger_id = %s AND user_id = %s",
+        (owner.ledger_id, target.id),
+    )
+    _member_of(conn, owner.ledger_id, target, "editor")
+    world["ids"]["user_id"] = target.id
+    return world
+
+
+def _write_body(method: str, rule: str, world: dict):
+    """A valid body for a write on a ledger path (None: it takes none). A write that needs a
+    body and has none here is 422 for the roles allowed to write, and the matrix fails."""
+    today = datetime.now(UTC).date()
+    used = world["used_category_id"]
+    return {
+        ("POST", "/categories"): {"name": f"new-{uuid.uuid4().hex[:8]}"},
+        ("PATCH", "/categories/<id:category_id>"): {"name": f"renamed-{uuid.uuid4().hex[:8]}"},
+        ("POST", "/transactions"): {"amount": "1.00", "type": "EXPENSE", "categoryId": used,
+                                    "date": today.isoformat()},
+        ("PATCH", "/transactions/<id:transaction_id>"): {"amount": "2.00"},
+        ("POST", "/budgets"): {"categoryId": used, "amount": "200", "month": today.month,
+                               "year": today.year, "mode": "soft"},
+        ("PATCH", ""): {"name": f"renamed-{uuid.uuid4().hex[:8]}"},
+        ("PATCH", "/members/<id:user_id>"): {"role": "viewer"},
+    }.get((method, rule.removeprefix(LEDGER_PREFIX)))  # fmt: skip
+
+
+def _ledger_operations(app) -> list[tuple]:
+    """(rule, method) of every route with a ledger in its path; deletions last, so that each
+    role's other operations find the rows they name."""
+    operations = [
+        (rule, method)
+        for rule, methods in _routes(app)
+        if "ledger_id" in rule.arguments
+        for method in methods
+        if (method, rule.rule) not in NOT_IN_MATRIX
+    ]
+    return sorted(operations, key=lambda op: (op[1] == "DELETE", op[0].rule, op[1]))
+
+
+def _expected(role: str, method: str, rule: str) -> str:
+    if role == "non-member":
+        return "404"
+    if method == "GET" or rule in READS_BY_POST or role == "owner":
+        return "2xx"
+    if role == "editor" and (method, rule) not in OWNER_ONLY:
+        return "2xx"
+    return "403"
+
+
+def _member_of(conn, ledger_id: int, user, role: str) -> None:
+    ledger_rows.add_member(conn, ledger_id=ledger_id, user_id=user.id, role=role)
+
+
+def _ledger_snapshot(owner, world) -> dict:
+    """What the ledger holds, read through its ledger path by its owner."""
+    prefix = f"/api/ledgers/{world['ids']['ledger_id']}"
+    return {
+        path: owner.get(prefix + path).get_json()
+        for path in ("/categories", "/transactions", "/budgets", "/notifications", "/summary")
+    }
+
+
+def test_every_ledger_path_answers_each_role_as_the_contract_says(app, accounts, conn):
+    owner = accounts.new_user(name="Owner")
+    users = {
+        "owner": owner,
+        "editor": accounts.new_user(name="Editor"),
+        "viewer": accounts.new_user(name="Viewer"),
+        "non-member": accounts.new_user(name="Stranger"),
+    }
+    target = accounts.new_user(name="Target")
+    _member_of(conn, owner.ledger_id, users["editor"], "editor")
+    _member_of(conn, owner.ledger_id, users["viewer"], "viewer")
+    adapter = app.url_map.bind("localhost")
+    operations = _ledger_operations(app)
+    failures, checked = [], set()
+    for role in ROLES:
+        world = _ledger_world(owner, target, conn)  # afresh: deletions must find their rows
+        before = _ledger_snapshot(owner, world)
+        for rule, method in operations:
+            unknown = rule.arguments - world["ids"].keys()
+            assert not unknown, f"{rule.rule}: add a resource for {unknown} to _owner_world"
+            values = {name: world["ids"][name] for name in rule.arguments}
+            path = adapter.build(rule.endpoint, values, method=method)
+            body = _write_body(method, rule.rule, world)
+            kwargs = {"json": body} if body is not None else {}
+            response = users[role].request(method, path, **kwargs)
+            expected = _expected(role, method, rule.rule)
+            checked.add((rule.rule, method, role))
+            status = response.status_code
+            ok = 200 <= status < 300 if expected == "2xx" else str(status) == expected
+            if ok and expected != "2xx":
+                code = {"404": "not_found", "403": "forbidden"}[expected]
+                ok = response.mimetype == "application/problem+json" and (
+                    response.get_json()["code"] == code
+                )
+            if not ok:
+                text = response.get_data(as_text=True)[:200]
+                failures.append(f"{role} {method} {path}: {status}, want {expected}: {text}")
+        if role in ("viewer", "non-member"):
+            assert _ledger_snapshot(owner, world) == before, role
+    assert not failures, "\n".join(failures)
+    ledger_rules = {rule for rule, _method, _role in checked}
+    # Every resource path of v1 is there (categories, transactions, budgets, notifications: 2
+    # each; 4 reports), each with every role.
+    assert len(ledger_rules) >= 12 and len(checked) == 4 * len(operations), sorted(ledger_rules)

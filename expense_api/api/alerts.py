@@ -1,4 +1,7 @@
-"""/api/notifications: the budget alerts, newest first; marking one read."""
+"""/api/notifications: the budget alerts, newest first; marking one read.
+
+The one v1 route not scoped to the default ledger: /api/notifications lists, and marks read, the
+alerts of every ledger the caller belongs to; /api/ledgers/<id>/notifications those of one."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from flask.views import MethodView
 
 from ..services import alerts
 from . import pagination
-from .common import authenticated, default_actor, idempotent, problem_response
+from .common import actor, authenticated, idempotent, on_ledger_path, problem_response, user
 from .jsonio import Blueprint
 from .request_transaction import get_conn
 from .schemas.alerts import AlertPageSchema, AlertQuerySchema, AlertSchema
@@ -23,14 +26,16 @@ class Alerts(MethodView):
     @blp.arguments(AlertQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, AlertPageSchema)
     def get(self, unread, limit, cursor=None):
-        """List alerts, newest first"""
-        rows = alerts.list_page(
-            get_conn(),
-            default_actor(),
-            unread_only=unread,
-            limit=limit + 1,
-            before_id=pagination.decode_id(cursor) if cursor else None,
-        )
+        """List alerts, newest first (on /api/notifications: of every ledger you belong to)"""
+        page = {
+            "unread_only": unread,
+            "limit": limit + 1,
+            "before_id": pagination.decode_id(cursor) if cursor else None,
+        }
+        if on_ledger_path():
+            rows = alerts.list_page(get_conn(), actor(), **page)
+        else:
+            rows = alerts.list_page_across_ledgers(get_conn(), user()["id"], **page)
         items, next_cursor = pagination.page_by_id(rows, limit)
         return {"items": items, "next_cursor": next_cursor}
 
@@ -42,5 +47,7 @@ class MarkRead(MethodView):
     @blp.response(200, AlertSchema)
     @problem_response(blp, 404, "No such alert of yours")
     def post(self, alert_id):
-        """Mark an alert read (reading it again keeps the first time)"""
-        return alerts.mark_read(get_conn(), default_actor(), alert_id)
+        """Mark an alert read for you (reading it again keeps the first time)"""
+        if on_ledger_path():
+            return alerts.mark_read(get_conn(), actor(), alert_id)
+        return alerts.mark_read_in_any_ledger(get_conn(), user()["id"], alert_id)

@@ -15,6 +15,7 @@ from ..services.login_throttle import make_store
 from ..services.passwords import PasswordHasher
 from . import idempotency, jsonio, openapi, problems, request_transaction, routing, tokens
 from .converters import IdConverter, id_parameter_schema
+from .ledger_paths import register_ledger_paths
 from .retry import init_app as install_transaction_retry
 
 
@@ -83,6 +84,7 @@ def _register_blueprints(api) -> None:
     modules = (health, auth, categories, transactions, budgets, alerts, reports, ledgers)
     for module in modules:
         api.register_blueprint(module.blp)
+    register_ledger_paths(api, (categories, transactions, budgets, alerts, reports))
 
 
 def _security_headers(response):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..services import budgets
-from .common import authenticated, default_actor, idempotent, problem_response
+from .common import actor, authenticated, idempotent, problem_response
 from .jsonio import Blueprint
 from .request_transaction import get_conn
 from .schemas.budgets import (
@@ -30,7 +30,7 @@ class Budgets(MethodView):
     @blp.alt_response(200, schema=SavedBudgetSchema, description="Updated: same id")
     def post(self, body):
         """Create the budget of (month, year, category), or update the one there"""
-        budget, created = budgets.save(get_conn(), default_actor(), body)
+        budget, created = budgets.save(get_conn(), actor(), body)
         return budget, 201 if created else 200
 
     @authenticated(blp)
@@ -38,7 +38,7 @@ class Budgets(MethodView):
     @blp.response(200, BudgetListSchema)
     def get(self, year=None, month=None):
         """List budgets, optionally of one month and/or year"""
-        items = budgets.list_all(get_conn(), default_actor(), year=year, month=month)
+        items = budgets.list_all(get_conn(), actor(), year=year, month=month)
         return {"items": items}
 
 
@@ -49,11 +49,11 @@ class Budget(MethodView):
     @problem_response(blp, 404, _NOT_FOUND)
     def get(self, budget_id):
         """Get a budget"""
-        return budgets.get(get_conn(), default_actor(), budget_id)
+        return budgets.get(get_conn(), actor(), budget_id)
 
     @authenticated(blp)
     @blp.response(204)
     @problem_response(blp, 404, _NOT_FOUND)
     def delete(self, budget_id):
         """Delete a budget (and its alerts)"""
-        budgets.delete(get_conn(), default_actor(), budget_id)
+        budgets.delete(get_conn(), actor(), budget_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..services import categories
-from .common import authenticated, default_actor, idempotent, problem_response
+from .common import actor, authenticated, idempotent, problem_response
 from .jsonio import Blueprint
 from .request_transaction import get_conn
 from .schemas.categories import CategoryInputSchema, CategoryListSchema, CategorySchema
@@ -24,13 +24,13 @@ class Categories(MethodView):
     @problem_response(blp, 409, "Name taken: `category_exists`")
     def post(self, body):
         """Create a category"""
-        return categories.create(get_conn(), default_actor(), name=body["name"])
+        return categories.create(get_conn(), actor(), name=body["name"])
 
     @authenticated(blp)
     @blp.response(200, CategoryListSchema)
     def get(self):
         """List your categories, by name"""
-        return {"items": categories.list_all(get_conn(), default_actor())}
+        return {"items": categories.list_all(get_conn(), actor())}
 
 
 @blp.route("/<id:category_id>")
@@ -40,7 +40,7 @@ class Category(MethodView):
     @problem_response(blp, 404, _NOT_FOUND)
     def get(self, category_id):
         """Get a category"""
-        return categories.get(get_conn(), default_actor(), category_id)
+        return categories.get(get_conn(), actor(), category_id)
 
     @authenticated(blp)
     @blp.arguments(CategoryInputSchema)
@@ -49,7 +49,7 @@ class Category(MethodView):
     @problem_response(blp, 409, "Name taken: `category_exists`")
     def patch(self, body, category_id):
         """Rename a category"""
-        return categories.rename(get_conn(), default_actor(), category_id, name=body["name"])
+        return categories.rename(get_conn(), actor(), category_id, name=body["name"])
 
     @authenticated(blp)
     @blp.response(204)
@@ -57,4 +57,4 @@ class Category(MethodView):
     @problem_response(blp, 409, "Transactions or budgets use it: `category_in_use`")
     def delete(self, category_id):
         """Delete a category no transaction or budget uses"""
-        categories.delete(get_conn(), default_actor(), category_id)
+        categories.delete(get_conn(), actor(), category_id)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import timedelta
 from functools import wraps
 
-from flask import request
+from flask import g, request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from marshmallow.experimental.context import Context
 
-from ..services import idempotency_keys
+from ..services import idempotency_keys, ledgers
 from ..services.ledgers import Actor
 from . import idempotency
 from .problems import PROBLEM_MIMETYPE
+from .request_transaction import get_conn
 from .schemas.common import ProblemSchema
 from .tokens import claims_before_session_check
 
@@ -36,6 +38,10 @@ def authenticated(
     """
 
     def decorator(view):
+        # Views of the ledger paths take no `ledger_id` (they ask `actor()`); a view that
+        # declares it (the ledger's own routes) gets it as well.
+        wants_ledger_arg = LEDGER_ARG in inspect.signature(view).parameters
+
         @wraps(view)
         def wrapper(*args, **kwargs):
             if changes_own_session:
@@ -46,8 +52,12 @@ def authenticated(
                         return replay
             verify_jwt_in_request(refresh=refresh)
             user = current_user
+            # A ledger path acts in its ledger (404 for a non-member, before the body is read);
+            # every other path in the caller's default ledger.
+            ledger_id = kwargs.get(LEDGER_ARG) if wants_ledger_arg else kwargs.pop(LEDGER_ARG, None)
+            acting = _resolve_actor(user, ledger_id)
             # Money in and out follows the currency of the ledger the request acts in.
-            with Context({"currency": default_actor(user).currency, "user": user}):
+            with Context({"currency": acting.currency, "user": user}):
                 if not changes_own_session:
                     replay = idempotency.begin(user["id"], keep=keep_answer)
                     if replay is not None:
@@ -113,6 +123,29 @@ def default_actor(row: dict | None = None) -> Actor:
         currency=row["default_ledger_currency"],
         timezone=row["default_ledger_timezone"],
     )
+
+
+LEDGER_ARG = "ledger_id"  # the path argument of /api/ledgers/<id:ledger_id>/...
+
+
+def _resolve_actor(user: dict, ledger_id: int | None) -> Actor:
+    if ledger_id is None:
+        g.pop("ledger_path_actor", None)
+        return default_actor(user)
+    g.ledger_path_actor = ledgers.actor_in(get_conn(), user_id=user["id"], ledger_id=ledger_id)
+    return g.ledger_path_actor
+
+
+def on_ledger_path() -> bool:
+    """Whether the request came through /api/ledgers/<id>/... (and so acts in that ledger)."""
+    return g.get("ledger_path_actor") is not None
+
+
+def actor() -> Actor:
+    """Who the request acts as, and in which ledger: on /api/ledgers/<id>/... the caller in that
+    ledger (resolved by `authenticated`), on v1 paths the caller in their default ledger."""
+    path_actor = g.get("ledger_path_actor")
+    return path_actor if path_actor is not None else default_actor()
 
 
 def token_claims() -> dict:

@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from ..services import transactions
 from . import pagination
-from .common import authenticated, default_actor, idempotent, problem_response
+from .common import actor, authenticated, idempotent, problem_response
 from .jsonio import Blueprint
 from .request_transaction import get_conn, rollback_at_end
 from .schemas.transactions import (
@@ -50,7 +50,7 @@ class Transactions(MethodView):
     @problem_response(blp, 409, _BUDGET)
     def post(self, body, dry_run):
         """Record income or an expense (expenses are checked against your budgets)"""
-        result = transactions.create(get_conn(), default_actor(), body)
+        result = transactions.create(get_conn(), actor(), body)
         if dry_run:
             return _dry_run(result, created=True)
         return result
@@ -63,7 +63,7 @@ class Transactions(MethodView):
         period_filter = {name: filters.pop(name) for name in PERIOD_FIELDS if name in filters}
         rows = transactions.list_page(
             get_conn(),
-            default_actor(),
+            actor(),
             period_filter=period_filter,
             limit=limit + 1,
             after=pagination.decode(cursor) if cursor else None,
@@ -80,7 +80,7 @@ class Transaction(MethodView):
     @problem_response(blp, 404, _NOT_FOUND)
     def get(self, transaction_id):
         """Get a transaction"""
-        return transactions.get(get_conn(), default_actor(), transaction_id)
+        return transactions.get(get_conn(), actor(), transaction_id)
 
     @authenticated(blp)
     @blp.arguments(TransactionPatchSchema(partial=True))
@@ -90,7 +90,7 @@ class Transaction(MethodView):
     @problem_response(blp, 409, _BUDGET)
     def patch(self, body, transaction_id, dry_run):
         """Change any fields of a transaction (re-checked against budgets; dryRun to preview)"""
-        result = transactions.update(get_conn(), default_actor(), transaction_id, body)
+        result = transactions.update(get_conn(), actor(), transaction_id, body)
         return _dry_run(result, created=False) if dry_run else result
 
     @authenticated(blp)
@@ -98,4 +98,4 @@ class Transaction(MethodView):
     @problem_response(blp, 404, _NOT_FOUND)
     def delete(self, transaction_id):
         """Delete a transaction"""
-        transactions.delete(get_conn(), default_actor(), transaction_id)
+        transactions.delete(get_conn(), actor(), transaction_id)

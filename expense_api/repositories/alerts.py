@@ -38,3 +38,30 @@ def list_page(
 
 def mark_read(conn: Connection, *, ledger_id: int, user_id: int, alert_id: int) -> dict | None:
     return queries.alerts.mark_read(conn, ledger_id=ledger_id, user_id=user_id, id=alert_id)
+
+
+def list_page_across_ledgers(
+    conn: Connection,
+    *,
+    user_id: int,
+    roles: list[str],
+    unread_only: bool,
+    limit: int,
+    before_id: int | None,
+) -> list[dict]:
+    """The alerts of every ledger where `user_id` is a member with one of `roles`, with their
+    read state."""
+    return queries.alerts.list_page_across_ledgers(
+        conn,
+        user_id=user_id,
+        roles=roles,
+        unread_only=unread_only,
+        limit=limit,
+        before_id=before_id,
+    )
+
+
+def mark_read_in_any_ledger(
+    conn: Connection, *, user_id: int, roles: list[str], alert_id: int
+) -> dict | None:
+    return queries.alerts.mark_read_in_any_ledger(conn, user_id=user_id, roles=roles, id=alert_id)

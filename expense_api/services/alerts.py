@@ -12,7 +12,11 @@ from psycopg import Connection
 from ..errors import found
 from ..money import percent
 from ..repositories import alerts
-from .ledgers import Action, Actor, authorize
+from .ledgers import ROLE_ACTIONS, Action, Actor, authorize
+
+# Across ledgers, READ is authorized in the query itself: only ledgers where the caller's role
+# allows it take part (every role does today; the table in ledgers.py decides).
+_READERS = sorted(role for role, actions in ROLE_ACTIONS.items() if Action.READ in actions)
 
 
 def fire_reached(conn: Connection, actor: Actor, budget: dict, spent: Decimal) -> list[dict]:
@@ -55,4 +59,26 @@ def mark_read(conn: Connection, actor: Actor, alert_id: int) -> dict:
     row = alerts.mark_read(
         conn, ledger_id=actor.ledger_id, user_id=actor.user_id, alert_id=alert_id
     )
+    return found(row, "alert")
+
+
+def list_page_across_ledgers(
+    conn: Connection, user_id: int, *, unread_only: bool, limit: int, before_id: int | None
+) -> list[dict]:
+    """The alerts of every ledger the user belongs to (and may read), newest first, each with
+    its `ledger_id` and this user's read state."""
+    return alerts.list_page_across_ledgers(
+        conn,
+        user_id=user_id,
+        roles=_READERS,
+        unread_only=unread_only,
+        limit=limit,
+        before_id=before_id,
+    )
+
+
+def mark_read_in_any_ledger(conn: Connection, user_id: int, alert_id: int) -> dict:
+    """Read for this user, whichever of their ledgers the alert is in (alert ids are unique
+    across ledgers); NotFound when it is in none of them."""
+    row = alerts.mark_read_in_any_ledger(conn, user_id=user_id, roles=_READERS, alert_id=alert_id)
     return found(row, "alert")
