@@ -497,21 +497,39 @@ def test_the_database_refuses_references_across_ledgers(db):
         " (SELECT min(id) FROM transactions WHERE ledger_id = %(a)s)",
         {"a": asha},
     ).fetchone()
-    refused = [
-        (
+    # Each refused by its own ledger-keyed foreign key (a transaction's would otherwise still
+    # be refused later, by the totals' key, when the trigger writes them).
+    refused = {
+        "transactions_ledger_id_category_id_fkey": [
             "INSERT INTO transactions (ledger_id, category_id, type, amount, occurred_on)"
-            " VALUES (%(a)s, %(food)s, 'EXPENSE', 1, '2026-01-01')"
-        ),
-        "UPDATE transactions SET category_id = %(food)s WHERE id = %(tx)s",
-        (
+            " VALUES (%(a)s, %(food)s, 'EXPENSE', 1, '2026-01-01')",
+            "UPDATE transactions SET category_id = %(food)s WHERE id = %(tx)s",
+        ],
+        "budgets_ledger_id_category_id_fkey": [
             "INSERT INTO budgets (ledger_id, category_id, year, month, amount)"
-            " VALUES (%(a)s, %(food)s, 2027, 1, 10)"
-        ),
-        "INSERT INTO alerts (ledger_id, budget_id, kind, percent_used) VALUES (%(a)s, %(budget)s, 'limit', 1)",
-        "INSERT INTO alert_reads (ledger_id, alert_id, user_id) VALUES (%(a)s, %(bobs_alert)s, %(a)s)",
+            " VALUES (%(a)s, %(food)s, 2027, 1, 10)",
+        ],
+        "monthly_totals_ledger_id_category_id_fkey": [
+            "INSERT INTO monthly_totals (ledger_id, month, category_id, type, amount, tx_count)"
+            " VALUES (%(a)s, '2026-01-01', %(food)s, 'EXPENSE', 1, 1)",
+        ],
+        "daily_totals_ledger_id_category_id_fkey": [
+            "INSERT INTO daily_totals (ledger_id, day, category_id, type, amount, tx_count)"
+            " VALUES (%(a)s, '2026-01-01', %(food)s, 'EXPENSE', 1, 1)",
+        ],
+        "alerts_ledger_id_budget_id_fkey": [
+            "INSERT INTO alerts (ledger_id, budget_id, kind, percent_used)"
+            " VALUES (%(a)s, %(budget)s, 'limit', 1)",
+        ],
+        "alert_reads_ledger_id_alert_id_fkey": [
+            "INSERT INTO alert_reads (ledger_id, alert_id, user_id)"
+            " VALUES (%(a)s, %(bobs_alert)s, %(a)s)",
+        ],
         # Bob is no member of Asha's ledger: he cannot have read its alerts.
-        "INSERT INTO alert_reads (ledger_id, alert_id, user_id) VALUES (%(a)s, %(alert)s, %(b)s)",
-    ]
+        "alert_reads_ledger_id_user_id_fkey": [
+            "INSERT INTO alert_reads (ledger_id, alert_id, user_id) VALUES (%(a)s, %(alert)s, %(b)s)",
+        ],
+    }
     params = {
         "a": asha,
         "b": bob,
@@ -521,9 +539,11 @@ def test_the_database_refuses_references_across_ledgers(db):
         "alert": ashas_alert,
         "bobs_alert": bobs_alert,
     }
-    for statement in refused:
-        with pytest.raises(psycopg.errors.ForeignKeyViolation), db.transaction():
-            db.execute(statement, params)
+    for constraint, statements in refused.items():
+        for statement in statements:
+            with pytest.raises(psycopg.errors.ForeignKeyViolation) as error, db.transaction():
+                db.execute(statement, params)
+            assert error.value.diag.constraint_name == constraint, statement
 
 
 def test_deleting_a_ledger_removes_everything_in_it_and_nothing_of_another(db):
