@@ -10,7 +10,8 @@ way the demo seeder does; vacuums and checkpoints it; then copies it (CREATE DAT
 TEMPLATE) twice and applies 0007 to each copy:
 
 1. through yoyo, as `expense-api migrate` does, while another connection keeps reading
-   `transactions`: the migration's total time, and the longest that reader waited;
+   `transactions`: the migration's total time, and the longest that reader waited; then the
+   time its rollback takes (`expense-api rollback --count 1`);
 2. statement by statement in one transaction, as yoyo runs it, timing each statement and reading
    pg_locks after each one: the slowest statements, and for each table the lock it holds and for
    how long (from the statement that took it to the end of COMMIT). `--explain` runs the UPDATEs
@@ -186,6 +187,19 @@ def through_yoyo(url: str, migrations_dir: Path) -> tuple[float, float]:
         backend.connection.close()
 
 
+def rollback_through_yoyo(url: str, migrations_dir: Path) -> float:
+    """Seconds yoyo takes to roll 0007 back (every ledger still its user's alone)."""
+    backend = get_backend(yoyo_url(url))
+    try:
+        migrations = read_migrations(str(migrations_dir)).filter(lambda m: m.id == MIGRATION)
+        with backend.lock():
+            started = time.perf_counter()
+            backend.rollback_migrations(backend.to_rollback(migrations))
+            return time.perf_counter() - started
+    finally:
+        backend.connection.close()
+
+
 def statement_by_statement(url: str, path: Path, explain: bool):
     """Runs the migration's statements (split as yoyo splits them) in one transaction; returns
     ([(seconds, statement)], commit seconds, {table: (mode, seconds held)}, explained plans)."""
@@ -252,8 +266,10 @@ def main() -> None:
 
         with copy_of(admin_url, template) as url:
             total, waited = through_yoyo(url, args.migrations)
+            back = rollback_through_yoyo(url, args.migrations)
         print(f"\n0007 through yoyo, one transaction: {total:.2f} s")
         print(f"a reader of transactions meanwhile waited at most {waited:.2f} s")
+        print(f"its rollback through yoyo, one transaction: {back:.2f} s")
 
         with copy_of(admin_url, template) as url:
             timings, commit, held, plans = statement_by_statement(url, forward, args.explain)
