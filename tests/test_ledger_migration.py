@@ -423,6 +423,14 @@ def test_every_row_comes_across_to_its_users_ledger(db, before):
 def test_transactions_record_their_user_as_created_by(db, before):
     created_by = dict(db.execute("SELECT id, created_by FROM transactions").fetchall())
     assert created_by == {key[0]: row["user_id"] for key, row in before["transactions"].items()}
+    bob = user_id(db, "Bob")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation) as refused, db.transaction():
+        db.execute(
+            "INSERT INTO transactions (ledger_id, category_id, type, amount, occurred_on,"
+            " created_by) VALUES (%s, %s, 'EXPENSE', 1, '2026-01-01', -1)",
+            (bob, category_of(db, "Bob", "Food")),
+        )
+    assert refused.value.diag.constraint_name == "transactions_created_by_fkey"
 
 
 def test_read_alerts_become_reads_of_the_owner_and_unread_ones_stay_unread(db, before):
@@ -452,6 +460,20 @@ def test_a_new_ledger_is_numbered_after_every_existing_one(db):
         "INSERT INTO ledgers (name, currency, timezone) VALUES ('Trip', 'EUR', 'UTC') RETURNING id"
     ).fetchone()[0]
     assert new > highest
+
+
+def test_on_a_database_without_users_the_first_ledger_is_numbered_1(admin_url):
+    """A fresh install numbers ledgers from 1, as it does users: a user's first ledger has the
+    user's id until ledgers and users are made at different paces."""
+    with throwaway_database(admin_url, "expense_api_ledger_mig", migrate=False) as url:
+        migrate_before_0007(url)
+        apply_0007(url)
+        with psycopg.connect(url) as conn:
+            first = conn.execute(
+                "INSERT INTO ledgers (name, currency, timezone) VALUES ('Personal', 'USD', 'UTC')"
+                " RETURNING id"
+            ).fetchone()[0]
+        assert first == 1
 
 
 def test_the_trigger_keeps_the_totals_exact_in_the_ledger_schema(db):
@@ -748,13 +770,21 @@ def test_rollback_gives_every_row_back_to_its_user_while_ledgers_are_unshared(ad
             " delete their other ledgers first",
             id="second-ledger",
         ),
+        pytest.param(
+            "DELETE FROM users WHERE id = %(eve)s",  # her ledger stays, with nobody in it
+            "cannot roll back 0007: some ledgers have no member to own their rows",
+            id="memberless-ledger",
+        ),
     ],
 )
-def test_rollback_refuses_once_ledgers_are_shared_and_changes_nothing(admin_url, share, message):
+def test_rollback_refuses_unless_each_ledger_is_one_users_alone_and_changes_nothing(
+    admin_url, share, message
+):
     with v1_database(admin_url) as (url, _, _):
         apply_0007(url)
         with psycopg.connect(url) as conn:
-            conn.execute(share, {"bob": user_id(conn, "Bob"), "asha": user_id(conn, "Asha")})
+            people = {name.lower(): user_id(conn, name) for name in ("Asha", "Bob", "Eve")}
+            conn.execute(share, people)
         with psycopg.connect(url) as conn:
             schema, rows = catalog(conn), everything(conn)
 
