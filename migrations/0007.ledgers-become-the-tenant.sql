@@ -66,7 +66,7 @@ ALTER TABLE transactions RENAME CONSTRAINT transactions_user_id_category_id_fkey
 -- UPDATE of every row: the UPDATE fired the totals trigger and the foreign key check once per
 -- row and left a dead copy of every row behind (for a million transactions on 2 cores, 40 of
 -- the migration's 42 s); the rewrite writes each row once, rebuilds the indexes and fires no
--- trigger (6.5 s). The foreign key comes after it, checked by one join (bench/ledger_migration.py).
+-- trigger (4-7 s). The foreign key comes after it, checked by one join (bench/ledger_migration.py).
 ALTER TABLE transactions ADD COLUMN created_by bigint;
 ALTER TABLE transactions ALTER COLUMN created_by TYPE bigint USING ledger_id;
 ALTER TABLE transactions ADD CONSTRAINT transactions_created_by_fkey
