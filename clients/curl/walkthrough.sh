@@ -73,6 +73,14 @@ api 201 POST /api/ledgers '{"name": "Holiday", "currency": "EUR"}'
 LEDGER="$(field '["id"]')"
 show
 api 200 PATCH "/api/ledgers/$LEDGER" '{"name": "Summer holiday"}'
+# Every resource route also works inside a given ledger: money follows its currency (EUR here).
+api 201 POST "/api/ledgers/$LEDGER/categories" '{"name": "Travel"}'
+TRAVEL="$(field '["id"]')"
+api 201 POST "/api/ledgers/$LEDGER/transactions" \
+  "{\"amount\": \"420.00\", \"type\": \"EXPENSE\", \"categoryId\": $TRAVEL, \"date\": \"$TODAY\"}"
+echo "    recorded $(field '["amount"]') by $(field '["createdBy"]["name"]')"
+api 200 GET "/api/ledgers/$LEDGER/summary"
+echo "    this ledger spent $(field '["totalExpense"]') $(field '["currency"]') this month"
 api 200 GET "/api/ledgers/$LEDGER/members"
 echo "    $(field '["items"].__len__()') member(s): $(field '["items"][0]["name"]') ($(field '["items"][0]["role"]'))"
 api 200 GET /api/ledgers
