@@ -12,6 +12,8 @@ import pytest
 
 from expense_api.sqlfiles import queries
 
+from .catalog import FOREIGN_KEYS, unindexed_foreign_keys
+
 # Every query `expense-api prune` runs, with the parameters it passes.
 PRUNE_QUERIES = [
     pytest.param(query, params, id=query.name)
@@ -21,32 +23,6 @@ PRUNE_QUERIES = [
         (queries.idempotency_keys.delete_expired, {}),
     ]
 ]
-
-FOREIGN_KEYS = """
-SELECT c.conrelid::regclass::text, c.conname, c.conrelid::int, c.conkey::int[]
-FROM pg_constraint c
-JOIN pg_namespace n ON n.oid = c.connamespace
-WHERE c.contype = 'f' AND n.nspname = 'public'
-ORDER BY 1, 2
-"""
-# Whole, valid indexes only: a partial one cannot serve every key the check looks up, and one
-# still being built (or whose build failed) serves nothing.
-INDEXES = "SELECT indrelid::int, indkey::int[] FROM pg_index WHERE indpred IS NULL AND indisvalid"
-
-
-def unindexed_foreign_keys(conn) -> list[str]:
-    """Foreign keys (table.constraint) with no index whose leading columns are the key's."""
-    indexes: dict[int, list[list[int]]] = {}
-    for table_oid, keys in conn.execute(INDEXES):
-        indexes.setdefault(table_oid, []).append(keys)
-    found = []
-    for table, constraint, table_oid, columns in conn.execute(FOREIGN_KEYS).fetchall():
-        # The key's columns in any order, as long as they come first: an equality lookup on all
-        # of them is then one index range.
-        leading = (set(keys[: len(columns)]) for keys in indexes.get(table_oid, []))
-        if set(columns) not in leading:
-            found.append(f"{table}.{constraint}")
-    return found
 
 
 def test_every_foreign_key_has_an_index_leading_with_its_columns(conn):

@@ -29,6 +29,8 @@ from yoyo import get_backend, read_migrations
 from expense_api.devtools import throwaway_database
 from expense_api.migrate import MIGRATIONS_DIR, yoyo_url
 
+from .catalog import FOREIGN_KEYS, unindexed_foreign_keys
+
 MIGRATION = "0007.ledgers-become-the-tenant"
 # The tables whose rows a ledger owns, and the key of each row in v1 (user_id becomes ledger_id).
 OWNED = {
@@ -319,28 +321,6 @@ def everything(conn) -> dict[str, list]:
         )
         for (name,) in tables
     }
-
-
-# Foreign keys and the indexes that could serve them (the query of tests/test_indexes.py: test
-# modules do not import each other).
-FOREIGN_KEYS = """
-SELECT c.conrelid::regclass::text, c.conname, c.conrelid::int, c.conkey::int[]
-FROM pg_constraint c
-WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
-"""
-INDEXES = "SELECT indrelid::int, indkey::int[] FROM pg_index WHERE indpred IS NULL AND indisvalid"
-
-
-def unindexed_foreign_keys(conn) -> list[str]:
-    indexes: dict[int, list[list[int]]] = {}
-    for table_oid, keys in conn.execute(INDEXES):
-        indexes.setdefault(table_oid, []).append(keys)
-    found = []
-    for table, constraint, table_oid, columns in conn.execute(FOREIGN_KEYS).fetchall():
-        leading = (set(keys[: len(columns)]) for keys in indexes.get(table_oid, []))
-        if set(columns) not in leading:
-            found.append(f"{table}.{constraint}")
-    return found
 
 
 # --- Fixtures ------------------------------------------------------------------------------
