@@ -140,6 +140,7 @@ def test_each_resource_has_its_chain():
         "reports",
         "health",
         "ledgers",
+        "invitations",
     ):
         assert (PACKAGE_DIR / "api" / f"{resource}.py").exists(), resource
         assert (PACKAGE_DIR / "services" / f"{resource}.py").exists(), resource

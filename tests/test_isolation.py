@@ -55,11 +55,16 @@ def _owner_world(owner) -> dict:
               "description": secret, "date": today.isoformat()},
     ).get_json()  # fmt: skip
     alert = transaction["alerts"][0]
+    invitation = owner.post(
+        f"/api/ledgers/{owner.ledger_id}/invitations",
+        json={"email": f"invitee-{uuid.uuid4().hex[:8]}@example.com", "role": "viewer"},
+    ).get_json()
     return {
         "secret": secret,
         "ids": {"category_id": category["id"], "budget_id": budget["id"],
                 "transaction_id": transaction["id"], "alert_id": alert["id"],
-                "ledger_id": owner.ledger_id, "user_id": owner.id},
+                "ledger_id": owner.ledger_id, "user_id": owner.id,
+                "invitation_id": invitation["id"]},
     }  # fmt: skip
 
 
@@ -156,12 +161,15 @@ LEDGER_PREFIX = "/api/ledgers/<id:ledger_id>"
 ROLES = ("owner", "editor", "viewer", "non-member")
 # POSTs that only read: marking an alert read is each member's own business (a viewer may).
 READS_BY_POST = {LEDGER_PREFIX + "/notifications/<id:alert_id>/read"}
-# (method, rule) of writes that need the MANAGE action (the ledger itself, its members): owners
-# only, editors get 403 too.
+# (method, rule) of operations that need the MANAGE action (the ledger itself, its members, its
+# invitations): owners only, editors and viewers get 403 (reads too: listing invitations).
 OWNER_ONLY = {
     ("PATCH", LEDGER_PREFIX),
     ("PATCH", LEDGER_PREFIX + "/members/<id:user_id>"),
     ("DELETE", LEDGER_PREFIX + "/members/<id:user_id>"),
+    ("GET", LEDGER_PREFIX + "/invitations"),
+    ("POST", LEDGER_PREFIX + "/invitations"),
+    ("DELETE", LEDGER_PREFIX + "/invitations/<id:invitation_id>"),
 }
 # Deleting the ledger itself would take every other operation's rows along, and the matrix's
 # ledger is its owner's default one (409 ledger_is_default); tests/test_ledger_routes.py checks
@@ -201,6 +209,8 @@ def _write_body(method: str, rule: str, world: dict):
                                "year": today.year, "mode": "soft"},
         ("PATCH", ""): {"name": f"renamed-{uuid.uuid4().hex[:8]}"},
         ("PATCH", "/members/<id:user_id>"): {"role": "viewer"},
+        ("POST", "/invitations"): {"email": f"new-{uuid.uuid4().hex[:8]}@example.com",
+                                   "role": "editor"},
     }.get((method, rule.removeprefix(LEDGER_PREFIX)))  # fmt: skip
 
 
@@ -220,6 +230,8 @@ def _ledger_operations(app) -> list[tuple]:
 def _expected(role: str, method: str, rule: str) -> str:
     if role == "non-member":
         return "404"
+    if (method, rule) in OWNER_ONLY:
+        return "2xx" if role == "owner" else "403"
     if method == "GET" or rule in READS_BY_POST or role == "owner":
         return "2xx"
     if role == "editor" and (method, rule) not in OWNER_ONLY:

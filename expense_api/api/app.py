@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 
 from flask import Flask, current_app, request
 from flask_cors import CORS
@@ -84,6 +85,7 @@ def _register_blueprints(api) -> None:
     modules = (health, auth, categories, transactions, budgets, alerts, reports, ledgers)
     for module in modules:
         api.register_blueprint(module.blp)
+    api.register_blueprint(import_module(".invitations", __package__).blp)
     register_ledger_paths(api, (categories, transactions, budgets, alerts, reports))
 
 

@@ -1,0 +1,2 @@
+-- Invitations go; memberships made by accepting them stay.
+DROP TABLE invitations;

@@ -1,0 +1,87 @@
+-- name: lock_inviter^
+-- Serializes one owner's invitation creations, so two at once cannot both pass the hourly limit.
+-- FOR NO KEY UPDATE: foreign key checks against the user (FOR KEY SHARE) are not blocked.
+SELECT id FROM users WHERE id = %(user_id)s FOR NO KEY UPDATE
+
+-- name: created_within^
+-- How many invitations the user created within the last `seconds`, and in how many seconds the
+-- oldest of them leaves that window.
+SELECT count(*) AS count,
+       ceil(extract(epoch FROM min(created_at) + make_interval(secs => %(seconds)s) - now()))::int
+           AS frees_in
+FROM invitations
+WHERE invited_by = %(user_id)s AND created_at > now() - make_interval(secs => %(seconds)s)
+
+-- name: member_with_email$
+-- Whether a member of the ledger has this email (any case).
+SELECT EXISTS (
+    SELECT 1
+    FROM ledger_members m
+    JOIN users u ON u.id = m.user_id
+    WHERE m.ledger_id = %(ledger_id)s AND lower(u.email) = lower(%(email)s)
+)
+
+-- name: account_with_email$
+-- The id of the account with this email (any case), or nothing: the invitation binds to it.
+SELECT id FROM users WHERE lower(email) = lower(%(email)s)
+
+-- name: revoke_pending_for_email!
+-- A new invitation replaces the pending one for the same address.
+UPDATE invitations
+SET status = 'revoked'
+WHERE ledger_id = %(ledger_id)s AND lower(email) = lower(%(email)s) AND status = 'pending'
+
+-- name: insert^
+INSERT INTO invitations (ledger_id, email, role, invited_by, invitee_id)
+VALUES (%(ledger_id)s, %(email)s, %(role)s, %(invited_by)s, %(invitee_id)s)
+RETURNING id, ledger_id, email, role, status, created_at, expires_at
+
+-- name: list_for_ledger
+-- The ledger's invitations, newest first; revoked and replaced ones are gone, a pending one past
+-- its expiry is 'expired'.
+SELECT id, ledger_id, email, role,
+       CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END
+           AS status,
+       created_at, expires_at
+FROM invitations
+WHERE ledger_id = %(ledger_id)s AND status <> 'revoked'
+ORDER BY created_at DESC, id DESC
+
+-- name: revoke!
+-- Revokes a pending (or expired) invitation of the ledger.
+UPDATE invitations
+SET status = 'revoked'
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s AND status = 'pending'
+
+-- name: get_in_ledger^
+SELECT id, status FROM invitations WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+
+-- name: pending_for_invitee
+-- The invitations bound to the user that are still open, with the ledger's name and the inviter.
+SELECT i.id, i.ledger_id, i.email, i.role, i.status, i.created_at, i.expires_at,
+       l.name AS ledger_name, json_build_object('id', u.id, 'name', u.name) AS invited_by
+FROM invitations i
+JOIN ledgers l ON l.id = i.ledger_id
+JOIN users u ON u.id = i.invited_by
+WHERE i.invitee_id = %(user_id)s AND i.status = 'pending' AND i.expires_at > now()
+ORDER BY i.created_at DESC, i.id DESC
+
+-- name: lock_for_invitee^
+-- The invitation bound to the user, locked until the end of the transaction: of two answers at
+-- once, the second waits and then sees the first one's status. No row: not theirs (or revoked).
+SELECT ledger_id, id, role, status, expires_at <= now() AS expired
+FROM invitations
+WHERE invitee_id = %(user_id)s AND id = %(id)s AND status <> 'revoked'
+FOR UPDATE
+
+-- name: answer!
+UPDATE invitations
+SET status = %(status)s, responded_at = now()
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s AND status = 'pending'
+
+-- name: join^
+-- Adds the invitee as a member; nothing when they already are one.
+INSERT INTO ledger_members (ledger_id, user_id, role)
+VALUES (%(ledger_id)s, %(user_id)s, %(role)s)
+ON CONFLICT (ledger_id, user_id) DO NOTHING
+RETURNING ledger_id
