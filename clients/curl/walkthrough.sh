@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A new user's first session with expense-api, start to finish:
 # register -> log in -> category -> budget -> expenses -> analytics -> an over-budget expense refused
-# -> a second (shared) ledger.
+# -> a second (shared) ledger -> a household ledger shared with an invited partner.
 #
 #   bin/serve &                      # in another terminal
 #   clients/curl/walkthrough.sh      # BASE_URL=http://host:port to point elsewhere
@@ -86,5 +86,51 @@ echo "    $(field '["items"].__len__()') member(s): $(field '["items"][0]["name"
 api 200 GET /api/ledgers
 echo "    $(field '["items"].__len__()') ledgers, your default first: $(field '["items"][0]["name"]')"
 api 204 DELETE "/api/ledgers/$LEDGER"
+
+echo "11. A household ledger with a hard budget of 100.00 EUR for food this month"
+api 201 POST /api/ledgers '{"name": "Household", "currency": "EUR"}'
+HOUSEHOLD="$(field '["id"]')"
+api 201 POST "/api/ledgers/$HOUSEHOLD/categories" '{"name": "Food"}'
+FOOD="$(field '["id"]')"
+api 201 POST "/api/ledgers/$HOUSEHOLD/budgets" \
+  "{\"categoryId\": $FOOD, \"amount\": \"100.00\", \"month\": $MONTH, \"year\": $YEAR, \"mode\": \"hard\"}"
+
+echo "12. Your partner has an account of their own"
+PARTNER_EMAIL="partner-$(date +%s)-$RANDOM@example.com"
+OWNER_TOKEN="$TOKEN"
+TOKEN=""
+api 201 POST /api/auth/register \
+  "{\"name\": \"Partner\", \"email\": \"$PARTNER_EMAIL\", \"password\": \"correct horse battery\"}"
+api 200 POST /api/auth/login "{\"email\": \"$PARTNER_EMAIL\", \"password\": \"correct horse battery\"}"
+PARTNER_TOKEN="$(field '["accessToken"]')"
+
+echo "13. You invite them as an editor (pending for 7 days)"
+TOKEN="$OWNER_TOKEN"
+api 201 POST "/api/ledgers/$HOUSEHOLD/invitations" "{\"email\": \"$PARTNER_EMAIL\", \"role\": \"editor\"}"
+INVITATION="$(field '["id"]')"
+show
+api 200 GET "/api/ledgers/$HOUSEHOLD/invitations"
+echo "    $(field '["items"].__len__()') invitation(s), $(field '["items"][0]["status"]')"
+
+echo "14. Your partner sees the invitation and accepts it"
+TOKEN="$PARTNER_TOKEN"
+api 200 GET /api/invitations
+echo "    to $(field '["items"][0]["ledgerName"]') from $(field '["items"][0]["invitedBy"]["name"]')"
+api 200 POST "/api/invitations/$INVITATION/accept"
+echo "    now $(field '["role"]') of $(field '["name"]')"
+
+echo "15. Your partner spends 80.00 of the shared 100.00; their next 30.00 is refused"
+api 201 POST "/api/ledgers/$HOUSEHOLD/transactions" \
+  "{\"amount\": \"80.00\", \"type\": \"EXPENSE\", \"categoryId\": $FOOD, \"date\": \"$TODAY\"}"
+echo "    recorded $(field '["amount"]') by $(field '["createdBy"]["name"]')"
+api 409 POST "/api/ledgers/$HOUSEHOLD/transactions" \
+  "{\"amount\": \"30.00\", \"type\": \"EXPENSE\", \"categoryId\": $FOOD, \"date\": \"$TODAY\"}"
+echo "    code $(field '["code"]'): would exceed by $(field '["budget"]["wouldExceedBy"]')"
+
+echo "16. You list the members and delete the household ledger"
+TOKEN="$OWNER_TOKEN"
+api 200 GET "/api/ledgers/$HOUSEHOLD/members"
+echo "    $(field '["items"][0]["name"]') ($(field '["items"][0]["role"]')), $(field '["items"][1]["name"]') ($(field '["items"][1]["role"]'))"
+api 204 DELETE "/api/ledgers/$HOUSEHOLD"
 
 echo "Done: $EMAIL"
