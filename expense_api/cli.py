@@ -1,4 +1,4 @@
-"""`expense-api` command: serve, migrate, rollback, prune, seed."""
+"""`expense-api` command: serve, migrate, rollback, prune, seed, users promote|demote."""
 
 from __future__ import annotations
 
@@ -71,6 +71,27 @@ def _seed(args) -> int:
     return 0
 
 
+def _users(args) -> int:
+    """promote/demote EMAIL: one short transaction through the service layer, safe while the
+    service runs (it locks the admins' rows like the admin routes do)."""
+    import psycopg
+
+    from .errors import DomainError
+    from .services import admin
+
+    change = admin.promote if args.action == "promote" else admin.demote
+    with database_url(load_settings()) as url, psycopg.connect(url) as conn:
+        try:
+            with conn.transaction():
+                user = change(conn, args.email)
+        except DomainError as error:
+            print(f"expense-api: {error.detail} ({error.code})", file=sys.stderr)
+            return 1
+    now = "an admin" if user["role"] == "admin" else "a user"
+    print(f"{user['email']} (id {user['id']}) is now {now}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="expense-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--years", type=int, default=3, help="history up to this month (default 3)")
     seed.add_argument("--seed", type=int, default=42, help="random seed, for repeatable data")
     seed.set_defaults(run=_seed)
+    users = commands.add_parser("users", help="system roles: make a user an admin, or not")
+    users.add_argument("action", choices=("promote", "demote"))
+    users.add_argument("email")
+    users.set_defaults(run=_users)
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0

@@ -8,7 +8,7 @@ VALUES (%(user_id)s, %(session_id)s, %(refresh_jti)s,
 -- The session's owner when the session is live (not revoked, not expired), the session's
 -- current refresh token id, and the owner's default ledger (where v1 paths act) with their role
 -- there, so that no request needs another round trip to find it. No row: the token must be
--- refused (revoked, expired, user deleted).
+-- refused (revoked, expired, user deleted or disabled).
 SELECT u.id, u.name, u.email, u.role, u.currency, u.timezone, u.created_at,
        s.refresh_jti,
        m.ledger_id AS default_ledger_id, m.role AS default_ledger_role,
@@ -21,6 +21,7 @@ WHERE s.user_id = %(user_id)s
   AND s.id = %(session_id)s
   AND s.revoked_at IS NULL
   AND s.expires_at > now()
+  AND u.disabled_at IS NULL
 
 -- name: rotate_refresh!
 -- Replaces the refresh token id, only if the presented one is still the current one: of two
@@ -50,6 +51,12 @@ WHERE user_id = %(user_id)s AND id = %(session_id)s
 UPDATE auth_sessions
 SET revoked_at = now(), revoked_reason = %(reason)s
 WHERE user_id = %(user_id)s AND id = %(session_id)s AND revoked_at IS NULL
+
+-- name: revoke_all_of_user!
+-- Ends every live session of a user at once (their account was disabled).
+UPDATE auth_sessions
+SET revoked_at = now(), revoked_reason = %(reason)s
+WHERE user_id = %(user_id)s AND revoked_at IS NULL
 
 -- name: delete_expired!
 -- Housekeeping: sessions past their expiry or revoked long enough ago can go.

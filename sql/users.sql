@@ -5,7 +5,64 @@ VALUES (%(name)s, %(email)s, %(password_hash)s, %(currency)s, %(timezone)s)
 RETURNING id, name, email, role, currency, timezone, created_at
 
 -- name: get_for_login^
--- The user with this email (any case), with the password hash, for verifying a login.
-SELECT id, name, email, role, currency, timezone, created_at, password_hash
+-- The user with this email (any case), with the password hash, for verifying a login, and
+-- whether the account is disabled.
+SELECT id, name, email, role, currency, timezone, created_at, password_hash, disabled_at
 FROM users
 WHERE lower(email) = lower(%(email)s)
+
+-- name: record_login!
+-- A successful login: when the user last logged in, for the admins' list.
+UPDATE users SET last_login_at = now() WHERE id = %(user_id)s
+
+-- name: admin_list
+-- Accounts as admins see them, by id after the cursor's id, optionally those whose name or
+-- email contains `q` (any case; strpos, so % and _ are plain characters). limit is one more
+-- than the page, to tell whether another page follows.
+SELECT id, name, email, role, currency, timezone, created_at, disabled_at, last_login_at
+FROM users
+WHERE id > %(after_id)s
+  AND (%(q)s::text IS NULL
+       OR strpos(lower(name), lower(%(q)s::text)) > 0
+       OR strpos(lower(email), lower(%(q)s::text)) > 0)
+ORDER BY id
+LIMIT %(limit)s
+
+-- name: lock_for_admin^
+-- One account, its row locked until the transaction ends, for changing its role or status.
+SELECT id, name, email, role, currency, timezone, created_at, disabled_at, last_login_at
+FROM users
+WHERE id = %(user_id)s
+FOR UPDATE
+
+-- name: id_by_email$
+-- The id of the account with this email (any case).
+SELECT id FROM users WHERE lower(email) = lower(%(email)s)
+
+-- name: lock_active_admins
+-- Locks every active admin's row (in id order, so that two callers never deadlock) and lists
+-- them: whoever counts admins under this lock sees the changes of whoever held it before.
+SELECT id
+FROM users
+WHERE role = 'admin' AND disabled_at IS NULL
+ORDER BY id
+FOR UPDATE
+
+-- name: admin_update^
+-- Sets the role and the disabled status; NULL leaves a column as it is. Disabling an account
+-- that is already disabled keeps the time it was disabled.
+UPDATE users
+SET role = coalesce(%(role)s::text, role),
+    disabled_at = CASE
+        WHEN %(disabled)s::boolean IS NULL THEN disabled_at
+        WHEN %(disabled)s::boolean THEN coalesce(disabled_at, now())
+    END
+WHERE id = %(user_id)s
+RETURNING id, name, email, role, currency, timezone, created_at, disabled_at, last_login_at
+
+-- name: stats^
+-- What the service holds, for admins: counts only, never contents.
+SELECT (SELECT count(*) FROM users) AS users,
+       (SELECT count(*) FROM ledgers) AS ledgers,
+       (SELECT count(*) FROM transactions) AS transactions,
+       pg_database_size(current_database()) AS database_bytes

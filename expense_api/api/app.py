@@ -80,13 +80,14 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
 
 def _register_blueprints(api) -> None:
-    from . import alerts, auth, budgets, categories, health, ledgers, reports, transactions
+    from . import admin, alerts, auth, budgets, categories, health, ledgers, reports, transactions
 
     modules = (health, auth, categories, transactions, budgets, alerts, reports, ledgers)
     for module in modules:
         api.register_blueprint(module.blp)
     api.register_blueprint(import_module(".invitations", __package__).blp)
     register_ledger_paths(api, (categories, transactions, budgets, alerts, reports))
+    api.register_blueprint(admin.blp)
 
 
 def _security_headers(response):

@@ -41,6 +41,7 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
     @problem_response(blp, 401, "Wrong email or password: code `invalid_credentials`")
+    @problem_response(blp, 403, "The right password of a disabled account: code `account_disabled`")
     @problem_response(blp, 429, "Too many failed logins for this email or address; see Retry-After")
     @problem_response(
         blp,

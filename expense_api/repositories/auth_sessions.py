@@ -50,3 +50,7 @@ def revoke(conn: Connection, *, user_id: int, session_id: UUID, reason: str) -> 
 
 def delete_expired(conn: Connection) -> int:
     return queries.auth_sessions.delete_expired(conn)
+
+
+def revoke_all_of_user(conn: Connection, *, user_id: int, reason: str) -> None:
+    queries.auth_sessions.revoke_all_of_user(conn, user_id=user_id, reason=reason)

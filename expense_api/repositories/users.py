@@ -26,3 +26,33 @@ def create(conn: Connection, *, name, email, password_hash, currency, timezone) 
 
 def get_for_login(conn: Connection, email: str) -> dict | None:
     return queries.users.get_for_login(conn, email=email)
+
+
+def record_login(conn: Connection, user_id: int) -> None:
+    queries.users.record_login(conn, user_id=user_id)
+
+
+def admin_list(conn: Connection, *, q: str | None, after_id: int, limit: int) -> list[dict]:
+    return queries.users.admin_list(conn, q=q, after_id=after_id, limit=limit)
+
+
+def lock_for_admin(conn: Connection, user_id: int) -> dict | None:
+    return queries.users.lock_for_admin(conn, user_id=user_id)
+
+
+def id_by_email(conn: Connection, email: str) -> int | None:
+    return queries.users.id_by_email(conn, email=email)
+
+
+def lock_active_admins(conn: Connection) -> list[int]:
+    return [row["id"] for row in queries.users.lock_active_admins(conn)]
+
+
+def admin_update(
+    conn: Connection, user_id: int, *, role: str | None, disabled: bool | None
+) -> dict:
+    return queries.users.admin_update(conn, user_id=user_id, role=role, disabled=disabled)
+
+
+def stats(conn: Connection) -> dict:
+    return queries.users.stats(conn)

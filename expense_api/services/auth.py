@@ -15,7 +15,7 @@ from psycopg import Connection
 
 from ..config import Settings
 from ..database import Database
-from ..errors import Unauthorized
+from ..errors import Forbidden, Unauthorized
 from ..repositories import auth_sessions, users
 from . import ledgers, login_throttle
 from .passwords import PasswordHasher
@@ -27,6 +27,10 @@ class InvalidCredentials(Unauthorized):
 
 class TokenRevoked(Unauthorized):
     code = "token_revoked"
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,11 @@ def login(conn: Connection, auth: AuthSetup, *, email: str, password: str, addre
         throttle.record_failure(email, address)
         raise InvalidCredentials("The email or password is incorrect.")
     del user["password_hash"]
+    # Told only to whoever knows the password: a wrong one is 401 above, disabled or not.
+    if user.pop("disabled_at") is not None:
+        raise AccountDisabled("This account is disabled; ask an administrator.")
     throttle.record_success(conn, email, address)
+    users.record_login(conn, user["id"])
     session_id, refresh_jti = new_id(), new_id()
     auth_sessions.start(
         conn,
