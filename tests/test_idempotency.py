@@ -149,3 +149,15 @@ def test_keys_stored_before_session_bindings_still_match_their_retry(app):
         for part in (b"POST", b"/api/categories", b"", b'{"name":"x"}'):
             digest.update(len(part).to_bytes(8, "big") + part)
         assert idempotency._request_hash(b"") == digest.digest()
+
+
+def test_a_body_nested_too_deep_for_hashing_is_400_not_500(alice):
+    """The key's request hash reads the body before the view does: a body nested beyond what
+    Python's JSON reader can take must still get the view's 400, never a 500."""
+    deep = "[" * 5000 + "]" * 5000
+    response = alice.post(
+        "/api/categories",
+        data=deep,
+        headers={"Content-Type": "application/json", "Idempotency-Key": "deep-1"},
+    )
+    assert_problem(response, 400, "malformed_json")

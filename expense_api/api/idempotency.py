@@ -45,7 +45,7 @@ def _request_hash(bound_to: bytes) -> bytes:
     raw = request.get_data(cache=True)
     try:  # the same JSON written differently (spacing, key order) is the same request
         body = json.dumps(loads(raw), sort_keys=True, separators=(",", ":"), default=str).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep: the view answers 400
         body = raw
     digest = hashlib.sha256()
     parts = [request.method.encode(), request.path.encode(), request.query_string, body]
