@@ -66,13 +66,22 @@ JOIN users u ON u.id = i.invited_by
 WHERE i.invitee_id = %(user_id)s AND i.status = 'pending' AND i.expires_at > now()
 ORDER BY i.created_at DESC, i.id DESC
 
+-- name: ledger_of^
+-- The ledger of an invitation bound to the user (unlocked: accept locks the ledger first).
+SELECT ledger_id FROM invitations WHERE invitee_id = %(user_id)s AND id = %(id)s
+
 -- name: lock_for_invitee^
 -- The invitation bound to the user, locked until the end of the transaction: of two answers at
 -- once, the second waits and then sees the first one's status. No row: not theirs (or revoked).
-SELECT ledger_id, id, role, status, expires_at <= now() AS expired
-FROM invitations
-WHERE invitee_id = %(user_id)s AND id = %(id)s AND status <> 'revoked'
-FOR UPDATE
+-- inviter_is_owner: whether the member who made it still owns the ledger (an invitation is an
+-- owner's word, and dies with their ownership).
+SELECT i.ledger_id, i.id, i.role, i.status, i.expires_at <= now() AS expired,
+       EXISTS (SELECT 1 FROM ledger_members m
+               WHERE m.ledger_id = i.ledger_id AND m.user_id = i.invited_by AND m.role = 'owner')
+           AS inviter_is_owner
+FROM invitations i
+WHERE i.invitee_id = %(user_id)s AND i.id = %(id)s AND i.status <> 'revoked'
+FOR UPDATE OF i
 
 -- name: answer!
 UPDATE invitations

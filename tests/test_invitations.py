@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from expense_api.repositories import ledgers as ledger_rows
 from expense_api.services import invitations
 from expense_api.services.invitations import InvitationAnswered
 
@@ -206,6 +207,22 @@ def test_accept_makes_a_member_with_the_invited_role(alice, bob, conn):
     assert_problem(
         bob.post(f"/api/invitations/{invitation['id']}/decline"), 409, "invitation_answered"
     )
+
+
+def test_an_invitation_dies_with_its_inviters_ownership(alice, bob, accounts, conn):
+    """An invitation is the owner's word: once the member who made it is no longer an owner
+    (ownership handed over, or they left), accepting it is 409 and nobody joins."""
+    ledger_id = _shared(alice)
+    partner = accounts.new_user(name="Partner")
+    ledger_rows.add_member(conn, ledger_id=ledger_id, user_id=partner.id, role="editor")
+    invitation = _invited(alice, ledger_id, bob.data["email"])
+    handed = alice.patch(f"/api/ledgers/{ledger_id}/members/{partner.id}", json={"role": "owner"})
+    assert handed.status_code == 200, handed.get_json()
+    refused = bob.post(f"/api/invitations/{invitation['id']}/accept")
+    assert_problem(refused, 409, "invitation_withdrawn")
+    assert bob.id not in _roles(conn, ledger_id)
+    # Declining it still works: the invitee can clear it from their list.
+    assert bob.post(f"/api/invitations/{invitation['id']}/decline").status_code == 204
 
 
 def test_accept_and_decline_take_an_empty_body_too(alice, accounts):

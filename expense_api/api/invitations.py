@@ -32,7 +32,8 @@ _NOT_OWNER = "Your role in the ledger does not allow this (owners only): `forbid
 _NOT_YOURS = "No such invitation for you (missing, revoked, or bound to another account)"
 _ANSWERED = (
     "Expired (past `expiresAt`): `invitation_expired`; already accepted or declined: "
-    "`invitation_answered`"
+    "`invitation_answered`; on accept, the member who invited you is no longer an owner: "
+    "`invitation_withdrawn`"
 )
 
 

@@ -60,6 +60,11 @@ def pending_for_invitee(conn: Connection, *, user_id: int) -> list[dict]:
     return queries.invitations.pending_for_invitee(conn, user_id=user_id)
 
 
+def ledger_of(conn: Connection, *, user_id: int, id: int) -> int | None:
+    row = queries.invitations.ledger_of(conn, user_id=user_id, id=id)
+    return None if row is None else row["ledger_id"]
+
+
 def lock_for_invitee(conn: Connection, *, user_id: int, id: int) -> dict | None:
     return queries.invitations.lock_for_invitee(conn, user_id=user_id, id=id)
 

@@ -31,6 +31,10 @@ class InvitationExpired(Conflict):
     code = "invitation_expired"
 
 
+class InvitationWithdrawn(Conflict):
+    code = "invitation_withdrawn"
+
+
 class InvitationAnswered(Conflict):
     code = "invitation_answered"
 
@@ -92,8 +96,20 @@ def pending_for(conn: Connection, user_id: int) -> list[dict]:
 
 def accept(conn: Connection, user_id: int, invitation_id: int) -> dict:
     """The invitee joins the ledger with the invited role; answers the ledger as they see it.
-    The invitation's row is locked first, so two accepts at once make one membership."""
+
+    Joining is a membership change: the ledger's row is locked first, as for every other one
+    (services/ledgers.py), then the invitation's, so two accepts at once make one membership and
+    the inviter's role cannot change meanwhile. An invitation whose maker is no longer an owner
+    is withdrawn: it was an owner's word."""
+    ledger_id = invitations.ledger_of(conn, user_id=user_id, id=invitation_id)
+    if ledger_id is None or not ledger_rows.lock(conn, ledger_id=ledger_id):
+        raise NotFound("No such invitation.")
     row = _open(conn, user_id, invitation_id)
+    if not row["inviter_is_owner"]:
+        raise InvitationWithdrawn(
+            "The member who invited you is no longer an owner of this ledger; ask an owner to "
+            "invite you again."
+        )
     invitations.answer(conn, ledger_id=row["ledger_id"], id=row["id"], status="accepted")
     invitations.join(conn, ledger_id=row["ledger_id"], user_id=user_id, role=row["role"])
     actor = ledgers.actor_in(conn, user_id=user_id, ledger_id=row["ledger_id"])
