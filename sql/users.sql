@@ -33,7 +33,7 @@ LIMIT %(limit)s
 SELECT id, name, email, role, currency, timezone, created_at, disabled_at, last_login_at
 FROM users
 WHERE id = %(user_id)s
-FOR UPDATE
+FOR NO KEY UPDATE  -- not FOR UPDATE: foreign-key checks against the row (sessions, keys) go on
 
 -- name: id_by_email$
 -- The id of the account with this email (any case).
@@ -42,11 +42,13 @@ SELECT id FROM users WHERE lower(email) = lower(%(email)s)
 -- name: lock_active_admins
 -- Locks every active admin's row (in id order, so that two callers never deadlock) and lists
 -- them: whoever counts admins under this lock sees the changes of whoever held it before.
+-- NO KEY UPDATE: it conflicts with itself, but not with the foreign-key checks of sessions,
+-- idempotency keys or transactions that point at an admin's row.
 SELECT id
 FROM users
 WHERE role = 'admin' AND disabled_at IS NULL
 ORDER BY id
-FOR UPDATE
+FOR NO KEY UPDATE
 
 -- name: admin_update^
 -- Sets the role and the disabled status; NULL leaves a column as it is. Disabling an account

@@ -70,10 +70,11 @@ REFRESH_KEY_DESCRIPTION = (
     "minutes only."
 )
 LOGOUT_KEY_DESCRIPTION = (
-    "To retry a logout whose answer was lost: the same key from the same session within 24 "
-    "hours replays the stored 204 (header Idempotent-Replayed: true) before the token is "
-    "checked, although the first logout revoked it. From another session it is 422 "
-    "idempotency_key_reused."
+    "To retry a logout whose answer was lost: the same key from the same session replays the "
+    "stored 204 (header Idempotent-Replayed: true) before the session is checked, although the "
+    "first logout revoked it, for as long as the access token itself has not expired (its "
+    "signature and expiry are still checked, to find whose key it is). From another session "
+    "it is 422 idempotency_key_reused."
 )
 KEY_REFUSED = "The Idempotency-Key is malformed, or was used for another request or session"
 
