@@ -32,3 +32,32 @@ def test_apply_rollback_apply(admin_url):
 def test_yoyo_url_selects_psycopg3():
     assert yoyo_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert yoyo_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def _has_column(url: str, table: str, column: str) -> bool:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns"
+            " WHERE table_name = %s AND column_name = %s)",
+            (table, column),
+        ).fetchone()[0]
+
+
+def test_rolling_back_system_roles_refuses_while_an_account_is_disabled(admin_url):
+    """Dropping disabled_at would let a disabled account log in again, silently: refused, and
+    nothing changes, until the account is enabled."""
+    import pytest
+
+    with throwaway_database(admin_url, "expense_api_roles") as url:
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                "INSERT INTO users (name, email, password_hash, disabled_at)"
+                " VALUES ('Off', 'off@example.com', 'x', now())"
+            )
+        with pytest.raises(psycopg.errors.RaiseException, match="disabled"):
+            rollback_migrations(url, count=1)
+        assert _has_column(url, "users", "disabled_at")
+        with psycopg.connect(url) as conn:
+            conn.execute("UPDATE users SET disabled_at = NULL")
+        assert rollback_migrations(url, count=1) == ["0009.system-roles"]
+        assert not _has_column(url, "users", "disabled_at")
