@@ -50,6 +50,15 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "CORS_ORIGINS": ("", "comma-separated origins allowed to call the API from a browser"),
     "MAX_CONTENT_LENGTH": ("1048576", "largest request body in bytes (413 above)"),
     "LOG_LEVEL": ("INFO", "log level of the service"),
+    "WORKER": (
+        "on",
+        "on: `expense-api serve` runs the background worker beside gunicorn; off: run "
+        "`expense-api worker` apart",
+    ),
+    "WORKER_TICK_SECONDS": (
+        "2",
+        "seconds the worker waits, when it has nothing to do, before looking for due work (1..60)",
+    ),
 }
 
 ENVIRONMENTS = ("development", "production", "test")
@@ -116,6 +125,8 @@ class Settings:
     cors_origins: tuple[str, ...]
     max_content_length: int
     log_level: str
+    worker_enabled: bool
+    worker_tick_seconds: int
 
     @property
     def is_production(self) -> bool:
@@ -177,6 +188,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         cors_origins=_origins(env.get("CORS_ORIGINS") or ""),
         max_content_length=_int(env, "MAX_CONTENT_LENGTH", 1024, 100 * 1024 * 1024),
         log_level=log_level,
+        worker_enabled=_choice(env, "WORKER", ("on", "off")) == "on",
+        worker_tick_seconds=_int(env, "WORKER_TICK_SECONDS", 1, 60),
     )
     values.update(overrides)
     if pool_max < values["db_pool_min"]:

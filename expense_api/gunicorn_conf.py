@@ -12,6 +12,7 @@ import os
 from expense_api.config import load_settings
 from expense_api.database_url import start_embedded
 from expense_api.migrate import apply_migrations
+from expense_api.worker import process as worker_process
 
 _settings = load_settings()  # also creates the development JWT secret once, before any fork
 
@@ -27,6 +28,7 @@ keepalive = 5
 proc_name = "expense-api"
 
 _embedded = None
+_worker = None  # the background worker process (WORKER=on), started once the database is up
 
 
 def on_starting(server):
@@ -40,7 +42,15 @@ def on_starting(server):
     server.log.info("migrations applied: %s", ", ".join(applied) if applied else "none pending")
 
 
+def when_ready(server):
+    global _worker
+    _worker = worker_process.start(_settings)
+    if _worker is not None:
+        server.log.info("background worker started (pid %s)", _worker.pid)
+
+
 def on_exit(server):
+    worker_process.stop(_worker)  # before the embedded database it uses stops
     if _embedded is not None:
         server.log.info("stopping embedded PostgreSQL")
         _embedded.cleanup()
