@@ -346,15 +346,21 @@ def test_a_hard_budget_skips_the_date_with_an_alert_and_the_rule_goes_on(alice, 
     assert len(_occurrences(alice, rule["id"])) == 3
 
 
-def test_a_rule_pauses_when_its_member_leaves_and_resumes_as_who_resumed_it(
-    alice, accounts, conn, database
-):
+def _editors_rule(owner, accounts, conn, start: str) -> tuple[str, object, dict]:
+    """A ledger of `owner`'s shared with an editor, who makes a monthly rule in it; returns
+    (the ledger's path, the editor, the rule)."""
     editor = accounts.new_user(name="Editor")
-    shared = factories.ledger(conn, alice, name="House")
+    shared = factories.ledger(conn, owner, name="House")
     factories.member(conn, shared, editor, "editor")
     path = f"/api/ledgers/{shared}"
     food = editor.post(f"{path}/categories", json={"name": "Food"}).get_json()["id"]
-    rule = recurring(editor, food, startDate="2029-12-01", path=f"{path}/recurring")
+    return path, editor, recurring(editor, food, startDate=start, path=f"{path}/recurring")
+
+
+def test_a_rule_pauses_when_its_member_leaves_and_resumes_as_who_resumed_it(
+    alice, accounts, conn, database
+):
+    path, editor, rule = _editors_rule(alice, accounts, conn, "2029-12-01")
     assert editor.delete(f"{path}/members/{editor.id}").status_code == 204
     run_worker(database, NOW)
     paused = alice.get(f"{path}/recurring/{rule['id']}").get_json()
@@ -371,12 +377,7 @@ def test_a_rule_pauses_when_its_member_leaves_and_resumes_as_who_resumed_it(
 
 
 def test_a_rule_pauses_when_its_member_may_no_longer_write(alice, accounts, conn, database):
-    editor = accounts.new_user(name="Editor")
-    shared = factories.ledger(conn, alice, name="House")
-    factories.member(conn, shared, editor, "editor")
-    path = f"/api/ledgers/{shared}"
-    food = editor.post(f"{path}/categories", json={"name": "Food"}).get_json()["id"]
-    rule = recurring(editor, food, startDate="2030-01-01", path=f"{path}/recurring")
+    path, editor, rule = _editors_rule(alice, accounts, conn, "2030-01-01")
     run_worker(database, datetime(2030, 1, 5, tzinfo=UTC))
     assert alice.patch(f"{path}/members/{editor.id}", json={"role": "viewer"}).status_code == 200
     run_worker(database, NOW)

@@ -87,13 +87,11 @@ class Occurrences(MethodView):
         rows = recurring.occurrences_page(
             get_conn(), actor(), rule_id, limit=limit + 1, before=before
         )
-        if len(rows) <= limit:
-            return {"items": rows, "next_cursor": None}
-        last = rows[limit - 1]
-        return {
-            "items": rows[:limit],
-            "next_cursor": pagination.encode(last["occurrence_date"], rule_id),
-        }
+        # A rule's occurrences are keyed by date; the cursor carries the rule's id as well.
+        items, next_cursor = pagination.page(
+            rows, limit, position=lambda row: (row["occurrence_date"], rule_id)
+        )
+        return {"items": items, "next_cursor": next_cursor}
 
 
 @blp.route("/<id:rule_id>/preview")

@@ -4,7 +4,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ...services.recurrence import FREQUENCIES, WEEKDAYS
 from .common import BaseSchema, CalendarDate, FreeText, ListQuerySchema, Money, UtcTimestamp
-from .transactions import TYPES
+from .transactions import TYPES, TransactionInputSchema
 
 MAX_INTERVAL = 1000
 MAX_COUNT = 100_000
@@ -15,17 +15,12 @@ def _month_day(value: int) -> None:
         raise ValidationError("Must be 1..31, or -1 for the month's last day.")
 
 
-class RecurringInputSchema(BaseSchema):
-    amount = Money(required=True, request_body=True)
-    type = fields.String(required=True, validate=validate.OneOf(TYPES))
-    category_id = fields.Integer(
-        required=True,
-        strict=True,
-        data_key="categoryId",
-        validate=validate.Range(1, 2**63 - 1),
-        metadata={"description": "one of the ledger's categories"},
-    )
-    description = FreeText(load_default="", validate=validate.Length(0, 500))
+class RecurringInputSchema(TransactionInputSchema):
+    """What each date records (a transaction's fields but its date), and the schedule."""
+
+    class Meta(TransactionInputSchema.Meta):
+        exclude = ("occurred_on",)
+
     frequency = fields.String(required=True, validate=validate.OneOf(list(FREQUENCIES)))
     repeat_interval = fields.Integer(
         load_default=1,
