@@ -24,6 +24,7 @@ from expense_api.devtools import LiveServer, call
 from expense_api.retry import run_transaction
 from expense_api.services import recurrence, recurring, recurring_runs
 from expense_api.worker import jobs
+from expense_api.worker import process as worker_process
 from expense_api.worker.jobs import Every, Job
 
 from . import factories
@@ -311,3 +312,8 @@ def test_the_prune_job_deletes_expired_idempotency_keys(conn, database):
         "SELECT count(*) FROM idempotency_keys WHERE user_id = %s", (user_id,)
     ).fetchone()[0]
     assert left == 0
+
+
+def test_serve_starts_no_worker_with_worker_off():
+    assert worker_process.start(make_settings(WORKER="off")) is None
+    worker_process.stop(None)  # nothing to stop
