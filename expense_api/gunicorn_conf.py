@@ -2,7 +2,8 @@
 
 The master process (not each worker) starts the embedded PostgreSQL when no DATABASE_URL is set,
 applies migrations once, and stops the embedded server when gunicorn exits. Workers inherit the
-URL through the environment and each opens its own connection pool after the fork.
+URL through the environment and each opens its own connection pool after the fork. Once ready,
+the master also starts the background worker process (unless WORKER=off) and stops it on exit.
 """
 
 from __future__ import annotations
