@@ -43,6 +43,8 @@ def make_settings(**overrides):
         "WEB_THREADS": "8",
         "DB_POOL_MAX": "40",
         "DATA_DIR": str(PROJECT_ROOT / ".data"),
+        # The webhook tests' receivers listen on 127.0.0.1 (tests never connect anywhere else).
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
     }
     env.update({key: str(value) for key, value in overrides.items()})
     return load_settings(env)
@@ -65,6 +67,7 @@ def live_server(database_url):
             "WEB_CONCURRENCY": "2",
             "WEB_THREADS": "16",
             "APP_ENV": "test",
+            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
         }
     )
     yield server

@@ -86,7 +86,9 @@ def _register_blueprints(api) -> None:
     for module in modules:
         api.register_blueprint(module.blp)
     api.register_blueprint(import_module(".invitations", __package__).blp)
-    register_ledger_paths(api, (categories, transactions, budgets, alerts, reports))
+    webhooks = import_module(".webhooks", __package__)
+    api.register_blueprint(webhooks.blp)
+    register_ledger_paths(api, (categories, transactions, budgets, alerts, reports, webhooks))
     api.register_blueprint(admin.blp)
 
 

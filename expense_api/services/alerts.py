@@ -12,6 +12,7 @@ from psycopg import Connection
 from ..errors import found
 from ..money import percent
 from ..repositories import alerts
+from . import webhook_outbox
 from .ledgers import ROLE_ACTIONS, Action, Actor, authorize
 
 # Across ledgers, READ is authorized in the query itself: only ledgers where the caller's role
@@ -36,6 +37,7 @@ def fire_reached(conn: Connection, actor: Actor, budget: dict, spent: Decimal) -
             )
             if alert is not None:  # None: it fired earlier
                 fired.append(alert)
+                webhook_outbox.alert_fired(conn, actor, alert)
     return fired
 
 
