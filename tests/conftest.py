@@ -17,9 +17,23 @@ import pytest
 from expense_api.api.app import create_app
 from expense_api.config import PROJECT_ROOT, load_settings
 from expense_api.devtools import LiveServer, database_server, throwaway_database
+from expense_api.webhooks import network
 
 TEST_SECRET = "test-secret-" + "x" * 40
 _addresses = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_name_resolution():
+    """No test resolves a real name (webhook URLs, fuzzed ones too): every name is unknown
+    unless a test puts its own resolver in place."""
+
+    def unknown(host, port):
+        raise OSError(f"tests resolve no real names ({host})")
+
+    saved, network.resolver = network.resolver, unknown
+    yield
+    network.resolver = saved
 
 
 @pytest.fixture(scope="session")

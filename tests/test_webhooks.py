@@ -128,6 +128,8 @@ def test_editors_and_viewers_get_403_other_ledgers_404_and_tokens_401(alice, bob
         ({"url": "http://user:pw@127.0.0.1/hook", "events": ["alert.limit"]}, "url"),
         ({"url": "http://127.0.0.1/hook#part", "events": ["alert.limit"]}, "url"),
         ({"url": "not a url", "events": ["alert.limit"]}, "url"),
+        ({"url": "http://127.0.0.1/a\tb", "events": ["alert.limit"]}, "url"),
+        ({"url": "https://unknown.example/", "events": ["alert.limit"]}, "url"),
         ({"url": "http://127.0.0.1:99999/", "events": ["alert.limit"]}, "url"),
         ({"url": "http://127.0.0.1/" + "a" * 2048, "events": ["alert.limit"]}, "url"),
         ({"url": HOOK, "events": ["alert.limit"], "description": "d" * 501}, "description"),

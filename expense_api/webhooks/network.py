@@ -81,6 +81,8 @@ def check_url(url: str, *, https_only: bool, allow_private: bool) -> Target:
     """The URL's target, resolved and checked; UrlRefused says why it may not be used."""
     if len(url) > MAX_URL_LENGTH:
         raise UrlRefused(f"At most {MAX_URL_LENGTH} characters.")
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise UrlRefused("Must not contain spaces or control characters.")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -115,7 +117,7 @@ def _resolve(host: str, port: int) -> list[Address]:
         pass
     try:
         found = resolver(host, port)
-    except OSError:
+    except (OSError, ValueError):  # not found; or a name no resolver takes (bad IDNA, NUL)
         found = []
     addresses = []
     for text in found:
