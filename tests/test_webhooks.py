@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from expense_api.api.app import create_app
-from expense_api.services import housekeeping, webhooks
+from expense_api.services import housekeeping, webhook_delivery, webhooks
 from expense_api.webhooks import network, signing
 
 from .conftest import assert_problem, make_settings
@@ -419,3 +419,12 @@ def test_history_past_its_days_is_pruned_but_pending_deliveries_stay(alice, conn
     assert deleted >= 1
     left = alice.get(f"/api/webhooks/{hook['id']}/deliveries").get_json()["items"]
     assert [d["status"] for d in left] == ["pending"]
+
+
+def test_retries_back_off_exponentially_with_a_fifth_of_jitter():
+    first = [webhook_delivery.backoff(1) for _ in range(50)]
+    assert len(set(first)) > 1
+    assert all(timedelta(seconds=4) <= wait <= timedelta(seconds=6) for wait in first)
+    assert timedelta(hours=8) <= webhook_delivery.backoff(7) <= timedelta(hours=12)
+    steps = webhook_delivery.BACKOFF
+    assert list(steps) == sorted(steps)
