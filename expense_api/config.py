@@ -50,6 +50,11 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "CORS_ORIGINS": ("", "comma-separated origins allowed to call the API from a browser"),
     "MAX_CONTENT_LENGTH": ("1048576", "largest request body in bytes (413 above)"),
     "LOG_LEVEL": ("INFO", "log level of the service"),
+    "GRAPHQL_INTROSPECTION": (
+        "",
+        "GraphQL introspection (GraphiQL's schema docs): on or off; empty: on, but off in "
+        "production",
+    ),
 }
 
 ENVIRONMENTS = ("development", "production", "test")
@@ -116,6 +121,7 @@ class Settings:
     cors_origins: tuple[str, ...]
     max_content_length: int
     log_level: str
+    graphql_introspection: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -177,12 +183,20 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         cors_origins=_origins(env.get("CORS_ORIGINS") or ""),
         max_content_length=_int(env, "MAX_CONTENT_LENGTH", 1024, 100 * 1024 * 1024),
         log_level=log_level,
+        graphql_introspection=_introspection(env, app_env),
     )
     values.update(overrides)
     if pool_max < values["db_pool_min"]:
         raise ConfigError("DB_POOL_MAX must not be below DB_POOL_MIN")
     values["jwt_secret_key"] = _jwt_secret(values["jwt_secret_key"], app_env, data_dir)
     return Settings(**values)
+
+
+def _introspection(env: dict[str, str], app_env: str) -> bool:
+    """Introspection tells anyone with a token the whole schema: on while developing, off in
+    production unless the operator turns it on."""
+    choice = _choice(env, "GRAPHQL_INTROSPECTION", ("", "on", "off"))
+    return choice == "on" if choice else app_env != "production"
 
 
 def _jwt_secret(configured: str, app_env: str, data_dir: Path) -> str:

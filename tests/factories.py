@@ -73,3 +73,16 @@ def ledger(conn, owner, *, name="Shared", currency="USD", timezone="UTC") -> int
 def member(conn, ledger_id: int, user, role: str) -> None:
     """Adds a logged-in User to a ledger with `role`."""
     ledger_rows.add_member(conn, ledger_id=ledger_id, user_id=user.id, role=role)
+
+
+def graphql(user, query: str, variables: dict | None = None, **request) -> dict:
+    """Runs one GraphQL operation as the user; asserts HTTP 200 and returns the body."""
+    body = {"query": query, **({"variables": variables} if variables is not None else {})}
+    response = user.post("/api/graphql", json=body, **request)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def graphql_codes(body: dict) -> list[str]:
+    """The extensions.code of each error of a GraphQL answer (every error must have one)."""
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
