@@ -49,7 +49,7 @@ def test_create_transaction_answers_as_rest(alice):
 def test_validation_error_carries_rest_errors(alice):
     food = category(alice, "Food")
     body = graphql(alice, CREATE, {"input": _expense(food, amount="12.345")})
-    assert body["data"] is None
+    assert body["data"] == {"createTransaction": None}
     (error,) = body["errors"]
     rest = alice.post("/api/transactions", json=_expense(food, amount="12.345")).get_json()
     assert error["extensions"]["code"] == rest["code"] == "validation_error"
