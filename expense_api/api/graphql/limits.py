@@ -14,6 +14,8 @@ one): the document's size, the operations in a batch, the depth of a selection a
 
 from __future__ import annotations
 
+from functools import cache
+
 from ariadne.validation import cost_validator
 from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_type
 from graphql.language import (
@@ -55,6 +57,11 @@ def batch_too_large(size: int) -> GraphQLError | None:
         "batch_too_large",
         limit=MAX_BATCH,
     )
+
+
+@cache
+def _cost_map(schema: GraphQLSchema) -> dict[str, dict[str, dict]]:
+    return cost_map(schema)
 
 
 def cost_map(schema: GraphQLSchema) -> dict[str, dict[str, dict]]:
@@ -119,12 +126,13 @@ class DepthLimit(ValidationRule):
         return self._fragment_depths[name]
 
 
-def rules(schema: GraphQLSchema, variables: dict | None) -> list:
-    cost_rule = cost_validator(
-        MAX_COST, default_cost=0, variables=variables or {}, cost_map=cost_map(schema)
+def cost_rule(schema: GraphQLSchema, variables: dict | None):
+    """ariadne's cost rule with our map, limit, variables and error."""
+    base = cost_validator(
+        MAX_COST, default_cost=0, variables=variables or {}, cost_map=_cost_map(schema)
     )
 
-    class CostLimit(cost_rule):  # type: ignore[misc, valid-type]
+    class CostLimit(base):  # type: ignore[misc, valid-type]
         def get_cost_exceeded_error(self) -> GraphQLError:
             return refusal(
                 f"The operation costs {self.cost}; at most {MAX_COST} is accepted (see the "
@@ -134,4 +142,4 @@ def rules(schema: GraphQLSchema, variables: dict | None) -> list:
                 limit=MAX_COST,
             )
 
-    return [DepthLimit, CostLimit]
+    return CostLimit

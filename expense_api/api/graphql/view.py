@@ -16,6 +16,7 @@ does for REST; a database outage is REST's 503.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import psycopg
 from flask import Blueprint, current_app, json, request
@@ -74,21 +75,47 @@ def _prepare(payload) -> Operation | list[GraphQLError]:
     too_large = limits.document_too_large(payload["query"])
     if too_large is not None:
         return [too_large]
-    try:
-        document = parse(payload["query"])
-    except GraphQLError as error:
-        return [error]
-    schema = executable_schema()
-    rules = [*specified_rules, *limits.rules(schema, variables)]
-    if not current_app.config["SETTINGS"].graphql_introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    errors = validate(schema, document, rules)
+    introspection = current_app.config["SETTINGS"].graphql_introspection
+    document, errors = _checked(payload["query"], introspection)
+    if not errors:
+        errors = _cost_refusal(payload["query"], introspection, variables)
     if errors:
-        return errors
+        return list(errors)
     operation = get_operation_ast(document, name)
     if operation is None:
         return [_bad_request("Name the operation to run (`operationName`): none matches.")]
     return Operation(document, variables, name, operation.operation == OperationType.MUTATION)
+
+
+@lru_cache(maxsize=256)
+def _checked(query: str, introspection: bool) -> tuple[DocumentNode | None, tuple]:
+    """The parsed document and what is wrong with it, apart from its cost (which depends on the
+    variables). Validating costs more than running a small query, so a document is checked
+    once per worker (clients send the same few documents over and over, with variables)."""
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return None, (error,)
+    rules = [*specified_rules, limits.DepthLimit]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return document, tuple(validate(executable_schema(), document, rules))
+
+
+def _cost_refusal(query: str, introspection: bool, variables: dict | None) -> tuple:
+    """A valid document's refusal for its cost with these variables, if any; kept per worker
+    for small variables (a dashboard sends the same ones again and again)."""
+    text = json.dumps(variables, sort_keys=True)
+    if len(text) > 1024:
+        return _costed.__wrapped__(query, introspection, text)
+    return _costed(query, introspection, text)
+
+
+@lru_cache(maxsize=1024)
+def _costed(query: str, introspection: bool, variables: str) -> tuple:
+    document, _ = _checked(query, introspection)
+    schema = executable_schema()
+    return tuple(validate(schema, document, [limits.cost_rule(schema, json.loads(variables))]))
 
 
 @blp.post(PATH)
