@@ -197,3 +197,36 @@ def test_one_refused_mutation_leaves_the_others_written(alice):
     names = [c["name"] for c in alice.get("/api/categories").get_json()["items"]]
     assert names == ["Food", "Rent"]
     assert len(alice.get("/api/transactions?month=3&year=2026").get_json()["items"]) == 1
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "summary { savings }",
+        "invitations { id }",
+        "category(id: 1) { id }",
+        "categories { ledger { trends { items { month } } } }",
+        "...F",
+    ],
+)
+def test_one_ledger_at_a_time_fields_are_refused_below_ledgers(alice, statements, selection):
+    fragment = " fragment F on Ledger { budgetUsage { month } }" if selection == "...F" else ""
+    query = f"{{ ledgers {{ id {selection} }} }}{fragment}"
+    answer = _refused_without_database_work(alice, statements, {"query": query}, "validation_error")
+    assert "ledger(id" in answer["errors"][0]["message"]
+
+
+def test_a_ledger_read_below_a_page_is_read_once(alice, statements):
+    food = category(alice, "Food")
+    for day in range(1, 6):
+        alice.post("/api/transactions", json={
+            "amount": "1", "type": "EXPENSE", "categoryId": food, "date": f"2026-03-0{day}"})  # fmt: skip
+    query = """query($id: Int!) { ledger(id: $id) { transactions(filter: {month: 3, year: 2026}) {
+        nodes { ledger { summary(month: 3, year: 2026) { totalExpense } category(id: %d) { id } } } } } }"""
+    statements.clear()
+    answer = graphql(alice, query % food, {"id": alice.ledger_id})
+    nodes = answer["data"]["ledger"]["transactions"]["nodes"]
+    assert len(nodes) == 5 and {n["ledger"]["summary"]["totalExpense"] for n in nodes} == {"5.00"}
+    assert (
+        statements.count("reports.summary") == 1 and statements.count("categories.get_by_id") == 1
+    )

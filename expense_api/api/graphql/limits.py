@@ -80,6 +80,54 @@ def cost_map(schema: GraphQLSchema) -> dict[str, dict[str, dict]]:
     return costs
 
 
+# Ledger fields read one ledger at a time (a service call each). Under `ledgers` they would cost a
+# statement per ledger, so they are refused there: ask them of `ledger(id)` (its lists, contents
+# and members are batched and may be asked under `ledgers`).
+ONE_LEDGER_AT_A_TIME = frozenset(
+    {"summary", "categoryBreakdown", "budgetUsage", "trends", "invitations", "category",
+     "transaction", "budget"}
+)  # fmt: skip
+
+
+class OneLedgerAtATime(ValidationRule):
+    """Refuses ONE_LEDGER_AT_A_TIME fields anywhere below `ledgers` (fragments followed)."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_):
+        for selection in node.selection_set.selections:
+            if isinstance(selection, FieldNode) and selection.name.value == "ledgers":
+                found = self._find(selection.selection_set, frozenset())
+                if found is not None:
+                    self.report_error(
+                        GraphQLError(
+                            f"`{found.name.value}` is read one ledger at a time: ask it of "
+                            "`ledger(id: ...)`, not below `ledgers` (that would cost a "
+                            "statement per ledger).",
+                            found,
+                            extensions={
+                                "code": "validation_error",
+                                "status": 422,
+                                "errors": {"query": [f"{found.name.value}: not below ledgers"]},
+                            },
+                        )
+                    )
+
+    def _find(self, selections: SelectionSetNode | None, seen: frozenset[str]):
+        for selection in selections.selections if selections else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value in ONE_LEDGER_AT_A_TIME:
+                    return selection
+                found = self._find(selection.selection_set, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                found = self._find(selection.selection_set, seen)
+            else:
+                name = selection.name.value
+                fragment = self.context.get_fragment(name) if name not in seen else None
+                found = self._find(fragment.selection_set, seen | {name}) if fragment else None
+            if found is not None:
+                return found
+        return None
+
+
 class DepthLimit(ValidationRule):
     """Refuses an operation whose selections nest deeper than MAX_DEPTH fields."""
 

@@ -113,6 +113,26 @@ def _items(kind, rows, node) -> list[dict]:
     return [item(value, actor, node) for value in dump(kind, rows, actor, many=True)]
 
 
+def once_per_ledger(resolve):
+    """A ledger field read one ledger at a time (limits.ONE_LEDGER_AT_A_TIME) is computed once per
+    ledger node and arguments: the many transactions of a page share their `ledger`, so
+    `transactions { nodes { ledger { summary } } }` reads the summary once."""
+
+    def memoized(node, info, **arguments):
+        memo = node.setdefault("_memo", {})
+        key = (info.field_name, repr(sorted(arguments.items())))
+        if key not in memo:
+            try:
+                memo[key] = resolve(node, info, **arguments)
+            except Exception as error:
+                memo[key] = error
+        if isinstance(memo[key], Exception):
+            raise memo[key]
+        return memo[key]
+
+    return memoized
+
+
 @ledger.field("categories")
 def resolve_categories(node, info):
     rows = info.context.batch(
@@ -122,6 +142,7 @@ def resolve_categories(node, info):
 
 
 @ledger.field("category")
+@once_per_ledger
 def resolve_category(node, info, id):
     row = categories.get(info.context.conn, node["_actor"], id)
     return item(dump(CategorySchema, row, node["_actor"]), node["_actor"], node)
@@ -139,6 +160,7 @@ def resolve_budgets(node, info, month=None, year=None):
 
 
 @ledger.field("budget")
+@once_per_ledger
 def resolve_budget(node, info, id):
     row = budgets.get(info.context.conn, node["_actor"], id)
     return item(dump(BudgetSchema, row, node["_actor"]), node["_actor"], node)
@@ -172,6 +194,7 @@ def resolve_transactions(node, info, first=50, after=None, filter=None):
 
 
 @ledger.field("transaction")
+@once_per_ledger
 def resolve_transaction(node, info, id):
     row = transactions.get(info.context.conn, node["_actor"], id)
     return item(dump(TransactionSchema, row, node["_actor"]), node["_actor"], node)
@@ -186,12 +209,14 @@ def resolve_members(node, info):
 
 
 @ledger.field("invitations")
+@once_per_ledger
 def resolve_ledger_invitations(node, info):
     rows = invitations.list_for_ledger(info.context.conn, node["_actor"])
     return dump(InvitationSchema, rows, node["_actor"], many=True)
 
 
 def _report(service, query_schema, out_schema, **arguments):
+    @once_per_ledger
     def resolve(node, info, **given):
         actor = node["_actor"]
         query_args = load(query_schema, _given(**arguments, **given), actor)

@@ -96,7 +96,7 @@ def _checked(query: str, introspection: bool) -> tuple[DocumentNode | None, tupl
         document = parse(query)
     except GraphQLError as error:
         return None, (error,)
-    rules = [*specified_rules, limits.DepthLimit]
+    rules = [*specified_rules, limits.DepthLimit, limits.OneLedgerAtATime]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return document, tuple(validate(executable_schema(), document, rules))
