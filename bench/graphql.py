@@ -135,7 +135,8 @@ def main() -> None:
                     ("GraphQL (1 request)", _graphql_load, 1),
                     (f"REST ({len(REST_CALLS)} requests)", _rest_load, len(REST_CALLS)),
                 ):
-                    latency = _latency(load, client, body, args.requests)
+                    # A fresh connection: gunicorn closes one left idle (keep-alive 2 s).
+                    latency = _latency(load, Client(server.base, token), body, args.requests)
                     rate = _throughput(load, server.base, token, body, args.clients, args.seconds)
                     print(
                         f"{user.transactions:>12,} {label:26} {latency['p50']:>8.2f} "

@@ -4,7 +4,9 @@ test module. Each asserts that the API accepted it."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from expense_api.repositories import ledgers as ledger_rows
 from expense_api.services import ledgers
@@ -86,3 +88,15 @@ def graphql(user, query: str, variables: dict | None = None, **request) -> dict:
 def graphql_codes(body: dict) -> list[str]:
     """The extensions.code of each error of a GraphQL answer (every error must have one)."""
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+def race(count: int, work):
+    """Runs work(i) in `count` threads released at the same moment; returns the results."""
+    barrier = threading.Barrier(count)
+
+    def run(index):
+        barrier.wait()
+        return work(index)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))

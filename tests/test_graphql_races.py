@@ -4,14 +4,14 @@ refused ones are budget_exceeded with the budget's details, and nothing else goe
 
 from __future__ import annotations
 
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 
 from expense_api.devtools import call
+
+from .factories import race
 
 CREATE = """mutation($i: TransactionInput!, $l: Int) {
   createTransaction(ledgerId: $l, input: $i) { transaction { id amount } } }"""
@@ -24,17 +24,6 @@ def _member(base: str) -> str:
     status, tokens, _ = call(base, "POST", "/api/auth/login", {"email": email, "password": "password123"})  # fmt: skip
     assert status == 200
     return tokens["accessToken"]
-
-
-def _race(count: int, work):
-    barrier = threading.Barrier(count)
-
-    def run(index):
-        barrier.wait()
-        return work(index)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 @pytest.mark.parametrize("round_", range(2))
@@ -57,7 +46,7 @@ def test_graphql_writers_on_one_shared_hard_budget_never_overspend(live_server, 
     def write(index):
         return call(base, "POST", "/api/graphql", request, (owner, partner)[index % 2])
 
-    answers = _race(32, write)
+    answers = race(32, write)
     assert {status for status, _, _ in answers} == {200}
     codes = [
         body.get("errors", [{}])[0].get("extensions", {}).get("code") for _, body, _ in answers

@@ -86,35 +86,22 @@ def _describe(app: Flask, api) -> None:
         },
     )
     html = {"text/html": {"schema": {"type": "string"}}}
-    api.spec.path(
-        rule=rules["graphql.explorer_page"],
-        operations={
-            "get": {
-                "tags": ["graphql"],
-                "summary": "The GraphQL explorer (GraphiQL, served by this service)",
-                "responses": {"200": {"description": "OK", "content": html}, "default": error},
-            }
-        },
-    )
     files = {media: {"schema": {"type": "string"}} for media in explorer.ASSET_MEDIA_TYPES}
-    api.spec.path(
-        rule=rules["graphql.explorer_asset"],
-        operations={
-            "get": {
-                "tags": ["graphql"],
-                "summary": "A file of the GraphQL explorer (GraphiQL's, served by this service)",
-                "parameters": [
-                    {
-                        "in": "path",
-                        "name": "asset",
-                        "required": True,
-                        "schema": {"type": "string", "enum": list(explorer.ASSETS)},
-                    }
-                ],
-                "responses": {"200": {"description": "OK", "content": files}, "default": error},
-            }
-        },
-    )
+    asset = {"in": "path", "name": "asset", "required": True,
+             "schema": {"type": "string", "enum": list(explorer.ASSETS)}}  # fmt: skip
+    for endpoint, summary, content, parameters in (
+        ("graphql.explorer_page", "The GraphQL explorer (GraphiQL, served by this service)",
+         html, []),
+        ("graphql.explorer_asset",
+         "A file of the GraphQL explorer (GraphiQL's, served by this service)", files, [asset]),
+    ):  # fmt: skip
+        operation = {
+            "tags": ["graphql"],
+            "summary": summary,
+            "parameters": parameters,
+            "responses": {"200": {"description": "OK", "content": content}, "default": error},
+        }
+        api.spec.path(rule=rules[endpoint], operations={"get": operation})
 
 
 __all__ = ["PATH", "init_app"]

@@ -10,12 +10,12 @@ inline script. The page needs no token; the queries it sends do (its headers edi
 
 from __future__ import annotations
 
-import re
 from importlib.resources import files
 from pathlib import Path
 
-from flask import Flask, send_from_directory
-from werkzeug.routing import BaseConverter
+from flask import Flask
+
+from ..docs import converter_for, served
 
 GRAPHIQL_DIST = Path(
     str(files("graphene_django_graphiql_static") / "static" / "graphene_django_graphiql_static")
@@ -48,25 +48,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-class AssetConverter(BaseConverter):
-    """Matches the listed file names and nothing else (any other name is a 404)."""
-
-    regex = "|".join(re.escape(name) for name in ASSETS)
+AssetConverter = converter_for(ASSETS)
 
 
 def page():
-    return _with_headers(send_from_directory(OWN_ASSETS, "index.html", mimetype="text/html"))
+    return served({"index.html": (OWN_ASSETS, "text/html")}, "index.html", CONTENT_SECURITY_POLICY)
 
 
 def asset(name: str):
-    folder, media_type = ASSETS[name]
-    return _with_headers(send_from_directory(folder, name, mimetype=media_type))
-
-
-def _with_headers(response):
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    return response
+    return served(ASSETS, name, CONTENT_SECURITY_POLICY)
 
 
 def init_app(app: Flask) -> None:

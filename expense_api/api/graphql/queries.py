@@ -141,13 +141,6 @@ def resolve_categories(node, info):
     return _items(CategorySchema, rows, node)
 
 
-@ledger.field("category")
-@once_per_ledger
-def resolve_category(node, info, id):
-    row = categories.get(info.context.conn, node["_actor"], id)
-    return item(dump(CategorySchema, row, node["_actor"]), node["_actor"], node)
-
-
 @ledger.field("budgets")
 def resolve_budgets(node, info, month=None, year=None):
     args = load(BudgetQuerySchema, _given(month=month, year=year), node["_actor"])
@@ -157,13 +150,6 @@ def resolve_budgets(node, info, month=None, year=None):
 
     rows = info.context.batch(("budgets", month, year), node, load_all)
     return _items(BudgetSchema, rows, node)
-
-
-@ledger.field("budget")
-@once_per_ledger
-def resolve_budget(node, info, id):
-    row = budgets.get(info.context.conn, node["_actor"], id)
-    return item(dump(BudgetSchema, row, node["_actor"]), node["_actor"], node)
 
 
 @ledger.field("transactions")
@@ -193,13 +179,6 @@ def resolve_transactions(node, info, first=50, after=None, filter=None):
     return _connection(edges, next_cursor)
 
 
-@ledger.field("transaction")
-@once_per_ledger
-def resolve_transaction(node, info, id):
-    row = transactions.get(info.context.conn, node["_actor"], id)
-    return item(dump(TransactionSchema, row, node["_actor"]), node["_actor"], node)
-
-
 @ledger.field("members")
 def resolve_members(node, info):
     rows = info.context.batch(
@@ -213,6 +192,22 @@ def resolve_members(node, info):
 def resolve_ledger_invitations(node, info):
     rows = invitations.list_for_ledger(info.context.conn, node["_actor"])
     return dump(InvitationSchema, rows, node["_actor"], many=True)
+
+
+def _one(service, out_schema):
+    """A ledger's category, transaction or budget by id (not_found when not in this ledger)."""
+
+    @once_per_ledger
+    def resolve(node, info, id):
+        actor = node["_actor"]
+        return item(dump(out_schema, service(info.context.conn, actor, id), actor), actor, node)
+
+    return resolve
+
+
+ledger.set_field("category", _one(categories.get, CategorySchema))
+ledger.set_field("transaction", _one(transactions.get, TransactionSchema))
+ledger.set_field("budget", _one(budgets.get, BudgetSchema))
 
 
 def _report(service, query_schema, out_schema, **arguments):
