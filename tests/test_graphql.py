@@ -113,3 +113,47 @@ def test_document_errors_have_codes(alice, query, code):
     body = graphql(alice, query)
     assert set(graphql_codes(body)) == {code}
     assert "data" not in body or body["data"] is None
+
+
+def test_ledgers_and_invitations_through_mutations(alice, bob):
+    created = graphql(alice, 'mutation { createLedger(input: {name: "Home", currency: "JPY"}) '
+                             "{ id name currency role isDefault } }")["data"]["createLedger"]  # fmt: skip
+    assert created["currency"] == "JPY" and created["role"] == "owner" and not created["isDefault"]
+    invite = f"""mutation {{ createInvitation(ledgerId: {created["id"]},
+        input: {{email: "{bob.data["email"]}", role: editor}}) {{ id status role }} }}"""
+    invitation = graphql(alice, invite)["data"]["createInvitation"]
+    assert invitation["status"] == "pending"
+    mine = graphql(bob, "{ invitations { id ledgerName invitedBy { name } } }")["data"]
+    assert mine["invitations"] == [
+        {"id": invitation["id"], "ledgerName": "Home", "invitedBy": {"name": "Alice"}}
+    ]
+    accepted = graphql(
+        bob, f"mutation {{ acceptInvitation(id: {invitation['id']}) {{ id role }} }}"
+    )
+    assert accepted["data"]["acceptInvitation"] == {"id": created["id"], "role": "editor"}
+    again = graphql(bob, f"mutation {{ declineInvitation(id: {invitation['id']}) }}")
+    assert graphql_codes(again) == ["invitation_answered"]
+    spend = """mutation($l: Int) { createCategory(ledgerId: $l, input: {name: "Food"}) { id } }"""
+    food = graphql(bob, spend, {"l": created["id"]})["data"]["createCategory"]["id"]
+    record_yen = f"""mutation {{ createTransaction(ledgerId: {created["id"]}, input: {{
+        amount: 1500, type: EXPENSE, categoryId: {food}, date: "2026-03-01T23:30:00-05:00"}})
+        {{ transaction {{ amount date createdBy {{ name }} ledger {{ name }} }} }} }}"""
+    written = graphql(bob, record_yen)["data"]["createTransaction"]["transaction"]
+    assert written == {"amount": "1500", "date": "2026-03-01", "createdBy": {"name": "Bob"},
+                       "ledger": {"name": "Home"}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [("12.30", "12.30"), ('"7"', "7.00"), ("5", "5.00"), ("1e3", None), ('"1.005"', None)],
+)
+def test_decimal_literals_are_read_from_their_text(alice, literal, expected):
+    food = category(alice, "Food")
+    document = f"""mutation {{ createTransaction(input: {{amount: {literal}, type: INCOME,
+        categoryId: {food}, date: "2026-03-01"}}) {{ transaction {{ amount }} }} }}"""
+    body = graphql(alice, document)
+    if expected is None:
+        assert graphql_codes(body) == ["validation_error"]
+        assert "amount" in body["errors"][0]["extensions"]["errors"]
+    else:
+        assert body["data"]["createTransaction"]["transaction"]["amount"] == expected
