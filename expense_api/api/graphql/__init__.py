@@ -41,7 +41,9 @@ def init_app(app: Flask, api) -> None:
 def _describe(app: Flask, api) -> None:
     rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
     error = {"$ref": f"#/components/responses/{api.DEFAULT_ERROR_RESPONSE_NAME}"}
-    json_object = {"application/json": {"schema": {"type": "object"}}}
+    answer = {"type": "object", "description": "`data` and/or `errors`"}
+    answers = {"oneOf": [answer, {"type": "array", "items": answer}]}  # one, or a batch's
+    json_object = {"application/json": {"schema": answers}}
     api.spec.path(
         rule=rules["graphql.graphql"],
         operations={
