@@ -207,11 +207,14 @@ def test_one_refused_mutation_leaves_the_others_written(alice):
         "category(id: 1) { id }",
         "categories { ledger { trends { items { month } } } }",
         "...F",
+        "ROOT",
     ],
 )
 def test_one_ledger_at_a_time_fields_are_refused_below_ledgers(alice, statements, selection):
     fragment = " fragment F on Ledger { budgetUsage { month } }" if selection == "...F" else ""
     query = f"{{ ledgers {{ id {selection} }} }}{fragment}"
+    if selection == "ROOT":  # `ledgers` itself inside a fragment on Query
+        query = "{ ... on Query { ...Q } } fragment Q on Query { ledgers { summary { to } } }"
     answer = _refused_without_database_work(alice, statements, {"query": query}, "validation_error")
     assert "ledger(id" in answer["errors"][0]["message"]
 

@@ -93,8 +93,8 @@ class OneLedgerAtATime(ValidationRule):
     """Refuses ONE_LEDGER_AT_A_TIME fields anywhere below `ledgers` (fragments followed)."""
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_):
-        for selection in node.selection_set.selections:
-            if isinstance(selection, FieldNode) and selection.name.value == "ledgers":
+        for selection in self._root_fields(node.selection_set, frozenset()):
+            if selection.name.value == "ledgers":
                 found = self._find(selection.selection_set, frozenset())
                 if found is not None:
                     self.report_error(
@@ -110,6 +110,19 @@ class OneLedgerAtATime(ValidationRule):
                             },
                         )
                     )
+
+    def _root_fields(self, selections: SelectionSetNode, seen: frozenset[str]):
+        """The operation's top fields, through fragments spread at the top."""
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                yield from self._root_fields(selection.selection_set, seen)
+            elif selection.name.value not in seen:
+                fragment = self.context.get_fragment(selection.name.value)
+                if fragment:
+                    names = seen | {selection.name.value}
+                    yield from self._root_fields(fragment.selection_set, names)
 
     def _find(self, selections: SelectionSetNode | None, seen: frozenset[str]):
         for selection in selections.selections if selections else ():
