@@ -55,6 +55,9 @@ def fuzz_user(app):
 schema = schemathesis.pytest.from_fixture("fuzz_schema")
 
 
+# Every operation's examples run inside one test: over the suite's 120 s default on a loaded
+# machine once /api/graphql joined the document.
+@pytest.mark.timeout(600)
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
