@@ -120,3 +120,19 @@ class RequestContext:
 def item(value: dict, actor: Actor, ledger: dict | None = None) -> dict:
     """A dumped row that knows its ledger (for its `ledger` field)."""
     return {**value, "_actor": actor, "_ledger": ledger}
+
+
+def given(**arguments) -> dict:
+    """GraphQL arguments as REST's query parameters: the ones given, by REST's names."""
+    return {name: value for name, value in arguments.items() if value is not None}
+
+
+def connection(edges: list[dict], next_cursor: str | None) -> dict:
+    return {
+        "edges": edges,
+        "nodes": [edge["node"] for edge in edges],
+        "pageInfo": {
+            "hasNextPage": next_cursor is not None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
+    }

@@ -14,7 +14,7 @@ from ariadne import ScalarType, load_schema_from_path, make_executable_schema
 from graphql import GraphQLSchema
 from graphql.language import FloatValueNode, IntValueNode, StringValueNode
 
-from . import mutations, queries
+from . import ledger_fields, mutations, queries
 
 SDL = Path(__file__).with_name("schema.graphql")
 
@@ -59,5 +59,6 @@ def executable_schema() -> GraphQLSchema:
         date,
         datetime,
         *queries.BINDABLES,
+        *ledger_fields.BINDABLES,
         *mutations.BINDABLES,
     )
