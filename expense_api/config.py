@@ -71,6 +71,11 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "WEBHOOK_CONNECT_TIMEOUT_SECONDS": ("5", "seconds a webhook delivery waits to connect"),
     "WEBHOOK_READ_TIMEOUT_SECONDS": ("10", "seconds a webhook delivery waits for the answer"),
     "WEBHOOK_HISTORY_DAYS": ("30", "days webhook events and deliveries are kept (prune)"),
+    "GRAPHQL_INTROSPECTION": (
+        "",
+        "GraphQL introspection (GraphiQL's schema docs): on or off; empty: on, but off in "
+        "production",
+    ),
 }
 
 ENVIRONMENTS = ("development", "production", "test")
@@ -151,6 +156,7 @@ class Settings:
     webhook_connect_timeout_seconds: int
     webhook_read_timeout_seconds: int
     webhook_history_days: int
+    graphql_introspection: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -219,6 +225,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         webhook_connect_timeout_seconds=_int(env, "WEBHOOK_CONNECT_TIMEOUT_SECONDS", 1, 60),
         webhook_read_timeout_seconds=_int(env, "WEBHOOK_READ_TIMEOUT_SECONDS", 1, 60),
         webhook_history_days=_int(env, "WEBHOOK_HISTORY_DAYS", 1, 3650),
+        graphql_introspection=_introspection(env, app_env),
     )
     values.update(overrides)
     if pool_max < values["db_pool_min"]:
@@ -228,6 +235,13 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         values["webhook_secrets_key"], app_env, data_dir
     )
     return Settings(**values)
+
+
+def _introspection(env: dict[str, str], app_env: str) -> bool:
+    """Introspection tells anyone with a token the whole schema: on while developing, off in
+    production unless the operator turns it on."""
+    choice = _choice(env, "GRAPHQL_INTROSPECTION", ("", "on", "off"))
+    return choice == "on" if choice else app_env != "production"
 
 
 def _jwt_secret(configured: str, app_env: str, data_dir: Path) -> str:

@@ -4,7 +4,9 @@ test module. Each asserts that the API accepted it."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from expense_api.repositories import ledgers as ledger_rows
@@ -93,3 +95,28 @@ def run_worker(database, now: datetime) -> int:
     while batch := jobs.create_due_occurrences(database, lambda: now):
         handled += batch
     return handled
+
+
+def graphql(user, query: str, variables: dict | None = None, **request) -> dict:
+    """Runs one GraphQL operation as the user; asserts HTTP 200 and returns the body."""
+    body = {"query": query, **({"variables": variables} if variables is not None else {})}
+    response = user.post("/api/graphql", json=body, **request)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def graphql_codes(body: dict) -> list[str]:
+    """The extensions.code of each error of a GraphQL answer (every error must have one)."""
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+def race(count: int, work):
+    """Runs work(i) in `count` threads released at the same moment; returns the results."""
+    barrier = threading.Barrier(count)
+
+    def run(index):
+        barrier.wait()
+        return work(index)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
@@ -16,7 +15,7 @@ from expense_api.devtools import call
 from expense_api.services import budgets, transactions
 from expense_api.services.budget_guard import BudgetExceeded
 
-from .factories import acting, repository_ledger
+from .factories import acting, race, repository_ledger
 
 ROUNDS = 3  # repeated runs must be just as exact
 
@@ -36,18 +35,6 @@ def _http_user(base: str, conn) -> tuple[str, int]:
         (user["user"]["id"],),
     ).fetchone()[0]
     return tokens["accessToken"], ledger_id
-
-
-def _race(count: int, work):
-    """Runs work(i) in `count` threads released at the same moment; returns the results."""
-    barrier = threading.Barrier(count)
-
-    def run(index):
-        barrier.wait()
-        return work(index)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def _spent(conn, ledger_id: int, month: int = 3, category_id: int | None = None) -> Decimal:
@@ -92,7 +79,7 @@ def test_http_writers_on_one_hard_budget_never_overspend(live_server, conn, roun
     )
     assert status == 201
     body = {"amount": "7.00", "type": "EXPENSE", "categoryId": food["id"], "date": "2026-03-09"}
-    statuses = _race(48, lambda _: call(base, "POST", "/api/transactions", body, token)[0])
+    statuses = race(48, lambda _: call(base, "POST", "/api/transactions", body, token)[0])
     assert statuses.count(201) == 14  # 14 * 7 = 98 <= 100 < 105
     assert statuses.count(409) == 34
     assert _spent(conn, ledger_id) == Decimal("98.00")
@@ -117,7 +104,7 @@ def test_http_writers_on_category_and_overall_budgets(live_server, conn, round_)
         }
         return call(base, "POST", "/api/transactions", body, token)[0]
 
-    statuses = _race(40, write)
+    statuses = race(40, write)
     assert statuses.count(201) == 7 and statuses.count(409) == 33
     assert _spent(conn, ledger_id) == Decimal("70")
     assert _spent(conn, ledger_id, category_id=ids[0]) <= 50
@@ -158,7 +145,7 @@ def test_repository_writers_on_one_hard_budget(database_url, conn, round_):
             except BudgetExceeded:
                 return "refused"
 
-    results = _race(32, write)
+    results = race(32, write)
     assert results.count("ok") == 30  # 30 * 3.33 = 99.90 <= 100 < 103.23
     assert _spent(conn, ledger_id) == Decimal("99.90")
     # The limit alert never fired (99.9%), the threshold one exactly once.
@@ -204,7 +191,7 @@ def test_moves_between_two_months_never_deadlock_or_overspend(live_server, conn,
         }
         return call(base, "POST", "/api/transactions", body, token)[0]
 
-    statuses = _race(36, work)
+    statuses = race(36, work)
     assert set(statuses) <= {200, 201, 409}, statuses  # no 500 (deadlock), no 503
     for month in (3, 4):
         assert _spent(conn, ledger_id, month) <= 100

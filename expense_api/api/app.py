@@ -14,7 +14,7 @@ from ..database import Database
 from ..services.auth import AuthSetup
 from ..services.login_throttle import make_store
 from ..services.passwords import PasswordHasher
-from . import idempotency, jsonio, openapi, problems, request_transaction, routing, tokens
+from . import graphql, idempotency, jsonio, openapi, problems, request_transaction, routing, tokens
 from .converters import IdConverter, id_parameter_schema
 from .ledger_paths import register_ledger_paths
 from .retry import init_app as install_transaction_retry
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     api = openapi.configure(app)
     api.register_converter(IdConverter, id_parameter_schema)
     _register_blueprints(api)
+    graphql.init_app(app, api)  # POST /api/graphql and its explorer, over the same services
     install_transaction_retry(app)  # views run again when PostgreSQL aborts their transaction
     app.after_request(_security_headers)
     return app

@@ -49,10 +49,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 blp = Blueprint("docs", __name__)
 
 
-class AssetConverter(BaseConverter):
-    """Matches the listed file names and nothing else (any other name is a 404)."""
+def converter_for(names) -> type[BaseConverter]:
+    """A URL converter that matches the listed file names and nothing else (any other is 404)."""
 
-    regex = "|".join(re.escape(name) for name in ASSETS)
+    class Converter(BaseConverter):
+        regex = "|".join(re.escape(name) for name in names)
+
+    return Converter
+
+
+AssetConverter = converter_for(ASSETS)
 
 
 def asset_parameter_schema(converter: AssetConverter) -> dict:
@@ -66,14 +72,19 @@ def page():
 
 @blp.get("/api/docs/<docs_asset:asset>")
 def asset_file(asset: str):
-    folder, media_type = ASSETS[asset]
-    return _with_headers(send_from_directory(folder, asset, mimetype=media_type))
+    return served(ASSETS, asset, CONTENT_SECURITY_POLICY)
 
 
-def _with_headers(response):
+def served(assets: dict[str, tuple[Path, str]], name: str, policy: str):
+    """One of the listed files, under the page's policy."""
+    folder, media_type = assets[name]
+    return _with_headers(send_from_directory(folder, name, mimetype=media_type), policy)
+
+
+def _with_headers(response, policy: str = CONTENT_SECURITY_POLICY):
     # Revalidated on every use (a 304 while unchanged), so an upgrade shows at once.
     response.headers["Cache-Control"] = "no-cache"
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Content-Security-Policy"] = policy
     return response
 
 

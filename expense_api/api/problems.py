@@ -42,7 +42,7 @@ STATUS_CODES = {
     503: "database_unavailable",
 }
 
-# The status of each kind of domain error; the most specific class wins (see _status_of).
+# The status of each kind of domain error; the most specific class wins (see status_of).
 KIND_STATUS: dict[type[errors.DomainError], int] = {
     errors.ValidationFailed: 422,
     errors.NotFound: 404,
@@ -61,7 +61,8 @@ class HttpError(errors.DomainError):
     status = 400
 
 
-def _status_of(error: errors.DomainError) -> int:
+def status_of(error: errors.DomainError) -> int:
+    """The HTTP status of a domain error (GraphQL reports it in an error's extensions)."""
     if isinstance(error, HttpError):
         return error.status
     for kind in type(error).__mro__:
@@ -123,7 +124,7 @@ def flatten_messages(messages: Any) -> dict[str, list[str]]:
 
 def render(error: errors.DomainError) -> Response:
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
-    return problem(_status_of(error), error.code, error.detail, headers=headers, **error.extra)
+    return problem(status_of(error), error.code, error.detail, headers=headers, **error.extra)
 
 
 def _handle_http_exception(error: HTTPException) -> Response:

@@ -1,0 +1,206 @@
+"""What a GraphQL request may ask, checked before anything runs (no database work for a refused
+one): the document's size, the operations in a batch, the depth of a selection and its cost.
+
+- A document (the `query` text) of at most 10 kB (MAX_DOCUMENT_BYTES, UTF-8).
+- At most 5 operations in a batch (a JSON array of requests).
+- Selections at most 10 fields deep; introspection fields (`__schema`, `__type`, `__typename`)
+  and what is below them do not count.
+- A cost of at most 10,000 (MAX_COST), computed by ariadne's cost rule from COST_MAP: every field
+  that reads a list or an object costs 1, a connection (`transactions`, `notifications`) costs its
+  `first`, and each is multiplied by the `first` of every connection it sits in. So the
+  dashboard's query costs a few hundred, one page of 500 transactions about 1,500, and a
+  connection inside a connection's nodes 250,000 (refused).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from ariadne.validation import cost_validator
+from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_type
+from graphql.language import (
+    FieldNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+from graphql.validation import ValidationRule
+
+MAX_DOCUMENT_BYTES = 10 * 1024
+MAX_BATCH = 5
+MAX_DEPTH = 10
+MAX_COST = 10_000
+CONNECTIONS = {("Ledger", "transactions"), ("Query", "notifications")}
+
+
+def refusal(message: str, code: str, **extensions) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code, **extensions})
+
+
+def document_too_large(query: str) -> GraphQLError | None:
+    size = len(query.encode("utf-8", "surrogatepass"))
+    if size <= MAX_DOCUMENT_BYTES:
+        return None
+    return refusal(
+        f"The document is {size} bytes; at most {MAX_DOCUMENT_BYTES} are accepted.",
+        "query_too_large",
+        limit=MAX_DOCUMENT_BYTES,
+    )
+
+
+def batch_too_large(size: int) -> GraphQLError | None:
+    if size <= MAX_BATCH:
+        return None
+    return refusal(
+        f"The batch holds {size} operations; at most {MAX_BATCH} are accepted.",
+        "batch_too_large",
+        limit=MAX_BATCH,
+    )
+
+
+@cache
+def _cost_map(schema: GraphQLSchema) -> dict[str, dict[str, dict]]:
+    return cost_map(schema)
+
+
+def cost_map(schema: GraphQLSchema) -> dict[str, dict[str, dict]]:
+    costs: dict[str, dict[str, dict]] = {}
+    for type_name, kind in schema.type_map.items():
+        if type_name.startswith("__") or not isinstance(kind, GraphQLObjectType):
+            continue
+        for field_name, field in kind.fields.items():
+            if (type_name, field_name) in CONNECTIONS:
+                costs.setdefault(type_name, {})[field_name] = {
+                    "complexity": 1,
+                    "multipliers": ["first"],
+                }
+            elif not is_leaf_type(get_named_type(field.type)):
+                costs.setdefault(type_name, {})[field_name] = {"complexity": 1}
+    return costs
+
+
+# Ledger fields read one ledger at a time (a service call each). Under `ledgers` they would cost a
+# statement per ledger, so they are refused there: ask them of `ledger(id)` (its lists, contents
+# and members are batched and may be asked under `ledgers`).
+ONE_LEDGER_AT_A_TIME = frozenset(
+    {"summary", "categoryBreakdown", "budgetUsage", "trends", "invitations", "category",
+     "transaction", "budget"}
+)  # fmt: skip
+
+
+class OneLedgerAtATime(ValidationRule):
+    """Refuses ONE_LEDGER_AT_A_TIME fields anywhere below `ledgers` (fragments followed)."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_):
+        for selection in self._root_fields(node.selection_set, frozenset()):
+            if selection.name.value == "ledgers":
+                found = self._find(selection.selection_set, frozenset())
+                if found is not None:
+                    self.report_error(
+                        GraphQLError(
+                            f"`{found.name.value}` is read one ledger at a time: ask it of "
+                            "`ledger(id: ...)`, not below `ledgers` (that would cost a "
+                            "statement per ledger).",
+                            found,
+                            extensions={
+                                "code": "validation_error",
+                                "status": 422,
+                                "errors": {"query": [f"{found.name.value}: not below ledgers"]},
+                            },
+                        )
+                    )
+
+    def _root_fields(self, selections: SelectionSetNode, seen: frozenset[str]):
+        """The operation's top fields, through fragments spread at the top."""
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                yield from self._root_fields(selection.selection_set, seen)
+            elif selection.name.value not in seen:
+                fragment = self.context.get_fragment(selection.name.value)
+                if fragment:
+                    names = seen | {selection.name.value}
+                    yield from self._root_fields(fragment.selection_set, names)
+
+    def _find(self, selections: SelectionSetNode | None, seen: frozenset[str]):
+        for selection in selections.selections if selections else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value in ONE_LEDGER_AT_A_TIME:
+                    return selection
+                found = self._find(selection.selection_set, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                found = self._find(selection.selection_set, seen)
+            else:
+                name = selection.name.value
+                fragment = self.context.get_fragment(name) if name not in seen else None
+                found = self._find(fragment.selection_set, seen | {name}) if fragment else None
+            if found is not None:
+                return found
+        return None
+
+
+class DepthLimit(ValidationRule):
+    """Refuses an operation whose selections nest deeper than MAX_DEPTH fields."""
+
+    def __init__(self, context):
+        super().__init__(context)
+        self._fragment_depths: dict[str, int] = {}
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_):
+        depth = self._depth(node.selection_set, frozenset())
+        if depth > MAX_DEPTH:
+            name = f" {node.name.value}" if node.name else ""
+            self.report_error(
+                GraphQLError(
+                    f"The operation{name} nests {depth} fields deep; at most {MAX_DEPTH} are "
+                    "accepted.",
+                    node,
+                    extensions={"code": "query_too_deep", "limit": MAX_DEPTH},
+                )
+            )
+
+    def _depth(self, selections: SelectionSetNode | None, seen: frozenset[str]) -> int:
+        """How many fields deep the selections go (fragments followed once per path)."""
+        if selections is None:
+            return 0
+        deepest = 0
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__"):
+                    continue  # introspection does not count
+                deepest = max(deepest, 1 + self._depth(selection.selection_set, seen))
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, self._depth(selection.selection_set, seen))
+            elif isinstance(selection, FragmentSpreadNode):
+                deepest = max(deepest, self._fragment_depth(selection.name.value, seen))
+        return deepest
+
+    def _fragment_depth(self, name: str, seen: frozenset[str]) -> int:
+        if name in seen:  # a cycle: NoFragmentCycles reports it
+            return 0
+        if name not in self._fragment_depths:
+            fragment = self.context.get_fragment(name)
+            depth = self._depth(fragment.selection_set, seen | {name}) if fragment else 0
+            self._fragment_depths[name] = depth
+        return self._fragment_depths[name]
+
+
+def cost_rule(schema: GraphQLSchema, variables: dict | None):
+    """ariadne's cost rule with our map, limit, variables and error."""
+    base = cost_validator(
+        MAX_COST, default_cost=0, variables=variables or {}, cost_map=_cost_map(schema)
+    )
+
+    class CostLimit(base):  # type: ignore[misc, valid-type]
+        def get_cost_exceeded_error(self) -> GraphQLError:
+            return refusal(
+                f"The operation costs {self.cost}; at most {MAX_COST} is accepted (see the "
+                "README: a connection costs its `first`, and multiplies what is inside it).",
+                "query_too_complex",
+                cost=self.cost,
+                limit=MAX_COST,
+            )
+
+    return CostLimit

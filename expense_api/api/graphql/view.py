@@ -1,0 +1,184 @@
+"""POST /api/graphql: one operation (a JSON object) or a batch of up to 5 (a JSON array).
+
+In order, so that a refused request costs no database work:
+1. the bearer token's signature, expiry and type (401 problem+json otherwise, as REST);
+2. the body (400/415 problem+json as REST), the batch's size, each document's size, its syntax,
+   its fit to the schema, its depth and cost (limits.py): refused operations get errors and no
+   data, and when nothing is left to run nothing touches the database;
+3. the session check (the same query as every REST request), an Idempotency-Key claim when
+   the request holds a mutation (api/idempotency.py, as on REST POSTs);
+4. execution in the request's one transaction (api/request_transaction.py): committed when a
+   mutation field succeeded, rolled back otherwise; mutation fields run in savepoints.
+A deadlock or serialization failure propagates, so api/retry.py runs the whole request again as it
+does for REST; a database outage is REST's 503.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import psycopg
+from flask import Blueprint, current_app, json, request
+from flask_jwt_extended import current_user, verify_jwt_in_request
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from psycopg_pool import PoolTimeout
+
+from .. import idempotency
+from ..jsonio import read_json_body
+from ..request_transaction import get_conn, rollback_at_end
+from ..tokens import claims_before_session_check
+from . import explorer, limits
+from .context import RequestContext
+from .errors import format_error
+from .schema import executable_schema
+
+blp = Blueprint("graphql", __name__)
+PATH = "/api/graphql"
+
+
+@dataclass
+class Operation:
+    document: DocumentNode
+    variables: dict | None
+    name: str | None
+    is_mutation: bool
+
+
+def _bad_request(message: str) -> GraphQLError:
+    return limits.refusal(message, "validation_error", status=422, errors={"query": [message]})
+
+
+def _prepare(payload) -> Operation | list[GraphQLError]:
+    """An operation ready to run, or why it is refused (no database work either way)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return [_bad_request("Each request must be a JSON object with a `query` string.")]
+    unknown = set(payload) - {"query", "variables", "operationName", "extensions"}
+    variables, name = payload.get("variables"), payload.get("operationName")
+    if unknown or not isinstance(variables, dict | None) or not isinstance(name, str | None):
+        return [
+            _bad_request(
+                "A request takes `query`, and optionally `variables` (an object) and "
+                "`operationName` (a string)."
+            )
+        ]
+    too_large = limits.document_too_large(payload["query"])
+    if too_large is not None:
+        return [too_large]
+    introspection = current_app.config["SETTINGS"].graphql_introspection
+    document, errors = _checked(payload["query"], introspection)
+    if not errors:
+        errors = _cost_refusal(payload["query"], introspection, variables)
+    if errors:
+        return list(errors)
+    operation = get_operation_ast(document, name)
+    if operation is None:
+        return [_bad_request("Name the operation to run (`operationName`): none matches.")]
+    return Operation(document, variables, name, operation.operation == OperationType.MUTATION)
+
+
+@lru_cache(maxsize=256)
+def _checked(query: str, introspection: bool) -> tuple[DocumentNode | None, tuple]:
+    """The parsed document and what is wrong with it, apart from its cost (which depends on the
+    variables). Validating costs more than running a small query, so a document is checked
+    once per worker (clients send the same few documents over and over, with variables)."""
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return None, (error,)
+    rules = [*specified_rules, limits.DepthLimit, limits.OneLedgerAtATime]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return document, tuple(validate(executable_schema(), document, rules))
+
+
+def _cost_refusal(query: str, introspection: bool, variables: dict | None) -> tuple:
+    """A valid document's refusal for its cost with these variables, if any; kept per worker
+    for small variables (a dashboard sends the same ones again and again)."""
+    text = json.dumps(variables, sort_keys=True)
+    if len(text) > 1024:
+        return _costed.__wrapped__(query, introspection, text)
+    return _costed(query, introspection, text)
+
+
+@lru_cache(maxsize=1024)
+def _costed(query: str, introspection: bool, variables: str) -> tuple:
+    document, _ = _checked(query, introspection)
+    schema = executable_schema()
+    return tuple(validate(schema, document, [limits.cost_rule(schema, json.loads(variables))]))
+
+
+@blp.post(PATH)
+def graphql():
+    if claims_before_session_check(refresh=False) is None:
+        verify_jwt_in_request()  # no readable token: its 401, before any database work
+    body = read_json_body(request)
+    payloads = body if isinstance(body, list) else [body]
+    refused = limits.batch_too_large(len(payloads))
+    if refused is not None:
+        return _answer({"errors": [format_error(refused)]})
+    prepared = [_prepare(payload) for payload in payloads]
+    runnable = [op for op in prepared if isinstance(op, Operation)]
+    if runnable:
+        verify_jwt_in_request()  # the session check: revoked, disabled, deleted -> 401
+        if any(op.is_mutation for op in runnable):
+            replay = idempotency.begin(current_user["id"])
+            if replay is not None:
+                return replay
+        context = RequestContext(get_conn(), current_user)
+    results = [_run(op, context) if isinstance(op, Operation) else _refused(op) for op in prepared]
+    if not runnable or not context.wrote:
+        rollback_at_end()  # nothing was written: nothing to commit, no answer to keep
+    return _answer(results if isinstance(body, list) else results[0])
+
+
+def _refused(errors: list[GraphQLError]) -> dict:
+    return {"errors": [format_error(error) for error in errors]}
+
+
+def _run(operation: Operation, context: RequestContext) -> dict:
+    result = execute(
+        executable_schema(),
+        operation.document,
+        context_value=context,
+        variable_values=operation.variables,
+        operation_name=operation.name,
+    )
+    answer: dict = {"data": result.data}
+    if result.errors:
+        for error in result.errors:
+            _raise_database_failure(error)
+        answer["errors"] = [format_error(error) for error in result.errors]
+    return answer
+
+
+def _raise_database_failure(error: GraphQLError) -> None:
+    """A database failure is the request's, not a field's: raised, it is retried (a deadlock, a
+    serialization failure) or answered 503 as on REST."""
+    original = error.original_error
+    if isinstance(original, psycopg.Error | PoolTimeout):
+        raise original
+
+
+def _answer(result) -> object:
+    return current_app.response_class(json.dumps(result), mimetype="application/json")
+
+
+@blp.get(PATH)
+def explorer_page():
+    return explorer.page()
+
+
+@blp.get(f"{PATH}/<graphiql_asset:asset>")
+def explorer_asset(asset: str):
+    return explorer.asset(asset)

@@ -1,0 +1,237 @@
+"""GraphQL's limits and loaders: refused documents do no database work (statements counted),
+nested lists load in one statement per level whatever the number of ledgers, introspection
+follows its setting, and Idempotency-Key works on mutations."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+
+from expense_api import sqlfiles
+from expense_api.api.app import create_app
+from expense_api.api.graphql import limits
+
+from .conftest import Accounts, make_settings
+from .factories import category, graphql, graphql_codes
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    """The names of the SQL statements run (every query comes from sql/*.sql)."""
+    names: list[str] = []
+    run = sqlfiles.Query.__call__
+
+    def counted(self, conn, **params):
+        names.append(self.name)
+        return run(self, conn, **params)
+
+    monkeypatch.setattr(sqlfiles.Query, "__call__", counted)
+    return names
+
+
+def _nested(depth: int) -> str:
+    """{ ledgers { categories { ledger { categories { ... id } } } } }, `depth` fields deep."""
+    fields = ["ledgers"] + ["categories", "ledger"] * depth
+    inner = "id"
+    for name in reversed(fields[: depth - 1]):
+        inner = f"{name} {{ {inner} }}"
+    return "{ " + inner + " }"
+
+
+def _refused_without_database_work(user, statements, body, code):
+    statements.clear()
+    response = user.post("/api/graphql", json=body)
+    assert response.status_code == 200
+    answer = response.get_json()
+    answers = answer if isinstance(answer, list) else [answer]
+    codes = [c for a in answers for c in graphql_codes(a)]
+    assert code in codes, answer
+    assert all(a.get("data") is None for a in answers)
+    assert statements == [], statements  # not even the session check
+    return answer
+
+
+def test_depth_ten_runs_eleven_is_refused(alice, statements):
+    assert "errors" not in graphql(alice, _nested(10))
+    error = _refused_without_database_work(
+        alice, statements, {"query": _nested(11)}, "query_too_deep"
+    )
+    assert "10" in error["errors"][0]["message"]
+
+
+def test_introspection_fields_do_not_count_towards_depth(alice):
+    deep_introspection = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }"
+    assert "errors" not in graphql(alice, deep_introspection)
+
+
+def test_a_fragment_counts_where_it_is_spread(alice, statements):
+    five = "{ ledgers { categories { ledger { categories { ledger { ...F } } } } } }"
+    six = "fragment F on Ledger { categories { ledger { categories { ledger { categories { id } } } } } }"
+    _refused_without_database_work(alice, statements, {"query": five + six}, "query_too_deep")
+    assert "errors" not in graphql(alice, five + six.replace("{ categories { id } }", "{ id }"))
+
+
+def test_cost_above_the_limit_is_refused(alice, statements):
+    inner = "transactions(first: 500) { nodes { id } }"
+    query = f"{{ ledgers {{ transactions(first: 500) {{ nodes {{ ledger {{ {inner} }} }} }} }} }}"
+    answer = _refused_without_database_work(
+        alice, statements, {"query": query}, "query_too_complex"
+    )
+    assert answer["errors"][0]["extensions"]["limit"] == limits.MAX_COST
+    one_page = "{ ledgers { transactions(first: 500) { nodes { id amount date } } } }"
+    assert "errors" not in graphql(alice, one_page)
+
+
+def test_cost_counts_variables(alice, statements):
+    query = """query($n: Int) { ledgers { transactions(first: $n) { nodes { ledger {
+        transactions(first: $n) { nodes { id } } } } } } }"""
+    assert "errors" not in graphql(alice, query, {"n": 50})
+    _refused_without_database_work(
+        alice, statements, {"query": query, "variables": {"n": 500}}, "query_too_complex"
+    )
+
+
+def test_a_document_over_10_kb_is_refused(alice, statements):
+    padded = "{ me { id } }" + " " * (limits.MAX_DOCUMENT_BYTES - 12)
+    assert len(padded.encode()) > limits.MAX_DOCUMENT_BYTES
+    _refused_without_database_work(alice, statements, {"query": padded}, "query_too_large")
+    assert "errors" not in graphql(alice, padded[: limits.MAX_DOCUMENT_BYTES])
+
+
+def test_batches_of_five_run_six_are_refused(alice, statements):
+    one = {"query": "{ me { id } }"}
+    response = alice.post("/api/graphql", json=[one] * 5)
+    assert [a["data"]["me"]["id"] for a in response.get_json()] == [alice.id] * 5
+    _refused_without_database_work(alice, statements, [one] * 6, "batch_too_large")
+
+
+def test_a_batch_answers_each_operation(alice):
+    food = category(alice, "Food")
+    body = [
+        {"query": "{ me { id } }"},
+        {"query": "{ me { nope } }"},
+        {"query": "query($id: Int!) { ledger(id: $id) { category(id: $id) { id } } }",
+         "variables": {"id": food}},
+    ]  # fmt: skip
+    answers = alice.post("/api/graphql", json=body).get_json()
+    assert answers[0] == {"data": {"me": {"id": alice.id}}}
+    assert graphql_codes(answers[1]) == ["validation_error"]
+    assert graphql_codes(answers[2]) == ["not_found"]
+
+
+def test_nested_lists_take_one_statement_per_level(alice, statements):
+    query = """{ ledgers { id categories { id ledger { id } } budgets { id }
+        transactions(first: 5) { nodes { id ledger { name } } } members { userId } } }"""
+    graphql(alice, query)  # one ledger
+    with_one = sorted(statements)
+    for n in range(4):
+        created = alice.post("/api/ledgers", json={"name": f"Extra {n}"}).get_json()
+        base = f"/api/ledgers/{created['id']}"
+        food = alice.post(f"{base}/categories", json={"name": "Food"}).get_json()["id"]
+        for day in (1, 2):
+            alice.post(f"{base}/transactions", json={
+                "amount": "1", "type": "EXPENSE", "categoryId": food, "date": "2026-11-0%d" % day
+            })  # fmt: skip
+    statements.clear()
+    answer = graphql(alice, query)
+    assert len(answer["data"]["ledgers"]) == 5 and "errors" not in answer
+    assert sorted(statements) == with_one
+    assert statements.count("ledger_batches.transaction_pages") == 1
+
+
+def test_introspection_off_in_production_unless_turned_on(database_url):
+    def schema_query(**env):
+        key = Fernet.generate_key().decode()  # production needs one to start
+        settings = make_settings(APP_ENV="production", WEBHOOK_SECRETS_KEY=key, **env)
+        client = create_app(settings, database_url).test_client()
+        user = Accounts(client).new_user()
+        return graphql(user, "{ __schema { queryType { name } } }")
+
+    assert set(graphql_codes(schema_query())) == {"validation_error"}
+    assert "errors" not in schema_query(GRAPHQL_INTROSPECTION="on")
+
+
+def test_idempotency_key_replays_a_mutation(alice):
+    food = category(alice, "Food")
+    document = """mutation($i: TransactionInput!) { createTransaction(input: $i) {
+        transaction { id amount } } }"""
+    variables = {"i": {"amount": "3", "type": "EXPENSE", "categoryId": food, "date": "2026-03-01"}}
+    key = {"Idempotency-Key": "gql-1"}
+    first = alice.post(
+        "/api/graphql", json={"query": document, "variables": variables}, headers=key
+    )
+    again = alice.post(
+        "/api/graphql", json={"query": document, "variables": variables}, headers=key
+    )
+    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    listed = alice.get("/api/transactions?month=3&year=2026").get_json()["items"]
+    assert len(listed) == 1
+    other = {**variables, "i": {**variables["i"], "amount": "4"}}
+    reused = alice.post("/api/graphql", json={"query": document, "variables": other}, headers=key)
+    assert reused.status_code == 422 and reused.get_json()["code"] == "idempotency_key_reused"
+
+
+def test_a_refused_mutation_frees_its_key_and_writes_nothing(alice):
+    food = category(alice, "Food")
+    document = """mutation($i: TransactionInput!) { createTransaction(input: $i) {
+        transaction { id } } }"""
+    bad = {"i": {"amount": "0", "type": "EXPENSE", "categoryId": food, "date": "2026-03-01"}}
+    key = {"Idempotency-Key": "gql-2"}
+    refused = alice.post("/api/graphql", json={"query": document, "variables": bad}, headers=key)
+    assert graphql_codes(refused.get_json()) == ["validation_error"]
+    good = {"i": {**bad["i"], "amount": "1"}}
+    kept = alice.post("/api/graphql", json={"query": document, "variables": good}, headers=key)
+    assert "errors" not in kept.get_json()
+
+
+def test_one_refused_mutation_leaves_the_others_written(alice):
+    food = category(alice, "Food")
+    document = """mutation($f: Int!) {
+      ok: createTransaction(input: {amount: "2", type: EXPENSE, categoryId: $f, date: "2026-03-01"})
+        { transaction { id } }
+      gone: deleteCategory(id: $f)
+      after: createCategory(input: {name: "Rent"}) { id name }
+    }"""
+    answer = graphql(alice, document, {"f": food})
+    assert graphql_codes(answer) == ["category_in_use"]
+    assert answer["data"]["ok"]["transaction"]["id"] and answer["data"]["after"]["name"] == "Rent"
+    names = [c["name"] for c in alice.get("/api/categories").get_json()["items"]]
+    assert names == ["Food", "Rent"]
+    assert len(alice.get("/api/transactions?month=3&year=2026").get_json()["items"]) == 1
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "summary { savings }",
+        "invitations { id }",
+        "category(id: 1) { id }",
+        "categories { ledger { trends { items { month } } } }",
+        "...F",
+        "ROOT",
+    ],
+)
+def test_one_ledger_at_a_time_fields_are_refused_below_ledgers(alice, statements, selection):
+    fragment = " fragment F on Ledger { budgetUsage { month } }" if selection == "...F" else ""
+    query = f"{{ ledgers {{ id {selection} }} }}{fragment}"
+    if selection == "ROOT":  # `ledgers` itself inside a fragment on Query
+        query = "{ ... on Query { ...Q } } fragment Q on Query { ledgers { summary { to } } }"
+    answer = _refused_without_database_work(alice, statements, {"query": query}, "validation_error")
+    assert "ledger(id" in answer["errors"][0]["message"]
+
+
+def test_a_ledger_read_below_a_page_is_read_once(alice, statements):
+    food = category(alice, "Food")
+    for day in range(1, 6):
+        alice.post("/api/transactions", json={
+            "amount": "1", "type": "EXPENSE", "categoryId": food, "date": f"2026-03-0{day}"})  # fmt: skip
+    query = """query($id: Int!) { ledger(id: $id) { transactions(filter: {month: 3, year: 2026}) {
+        nodes { ledger { summary(month: 3, year: 2026) { totalExpense } category(id: %d) { id } } } } } }"""
+    statements.clear()
+    answer = graphql(alice, query % food, {"id": alice.ledger_id})
+    nodes = answer["data"]["ledger"]["transactions"]["nodes"]
+    assert len(nodes) == 5 and {n["ledger"]["summary"]["totalExpense"] for n in nodes} == {"5.00"}
+    assert (
+        statements.count("reports.summary") == 1 and statements.count("categories.get_by_id") == 1
+    )
