@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from psycopg import Connection
 
+from ..database import Batch, Pending
 from ..sqlfiles import queries
 
 
@@ -13,6 +14,15 @@ def insert(
     """The new alert, or None when this (budget, kind) had fired already."""
     return queries.alerts.insert(
         conn, ledger_id=ledger_id, budget_id=budget_id, kind=kind, percent_used=percent_used
+    )
+
+
+def insert_later(
+    batch: Batch, *, ledger_id: int, budget_id: int, kind: str, percent_used: Decimal
+) -> Pending:
+    """insert(), queued in a batch."""
+    return queries.alerts.insert.later(
+        batch, ledger_id=ledger_id, budget_id=budget_id, kind=kind, percent_used=percent_used
     )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from psycopg import Connection
 
+from ..database import Batch, Pending
 from ..errors import found
 from ..money import percent
 from ..repositories import alerts
@@ -22,21 +23,34 @@ _READERS = sorted(role for role, actions in ROLE_ACTIONS.items() if Action.READ 
 def fire_reached(conn: Connection, actor: Actor, budget: dict, spent: Decimal) -> list[dict]:
     """Records the alerts of `budget` that spending `spent` reaches and that have not fired
     yet; returns those it recorded."""
-    fired = []
+    fired = (
+        alerts.insert(conn, ledger_id=actor.ledger_id, **alert) for alert in _reached(budget, spent)
+    )
+    return [alert for alert in fired if alert is not None]  # None: it fired earlier
+
+
+def fire_reached_later(batch: Batch, actor: Actor, budget: dict, spent: Decimal) -> list[Pending]:
+    """fire_reached(), queued in a batch: pass what it gives to `recorded` once it is sent."""
+    return [
+        alerts.insert_later(batch, ledger_id=actor.ledger_id, **alert)
+        for alert in _reached(budget, spent)
+    ]
+
+
+def recorded(pending: list[Pending]) -> list[dict]:
+    """The alerts that queued inserts recorded (those that had fired earlier are not)."""
+    return [alert for alert in (item.value() for item in pending) if alert is not None]
+
+
+def _reached(budget: dict, spent: Decimal) -> list[dict]:
+    """The alert rows (kind, percent used) that spending `spent` reaches for `budget`."""
     used = Decimal(percent(spent, budget["amount"]))
-    for kind, threshold in (("threshold", budget["alert_threshold"]), ("limit", 100)):
+    return [
+        {"budget_id": budget["id"], "kind": kind, "percent_used": used}
+        for kind, threshold in (("threshold", budget["alert_threshold"]), ("limit", 100))
         # Compared exactly: 99.996% shows as "100.00" but has not reached the limit.
-        if spent * 100 >= budget["amount"] * threshold:
-            alert = alerts.insert(
-                conn,
-                ledger_id=actor.ledger_id,
-                budget_id=budget["id"],
-                kind=kind,
-                percent_used=used,
-            )
-            if alert is not None:  # None: it fired earlier
-                fired.append(alert)
-    return fired
+        if spent * 100 >= budget["amount"] * threshold
+    ]
 
 
 def list_page(

@@ -7,10 +7,11 @@ from __future__ import annotations
 from psycopg import Connection
 
 from .. import periods
+from ..database import Batch, commits_with_last_write
 from ..errors import found
 from ..repositories import transactions
 from ..repositories.integrity import category_must_exist, no_such_category
-from . import budget_guard, categories
+from . import alerts, budget_guard, categories
 from .ledgers import Action, Actor, authorize
 
 FIELDS = ("category_id", "type", "amount", "description", "occurred_on")
@@ -23,19 +24,23 @@ def create(conn: Connection, actor: Actor, values: dict) -> dict:
     # round trip on every write. Only when a budget refuses the expense is it looked up, so that
     # a wrong category is still answered with 422 before any 409.
     try:
-        alerts = budget_guard.before_write(conn, actor, old=None, new=values)
+        allowed = budget_guard.check(conn, actor, old=None, new=values)
     except budget_guard.BudgetExceeded:
         if not categories.exists(conn, actor, values["category_id"]):
             raise no_such_category() from None
         raise
-    with category_must_exist():
-        row = transactions.insert(
-            conn,
+    # The alerts, the row and (when the caller allows it) the COMMIT: one round trip.
+    with category_must_exist(), Batch(conn) as batch:
+        fired = allowed.fire_later(batch, actor)
+        row = transactions.insert_later(
+            batch,
             ledger_id=actor.ledger_id,
             created_by=actor.user_id,
             values={k: values[k] for k in FIELDS},
         )
-    return {**row, "alerts": alerts}
+        if commits_with_last_write(conn):
+            batch.commit()
+    return {**row.value(), "alerts": alerts.recorded(fired)}
 
 
 def get(conn: Connection, actor: Actor, transaction_id: int) -> dict:
@@ -55,14 +60,14 @@ def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -
     if moved_to != old["category_id"] and not categories.exists(conn, actor, moved_to):
         raise no_such_category()
     new = {**{k: old[k] for k in FIELDS}, **changes}
-    alerts = budget_guard.before_write(conn, actor, old=old, new=new)
+    fired = budget_guard.before_write(conn, actor, old=old, new=new)
     # Checked above for a clear answer before any 409, and by the foreign key for a category
     # deleted in between.
     with category_must_exist():
         row = transactions.update(
             conn, ledger_id=actor.ledger_id, transaction_id=transaction_id, values=new
         )
-    return {**row, "alerts": alerts}
+    return {**row, "alerts": fired}
 
 
 def delete(conn: Connection, actor: Actor, transaction_id: int) -> None:
