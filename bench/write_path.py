@@ -1,20 +1,29 @@
 """Enforced expense writes through the API against PostgreSQL's own limit for the same SQL.
 
-    .venv/bin/python -m bench.write_path [--seconds 30] [--clients 32] [--workers 2] [--threads 4]
+    .venv/bin/python -m bench.write_path [--scenario hot|spread|both] [--seconds 20]
 
-1. A fresh database (BENCH_DATABASE_URL's server, else the embedded one) seeded with users,
+1. A fresh database (BENCH_DATABASE_URL's server, else the embedded one) seeded with 50 users,
    categories, existing transactions and hard budgets far too large to block (so every write
    runs the whole enforcement: scope lock, FOR UPDATE, spent, insert, totals upkeep).
-2. gunicorn serves it, configured as in production; --clients keep-alive connections in a
-   closed loop POST expenses (then GET /api/summary) for --seconds, driven by wrk with a Lua
-   script when wrk is on PATH (Debian: apt-get install wrk), else by the asyncio client in
-   bench/load.py. Requests/s, p50/p99 and errors are reported, and the CPU each request cost
-   the service, PostgreSQL and the load tool (from /proc).
-3. The floor: bench/floor_app.py (Flask answering JSON with JSON, nothing else) under the same
-   gunicorn settings and load, for what the web stack alone costs.
-4. pgbench runs the very same SQL transaction at the same concurrency: the statements are
-   taken from sql/*.sql (--print-script shows them), with pgbench variables for the parameters.
-5. The ratio API / pgbench is printed for both, and the number of hard budgets overspent.
+2. gunicorn serves it with bin/serve's defaults (WEB_CONCURRENCY, WEB_THREADS, WEB_WORKER_CLASS
+   as the environment or .env give them; --gunicorn-args adds options). Two scenarios, each a
+   closed loop of keep-alive connections driven by wrk with a Lua script when wrk is on PATH
+   (Debian: apt-get install wrk), else by the asyncio client in bench/load.py:
+   - hot: one user, 16 connections, expenses in 4 categories (each with a hard budget, and the
+     overall budget over them: every write queues on the same budget row lock), then
+     GET /api/summary and GET /api/budget-usage under the same load;
+   - spread: 50 users, 32 connections, expenses in all their expense categories, then
+     GET /api/summary.
+   Printed: requests/s, p50/p99, errors, the CPU each request cost the service, PostgreSQL and
+   the load tool, the CPU seconds of each gunicorn worker (the split), all from /proc, and the
+   round trips to PostgreSQL per request (counted from libpq's protocol trace in an in-process
+   run, expense_api.devtools.count_pool_round_trips).
+3. The floor: bench/floor_app.py (Flask answering JSON with JSON, nothing else) under gunicorn
+   with the same worker count and threads, for what the web stack alone costs.
+4. pgbench runs the very same SQL transaction at the same concurrency, pipelined in the API's
+   round trips (\\startpipeline / \\endpipeline): the statements are taken from sql/*.sql
+   (--print-script shows them), with pgbench variables for the parameters.
+5. The ratio API / pgbench is printed, and the number of hard budgets overspent.
 
 Sessions get deterministic ids so that pgbench looks each one up exactly as the API does.
 """

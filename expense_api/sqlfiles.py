@@ -54,11 +54,11 @@ class Query:
         return tuple(dict.fromkeys(_PLACEHOLDER.findall(self.sql)))
 
     def __call__(self, conn: Connection, **params: Any) -> Any:
-        self._check(params)
         if opens_transaction(conn):
             with Batch(conn) as batch:  # our BEGIN and this statement: one round trip
                 pending = self.later(batch, **params)
             return pending.value()
+        self._check(params)
         with conn.cursor(row_factory=dict_row) as cur:
             self._send(cur, params)
             return self._result(cur)
