@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import resource
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -53,6 +53,7 @@ class CpuSnapshot:
     postgres: float  # the benchmark's PostgreSQL: postmaster, backends, ended backends
     load_tool: float  # this process and its finished children (asyncio client, wrk or pgbench)
     backends: int  # the postmaster's child processes right now
+    workers: dict[int, float] = field(default_factory=dict)  # each gunicorn worker's own tree
 
 
 def postmaster_of(database_url: str) -> int | None:
@@ -78,7 +79,12 @@ def snapshot(service_pid: int, postmaster: int | None) -> CpuSnapshot | None:
     service = _tree_cpu(processes, service_pid) if service_pid else 0.0
     postgres = _tree_cpu(processes, postmaster) if postmaster else float("nan")
     backends = sum(1 for parent, _, _ in processes.values() if postmaster and parent == postmaster)
-    return CpuSnapshot(service, postgres, own, backends)
+    workers = {
+        pid: _tree_cpu(processes, pid)
+        for pid, (parent, _, _) in processes.items()
+        if service_pid and parent == service_pid
+    }
+    return CpuSnapshot(service, postgres, own, backends, workers)
 
 
 def wait_for_backends_to_end(
@@ -113,3 +119,17 @@ def per_request_ms(
         parts.insert(0, f"service {ms(after.service - before.service)}")
     parts.append(f"{load_tool} {ms(after.load_tool - before.load_tool)}")
     return " + ".join(parts) + " ms"
+
+
+def worker_split(before: CpuSnapshot | None, after: CpuSnapshot | None) -> str:
+    """CPU seconds each gunicorn worker spent in the interval, busiest first, and the share of
+    the busiest: '5.6 / 5.4 s (busiest 51%)'; '' without /proc or workers."""
+    if before is None or after is None:
+        return ""
+    used = sorted(
+        (after.workers[pid] - before.workers.get(pid, 0.0) for pid in after.workers), reverse=True
+    )
+    if not used or not sum(used):
+        return ""
+    seconds = " / ".join(f"{value:.1f}" for value in used)
+    return f"{seconds} s (busiest {100 * used[0] / sum(used):.0f}%)"

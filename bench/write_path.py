@@ -1,20 +1,29 @@
 """Enforced expense writes through the API against PostgreSQL's own limit for the same SQL.
 
-    .venv/bin/python -m bench.write_path [--seconds 30] [--clients 32] [--workers 2] [--threads 4]
+    .venv/bin/python -m bench.write_path [--scenario hot|spread|both] [--seconds 20]
 
-1. A fresh database (BENCH_DATABASE_URL's server, else the embedded one) seeded with users,
+1. A fresh database (BENCH_DATABASE_URL's server, else the embedded one) seeded with 50 users,
    categories, existing transactions and hard budgets far too large to block (so every write
    runs the whole enforcement: scope lock, FOR UPDATE, spent, insert, totals upkeep).
-2. gunicorn serves it, configured as in production; --clients keep-alive connections in a
-   closed loop POST expenses (then GET /api/summary) for --seconds, driven by wrk with a Lua
-   script when wrk is on PATH (Debian: apt-get install wrk), else by the asyncio client in
-   bench/load.py. Requests/s, p50/p99 and errors are reported, and the CPU each request cost
-   the service, PostgreSQL and the load tool (from /proc).
-3. The floor: bench/floor_app.py (Flask answering JSON with JSON, nothing else) under the same
-   gunicorn settings and load, for what the web stack alone costs.
-4. pgbench runs the very same SQL transaction at the same concurrency: the statements are
-   taken from sql/*.sql (--print-script shows them), with pgbench variables for the parameters.
-5. The ratio API / pgbench is printed for both, and the number of hard budgets overspent.
+2. gunicorn serves it with bin/serve's defaults (WEB_CONCURRENCY, WEB_THREADS, WEB_WORKER_CLASS
+   as the environment or .env give them; --gunicorn-args adds options). Two scenarios, each a
+   closed loop of keep-alive connections driven by wrk with a Lua script when wrk is on PATH
+   (Debian: apt-get install wrk), else by the asyncio client in bench/load.py:
+   - hot: one user, 16 connections, expenses in 4 categories (each with a hard budget, and the
+     overall budget over them: every write queues on the same budget row lock), then
+     GET /api/summary and GET /api/budget-usage under the same load;
+   - spread: 50 users, 32 connections, expenses in all their expense categories, then
+     GET /api/summary.
+   Printed: requests/s, p50/p99, errors, the CPU each request cost the service, PostgreSQL and
+   the load tool, the CPU seconds of each gunicorn worker (the split), all from /proc, and the
+   round trips to PostgreSQL per request (counted from libpq's protocol trace in an in-process
+   run, expense_api.devtools.count_pool_round_trips).
+3. The floor: bench/floor_app.py (Flask answering JSON with JSON, nothing else) under gunicorn
+   with the same worker count and threads, for what the web stack alone costs.
+4. pgbench runs the very same SQL transaction at the same concurrency, pipelined in the API's
+   round trips (\\startpipeline / \\endpipeline): the statements are taken from sql/*.sql
+   (--print-script shows them), with pgbench variables for the parameters.
+5. The ratio API / pgbench is printed, and the number of hard budgets overspent.
 
 Sessions get deterministic ids so that pgbench looks each one up exactly as the API does.
 """
@@ -40,7 +49,7 @@ from pathlib import Path
 import jwt
 import psycopg
 
-from expense_api.config import PROJECT_ROOT
+from expense_api.config import PROJECT_ROOT, load_settings
 from expense_api.demo import EXPENSES, INCOME, seed
 from expense_api.devtools import free_port
 from expense_api.sqlfiles import Query, queries
@@ -107,13 +116,13 @@ def _prepare(url: str, users: int, existing: int) -> list[str]:
     ]
 
 
-def _expense_maker(tokens: list[str]):
+def _expense_maker(tokens: list[str], categories: int):
     rng = random.Random(11)
     users = len(tokens)
 
     def make(_index: int):
         user = rng.randrange(users)
-        category = user * CATEGORIES_PER_USER + rng.randrange(1, len(EXPENSES) + 1)
+        category = user * CATEGORIES_PER_USER + rng.randrange(1, categories + 1)
         body = {
             "amount": f"{rng.randrange(100, 5000) / 100:.2f}",
             "type": "EXPENSE",
@@ -125,14 +134,19 @@ def _expense_maker(tokens: list[str]):
     return make
 
 
-def _summary_maker(tokens: list[str]):
+def _read_maker(tokens: list[str], path: str):
     rng = random.Random(12)
-    path = f"/api/summary?month={TODAY.month}&year={TODAY.year}"
 
     def make(_index: int):
         return "GET", path, None, {"Authorization": f"Bearer {rng.choice(tokens)}"}
 
     return make
+
+
+READS = {
+    "summary": f"/api/summary?month={TODAY.month}&year={TODAY.year}",
+    "budget-usage": f"/api/budget-usage?month={TODAY.month}&year={TODAY.year}",
+}
 
 
 # --- the same requests as wrk Lua scripts -----------------------------------------------------
@@ -154,13 +168,14 @@ def _lua_tokens(tokens: list[str]) -> str:
     return "local tokens = {" + ",\n".join(wrk.lua_string(token) for token in tokens) + "}\n"
 
 
-def expense_lua(tokens: list[str]) -> str:
-    """wrk's version of _expense_maker: a random user's expense in a random category of theirs."""
+def expense_lua(tokens: list[str], categories: int) -> str:
+    """wrk's version of _expense_maker: a random user's expense in one of their first
+    `categories` expense categories."""
     return (
         _lua_tokens(tokens)
         + _LUA_COMMON % 11
         + f"""
-local per_user, expense_categories, today = {CATEGORIES_PER_USER}, {len(EXPENSES)}, "{TODAY}"
+local per_user, expense_categories, today = {CATEGORIES_PER_USER}, {categories}, "{TODAY}"
 request = function()
   local user = math.random(#tokens)
   local cents = math.random(100, 4999)
@@ -175,8 +190,7 @@ end
     )
 
 
-def summary_lua(tokens: list[str]) -> str:
-    path = f"/api/summary?month={TODAY.month}&year={TODAY.year}"
+def read_lua(tokens: list[str], path: str) -> str:
     return (
         _lua_tokens(tokens)
         + _LUA_COMMON % 12
@@ -197,6 +211,7 @@ class Measured:
     errors: int
     requests: int
     cpu: str = ""  # CPU per request of the service, PostgreSQL and the load tool
+    split: str = ""  # CPU seconds of each gunicorn worker
 
 
 def _drive_asyncio(base: str, tokens: list[str], clients: int, seconds: int, maker) -> Measured:
@@ -262,20 +277,32 @@ def _pgbench_sql(query: Query, values: dict[str, str]) -> str:
 SESSION = "('00000000-0000-4000-8000-' || lpad(:uid::text, 12, '0'))::uuid"
 
 
+def _pipelined(*batches: list[str]) -> list[str]:
+    """Each batch as one round trip, as the API sends it (pgbench's pipeline mode)."""
+    return [line for batch in batches for line in ("\\startpipeline", *batch, "\\endpipeline")]
+
+
 def expense_script() -> str:
-    """One POST /api/transactions as the API runs it (no Idempotency-Key, no alert firing)."""
+    """One POST /api/transactions as the API runs it (no Idempotency-Key, no alert firing), in
+    the API's three round trips: BEGIN and the session lookup; the scope lock, the budget row
+    locks and the spent read; the insert and the COMMIT."""
     scope = {
         "years": f"ARRAY[{TODAY.year}, {TODAY.year}]::smallint[]",
         "months": f"ARRAY[{TODAY.month}, {TODAY.month}]::smallint[]",
         "category_ids": "ARRAY[NULL, :cid]::bigint[]",
     }
-    statements = [
+    session = [
+        "BEGIN;",
         _pgbench_sql(
             queries.auth_sessions.get_active_with_user, {"user_id": ":uid", "session_id": SESSION}
         ),
+    ]
+    check = [
         _pgbench_sql(queries.budgets.lock_scope_shared, {"ledger_id": ":lid"}),
         _pgbench_sql(queries.budgets.lock_applicable, {"ledger_id": ":lid", **scope}),
         _pgbench_sql(queries.budgets.spent, {"ledger_id": ":lid", **scope}),
+    ]
+    write = [
         _pgbench_sql(
             queries.transactions.insert,
             {
@@ -288,39 +315,41 @@ def expense_script() -> str:
                 "occurred_on": f"'{TODAY}'::date",
             },
         ),
+        "COMMIT;",
     ]
     header = [
         "\\set uid random(1, {users})",
         "\\set lid :uid",  # in the benchmark's fresh database, each user's ledger has their id
-        f"\\set cid (:uid - 1) * {CATEGORIES_PER_USER} + random(1, {len(EXPENSES)})",
+        f"\\set cid (:uid - 1) * {CATEGORIES_PER_USER} + random(1, {{categories}})",
         "\\set cents random(100, 4999)",
-        "BEGIN;",
     ]
-    return "\n".join([*header, *statements, "COMMIT;"]) + "\n"
+    return "\n".join([*header, *_pipelined(session, check, write)]) + "\n"
 
 
 def summary_script() -> str:
+    """GET /api/summary as the API runs it: BEGIN and the session; the summary; the COMMIT."""
     first = TODAY.replace(day=1)
     after = (first + timedelta(days=32)).replace(day=1)
-    statements = [
+    session = [
+        "BEGIN;",
         _pgbench_sql(
             queries.auth_sessions.get_active_with_user, {"user_id": ":uid", "session_id": SESSION}
         ),
-        _pgbench_sql(
-            queries.reports.summary,
-            {
-                "ledger_id": ":lid",
-                "month_from": f"'{first}'::date",
-                "month_to": f"'{after}'::date",
-                "head_from": "NULL::date",
-                "head_to": "NULL::date",
-                "tail_from": "NULL::date",
-                "tail_to": "NULL::date",
-            },
-        ),
     ]
+    summary = _pgbench_sql(
+        queries.reports.summary,
+        {
+            "ledger_id": ":lid",
+            "month_from": f"'{first}'::date",
+            "month_to": f"'{after}'::date",
+            "head_from": "NULL::date",
+            "head_to": "NULL::date",
+            "tail_from": "NULL::date",
+            "tail_to": "NULL::date",
+        },
+    )
     header = ["\\set uid random(1, {users})", "\\set lid :uid"]
-    return "\n".join([*header, "BEGIN;", *statements, "COMMIT;"]) + "\n"
+    return "\n".join([*header, *_pipelined(session, [summary], ["COMMIT;"])]) + "\n"
 
 
 def pgbench(url: str, script: str, clients: int, seconds: int) -> Measured:
@@ -351,24 +380,71 @@ def pgbench(url: str, script: str, clients: int, seconds: int) -> Measured:
     return Measured(float(match.group(1)), average_ms, float("nan"), 0, done, used)
 
 
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    users: int  # the first `users` seeded users send requests
+    clients: int  # keep-alive connections
+    categories: int  # each user's first `categories` expense categories take the expenses
+    reads: tuple[str, ...]  # READS measured after the writes, under the same load
+
+
+def _script(text: str, scenario: Scenario) -> str:
+    return text.replace("{users}", str(scenario.users)).replace(
+        "{categories}", str(scenario.categories)
+    )
+
+
+def round_trips_in_process(url: str, tokens: list[str], scenario: Scenario, requests: int = 20):
+    """Round trips to PostgreSQL per request of each kind, counted on the request's connection
+    (libpq's protocol trace) in an in-process app driven by Flask's test client."""
+    from expense_api.api.app import create_app
+    from expense_api.config import load_settings
+    from expense_api.devtools import count_pool_round_trips
+
+    settings = load_settings(
+        {"APP_ENV": "production", "JWT_SECRET_KEY": SECRET, "LOG_LEVEL": "WARNING"}
+    )
+    app = create_app(settings, url)
+    pool = app.extensions["database"].pool
+    client = app.test_client()
+    makers = {"write": _expense_maker(tokens[: scenario.users], scenario.categories)}
+    makers.update(
+        {read: _read_maker(tokens[: scenario.users], READS[read]) for read in scenario.reads}
+    )
+    counts = {}
+    try:
+        for kind, make in makers.items():
+            for index in range(3):  # warm: prepared statements, the pool's connection
+                method, path, body, headers = make(index)
+                client.open(path, method=method, json=body, headers=headers)
+            with count_pool_round_trips(pool) as counted:
+                for index in range(requests):
+                    method, path, body, headers = make(index)
+                    response = client.open(path, method=method, json=body, headers=headers)
+                    assert response.status_code < 300, response.get_json()
+            counts[kind] = counted.count / requests
+    finally:
+        app.extensions["database"].close()
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--scenario", default="both", choices=("hot", "spread", "both"))
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=32, help="spread scenario")
+    parser.add_argument("--users", type=int, default=50, help="spread scenario")
+    parser.add_argument("--hot-clients", type=int, default=16)
     parser.add_argument(
         "--existing", type=int, default=2000, help="transactions per user beforehand"
     )
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--worker-class", default="gthread", choices=("gthread", "sync"))
     parser.add_argument(
         "--gunicorn-args",
-        default=None,
-        help="extra gunicorn options (GUNICORN_CMD_ARGS); default for gthread: "
-        "--worker-connections clients/workers, which spreads the keep-alive clients evenly",
+        default="",
+        help="extra gunicorn options (GUNICORN_CMD_ARGS); none by default: bin/serve's defaults",
     )
     parser.add_argument(
         "--load-tool", default="auto", choices=("auto", "wrk", "asyncio"),
@@ -382,109 +458,138 @@ def main() -> None:
         "--skip-floor", action="store_true", help="do not measure bench/floor_app.py"
     )
     args = parser.parse_args()
+    scenarios = []
+    if args.scenario in ("hot", "both"):
+        scenarios.append(Scenario("hot", 1, args.hot_clients, 4, ("summary", "budget-usage")))
+    if args.scenario in ("spread", "both"):
+        scenarios.append(Scenario("spread", args.users, args.clients, len(EXPENSES), ("summary",)))
     if args.print_script:
-        print(expense_script().replace("{users}", str(args.users)))
+        print(_script(expense_script(), scenarios[-1]))
         return
-    if args.gunicorn_args is None:
-        # A gthread worker accepts every connection it can; with keep-alive clients that all
-        # connect at once, the first worker takes them all and the others idle.
-        per_worker = -(-args.clients // args.workers)
-        args.gunicorn_args = (
-            f"--worker-connections {per_worker}" if args.worker_class == "gthread" else ""
-        )
     tool = args.load_tool
     if tool == "auto":
         tool = "wrk" if wrk.available() else "asyncio"
+    settings = load_settings()  # what bin/serve would run with here: its defaults, or .env
 
-    def drive(base: str, pid: int, tokens: list[str], seconds: int, kind: str) -> Measured:
+    def drive(base, pid, tokens, seconds, scenario, kind) -> Measured:
+        tokens = tokens[: scenario.users]
         before = cpu.snapshot(pid, postmaster)
         if tool == "wrk":
-            script = expense_lua(tokens) if kind == "write" else summary_lua(tokens)
-            measured = _drive_wrk(base, script, args.clients, seconds)
+            script = (
+                expense_lua(tokens, scenario.categories)
+                if kind == "write"
+                else read_lua(tokens, READS[kind])
+            )
+            measured = _drive_wrk(base, script, scenario.clients, seconds)
         else:
-            maker = _expense_maker(tokens) if kind == "write" else _summary_maker(tokens)
-            measured = _drive_asyncio(base, tokens, args.clients, seconds, maker)
-        used = cpu.per_request_ms(before, cpu.snapshot(pid, postmaster), measured.requests, tool)
-        return replace(measured, cpu=used)
+            maker = (
+                _expense_maker(tokens, scenario.categories)
+                if kind == "write"
+                else _read_maker(tokens, READS[kind])
+            )
+            measured = _drive_asyncio(base, tokens, scenario.clients, seconds, maker)
+        after = cpu.snapshot(pid, postmaster)
+        used = cpu.per_request_ms(before, after, measured.requests, tool)
+        return replace(measured, cpu=used, split=cpu.worker_split(before, after))
 
+    results: dict[tuple[str, str], Measured] = {}
+    baselines: dict[tuple[str, str], Measured] = {}
+    trips: dict[str, dict[str, float]] = {}
     with bench_database() as url:
         print(machine(url))
-        tokens = _prepare(url, args.users, args.existing)
+        users = max(scenario.users for scenario in scenarios)
+        tokens = _prepare(url, users, args.existing)
         postmaster = cpu.postmaster_of(url)
         extra = {"GUNICORN_CMD_ARGS": args.gunicorn_args} if args.gunicorn_args else {}
         server = start_server(
-            url,
-            workers=args.workers,
-            threads=args.threads,
-            WEB_WORKER_CLASS=args.worker_class,
-            **extra,
+            url, workers=settings.web_concurrency, threads=settings.web_threads, **extra
         )
         try:
             pid = server.process.pid
-            drive(server.base, pid, tokens, 3, "write")  # warm-up: prepared statements, caches
-            writes = drive(server.base, pid, tokens, args.seconds, "write")
-            reads = drive(server.base, pid, tokens, args.seconds, "read")
+            for scenario in scenarios:
+                # warm-up: prepared statements, caches
+                drive(server.base, pid, tokens, 3, scenario, "write")
+                for kind in ("write", *scenario.reads):
+                    results[scenario.name, kind] = drive(
+                        server.base, pid, tokens, args.seconds, scenario, kind
+                    )
         finally:
             server.stop()
         floor = None
         if not args.skip_floor:
             with floor_server(
-                args.workers, args.threads, args.worker_class, args.gunicorn_args
+                settings.web_concurrency,
+                settings.web_threads,
+                settings.web_worker_class,
+                args.gunicorn_args,
             ) as (base, pid):
-                drive(base, pid, tokens, 2, "write")
-                floor = drive(base, pid, tokens, min(args.seconds, 10), "write")
-        with psycopg.connect(url) as conn:
-            over = conn.execute(
-                "SELECT count(*) FROM budgets b WHERE b.mode = 'hard' AND b.amount < ("
-                " SELECT COALESCE(sum(t.amount), 0) FROM transactions t WHERE t.ledger_id = b.ledger_id"
-                " AND t.occurred_on >= make_date(b.year, b.month, 1)"
-                " AND t.occurred_on < make_date(b.year, b.month, 1) + interval '1 month'"
-                " AND t.type = 'EXPENSE'"
-                " AND (b.category_id IS NULL OR t.category_id = b.category_id))"
-            ).fetchone()[0]
-        write_tps = read_tps = None
+                drive(base, pid, tokens, 2, scenarios[-1], "write")
+                floor = drive(base, pid, tokens, min(args.seconds, 10), scenarios[-1], "write")
+        for scenario in scenarios:
+            trips[scenario.name] = round_trips_in_process(url, tokens, scenario)
+        over = _overspent(url)
         if not args.skip_pgbench:
-            write_tps = pgbench(
-                url,
-                expense_script().replace("{users}", str(args.users)),
-                args.clients,
-                args.seconds,
-            )
-            read_tps = pgbench(
-                url,
-                summary_script().replace("{users}", str(args.users)),
-                args.clients,
-                args.seconds,
-            )
+            for scenario in scenarios:
+                baselines[scenario.name, "write"] = pgbench(
+                    url, _script(expense_script(), scenario), scenario.clients, args.seconds
+                )
+                if "summary" in scenario.reads:
+                    baselines[scenario.name, "summary"] = pgbench(
+                        url, _script(summary_script(), scenario), scenario.clients, args.seconds
+                    )
+    _report(args, settings, tool, scenarios, results, baselines, trips, floor, over)
 
-    config = f"gunicorn {args.workers} x {args.worker_class}" + (
-        f"/{args.threads} threads" if args.worker_class == "gthread" else ""
+
+def _overspent(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM budgets b WHERE b.mode = 'hard' AND b.amount < ("
+            " SELECT COALESCE(sum(t.amount), 0) FROM transactions t WHERE t.ledger_id = b.ledger_id"
+            " AND t.occurred_on >= make_date(b.year, b.month, 1)"
+            " AND t.occurred_on < make_date(b.year, b.month, 1) + interval '1 month'"
+            " AND t.type = 'EXPENSE'"
+            " AND (b.category_id IS NULL OR t.category_id = b.category_id))"
+        ).fetchone()[0]
+
+
+def _report(args, settings, tool, scenarios, results, baselines, trips, floor, over) -> None:
+    config = f"gunicorn {settings.web_concurrency} x {settings.web_worker_class}" + (
+        f"/{settings.web_threads} threads" if settings.web_worker_class == "gthread" else ""
     )
     if args.gunicorn_args:
         config += f" ({args.gunicorn_args})"
-    print(
-        f"\n{config}, load by {tool}, {args.clients} clients, {args.seconds} s each, "
-        f"{args.users} users"
-    )
-    for label, api, base in (
-        ("POST /api/transactions (enforced)", writes, write_tps),
-        ("GET /api/summary", reads, read_tps),
-    ):
+    print(f"\n{config} (bin/serve's defaults), load by {tool}, {args.seconds} s each")
+    labels = {
+        "write": "POST /api/transactions (enforced)",
+        **{kind: f"GET {path.split('?')[0]}" for kind, path in READS.items()},
+    }
+    for scenario in scenarios:
         print(
-            f"{label}\n  API     {api.rate:7.0f} req/s  p50 {api.p50_ms:5.1f} ms  "
-            f"p99 {api.p99_ms:5.1f} ms  errors {api.errors}  CPU/request: {api.cpu}"
+            f"\n{scenario.name}: {scenario.users} user(s), {scenario.clients} keep-alive clients, "
+            f"{scenario.categories} categories with hard budgets + the overall budget"
         )
-        if base is not None:
+        for kind in ("write", *scenario.reads):
+            api = results[scenario.name, kind]
+            rts = trips.get(scenario.name, {}).get(kind)
             print(
-                f"  pgbench {base.rate:7.0f} tps    avg {base.p50_ms:5.1f} ms"
-                f"                       CPU/transaction: {base.cpu}"
+                f"{labels[kind]}\n  API     {api.rate:7.0f} req/s  p50 {api.p50_ms:5.1f} ms  "
+                f"p99 {api.p99_ms:5.1f} ms  errors {api.errors}"
+                + (f"  round trips/request {rts:.1f}" if rts is not None else "")
+                + f"\n          CPU/request: {api.cpu}\n          CPU per worker: {api.split}"
             )
-            print(f"  ratio API / pgbench: {api.rate / base.rate:.2f}")
+            base = baselines.get((scenario.name, kind))
+            if base is not None:
+                print(
+                    f"  pgbench {base.rate:7.0f} tps    avg {base.p50_ms:5.1f} ms"
+                    f"                       CPU/transaction: {base.cpu}"
+                )
+                print(f"  ratio API / pgbench: {api.rate / base.rate:.2f}")
     if floor is not None:
         print(
-            f"Floor: bench/floor_app.py (Flask, JSON in and out, nothing else) on the same gunicorn"
+            f"\nFloor: bench/floor_app.py (Flask, JSON in and out, nothing else) on the same gunicorn"
             f"\n  POST    {floor.rate:7.0f} req/s  p50 {floor.p50_ms:5.1f} ms  "
             f"p99 {floor.p99_ms:5.1f} ms  errors {floor.errors}  CPU/request: {floor.cpu}"
+            f"\n          CPU per worker: {floor.split}"
         )
     print(f"hard budgets overspent: {over}")
 

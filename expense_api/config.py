@@ -23,7 +23,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "PORT": ("3000", "port gunicorn binds to"),
     "WEB_CONCURRENCY": ("2", "gunicorn worker processes"),
     "WEB_THREADS": ("4", "threads per gunicorn worker (gthread; sync workers have one)"),
-    "WEB_WORKER_CLASS": ("gthread", "gunicorn worker type: gthread or sync"),
+    "WEB_WORKER_CLASS": ("gthread", "gunicorn worker type: gthread (balanced) or sync"),
     "DATABASE_URL": (None, "PostgreSQL URL; unset: an embedded PostgreSQL under DATA_DIR"),
     "TEST_DATABASE_URL": (None, "server the tests create a throwaway database on; unset: embedded"),
     "DATA_DIR": (".data", "folder for the embedded database and the development JWT secret"),

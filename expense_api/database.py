@@ -12,10 +12,13 @@ import contextlib
 import logging
 import select
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import psycopg
-from psycopg import Connection
+from psycopg import Connection, Cursor, Pipeline
+from psycopg.pq import TransactionStatus
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .config import Settings
@@ -67,6 +70,106 @@ class Database:
         """A short transaction of its own, committed on exit whatever the request does."""
         with self.pool.connection() as conn:
             yield conn
+
+
+class Pending:
+    """A statement queued in a Batch: `value()` is its result, once the batch has been sent
+    (read from the cursor once, then kept: asking again gives the same answer)."""
+
+    _UNREAD = object()
+
+    def __init__(self, cur: Cursor, read: Callable[[Cursor], Any]):
+        self._cur, self._read = cur, read
+        self._value = self._UNREAD
+
+    def value(self) -> Any:
+        if self._value is self._UNREAD:
+            self._value = self._read(self._cur)
+        return self._value
+
+
+class Batch:
+    """Statements sent to PostgreSQL together, as one round trip (psycopg's pipeline mode):
+
+        with Batch(conn) as batch:
+            locked = queries.budgets.lock_applicable.later(batch, ...)  # a Pending
+            spent = queries.budgets.spent.later(batch, ...)
+        locked.value(), spent.value()
+
+    They run one after the other, exactly as if sent one by one; the first that fails raises
+    when the block ends, and those after it are not run. Without pipeline support in libpq
+    (older than 14) each statement is simply its own round trip.
+    """
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self._pipeline: Pipeline | None = None
+
+    def __enter__(self) -> Batch:
+        opens = opens_transaction(self.conn)
+        if Pipeline.is_supported():
+            self._pipeline = self.conn.pipeline()
+            self._pipeline.__enter__()
+        if opens:
+            self.cursor().execute("BEGIN")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._pipeline is not None:
+            self._pipeline.__exit__(*exc_info)  # the Sync: sends everything, reads every result
+
+    def cursor(self) -> Cursor:
+        return self.conn.cursor(row_factory=dict_row)
+
+    def commit(self) -> None:
+        """Queues the COMMIT of the connection's transaction after what is queued so far: when
+        a statement before it fails, it does not run and the transaction stays open (failed)
+        for its owner to roll back."""
+        self.cursor().execute("COMMIT")
+
+
+# A connection that sends the BEGIN of its transactions itself, with their first statement.
+_BEGINS_WITH_FIRST_STATEMENT = "expense_api_begins_with_first_statement"
+
+
+def begin_with_first_statement(conn: Connection, enabled: bool = True) -> None:
+    """Switches an idle connection to opening its transactions with their first statement.
+
+    psycopg sends the BEGIN of a transaction as a round trip of its own, even in pipeline
+    mode. A connection switched here runs in psycopg's autocommit mode (so psycopg sends no
+    BEGIN) and every query of sqlfiles, and every Batch, sends BEGIN itself, in the same round
+    trip as the first statement, whenever no transaction is open. The owner of the connection
+    ends the transaction as before, with commit() or rollback(); all the service's SQL goes
+    through sqlfiles, so none runs outside it. enabled=False (on an idle connection) switches
+    back, before the connection goes to someone else.
+    """
+    conn.autocommit = enabled
+    setattr(conn, _BEGINS_WITH_FIRST_STATEMENT, enabled)
+
+
+def opens_transaction(conn: Connection) -> bool:
+    """Whether the next statement on `conn` must be preceded by our own BEGIN."""
+    return (
+        getattr(conn, _BEGINS_WITH_FIRST_STATEMENT, False)
+        and conn.pgconn.transaction_status == TransactionStatus.IDLE
+    )
+
+
+# Whether a unit of work may send its COMMIT together with its last write (Batch.commit),
+# saving the round trip a separate COMMIT costs. The door that owns the transaction decides,
+# before the work starts: only when it will commit on success anyway and has nothing left to write
+# after the work (the REST API: no Idempotency-Key answer to store, no dry run).
+_COMMIT_WITH_LAST_WRITE = "expense_api_commit_with_last_write"
+
+
+def commit_with_last_write(conn: Connection, allowed: bool = True) -> None:
+    """The door's consent (or, allowed=False, its withdrawal) for the current unit of work."""
+    setattr(conn, _COMMIT_WITH_LAST_WRITE, allowed)
+
+
+def commits_with_last_write(conn: Connection) -> bool:
+    """Asked by a service about to send its last write; False unless the door consented."""
+    return getattr(conn, _COMMIT_WITH_LAST_WRITE, False)
 
 
 # A connection that came back from a request this recently, and has nothing to read, is taken as

@@ -29,6 +29,83 @@ from psycopg import sql
 from .config import PROJECT_ROOT
 from .migrate import apply_migrations
 
+# --- Round trips ---------------------------------------------------------------------------
+
+
+class RoundTrips:
+    """The round trips between a connection and PostgreSQL while counting (see `count_round_trips`):
+    `count`, and `exchanges`, what the client sent each time (message names, in order)."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[list[str]] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.exchanges)
+
+    def read_trace(self, text: str) -> None:
+        """libpq's protocol trace: each run of messages the client sent ("F") that the server
+        then answered ("B") is one round trip, a wait for the server."""
+        sent: list[str] = []
+        for line in text.splitlines():
+            # "F|B <tab> length <tab> message [<tab> contents]"; a simple query keeps its text.
+            fields = line.split("\t")
+            direction, message = fields[0], " ".join(fields[2:3])
+            if message == "Query":
+                message = "Query " + " ".join(fields[3:4]).strip()
+            if direction == "F":
+                sent.append(message)
+            elif direction == "B" and sent:
+                self.exchanges.append(sent)
+                sent = []
+
+
+@contextlib.contextmanager
+def count_round_trips(conn: psycopg.Connection) -> Iterator[RoundTrips]:
+    """Counts the round trips `conn` makes inside the block, from libpq's protocol trace."""
+    counted = RoundTrips()
+    with tempfile.TemporaryFile("w+") as trace:
+        # libpq closes the file it was given on untrace: give it a descriptor of its own.
+        conn.pgconn.trace(os.dup(trace.fileno()))
+        conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            yield counted
+        finally:
+            conn.pgconn.untrace()
+            trace.seek(0)
+            counted.read_trace(trace.read())
+
+
+@contextlib.contextmanager
+def count_pool_round_trips(pool) -> Iterator[RoundTrips]:
+    """Counts the round trips of every connection a psycopg_pool pool lends inside the block,
+    from when it is lent (after the pool's own check) to when it comes back; for one request
+    at a time (an in-process app driven by a test client)."""
+    counted = RoundTrips()
+    getconn, putconn = pool.getconn, pool.putconn
+    tracing: dict[int, contextlib.AbstractContextManager] = {}
+
+    def lend(*args, **kwargs):
+        conn = getconn(*args, **kwargs)
+        tracing[id(conn)] = counting = count_round_trips(conn)
+        one = counting.__enter__()
+        counting.into = one  # type: ignore[attr-defined]
+        return conn
+
+    def take_back(conn, *args, **kwargs):
+        counting = tracing.pop(id(conn), None)
+        if counting is not None:
+            counting.__exit__(None, None, None)
+            counted.exchanges.extend(counting.into.exchanges)  # type: ignore[attr-defined]
+        return putconn(conn, *args, **kwargs)
+
+    pool.getconn, pool.putconn = lend, take_back
+    try:
+        yield counted
+    finally:
+        del pool.getconn, pool.putconn  # the class's own methods again
+
+
 # --- Throwaway databases -------------------------------------------------------------------
 
 

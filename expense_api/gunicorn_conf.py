@@ -12,6 +12,7 @@ import os
 
 from expense_api.config import load_settings
 from expense_api.database_url import start_embedded
+from expense_api.gunicorn_worker import ConnectionBoard
 from expense_api.migrate import apply_migrations
 from expense_api.worker import process as worker_process
 
@@ -20,7 +21,12 @@ _settings = load_settings()  # also creates the development JWT secret once, bef
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
 threads = _settings.web_threads
-worker_class = _settings.web_worker_class
+# gthread is gunicorn's, balanced: a worker accepts only while no sibling holds fewer
+# connections, so keep-alive clients split evenly (expense_api/gunicorn_worker.py).
+worker_class = {
+    "gthread": "expense_api.gunicorn_worker.BalancedThreadWorker",
+    "sync": "sync",
+}[_settings.web_worker_class]
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 timeout = 30
@@ -30,6 +36,15 @@ proc_name = "expense-api"
 
 _embedded = None
 _worker = None  # the background worker process (WORKER=on), started once the database is up
+_board = ConnectionBoard(slots=2 * workers)  # room for a reload's new workers beside the old
+
+
+def pre_fork(server, worker):
+    _board.assign(worker, server.WORKERS.values())
+
+
+def child_exit(server, worker):
+    _board.release(worker)
 
 
 def on_starting(server):

@@ -10,6 +10,14 @@ Parameters are psycopg's named placeholders, `%(name)s`. Every function takes th
 first and never commits: the caller owns the transaction:
 `queries.categories.get_by_id(conn, ledger_id=1, id=2)`.
 A duplicate or unknown name fails loudly, and tests PREPARE every query against the schema.
+
+Round trips. Several queries whose parameters are all known beforehand can share one round
+trip: a `database.Batch` queues them (`query.later(batch, ...)` returns a `database.Pending`) and
+sends them, with a Sync, when its block ends; each statement still runs on its own, in order, and
+sees what the ones before it did (a row lock, say). On a connection that opens its transactions
+with their first statement (`database.begin_with_first_statement`, the REST API's), a query that
+finds no transaction open is sent with our BEGIN, as one round trip. A batch may end with the
+transaction's COMMIT when its door allows it (`database.commit_with_last_write`).
 """
 
 from __future__ import annotations
@@ -20,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from psycopg import Connection
+from psycopg import Connection, Cursor
 from psycopg.rows import dict_row
+
+from .database import Batch, Pending, opens_transaction
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*([$^!]?)\s*$", re.MULTILINE)
@@ -44,19 +54,39 @@ class Query:
         return tuple(dict.fromkeys(_PLACEHOLDER.findall(self.sql)))
 
     def __call__(self, conn: Connection, **params: Any) -> Any:
+        if opens_transaction(conn):
+            with Batch(conn) as batch:  # our BEGIN and this statement: one round trip
+                pending = self.later(batch, **params)
+            return pending.value()
+        self._check(params)
+        with conn.cursor(row_factory=dict_row) as cur:
+            self._send(cur, params)
+            return self._result(cur)
+
+    def later(self, batch: Batch, **params: Any) -> Pending:
+        """Queues the query in `batch`; its result is there once the batch has been sent."""
+        self._check(params)
+        cur = batch.cursor()
+        self._send(cur, params)
+        return Pending(cur, self._result)
+
+    def _check(self, params: dict) -> None:
         missing = set(self.parameters) - params.keys()
         if missing:
             raise QueryError(f"{self.name}: missing parameters {sorted(missing)}")
-        with conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(self.sql, params)  # type: ignore[arg-type]  # text from our own files
-            if self.returns == "rowcount":
-                return cur.rowcount
-            if self.returns == "rows":
-                return cur.fetchall()
-            row = cur.fetchone()
-            if self.returns == "one" or row is None:
-                return row
-            return next(iter(row.values()))
+
+    def _send(self, cur: Cursor, params: dict) -> None:
+        cur.execute(self.sql, params)  # type: ignore[arg-type]  # text from our own files
+
+    def _result(self, cur: Cursor) -> Any:
+        if self.returns == "rowcount":
+            return cur.rowcount
+        if self.returns == "rows":
+            return cur.fetchall()
+        row = cur.fetchone()
+        if self.returns == "one" or row is None:
+            return row
+        return next(iter(row.values()))
 
 
 _RETURNS = {"": "rows", "^": "one", "$": "scalar", "!": "rowcount"}

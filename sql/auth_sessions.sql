@@ -8,11 +8,15 @@ VALUES (%(user_id)s, %(session_id)s, %(refresh_jti)s,
 -- The session's owner when the session is live (not revoked, not expired), the session's
 -- current refresh token id, and the owner's default ledger (where v1 paths act) with their role
 -- there, so that no request needs another round trip to find it. No row: the token must be
--- refused (revoked, expired, user deleted or disabled).
+-- refused (revoked, expired, user deleted or disabled). default_ledger_has_webhooks: whether
+-- writes there must record webhook events (services/webhook_outbox.wanted).
 SELECT u.id, u.name, u.email, u.role, u.currency, u.timezone, u.created_at,
        s.refresh_jti,
        m.ledger_id AS default_ledger_id, m.role AS default_ledger_role,
-       l.currency AS default_ledger_currency, l.timezone AS default_ledger_timezone
+       l.currency AS default_ledger_currency, l.timezone AS default_ledger_timezone,
+       EXISTS (SELECT 1 FROM webhook_endpoints w
+               WHERE w.ledger_id = m.ledger_id AND w.disabled_at IS NULL)
+           AS default_ledger_has_webhooks
 FROM auth_sessions s
 JOIN users u ON u.id = s.user_id
 LEFT JOIN ledger_members m ON m.user_id = u.id AND m.is_default

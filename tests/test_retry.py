@@ -197,7 +197,9 @@ def test_a_request_aborted_every_time_is_503_transaction_conflict(own_app, datab
     @own_app.post("/test/always-aborted")
     def always_aborted():
         work = get_conn()
-        work.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Raw SQL, not through sqlfiles: it opens the request's transaction itself (the request
+        # connection sends BEGIN with the first sqlfiles query; database.py).
+        work.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         _rename_in_repeatable_read(
             work,
             category_id,
@@ -223,7 +225,9 @@ def test_an_abort_outside_the_retried_views_is_not_an_outage(own_app, database_u
     @own_app.post("/test/not-retried")
     def not_retried():
         work = get_conn()
-        work.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Raw SQL, not through sqlfiles: it opens the request's transaction itself (the request
+        # connection sends BEGIN with the first sqlfiles query; database.py).
+        work.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         _rename_in_repeatable_read(
             work,
             category_id,

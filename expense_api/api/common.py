@@ -122,6 +122,7 @@ def default_actor(row: dict | None = None) -> Actor:
         role=row["default_ledger_role"],
         currency=row["default_ledger_currency"],
         timezone=row["default_ledger_timezone"],
+        has_webhooks=row["default_ledger_has_webhooks"],
     )
 
 

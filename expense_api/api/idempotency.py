@@ -27,7 +27,7 @@ from ..errors import ValidationFailed
 from ..services import idempotency_keys
 from .jsonio import loads
 from .problems import HttpError
-from .request_transaction import get_conn
+from .request_transaction import expect_work_after_view, get_conn
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as in the IETF draft's examples
@@ -70,6 +70,7 @@ def begin(
     request_hash = _request_hash(bound_to)
     if idempotency_keys.claim(conn, user_id=user_id, key=key, request_hash=request_hash, keep=keep):
         g.idempotency = (user_id, key)
+        expect_work_after_view()  # the answer is stored in this transaction, after the view
         return None
     stored = idempotency_keys.stored(conn, user_id=user_id, key=key)
     if stored is None:  # expired and removed between the two statements: treat as new

@@ -3,6 +3,11 @@
 A request borrows at most one connection, lazily, and runs everything in one transaction, which
 is committed when the response is a success (< 400) and rolled back otherwise, so an error
 answer never leaves half a write behind.
+
+A view whose work ends with a write may let the service send the COMMIT with that write, in the
+same round trip (`commit_with_last_write`): only when nothing is left to write after the view
+(no Idempotency-Key answer to store: `expect_work_after_view`) and it is not a dry run. Then the
+commit below finds the transaction already committed and does nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import time
 from flask import Flask, current_app, g
 from psycopg import Connection
 
+from .. import database
 from ..database import Database
 
 log = logging.getLogger(__name__)
@@ -31,13 +37,34 @@ def get_database() -> Database:
 def get_conn() -> Connection:
     """The request's connection, borrowed from the pool on first use."""
     if "db_conn" not in g:
-        g.db_conn = get_database().pool.getconn()
+        conn = get_database().pool.getconn()
+        database.begin_with_first_statement(conn)  # BEGIN goes with the first statement
+        g.db_conn = conn
     return g.db_conn
 
 
 def rollback_at_end() -> None:
     """Make the request roll back even if it succeeds (dry runs)."""
     g.db_force_rollback = True
+    _withdraw_commit_consent()
+
+
+def expect_work_after_view() -> None:
+    """Something writes in the request's transaction after the view (an idempotency record)."""
+    g.db_work_after_view = True
+    _withdraw_commit_consent()
+
+
+def commit_with_last_write() -> None:
+    """Lets the view's service commit together with its last write, when the request allows."""
+    if not g.get("db_work_after_view") and not g.get("db_force_rollback"):
+        database.commit_with_last_write(get_conn())
+
+
+def _withdraw_commit_consent() -> None:
+    conn = g.get("db_conn")
+    if conn is not None:
+        database.commit_with_last_write(conn, allowed=False)
 
 
 def start_over() -> None:
@@ -46,7 +73,9 @@ def start_over() -> None:
     conn = g.get("db_conn")
     if conn is not None:
         conn.rollback()
+        database.commit_with_last_write(conn, allowed=False)
     g.pop("db_force_rollback", None)
+    g.pop("db_work_after_view", None)
 
 
 def _finish_transaction(response):
@@ -63,11 +92,14 @@ def _release_connection(exc: BaseException | None) -> None:
     conn = g.pop("db_conn", None)
     if conn is None:
         return
+    database.commit_with_last_write(conn, allowed=False)
     try:
         if exc is not None or conn.info.transaction_status != 0:  # not idle: roll back
             conn.rollback()
-    except Exception:  # the connection is broken; the pool will discard it
+        database.begin_with_first_statement(conn, enabled=False)
+    except Exception:  # the connection is broken (or in an unknown state): the pool discards it
         log.debug("rollback on a broken connection failed", exc_info=True)
+        conn.close()
     else:
         conn.expense_api_returned_at = time.monotonic()
     finally:

@@ -9,7 +9,7 @@ from ..services import transactions
 from . import pagination
 from .common import actor, authenticated, idempotent, problem_response
 from .jsonio import Blueprint
-from .request_transaction import get_conn, rollback_at_end
+from .request_transaction import commit_with_last_write, get_conn, rollback_at_end
 from .schemas.transactions import (
     DryRunQuerySchema,
     DryRunTransactionSchema,
@@ -50,6 +50,8 @@ class Transactions(MethodView):
     @problem_response(blp, 409, _BUDGET)
     def post(self, body, dry_run):
         """Record income or an expense (expenses are checked against your budgets)"""
+        if not dry_run:
+            commit_with_last_write()  # nothing follows the insert: its COMMIT goes with it
         result = transactions.create(get_conn(), actor(), body)
         if dry_run:
             return _dry_run(result, created=True)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from psycopg import Connection
 
+from ..database import Batch, Pending
 from ..sqlfiles import queries
 
 
@@ -25,6 +26,15 @@ def insert_recurring_skipped(
         budget_id=budget_id,
         recurring_id=recurring_id,
         percent_used=percent_used,
+    )
+
+
+def insert_later(
+    batch: Batch, *, ledger_id: int, budget_id: int, kind: str, percent_used: Decimal
+) -> Pending:
+    """insert(), queued in a batch."""
+    return queries.alerts.insert.later(
+        batch, ledger_id=ledger_id, budget_id=budget_id, kind=kind, percent_used=percent_used
     )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from psycopg import Connection
 
+from ..database import Batch
 from ..sqlfiles import queries
 
 
@@ -25,10 +26,6 @@ def lock_scope_exclusive(conn: Connection, *, ledger_id: int) -> None:
     queries.budgets.lock_scope_exclusive(conn, ledger_id=ledger_id)
 
 
-def lock_scope_shared(conn: Connection, *, ledger_id: int) -> None:
-    queries.budgets.lock_scope_shared(conn, ledger_id=ledger_id)
-
-
 def _scope_arrays(scopes) -> dict:
     return {
         "years": [scope.year for scope in scopes],
@@ -37,8 +34,19 @@ def _scope_arrays(scopes) -> dict:
     }
 
 
-def lock_applicable(conn: Connection, *, ledger_id: int, scopes) -> list[dict]:
-    return queries.budgets.lock_applicable(conn, ledger_id=ledger_id, **_scope_arrays(scopes))
+def lock_and_read_spent(
+    conn: Connection, *, ledger_id: int, scopes
+) -> tuple[list[dict], list[dict]]:
+    """The budgets of `scopes`, locked, and what each scope has spent, in one round trip: the
+    scope lock (shared), then the budgets' row locks, then the spent read, each a statement of
+    its own, in this order, so the read runs once the locks are granted and sees every write
+    committed before they were."""
+    arrays = _scope_arrays(scopes)
+    with Batch(conn) as batch:
+        queries.budgets.lock_scope_shared.later(batch, ledger_id=ledger_id)
+        locked = queries.budgets.lock_applicable.later(batch, ledger_id=ledger_id, **arrays)
+        spent = queries.budgets.spent.later(batch, ledger_id=ledger_id, **arrays)
+    return locked.value(), spent.value()
 
 
 def spent(conn: Connection, *, ledger_id: int, scopes) -> list[dict]:

@@ -5,11 +5,19 @@ from decimal import Decimal
 
 from psycopg import Connection
 
+from ..database import Batch, Pending
 from ..sqlfiles import queries
 
 
 def insert(conn: Connection, *, ledger_id: int, created_by: int, values: dict) -> dict:
     return queries.transactions.insert(conn, ledger_id=ledger_id, created_by=created_by, **values)
+
+
+def insert_later(batch: Batch, *, ledger_id: int, created_by: int, values: dict) -> Pending:
+    """insert(), queued in a batch: the row once the batch has been sent."""
+    return queries.transactions.insert.later(
+        batch, ledger_id=ledger_id, created_by=created_by, **values
+    )
 
 
 def get(conn: Connection, *, ledger_id: int, transaction_id: int) -> dict | None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from psycopg import Connection
 
+from ..database import Batch, Pending
 from ..errors import found
 from ..money import percent
 from ..repositories import alerts
@@ -23,22 +24,44 @@ _READERS = sorted(role for role, actions in ROLE_ACTIONS.items() if Action.READ 
 def fire_reached(conn: Connection, actor: Actor, budget: dict, spent: Decimal) -> list[dict]:
     """Records the alerts of `budget` that spending `spent` reaches and that have not fired
     yet; returns those it recorded."""
-    fired = []
-    used = Decimal(percent(spent, budget["amount"]))
-    for kind, threshold in (("threshold", budget["alert_threshold"]), ("limit", 100)):
-        # Compared exactly: 99.996% shows as "100.00" but has not reached the limit.
-        if spent * 100 >= budget["amount"] * threshold:
-            alert = alerts.insert(
-                conn,
-                ledger_id=actor.ledger_id,
-                budget_id=budget["id"],
-                kind=kind,
-                percent_used=used,
-            )
-            if alert is not None:  # None: it fired earlier
-                fired.append(alert)
-                webhook_outbox.alert_fired(conn, actor, alert)
+    fired = (
+        alerts.insert(conn, ledger_id=actor.ledger_id, **alert) for alert in _reached(budget, spent)
+    )
+    return _announced(conn, actor, [alert for alert in fired if alert is not None])
+
+
+def fire_reached_later(batch: Batch, actor: Actor, budget: dict, spent: Decimal) -> list[Pending]:
+    """fire_reached(), queued in a batch: pass what it gives to `recorded` once it is sent."""
+    return [
+        alerts.insert_later(batch, ledger_id=actor.ledger_id, **alert)
+        for alert in _reached(budget, spent)
+    ]
+
+
+def recorded(conn: Connection, actor: Actor, pending: list[Pending]) -> list[dict]:
+    """The alerts that queued inserts recorded (those that had fired earlier are not), with
+    their webhook events recorded on `conn`: so the batch that sent them must not have
+    committed, unless the ledger has no webhooks (webhook_outbox.wanted)."""
+    fired = [alert for alert in (item.value() for item in pending) if alert is not None]
+    return _announced(conn, actor, fired)
+
+
+def _announced(conn: Connection, actor: Actor, fired: list[dict]) -> list[dict]:
+    """`fired`, each with its webhook event recorded in the same transaction."""
+    for alert in fired:
+        webhook_outbox.alert_fired(conn, actor, alert)
     return fired
+
+
+def _reached(budget: dict, spent: Decimal) -> list[dict]:
+    """The alert rows (kind, percent used) that spending `spent` reaches for `budget`."""
+    used = Decimal(percent(spent, budget["amount"]))
+    return [
+        {"budget_id": budget["id"], "kind": kind, "percent_used": used}
+        for kind, threshold in (("threshold", budget["alert_threshold"]), ("limit", 100))
+        # Compared exactly: 99.996% shows as "100.00" but has not reached the limit.
+        if spent * 100 >= budget["amount"] * threshold
+    ]
 
 
 def record_recurring_skipped(

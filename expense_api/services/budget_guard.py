@@ -8,7 +8,8 @@ date or type), in this order:
 2. lock the budgets that apply (the category's and the overall one of each month whose spending
    rises) with SELECT ... FOR UPDATE, always in the same order, so writers never deadlock;
 3. read what those scopes have spent from the exact totals (a fresh statement: it sees every
-   writer that held the locks before);
+   writer that held the locks before); steps 1-3 are sent together, as one round trip, and run
+   one after the other;
 4. refuse with 409 budget_exceeded if a hard budget would end above its amount (equal is fine),
    reporting the category's budget before the overall one; otherwise
 5. record the alerts this write makes fire, and let the caller write.
@@ -24,6 +25,7 @@ from decimal import Decimal
 
 from psycopg import Connection
 
+from ..database import Batch, Pending
 from ..errors import Conflict
 from ..money import format_amount
 from ..repositories import budgets
@@ -59,41 +61,58 @@ def spending_of(transaction: dict | None) -> dict[Scope, Decimal]:
     }
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """A write the budgets allow, checked under their locks: each locked budget it raises, with
+    what its month would spend once the write is in."""
+
+    raised: list[tuple[dict, Decimal]]
+
+    def fire_later(self, batch: Batch, actor: Actor) -> list[Pending]:
+        """Queues the alerts the write makes fire (alerts.recorded gives them once sent)."""
+        return [
+            pending
+            for budget, would_spend in self.raised
+            for pending in alerts.fire_reached_later(batch, actor, budget, would_spend)
+        ]
+
+
 def before_write(
     conn: Connection, actor: Actor, *, old: dict | None, new: dict | None
 ) -> list[dict]:
     """Checks a write that turns `old` into `new` (None: nothing) and fires its alerts; raises
     BudgetExceeded instead when a hard budget would be exceeded."""
+    allowed = check(conn, actor, old=old, new=new)
+    fired = []
+    for budget, would_spend in allowed.raised:
+        fired.extend(alerts.fire_reached(conn, actor, budget, would_spend))
+    return fired
+
+
+def check(conn: Connection, actor: Actor, *, old: dict | None, new: dict | None) -> Allowed:
+    """Steps 1-4 of before_write: the locks, what was spent, the refusal; the caller fires the
+    alerts (Allowed.fire_later) with its own write, in one round trip."""
     ledger_id = actor.ledger_id
     before, after = spending_of(old), spending_of(new)
     rising = sorted(
         (scope for scope, amount in after.items() if amount > before.get(scope, 0)), key=_sort_key
     )
     if not rising:
-        return []
-    budgets.lock_scope_shared(conn, ledger_id=ledger_id)
-    locked = budgets.lock_applicable(conn, ledger_id=ledger_id, scopes=rising)
-    if not locked:
-        return []
-    scopes = {row["id"]: Scope(row["year"], row["month"], row["category_id"]) for row in locked}
-    spent = {
-        Scope(row["year"], row["month"], row["category_id"]): row["spent"]
-        for row in budgets.spent(conn, ledger_id=ledger_id, scopes=list(scopes.values()))
-    }
+        return Allowed([])
+    # One round trip: the scope lock, the budgets' row locks, then what the scopes have spent.
+    locked, spent_rows = budgets.lock_and_read_spent(conn, ledger_id=ledger_id, scopes=rising)
+    spent = {Scope(r["year"], r["month"], r["category_id"]): r["spent"] for r in spent_rows}
     # The category's budget is reported before the overall one.
     ordered = sorted(locked, key=lambda row: row["category_id"] is None)
-    outcomes = []
+    raised = []
     for budget in ordered:
-        scope = scopes[budget["id"]]
+        scope = Scope(budget["year"], budget["month"], budget["category_id"])
         spent_by_others = spent[scope] - before.get(scope, Decimal(0))
         would_spend = spent_by_others + after[scope]
         if budget["mode"] == "hard" and would_spend > budget["amount"]:
             raise _exceeded(budget, spent_by_others, would_spend, actor.currency)
-        outcomes.append((budget, would_spend))
-    fired = []
-    for budget, would_spend in outcomes:
-        fired.extend(alerts.fire_reached(conn, actor, budget, would_spend))
-    return fired
+        raised.append((budget, would_spend))
+    return Allowed(raised)
 
 
 def _exceeded(budget: dict, spent: Decimal, would_spend: Decimal, currency: str) -> BudgetExceeded:

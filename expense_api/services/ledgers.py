@@ -55,6 +55,10 @@ class Actor:
     role: str
     currency: str
     timezone: str
+    # False only when the query that found this actor saw no enabled webhook endpoint in the
+    # ledger: the write path then skips the outbox entirely (services/webhook_outbox.wanted).
+    # An endpoint created since is in the same race as one created a moment after the write.
+    has_webhooks: bool = True
 
 
 def authorize(actor: Actor, action: Action) -> None:
@@ -70,7 +74,9 @@ def actor_in(conn: Connection, *, user_id: int, ledger_id: int) -> Actor:
     row = ledgers.membership(conn, ledger_id=ledger_id, user_id=user_id)
     if row is None:
         raise NotFound("No such ledger.")
-    return Actor(user_id, ledger_id, row["role"], row["currency"], row["timezone"])
+    return Actor(
+        user_id, ledger_id, row["role"], row["currency"], row["timezone"], row["has_webhooks"]
+    )
 
 
 def create_default(conn: Connection, user: dict) -> dict:

@@ -7,10 +7,11 @@ from __future__ import annotations
 from psycopg import Connection
 
 from .. import periods
+from ..database import Batch, commits_with_last_write
 from ..errors import found
 from ..repositories import transactions
 from ..repositories.integrity import category_must_exist, no_such_category
-from . import budget_guard, categories, webhook_outbox
+from . import alerts, budget_guard, categories, webhook_outbox
 from .ledgers import Action, Actor, authorize
 
 FIELDS = ("category_id", "type", "amount", "description", "occurred_on")
@@ -23,20 +24,28 @@ def create(conn: Connection, actor: Actor, values: dict) -> dict:
     # round trip on every write. Only when a budget refuses the expense is it looked up, so that
     # a wrong category is still answered with 422 before any 409.
     try:
-        alerts = budget_guard.before_write(conn, actor, old=None, new=values)
+        allowed = budget_guard.check(conn, actor, old=None, new=values)
     except budget_guard.BudgetExceeded:
         if not categories.exists(conn, actor, values["category_id"]):
             raise no_such_category() from None
         raise
-    with category_must_exist():
-        row = transactions.insert(
-            conn,
+    # The alerts, the row and (when the caller allows it) the COMMIT: one round trip.
+    with category_must_exist(), Batch(conn) as batch:
+        fired = allowed.fire_later(batch, actor)
+        row = transactions.insert_later(
+            batch,
             ledger_id=actor.ledger_id,
             created_by=actor.user_id,
             values={k: values[k] for k in FIELDS},
         )
-    webhook_outbox.transaction_written(conn, actor, "transaction.created", row)
-    return {**row, "alerts": alerts}
+        # The webhook events need the rows just written, so a ledger with webhooks commits
+        # at the end of the request instead (one more round trip, only there).
+        if commits_with_last_write(conn) and not webhook_outbox.wanted(actor):
+            batch.commit()
+    fired_alerts = alerts.recorded(conn, actor, fired)
+    created = row.value()
+    webhook_outbox.transaction_written(conn, actor, "transaction.created", created)
+    return {**created, "alerts": fired_alerts}
 
 
 def get(conn: Connection, actor: Actor, transaction_id: int) -> dict:
@@ -56,7 +65,7 @@ def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -
     if moved_to != old["category_id"] and not categories.exists(conn, actor, moved_to):
         raise no_such_category()
     new = {**{k: old[k] for k in FIELDS}, **changes}
-    alerts = budget_guard.before_write(conn, actor, old=old, new=new)
+    fired = budget_guard.before_write(conn, actor, old=old, new=new)
     # Checked above for a clear answer before any 409, and by the foreign key for a category
     # deleted in between.
     with category_must_exist():
@@ -64,7 +73,7 @@ def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -
             conn, ledger_id=actor.ledger_id, transaction_id=transaction_id, values=new
         )
     webhook_outbox.transaction_written(conn, actor, "transaction.updated", row)
-    return {**row, "alerts": alerts}
+    return {**row, "alerts": fired}
 
 
 def delete(conn: Connection, actor: Actor, transaction_id: int) -> None:

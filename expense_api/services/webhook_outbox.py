@@ -42,21 +42,36 @@ def record(conn: Connection, ledger_id: int, type: str, data: dict) -> int:
     return webhooks.record_event(conn, ledger_id=ledger_id, type=type, data=data)
 
 
+def wanted(actor: Actor) -> bool:
+    """Whether the actor's writes must go through the outbox: False when the ledger had no
+    enabled endpoint as the actor was found, so the hot write path renders and sends nothing
+    (and may commit with its last write)."""
+    return actor.has_webhooks
+
+
 def alert_fired(conn: Connection, actor: Actor, alert: dict) -> None:
+    if not wanted(actor):
+        return
     record(conn, actor.ledger_id, ALERT_EVENTS[alert["kind"]], _alert(alert))
 
 
 def transaction_written(conn: Connection, actor: Actor, type: str, row: dict) -> None:
     """`transaction.created` or `transaction.updated`, with the transaction as answered."""
+    if not wanted(actor):
+        return
     record(conn, actor.ledger_id, type, _transaction(actor, row))
 
 
 def transaction_deleted(conn: Connection, actor: Actor, transaction_id: int) -> None:
+    if not wanted(actor):
+        return
     data = {"id": transaction_id, "ledgerId": actor.ledger_id}
     record(conn, actor.ledger_id, "transaction.deleted", data)
 
 
 def budget_saved(conn: Connection, actor: Actor, row: dict) -> None:
+    if not wanted(actor):
+        return
     record(conn, actor.ledger_id, "budget.updated", _budget(actor, row))
 
 
