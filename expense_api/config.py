@@ -50,6 +50,18 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "CORS_ORIGINS": ("", "comma-separated origins allowed to call the API from a browser"),
     "MAX_CONTENT_LENGTH": ("1048576", "largest request body in bytes (413 above)"),
     "LOG_LEVEL": ("INFO", "log level of the service"),
+    "LOG_FORMAT": ("console", "console (lines for people) or json (one JSON object per line)"),
+    "METRICS_TOKEN": ("", "bearer token /metrics requires; empty: /metrics is open"),
+    "PROMETHEUS_MULTIPROC_DIR": (
+        "",
+        "folder the processes' metrics are summed from; empty: a new temporary folder per start",
+    ),
+    "ANALYTICS_CACHE_URL": ("", "Redis URL of the analytics cache; empty: no cache"),
+    "ANALYTICS_CACHE_TIMEOUT_MS": (
+        "20",
+        "longest wait for Redis before a report is computed from PostgreSQL (1..1000)",
+    ),
+    "ANALYTICS_CACHE_TTL_SECONDS": ("86400", "how long a cached report is kept (60..2592000)"),
 }
 
 ENVIRONMENTS = ("development", "production", "test")
@@ -116,6 +128,11 @@ class Settings:
     cors_origins: tuple[str, ...]
     max_content_length: int
     log_level: str
+    log_format: str = "console"
+    metrics_token: str = field(default="", repr=False)
+    analytics_cache_url: str = field(default="", repr=False)
+    analytics_cache_timeout_ms: int = 20
+    analytics_cache_ttl_seconds: int = 86400
 
     @property
     def is_production(self) -> bool:
@@ -177,6 +194,11 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         cors_origins=_origins(env.get("CORS_ORIGINS") or ""),
         max_content_length=_int(env, "MAX_CONTENT_LENGTH", 1024, 100 * 1024 * 1024),
         log_level=log_level,
+        log_format=_choice(env, "LOG_FORMAT", ("console", "json")),
+        metrics_token=env.get("METRICS_TOKEN") or "",
+        analytics_cache_url=env.get("ANALYTICS_CACHE_URL") or "",
+        analytics_cache_timeout_ms=_int(env, "ANALYTICS_CACHE_TIMEOUT_MS", 1, 1000),
+        analytics_cache_ttl_seconds=_int(env, "ANALYTICS_CACHE_TTL_SECONDS", 60, 2_592_000),
     )
     values.update(overrides)
     if pool_max < values["db_pool_min"]:

@@ -18,6 +18,7 @@ import psycopg
 from psycopg import Connection
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from . import metrics
 from .config import Settings
 from .retry import is_transaction_conflict
 
@@ -35,7 +36,7 @@ class Database:
     def __init__(self, url: str, settings: Settings):
         self.url = url
         self.settings = settings
-        self.pool = ConnectionPool(
+        self.pool = CountedPool(
             url,
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
@@ -67,6 +68,24 @@ class Database:
         """A short transaction of its own, committed on exit whatever the request does."""
         with self.pool.connection() as conn:
             yield conn
+
+
+class CountedPool(ConnectionPool):
+    """The pool, counting for /metrics the connections borrowed and the callers waiting for
+    one (every borrow goes through getconn and putconn, `pool.connection()` included)."""
+
+    def getconn(self, timeout: float | None = None) -> Connection:
+        metrics.POOL_WAITING.inc()
+        try:
+            conn = super().getconn(timeout)
+        finally:
+            metrics.POOL_WAITING.dec()
+        metrics.POOL_IN_USE.inc()
+        return conn
+
+    def putconn(self, conn: Connection) -> None:
+        metrics.POOL_IN_USE.dec()
+        super().putconn(conn)
 
 
 # A connection that came back from a request this recently, and has nothing to read, is taken as

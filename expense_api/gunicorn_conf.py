@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import os
 
+from expense_api import metrics_setup
 from expense_api.config import load_settings
 from expense_api.database_url import start_embedded
+from expense_api.gunicorn_logging import ACCESS_LOG_FORMAT
 from expense_api.migrate import apply_migrations
 
 _settings = load_settings()  # also creates the development JWT secret once, before any fork
+# Before any fork and before prometheus_client is imported: every child sums into one directory.
+metrics_setup.prepare_multiprocess_dir()
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
 threads = _settings.web_threads
 worker_class = _settings.web_worker_class
 accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+access_log_format = ACCESS_LOG_FORMAT  # console; JSON lines come from the logger class
+if _settings.log_format == "json":
+    logger_class = "expense_api.gunicorn_logging.JsonGunicornLogger"
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
@@ -40,7 +46,12 @@ def on_starting(server):
     server.log.info("migrations applied: %s", ", ".join(applied) if applied else "none pending")
 
 
+def child_exit(server, worker):
+    metrics_setup.mark_process_dead(worker.pid)  # its live gauges (pool in use) stop counting
+
+
 def on_exit(server):
+    metrics_setup.remove_temporary_dirs()
     if _embedded is not None:
         server.log.info("stopping embedded PostgreSQL")
         _embedded.cleanup()

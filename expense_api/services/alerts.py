@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from psycopg import Connection
 
+from .. import metrics
 from ..errors import found
 from ..money import percent
 from ..repositories import alerts
@@ -35,6 +36,7 @@ def fire_reached(conn: Connection, actor: Actor, budget: dict, spent: Decimal) -
                 percent_used=used,
             )
             if alert is not None:  # None: it fired earlier
+                metrics.alert_fired(kind)
                 fired.append(alert)
     return fired
 

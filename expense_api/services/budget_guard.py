@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from psycopg import Connection
 
+from .. import metrics
 from ..errors import Conflict
 from ..money import format_amount
 from ..repositories import budgets
@@ -88,6 +89,7 @@ def before_write(
         spent_by_others = spent[scope] - before.get(scope, Decimal(0))
         would_spend = spent_by_others + after[scope]
         if budget["mode"] == "hard" and would_spend > budget["amount"]:
+            metrics.budget_refused()
             raise _exceeded(budget, spent_by_others, would_spend, actor.currency)
         outcomes.append((budget, would_spend))
     fired = []
