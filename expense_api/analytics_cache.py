@@ -83,9 +83,14 @@ class AnalyticsCache:
 
     @classmethod
     def from_url(cls, url: str, *, timeout_ms: int, ttl_seconds: int, **kwargs) -> AnalyticsCache:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
+        try:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+        except ImportError as error:  # the optional extra is missing
+            raise RuntimeError(
+                "ANALYTICS_CACHE_URL needs redis-py: install expense-api[redis]"
+            ) from error
 
         seconds = timeout_ms / 1000
         client = redis.Redis.from_url(

@@ -34,6 +34,9 @@ def _remember_route(exc: BaseException | None) -> None:
 class RequestObserver:
     def __init__(self, wsgi_app):
         self.wsgi_app = wsgi_app
+        # Labelled children, looked up once: `.labels()` costs more than the increment itself.
+        self._counters: dict[tuple[str, str, str], object] = {}
+        self._histograms: dict[tuple[str, str], object] = {}
 
     def __call__(self, environ, start_response):
         request_id = logs.accept_request_id(environ.get("HTTP_X_REQUEST_ID"))
@@ -56,6 +59,14 @@ class RequestObserver:
             method = environ.get("REQUEST_METHOD", "")
             method = method if method in KNOWN_METHODS else "OTHER"
             status = statuses[-1][:3] if statuses else "500"
-            metrics.HTTP_REQUESTS.labels(route, method, status).inc()
-            metrics.HTTP_LATENCY.labels(route, method).observe(elapsed)
+            counter = self._counters.get((route, method, status))
+            if counter is None:
+                counter = metrics.HTTP_REQUESTS.labels(route, method, status)
+                self._counters[(route, method, status)] = counter
+            counter.inc()
+            histogram = self._histograms.get((route, method))
+            if histogram is None:
+                histogram = metrics.HTTP_LATENCY.labels(route, method)
+                self._histograms[(route, method)] = histogram
+            histogram.observe(elapsed)
             logs.REQUEST_ID.reset(context)
