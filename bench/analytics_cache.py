@@ -7,7 +7,8 @@ Seeds `--users` demo users in a fresh database, starts a redis-server of its own
 loopback port, and runs gunicorn with `--workers` processes on that one database twice: without
 ANALYTICS_CACHE_URL, then with it. Each time, `--clients` keep-alive clients (the asyncio load
 generator) ask for the four reports over a few periods, each client as one user, for
-`--seconds`; with a write percentage, that share of requests records an expense instead (each
+`--seconds`, after one warm-up pass over every request; runs alternate without and with the
+cache (`--rounds`), since a shared machine's load drifts. With a write percentage, that share of requests records an expense instead (each
 write replaces the ledger's generation, so the next reads of that ledger miss). It prints
 requests per second, p50/p99, the CPU each request cost PostgreSQL, the service and the load
 tool (from /proc), and the cache's hits and misses from /metrics. It asserts nothing.
@@ -37,6 +38,7 @@ REPORTS = (
     "/api/trends?from=2025-01-01&to=2025-12-31",
     "/api/summary?from=2025-01-01&to=2025-12-31",
 )
+MONTHS = 3  # reports over 3 months: 20 users x 11 distinct requests, all cached after warm-up
 
 
 def _maker(tokens: list[str], ledger_categories: list[int], write_percent: int):
@@ -46,7 +48,8 @@ def _maker(tokens: list[str], ledger_categories: list[int], write_percent: int):
             body = {"amount": "1.25", "type": "INCOME", "date": f"2025-{index % 12 + 1:02d}-10",
                     "categoryId": ledger_categories[user]}  # fmt: skip
             return "POST", "/api/transactions", body, {"Authorization": f"Bearer {tokens[user]}"}
-        path = REPORTS[index // len(tokens) % len(REPORTS)].format(m=index // 7 % 12 + 1)
+        slot = index // len(tokens)
+        path = REPORTS[slot % len(REPORTS)].format(m=slot // len(REPORTS) % MONTHS + 1)
         return "GET", path, None, {"Authorization": f"Bearer {tokens[user]}"}
 
     return make
@@ -59,6 +62,8 @@ def _scrape(base: str) -> dict[str, float]:
     pattern = r'^expense_api_analytics_cache_lookups_total\{report="[^"]+",result="(\w+)"\} (\S+)$'
     for result, value in re.findall(pattern, text, re.MULTILINE):
         found[result] = found.get(result, 0.0) + float(value)
+    errors = r"^expense_api_analytics_cache_errors_total\{[^}]*\} (\S+)$"
+    found["redis errors"] = sum(float(v) for v in re.findall(errors, text, re.MULTILINE))
     return found
 
 
@@ -77,7 +82,10 @@ def _run(url: str, postmaster, args, write_percent: int, cache_url: str | None, 
             tokens.append(body["accessToken"])
             categories.append(client.request("GET", "/api/categories")[1]["items"][0]["id"])
         make = _maker(tokens, categories, write_percent)
-        asyncio.run(closed_loop(server.base, tokens, args.clients, 3, make))  # warm up
+        for index in range(len(tokens) * len(REPORTS) * MONTHS):  # every request once: warm
+            method, path, body, headers = make(index)
+            if method == "GET":
+                Client(server.base, headers["Authorization"].split()[1]).timed(method, path)
         lookups_before = _scrape(server.base)
         before = cpu.snapshot(server.process.pid, postmaster)
         results = asyncio.run(closed_loop(server.base, tokens, args.clients, args.seconds, make))
@@ -89,8 +97,10 @@ def _run(url: str, postmaster, args, write_percent: int, cache_url: str | None, 
     errors = sum(n for status, n in results.statuses.items() if status >= 400)
     errors += sum(results.errors.values())
     used = cpu.per_request_ms(before, after, results.requests, "client")
+    redis_errors = lookups.pop("redis errors", 0)
     looked = sum(lookups.values())
     hit_rate = f"{lookups.get('hit', 0) / looked:.0%} hits" if looked else "no lookups"
+    hit_rate += f", {redis_errors:.0f} Redis errors" if cache_url else ""
     label = "redis cache" if cache_url else "no cache   "
     return (
         f"{label} writes {write_percent:>2}%: {results.rate:7.0f} req/s  p50 {stats['p50']:.1f} ms"
@@ -107,6 +117,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--write-percent", default="0,5", help="comma-separated percentages")
+    parser.add_argument("--rounds", type=int, default=2, help="alternations of without/with")
     args = parser.parse_args()
     if not RedisServer.available():
         raise SystemExit("redis-server is not installed: nothing to compare")
@@ -123,12 +134,17 @@ def main() -> None:
                   f"in {time.perf_counter() - started:.0f} s; {args.workers} gunicorn workers x "
                   f"{args.threads} threads, {args.clients} clients, {args.seconds} s each")  # fmt: skip
             postmaster = cpu.postmaster_of(url)
-            for percent in (int(p) for p in args.write_percent.split(",")):
-                for cache_url in (None, redis.url):
-                    if cache_url:
-                        redis.kill()  # an empty cache for each run
-                        redis.start()
-                    print(_run(url, postmaster, args, percent, cache_url, users), flush=True)
+            runs = [
+                (int(percent), cache_url)
+                for percent in args.write_percent.split(",")
+                for _ in range(args.rounds)
+                for cache_url in (None, redis.url)
+            ]
+            for percent, cache_url in runs:
+                if cache_url:
+                    redis.kill()  # an empty cache for each run, filled by the warm-up
+                    redis.start()
+                print(_run(url, postmaster, args, percent, cache_url, users), flush=True)
     finally:
         redis.kill()
 

@@ -338,3 +338,13 @@ def test_a_hostile_request_id_is_never_logged(json_server):
     output = _output_with(json_server, headers["X-Request-ID"])
     assert headers["X-Request-ID"] in output
     assert long_id not in output
+
+
+def test_console_access_lines_carry_the_request_id(live_server):
+    status, _, _ = call(live_server.base, "GET", "/healthz", headers={"X-Request-ID": "console-1"})
+    assert status == 200
+    line = next(
+        line for line in _output_with(live_server, "rid=console-1").splitlines()
+        if "rid=console-1" in line
+    )  # fmt: skip
+    assert '"GET /healthz HTTP/1.1" 200' in line
