@@ -41,9 +41,13 @@ REPORTS = (
 MONTHS = 3  # reports over 3 months: 20 users x 11 distinct requests, all cached after warm-up
 
 
-def _maker(tokens: list[str], ledger_categories: list[int], write_percent: int):
+def _maker(tokens: list[str], ledger_categories: list[int], write_percent: int, floor=False):
+    """`floor`: GET /api/auth/me instead of reports (what any authenticated request costs)."""
+
     def make(index: int):
         user = index % len(tokens)
+        if floor:
+            return "GET", "/api/auth/me", None, {"Authorization": f"Bearer {tokens[user]}"}
         if write_percent and index % 100 < write_percent:
             body = {"amount": "1.25", "type": "INCOME", "date": f"2025-{index % 12 + 1:02d}-10",
                     "categoryId": ledger_categories[user]}  # fmt: skip
@@ -67,8 +71,10 @@ def _scrape(base: str) -> dict[str, float]:
     return found
 
 
-def _run(url: str, postmaster, args, write_percent: int, cache_url: str | None, users) -> str:
+def _run(url: str, postmaster, args, write_percent: int, cache_url: str | None, users,
+         floor: bool = False) -> str:  # fmt: skip
     env = {"ANALYTICS_CACHE_URL": cache_url} if cache_url else {}
+    env["ANALYTICS_CACHE_TIMEOUT_MS"] = str(args.cache_timeout_ms)
     server = start_server(url, workers=args.workers, threads=args.threads, **env)
     try:
         tokens, categories = [], []
@@ -81,7 +87,7 @@ def _run(url: str, postmaster, args, write_percent: int, cache_url: str | None, 
             client.token = body["accessToken"]
             tokens.append(body["accessToken"])
             categories.append(client.request("GET", "/api/categories")[1]["items"][0]["id"])
-        make = _maker(tokens, categories, write_percent)
+        make = _maker(tokens, categories, write_percent, floor)
         for index in range(len(tokens) * len(REPORTS) * MONTHS):  # every request once: warm
             method, path, body, headers = make(index)
             if method == "GET":
@@ -102,6 +108,8 @@ def _run(url: str, postmaster, args, write_percent: int, cache_url: str | None, 
     hit_rate = f"{lookups.get('hit', 0) / looked:.0%} hits" if looked else "no lookups"
     hit_rate += f", {redis_errors:.0f} Redis errors" if cache_url else ""
     label = "redis cache" if cache_url else "no cache   "
+    if floor:
+        label = "GET /api/auth/me (the floor)"
     return (
         f"{label} writes {write_percent:>2}%: {results.rate:7.0f} req/s  p50 {stats['p50']:.1f} ms"
         f"  p99 {stats['p99']:.1f} ms  errors {errors}  CPU per request: {used}  ({hit_rate})"
@@ -118,6 +126,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--write-percent", default="0,5", help="comma-separated percentages")
     parser.add_argument("--rounds", type=int, default=2, help="alternations of without/with")
+    parser.add_argument("--cache-timeout-ms", type=int, default=20)
     args = parser.parse_args()
     if not RedisServer.available():
         raise SystemExit("redis-server is not installed: nothing to compare")
@@ -134,6 +143,7 @@ def main() -> None:
                   f"in {time.perf_counter() - started:.0f} s; {args.workers} gunicorn workers x "
                   f"{args.threads} threads, {args.clients} clients, {args.seconds} s each")  # fmt: skip
             postmaster = cpu.postmaster_of(url)
+            print(_run(url, postmaster, args, 0, None, users, floor=True), flush=True)
             runs = [
                 (int(percent), cache_url)
                 for percent in args.write_percent.split(",")
