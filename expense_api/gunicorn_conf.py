@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from expense_api import metrics_setup
+from expense_api import logs, metrics_setup
 from expense_api.config import load_settings
 from expense_api.database_url import start_embedded
 from expense_api.gunicorn_logging import ACCESS_LOG_FORMAT
@@ -37,6 +37,7 @@ _embedded = None
 
 def on_starting(server):
     global _embedded
+    logs.configure(_settings.log_format, _settings.log_level)  # the master's own lines too
     url = _settings.database_url
     if not url:
         _embedded, url = start_embedded(_settings)
