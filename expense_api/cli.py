@@ -1,4 +1,4 @@
-"""`expense-api` command: serve, migrate, rollback, prune, seed, users promote|demote."""
+"""`expense-api` command: serve, worker, migrate, rollback, prune, seed, users promote|demote."""
 
 from __future__ import annotations
 
@@ -15,6 +15,22 @@ def _serve(args) -> int:
     load_settings()  # fail fast, before gunicorn, on a bad configuration
     argv = ["gunicorn", "-c", "python:expense_api.gunicorn_conf", "wsgi:app"]
     os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606  # gunicorn becomes this process
+
+
+def _worker(args) -> int:
+    """The background worker (recurring transactions, housekeeping) until SIGTERM/SIGINT."""
+    import logging
+
+    from .worker.loop import main as run_worker
+
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    with database_url(settings) as url:
+        apply_migrations(url)  # up to date already under `serve`; the yoyo lock orders starters
+        run_worker(url, settings)
+    return 0
 
 
 def _migrate(args) -> int:
@@ -96,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="expense-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the service under gunicorn").set_defaults(run=_serve)
+    commands.add_parser(
+        "worker", help="run the background worker (recurring transactions) until SIGTERM"
+    ).set_defaults(run=_worker)
     commands.add_parser("migrate", help="apply pending migrations").set_defaults(run=_migrate)
     rollback = commands.add_parser("rollback", help="roll back the newest migrations")
     rollback.add_argument("--count", type=int, default=1)

@@ -62,6 +62,15 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
         "longest wait for Redis before a report is computed from PostgreSQL (1..1000)",
     ),
     "ANALYTICS_CACHE_TTL_SECONDS": ("86400", "how long a cached report is kept (60..2592000)"),
+    "WORKER": (
+        "on",
+        "on: `expense-api serve` runs the background worker beside gunicorn; off: run "
+        "`expense-api worker` apart",
+    ),
+    "WORKER_TICK_SECONDS": (
+        "2",
+        "seconds the worker waits, when it has nothing to do, before looking for due work (1..60)",
+    ),
 }
 
 ENVIRONMENTS = ("development", "production", "test")
@@ -133,6 +142,8 @@ class Settings:
     analytics_cache_url: str = field(default="", repr=False)
     analytics_cache_timeout_ms: int = 20
     analytics_cache_ttl_seconds: int = 86400
+    worker_enabled: bool
+    worker_tick_seconds: int
 
     @property
     def is_production(self) -> bool:
@@ -199,6 +210,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         analytics_cache_url=env.get("ANALYTICS_CACHE_URL") or "",
         analytics_cache_timeout_ms=_int(env, "ANALYTICS_CACHE_TIMEOUT_MS", 1, 1000),
         analytics_cache_ttl_seconds=_int(env, "ANALYTICS_CACHE_TTL_SECONDS", 60, 2_592_000),
+        worker_enabled=_choice(env, "WORKER", ("on", "off")) == "on",
+        worker_tick_seconds=_int(env, "WORKER_TICK_SECONDS", 1, 60),
     )
     values.update(overrides)
     if pool_max < values["db_pool_min"]:

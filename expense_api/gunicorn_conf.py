@@ -2,7 +2,8 @@
 
 The master process (not each worker) starts the embedded PostgreSQL when no DATABASE_URL is set,
 applies migrations once, and stops the embedded server when gunicorn exits. Workers inherit the
-URL through the environment and each opens its own connection pool after the fork.
+URL through the environment and each opens its own connection pool after the fork. Once ready,
+the master also starts the background worker process (unless WORKER=off) and stops it on exit.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from expense_api.config import load_settings
 from expense_api.database_url import start_embedded
 from expense_api.gunicorn_logging import ACCESS_LOG_FORMAT
 from expense_api.migrate import apply_migrations
+from expense_api.worker import process as worker_process
 
 _settings = load_settings()  # also creates the development JWT secret once, before any fork
 # Before any fork and before prometheus_client is imported: every child sums into one directory.
@@ -33,6 +35,7 @@ keepalive = 5
 proc_name = "expense-api"
 
 _embedded = None
+_worker = None  # the background worker process (WORKER=on), started once the database is up
 
 
 def on_starting(server):
@@ -47,11 +50,19 @@ def on_starting(server):
     server.log.info("migrations applied: %s", ", ".join(applied) if applied else "none pending")
 
 
+def when_ready(server):
+    global _worker
+    _worker = worker_process.start(_settings)
+    if _worker is not None:
+        server.log.info("background worker started (pid %s)", _worker.pid)
+
+
 def child_exit(server, worker):
     metrics_setup.mark_process_dead(worker.pid)  # its live gauges (pool in use) stop counting
 
 
 def on_exit(server):
+    worker_process.stop(_worker)  # before the embedded database it uses stops
     metrics_setup.remove_temporary_dirs()
     if _embedded is not None:
         server.log.info("stopping embedded PostgreSQL")

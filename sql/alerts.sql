@@ -3,13 +3,22 @@
 -- read it yet.
 INSERT INTO alerts (ledger_id, budget_id, kind, percent_used)
 VALUES (%(ledger_id)s, %(budget_id)s, %(kind)s, %(percent_used)s)
-ON CONFLICT (ledger_id, budget_id, kind) DO NOTHING
-RETURNING id, ledger_id, budget_id, kind, percent_used, created_at, NULL::timestamptz AS read_at
+ON CONFLICT (ledger_id, budget_id, kind) WHERE kind IN ('threshold', 'limit') DO NOTHING
+RETURNING id, ledger_id, budget_id, kind, percent_used, recurring_id, created_at,
+          NULL::timestamptz AS read_at
+
+-- name: insert_recurring_skipped^
+-- A recurring rule's occurrence that a hard budget refused: one alert per skipped occurrence.
+INSERT INTO alerts (ledger_id, budget_id, kind, percent_used, recurring_id)
+VALUES (%(ledger_id)s, %(budget_id)s, 'recurring_skipped', %(percent_used)s, %(recurring_id)s)
+RETURNING id, ledger_id, budget_id, kind, percent_used, recurring_id, created_at,
+          NULL::timestamptz AS read_at
 
 -- name: list_page
 -- The ledger's alerts as one member sees them (read_at: when that member read it), newest first
 -- (by id, which grows with time), optionally only those unread, after a keyset cursor.
-SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at, r.read_at
+SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.recurring_id, a.created_at,
+       r.read_at
 FROM alerts a
 LEFT JOIN alert_reads r
   ON r.ledger_id = a.ledger_id AND r.alert_id = a.id AND r.user_id = %(user_id)s
@@ -23,7 +32,7 @@ LIMIT %(limit)s
 -- Marks an alert read for one member; reading it again keeps their first read time. No row: no
 -- such alert in the ledger.
 WITH alert AS (
-    SELECT id, ledger_id, budget_id, kind, percent_used, created_at
+    SELECT id, ledger_id, budget_id, kind, percent_used, recurring_id, created_at
     FROM alerts
     WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 ), marked AS (
@@ -32,7 +41,8 @@ WITH alert AS (
     ON CONFLICT (ledger_id, alert_id, user_id) DO UPDATE SET read_at = r.read_at
     RETURNING alert_id, read_at
 )
-SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at, m.read_at
+SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.recurring_id, a.created_at,
+       m.read_at
 FROM alert a
 JOIN marked m ON m.alert_id = a.id
 
@@ -40,7 +50,8 @@ JOIN marked m ON m.alert_id = a.id
 -- The alerts of every ledger the user belongs to with one of `roles`, as they see them (read_at:
 -- when they read it), newest first (alert ids are unique across ledgers and grow with time),
 -- optionally only those unread, after a keyset cursor.
-SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at, r.read_at
+SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.recurring_id, a.created_at,
+       r.read_at
 FROM ledger_members m
 JOIN alerts a ON a.ledger_id = m.ledger_id
 LEFT JOIN alert_reads r
@@ -56,7 +67,7 @@ LIMIT %(limit)s
 -- Marks an alert of any ledger the user belongs to with one of `roles` read for them; reading it
 -- again keeps their first read time. No row: no such alert in their ledgers.
 WITH alert AS (
-    SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at
+    SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.recurring_id, a.created_at
     FROM ledger_members m
     JOIN alerts a ON a.ledger_id = m.ledger_id AND a.id = %(id)s
     WHERE m.user_id = %(user_id)s AND m.role = ANY(%(roles)s::text[])
@@ -66,6 +77,7 @@ WITH alert AS (
     ON CONFLICT (ledger_id, alert_id, user_id) DO UPDATE SET read_at = r.read_at
     RETURNING alert_id, read_at
 )
-SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.created_at, m.read_at
+SELECT a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.recurring_id, a.created_at,
+       m.read_at
 FROM alert a
 JOIN marked m ON m.alert_id = a.id

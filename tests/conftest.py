@@ -35,6 +35,15 @@ def database_url(admin_url):
         yield url
 
 
+@pytest.fixture(scope="module")
+def own_database_url(admin_url):
+    """A migrated database of one test module's own. The worker's jobs act on every due rule in
+    a database, so the modules that run them keep other modules' rules (the fuzzer's, say) out
+    of their way by overriding `database_url` and `app` with module-scoped ones on this."""
+    with throwaway_database(admin_url, "expense_api_module") as url:
+        yield url
+
+
 def make_settings(**overrides):
     env = {
         "APP_ENV": "test",
@@ -63,6 +72,7 @@ def start_live_server(database_url: str, **overrides: str) -> LiveServer:
         "WEB_CONCURRENCY": "2",
         "WEB_THREADS": "16",
         "APP_ENV": "test",
+        "WORKER": "off",  # tests run the worker's jobs themselves, with a clock of their own
     }
     return LiveServer({**env, **overrides})
 

@@ -5,9 +5,11 @@ test module. Each asserts that the API accepted it."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from expense_api.repositories import ledgers as ledger_rows
 from expense_api.services import ledgers
+from expense_api.worker import jobs
 
 
 def category(user, name="General") -> int:
@@ -73,3 +75,21 @@ def ledger(conn, owner, *, name="Shared", currency="USD", timezone="UTC") -> int
 def member(conn, ledger_id: int, user, role: str) -> None:
     """Adds a logged-in User to a ledger with `role`."""
     ledger_rows.add_member(conn, ledger_id=ledger_id, user_id=user.id, role=role)
+
+
+def recurring(user, category_id, *, path="/api/recurring", **fields) -> dict:
+    """Creates a recurring rule (monthly, 10.00 expense unless given); returns it."""
+    body = {"amount": "10.00", "type": "EXPENSE", "categoryId": category_id,
+            "frequency": "monthly", **fields}  # fmt: skip
+    response = user.post(path, json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def run_worker(database, now: datetime) -> int:
+    """Runs the recurring job as the worker would at `now` until nothing is due; returns how
+    many dates it handled."""
+    handled = 0
+    while batch := jobs.create_due_occurrences(database, lambda: now):
+        handled += batch
+    return handled

@@ -55,6 +55,9 @@ def fuzz_user(app):
 schema = schemathesis.pytest.from_fixture("fuzz_schema")
 
 
+# One test for every operation (subtests): the suite's 120 s per test is far too little for
+# them all on a loaded 2-core machine, and grows with every route added.
+@pytest.mark.timeout(900)
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True

@@ -27,6 +27,7 @@ BODIES = {
     ("PATCH", "transaction_id"): {"amount": "1.00"},
     ("PATCH", "ledger_id"): {"name": "Taken over"},
     ("PATCH", "user_id"): {"role": "viewer"},  # /api/ledgers/<ledger_id>/members/<user_id>
+    ("PATCH", "rule_id"): {"amount": "1.00"},
 }
 # Path arguments that name nobody's data: the docs page's files (public, the same for everyone).
 NOT_IDS = {"asset"}
@@ -56,6 +57,11 @@ def _owner_world(owner) -> dict:
               "description": secret, "date": today.isoformat()},
     ).get_json()  # fmt: skip
     alert = transaction["alerts"][0]
+    rule = owner.post(
+        "/api/recurring",
+        json={"amount": SECRET_AMOUNT, "type": "EXPENSE", "categoryId": category["id"],
+              "description": secret, "frequency": "monthly", "startDate": "2099-01-01"},
+    ).get_json()  # fmt: skip
     invitation = owner.post(
         f"/api/ledgers/{owner.ledger_id}/invitations",
         json={"email": f"invitee-{uuid.uuid4().hex[:8]}@example.com", "role": "viewer"},
@@ -65,7 +71,7 @@ def _owner_world(owner) -> dict:
         "ids": {"category_id": category["id"], "budget_id": budget["id"],
                 "transaction_id": transaction["id"], "alert_id": alert["id"],
                 "ledger_id": owner.ledger_id, "user_id": owner.id,
-                "invitation_id": invitation["id"]},
+                "invitation_id": invitation["id"], "rule_id": rule["id"]},
     }  # fmt: skip
 
 
@@ -74,7 +80,7 @@ def _snapshot(owner, world) -> dict:
     paths = [
         f"/api/categories/{ids['category_id']}", f"/api/budgets/{ids['budget_id']}",
         f"/api/transactions/{ids['transaction_id']}", "/api/notifications", "/api/categories",
-        "/api/budgets", "/api/transactions", "/api/summary", "/api/ledgers",
+        "/api/budgets", "/api/transactions", "/api/summary", "/api/ledgers", "/api/recurring",
         f"/api/ledgers/{ids['ledger_id']}", f"/api/ledgers/{ids['ledger_id']}/members",
     ]  # fmt: skip
     return {path: owner.get(path).get_json() for path in paths}
@@ -213,6 +219,9 @@ def _write_body(method: str, rule: str, world: dict):
         ("PATCH", "/members/<id:user_id>"): {"role": "viewer"},
         ("POST", "/invitations"): {"email": f"new-{uuid.uuid4().hex[:8]}@example.com",
                                    "role": "editor"},
+        ("POST", "/recurring"): {"amount": "1.00", "type": "EXPENSE", "categoryId": used,
+                                 "frequency": "weekly", "startDate": "2099-01-01"},
+        ("PATCH", "/recurring/<id:rule_id>"): {"amount": "3.00"},
     }.get((method, rule.removeprefix(LEDGER_PREFIX)))  # fmt: skip
 
 
@@ -252,7 +261,14 @@ def _ledger_snapshot(owner, world) -> dict:
     prefix = f"/api/ledgers/{world['ids']['ledger_id']}"
     return {
         path: owner.get(prefix + path).get_json()
-        for path in ("/categories", "/transactions", "/budgets", "/notifications", "/summary")
+        for path in (
+            "/categories",
+            "/transactions",
+            "/budgets",
+            "/notifications",
+            "/summary",
+            "/recurring",
+        )
     }
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
-from expense_api.config import PROJECT_ROOT
 from expense_api.devtools import throwaway_database
-from expense_api.migrate import apply_migrations, rollback_migrations, yoyo_url
+from expense_api.migrate import MIGRATIONS_DIR, apply_migrations, rollback_migrations, yoyo_url
 
 
 def _tables(url: str) -> set[str]:
@@ -35,13 +34,6 @@ def test_yoyo_url_selects_psycopg3():
     assert yoyo_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
 
 
-def _newer_than(number: str) -> int:
-    """How many migrations come after `number` (later branches add theirs)."""
-    folder = PROJECT_ROOT / "migrations"
-    names = [p.name for p in folder.glob("*.sql") if not p.name.endswith(".rollback.sql")]
-    return sum(1 for name in names if name.split(".")[0] > number)
-
-
 def _has_column(url: str, table: str, column: str) -> bool:
     with psycopg.connect(url) as conn:
         return conn.execute(
@@ -57,7 +49,8 @@ def test_rolling_back_system_roles_refuses_while_an_account_is_disabled(admin_ur
     import pytest
 
     with throwaway_database(admin_url, "expense_api_roles") as url:
-        rollback_migrations(url, count=_newer_than("0009"))  # down to 0009 as the newest
+        newer = sorted(MIGRATIONS_DIR.glob("*.rollback.sql"))[9:]  # those after 0009
+        rollback_migrations(url, count=len(newer))
         with psycopg.connect(url) as conn:
             conn.execute(
                 "INSERT INTO users (name, email, password_hash, disabled_at)"

@@ -95,7 +95,9 @@ def _register_blueprints(api) -> None:
     for module in modules:
         api.register_blueprint(module.blp)
     api.register_blueprint(import_module(".invitations", __package__).blp)
-    register_ledger_paths(api, (categories, transactions, budgets, alerts, reports))
+    recurring = import_module(".recurring", __package__)
+    api.register_blueprint(recurring.blp)
+    register_ledger_paths(api, (categories, transactions, budgets, alerts, reports, recurring))
     api.register_blueprint(admin.blp)
 
 

@@ -26,12 +26,14 @@ def decode(cursor: str) -> tuple[date, int]:
         raise ValidationFailed({"cursor": ["Not a cursor this API issued."]}) from None
 
 
-def page(rows: list[dict], limit: int) -> tuple[list[dict], str | None]:
-    """Rows were fetched with limit + 1: the extra one says whether a next page exists."""
+def page(
+    rows: list[dict], limit: int, position=lambda row: (row["occurred_on"], row["id"])
+) -> tuple[list[dict], str | None]:
+    """Rows were fetched with limit + 1: the extra one says whether a next page exists.
+    `position` gives a row's (date, id) keyset position."""
     if len(rows) <= limit:
         return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], encode(last["occurred_on"], last["id"])
+    return rows[:limit], encode(*position(rows[limit - 1]))
 
 
 def encode_id(row_id: int) -> str:

@@ -16,6 +16,18 @@ def insert(
     )
 
 
+def insert_recurring_skipped(
+    conn: Connection, *, ledger_id: int, budget_id: int, recurring_id: int, percent_used: Decimal
+) -> dict:
+    return queries.alerts.insert_recurring_skipped(
+        conn,
+        ledger_id=ledger_id,
+        budget_id=budget_id,
+        recurring_id=recurring_id,
+        percent_used=percent_used,
+    )
+
+
 def list_page(
     conn: Connection,
     *,

@@ -44,6 +44,8 @@ def rename(conn: Connection, *, ledger_id: int, category_id: int, name: str) -> 
 
 
 def delete(conn: Connection, *, ledger_id: int, category_id: int) -> bool:
-    in_use = CategoryInUse("Transactions or budgets use this category; move or delete them first.")
+    in_use = CategoryInUse(
+        "Transactions, budgets or recurring rules use this category; move or delete them first."
+    )
     with refusing(dict.fromkeys(CATEGORY_REFERENCES, in_use)):
         return queries.categories.delete(conn, ledger_id=ledger_id, id=category_id) == 1

@@ -19,6 +19,7 @@ from ..errors import DomainError, ValidationFailed
 CATEGORY_REFERENCES = (
     "transactions_ledger_id_category_id_fkey",
     "budgets_ledger_id_category_id_fkey",
+    "recurring_rules_ledger_id_category_id_fkey",
 )
 
 

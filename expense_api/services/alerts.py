@@ -41,6 +41,22 @@ def fire_reached(conn: Connection, actor: Actor, budget: dict, spent: Decimal) -
     return fired
 
 
+def record_recurring_skipped(
+    conn: Connection, actor: Actor, *, budget: dict, recurring_id: int
+) -> dict:
+    """Records that a hard budget refused a date of a recurring rule: an alert of kind
+    `recurring_skipped` naming the budget (as BudgetExceeded reports it) and the rule, in the
+    same transaction as the rule's progress."""
+    used = Decimal(percent(Decimal(budget["spent"]), Decimal(budget["amount"])))
+    return alerts.insert_recurring_skipped(
+        conn,
+        ledger_id=actor.ledger_id,
+        budget_id=budget["id"],
+        recurring_id=recurring_id,
+        percent_used=used,
+    )
+
+
 def list_page(
     conn: Connection, actor: Actor, *, unread_only: bool, limit: int, before_id: int | None
 ) -> list[dict]:

@@ -11,9 +11,21 @@ class AlertSchema(BaseSchema):
         required=True, data_key="ledgerId", metadata={"description": "the ledger it belongs to"}
     )
     budget_id = fields.Integer(required=True, data_key="budgetId")
-    kind = fields.String(required=True, metadata={"enum": ["threshold", "limit"]})
+    kind = fields.String(
+        required=True,
+        metadata={
+            "enum": ["threshold", "limit", "recurring_skipped"],
+            "description": "recurring_skipped: the budget refused a recurring rule's date",
+        },
+    )
     percent_used = fields.String(
         required=True, data_key="percentUsed", metadata={"example": "85.00"}
+    )
+    recurring_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        data_key="recurringId",
+        metadata={"description": "the rule a recurring_skipped alert is about; else null"},
     )
     created_at = UtcTimestamp(required=True, data_key="createdAt")
     read_at = UtcTimestamp(

@@ -1,0 +1,116 @@
+"""Recurring rules and their occurrences (sql/recurring.sql)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from psycopg import Connection
+
+from ..sqlfiles import queries
+from .integrity import category_must_exist
+
+# A rule's schedule and what each occurrence records: the columns a create or a change writes.
+FIELDS = (
+    "category_id",
+    "type",
+    "amount",
+    "description",
+    "frequency",
+    "repeat_interval",
+    "by_weekday",
+    "by_month_day",
+    "start_date",
+    "end_date",
+    "max_occurrences",
+    "paused",
+)
+
+
+def insert(
+    conn: Connection, *, ledger_id: int, acts_as: int, next_date: date | None, values: dict
+) -> int:
+    with category_must_exist():
+        row = queries.recurring.insert(
+            conn,
+            ledger_id=ledger_id,
+            acts_as=acts_as,
+            next_date=next_date,
+            **{k: values[k] for k in FIELDS},
+        )
+    return row["id"]
+
+
+def get(conn: Connection, *, ledger_id: int, rule_id: int) -> dict | None:
+    return queries.recurring.get_by_id(conn, ledger_id=ledger_id, id=rule_id)
+
+
+def get_for_update(conn: Connection, *, ledger_id: int, rule_id: int) -> dict | None:
+    return queries.recurring.get_for_update(conn, ledger_id=ledger_id, id=rule_id)
+
+
+def list_for_ledger(conn: Connection, *, ledger_id: int) -> list[dict]:
+    return queries.recurring.list_for_ledger(conn, ledger_id=ledger_id)
+
+
+def update(conn: Connection, *, ledger_id: int, rule_id: int, rule: dict) -> None:
+    with category_must_exist():
+        queries.recurring.update(
+            conn,
+            ledger_id=ledger_id,
+            id=rule_id,
+            acts_as=rule["acts_as"],
+            paused_reason=rule["paused_reason"],
+            next_date=rule["next_date"],
+            **{k: rule[k] for k in FIELDS},
+        )
+
+
+def delete(conn: Connection, *, ledger_id: int, rule_id: int) -> bool:
+    return queries.recurring.delete(conn, ledger_id=ledger_id, id=rule_id) == 1
+
+
+def claim_due(conn: Connection, *, now: datetime) -> dict | None:
+    return queries.recurring.claim_due(conn, now=now)
+
+
+def advance(
+    conn: Connection, *, ledger_id: int, rule_id: int, last_date: date, next_date: date | None
+) -> None:
+    queries.recurring.advance(
+        conn, ledger_id=ledger_id, id=rule_id, last_date=last_date, next_date=next_date
+    )
+
+
+def pause(conn: Connection, *, ledger_id: int, rule_id: int, reason: str) -> None:
+    queries.recurring.pause(conn, ledger_id=ledger_id, id=rule_id, reason=reason)
+
+
+def insert_occurrence(
+    conn: Connection,
+    *,
+    ledger_id: int,
+    rule_id: int,
+    occurrence_date: date,
+    status: str,
+    reason: str | None = None,
+    transaction_id: int | None = None,
+    budget_id: int | None = None,
+) -> None:
+    queries.recurring.insert_occurrence(
+        conn,
+        ledger_id=ledger_id,
+        rule_id=rule_id,
+        occurrence_date=occurrence_date,
+        status=status,
+        reason=reason,
+        transaction_id=transaction_id,
+        budget_id=budget_id,
+    )
+
+
+def occurrences_page(
+    conn: Connection, *, ledger_id: int, rule_id: int, limit: int, before: date | None
+) -> list[dict]:
+    return queries.recurring.occurrences_page(
+        conn, ledger_id=ledger_id, rule_id=rule_id, limit=limit, before=before
+    )

@@ -1,0 +1,70 @@
+"""The worker's step: handle the oldest due date of one recurring rule, in the caller's
+transaction.
+
+A date is due once it has come in the ledger's time zone. The rule is claimed with FOR UPDATE
+SKIP LOCKED (sql/recurring.sql, claim_due), so workers never share one; its occurrence row,
+the transaction it records (or the alert of its refusal) and the rule's progress commit
+together, so a crash anywhere loses or doubles nothing: the next claim finds the rule where the
+last commit left it. Catch-up is one date per step, oldest first.
+
+Each date goes through `transactions.create` as the member the rule acts as: budget
+enforcement, alerts and the category check are an API write's. A hard budget's refusal records
+the date as skipped (`budget_exceeded`) with a `recurring_skipped` alert, and the rule goes on.
+A member who left the ledger, or who may no longer write in it, pauses the rule instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from psycopg import Connection
+
+from ..errors import Forbidden, NotFound
+from ..repositories import recurring
+from . import alerts, budget_guard, recurrence, transactions
+from .ledgers import Action, actor_in, authorize
+
+TRANSACTION_FIELDS = ("category_id", "type", "amount", "description")
+
+
+def handle_next_due(conn: Connection, now: datetime) -> bool:
+    """Handles one due date of one rule; False when no rule has a date due (or every rule
+    that has one is being handled by another worker)."""
+    rule = recurring.claim_due(conn, now=now)
+    if rule is None:
+        return False
+    keys = {"ledger_id": rule["ledger_id"], "rule_id": rule["id"]}
+    try:
+        if rule["acts_as"] is None:
+            raise NotFound("The rule's member is gone.")
+        actor = actor_in(conn, user_id=rule["acts_as"], ledger_id=rule["ledger_id"])
+        authorize(actor, Action.WRITE)
+    except NotFound:
+        recurring.pause(conn, **keys, reason="member_left")
+        return True
+    except Forbidden:
+        recurring.pause(conn, **keys, reason="member_cannot_write")
+        return True
+    day = rule["next_date"]
+    values = {**{k: rule[k] for k in TRANSACTION_FIELDS}, "occurred_on": day}
+    try:
+        with conn.transaction():  # a savepoint: a refused write leaves nothing behind
+            created = transactions.create(conn, actor, values)
+    except budget_guard.BudgetExceeded as refusal:
+        budget = refusal.extra["budget"]
+        alerts.record_recurring_skipped(conn, actor, budget=budget, recurring_id=rule["id"])
+        recurring.insert_occurrence(
+            conn,
+            **keys,
+            occurrence_date=day,
+            status="skipped",
+            reason=refusal.code,
+            budget_id=budget["id"],
+        )
+    else:
+        recurring.insert_occurrence(
+            conn, **keys, occurrence_date=day, status="created", transaction_id=created["id"]
+        )
+    handled = {**rule, "occurrence_count": rule["occurrence_count"] + 1}
+    recurring.advance(conn, **keys, last_date=day, next_date=recurrence.next_after(handled, day))
+    return True

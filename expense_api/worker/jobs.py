@@ -1,0 +1,72 @@
+"""What the worker does each tick: every job in JOBS, in order.
+
+A job's `run(database, clock)` handles a bounded batch, each item in its own database
+transaction (committed before the next begins), and returns how many items it handled; the loop
+ticks again at once while any job had work. `Clock` returns the current time as an aware UTC
+datetime; tests pass their own, so nothing waits for a date to come.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from ..database import Database
+from ..retry import run_transaction
+from ..services import housekeeping, recurring_runs
+
+Clock = Callable[[], datetime]
+
+
+class Job(NamedTuple):
+    name: str
+    run: Callable[[Database, Clock], int]
+
+
+BATCH = 50  # items per job per tick at most, so every job gets its turn
+# Set by the loop on SIGTERM/SIGINT: a batch stops before its next item (the one in hand
+# finishes and commits, or rolls back if the process is killed).
+stopping = threading.Event()
+
+
+def create_due_occurrences(database: Database, clock: Clock) -> int:
+    """Recurring rules: one due date per transaction (services/recurring_runs.py)."""
+    handled = 0
+    while handled < BATCH and not stopping.is_set():
+        with database.pool.connection() as conn:
+            if not run_transaction(conn, lambda c: recurring_runs.handle_next_due(c, clock())):
+                break
+        handled += 1
+    return handled
+
+
+class Every:
+    """Runs `work` at most once per `period` in this process (the first time at once)."""
+
+    def __init__(self, period: timedelta, work: Callable[[Database], int]):
+        self.period, self.work = period, work
+        self.last_run: datetime | None = None
+
+    def __call__(self, database: Database, clock: Clock) -> int:
+        now = clock()
+        if self.last_run is not None and now - self.last_run < self.period:
+            return 0
+        self.last_run = now
+        return self.work(database)
+
+
+def prune_expired(database: Database) -> int:
+    """Expired sessions, login counters and idempotency keys (as `expense-api prune`), so that
+    stored answers carrying tokens do not outlive their minutes."""
+    with database.pool.connection() as conn:
+        return sum(housekeeping.prune(conn, database.settings).values())
+
+
+PRUNE_PERIOD = timedelta(hours=1)
+
+JOBS: tuple[Job, ...] = (
+    Job("recurring", create_due_occurrences),
+    Job("prune", Every(PRUNE_PERIOD, prune_expired)),
+)

@@ -1,0 +1,72 @@
+"""The worker's loop: run every job, again at once while there is work, else wait a tick.
+
+SIGTERM and SIGINT stop it cleanly: the item in hand finishes (its transaction commits) and no
+other starts. A job that fails (the database is down, say) is logged and tried again next tick;
+its transaction has rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from ..config import Settings
+from ..database import Database
+from . import jobs as job_list
+from .jobs import Clock, Job
+
+log = logging.getLogger("expense_api.worker")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def tick(database: Database, clock: Clock, jobs: Iterable[Job]) -> int:
+    """Runs each job once; returns how many items they handled in all."""
+    handled = 0
+    for job in jobs:
+        if job_list.stopping.is_set():
+            break
+        try:
+            handled += job.run(database, clock)
+        except Exception:
+            log.exception("worker job %r failed; it runs again next tick", job.name)
+    return handled
+
+
+def run(
+    database: Database,
+    *,
+    tick_seconds: float,
+    clock: Clock = utc_now,
+    jobs: Iterable[Job] | None = None,
+    stop: threading.Event = job_list.stopping,
+) -> None:
+    """Ticks until `stop` is set (by the signal handlers `main` installs)."""
+    jobs = tuple(job_list.JOBS if jobs is None else jobs)
+    while not stop.is_set():
+        if tick(database, clock, jobs) == 0:
+            stop.wait(tick_seconds)
+
+
+def main(url: str, settings: Settings) -> None:
+    def request_stop(signum, frame):
+        log.info(
+            "worker: %s received, stopping after the item in hand", signal.Signals(signum).name
+        )
+        job_list.stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    database = Database(url, settings)
+    database.open()
+    log.info("worker running, ticking every %s s", settings.worker_tick_seconds)
+    try:
+        run(database, tick_seconds=settings.worker_tick_seconds)
+    finally:
+        database.close()
+        log.info("worker stopped")

@@ -1,0 +1,104 @@
+-- name: insert^
+-- A new rule, acting as the member who creates it. The (ledger_id, category_id) foreign key
+-- refuses another ledger's category.
+INSERT INTO recurring_rules
+    (ledger_id, acts_as, category_id, type, amount, description, frequency, repeat_interval,
+     by_weekday, by_month_day, start_date, end_date, max_occurrences, paused, next_date)
+VALUES (%(ledger_id)s, %(acts_as)s, %(category_id)s, %(type)s, %(amount)s, %(description)s,
+        %(frequency)s, %(repeat_interval)s, %(by_weekday)s, %(by_month_day)s, %(start_date)s,
+        %(end_date)s, %(max_occurrences)s, %(paused)s, %(next_date)s)
+RETURNING id
+
+-- name: get_by_id^
+SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
+       r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
+       r.start_date, r.end_date, r.max_occurrences, r.paused, r.paused_reason, r.last_date,
+       r.next_date, r.occurrence_count, r.created_at
+FROM recurring_rules r
+JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
+WHERE r.ledger_id = %(ledger_id)s AND r.id = %(id)s
+
+-- name: get_for_update^
+-- The rule as it is now, locked until the end of the transaction (a worker handling one of its
+-- dates holds this lock too, so a change waits for that date and applies from the next one).
+SELECT id, ledger_id, acts_as, category_id, type, amount, description, frequency,
+       repeat_interval, by_weekday, by_month_day, start_date, end_date, max_occurrences, paused,
+       paused_reason, last_date, next_date, occurrence_count
+FROM recurring_rules
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+FOR UPDATE
+
+-- name: list_for_ledger
+SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
+       r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
+       r.start_date, r.end_date, r.max_occurrences, r.paused, r.paused_reason, r.last_date,
+       r.next_date, r.occurrence_count, r.created_at
+FROM recurring_rules r
+JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
+WHERE r.ledger_id = %(ledger_id)s
+ORDER BY r.id
+
+-- name: update!
+-- Writes a changed rule: its schedule, what it records, its pause and its next date (worked out
+-- again from the last date handled, so only dates not yet handled change).
+UPDATE recurring_rules
+SET acts_as = %(acts_as)s, category_id = %(category_id)s, type = %(type)s, amount = %(amount)s,
+    description = %(description)s, frequency = %(frequency)s,
+    repeat_interval = %(repeat_interval)s, by_weekday = %(by_weekday)s,
+    by_month_day = %(by_month_day)s, start_date = %(start_date)s, end_date = %(end_date)s,
+    max_occurrences = %(max_occurrences)s, paused = %(paused)s,
+    paused_reason = %(paused_reason)s, next_date = %(next_date)s, updated_at = now()
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+
+-- name: delete!
+-- Its occurrences go with it (cascade); the transactions it created stay.
+DELETE FROM recurring_rules WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+
+-- name: claim_due^
+-- The worker's claim: the rule with the oldest date due by `now` in its ledger's time zone,
+-- locked until the end of the transaction. SKIP LOCKED: a rule another worker holds is passed
+-- over, so any number of workers share the work and never handle one date twice (the lock is
+-- held until the date's occurrence and the rule's progress commit together). The first
+-- next_date bound (no zone is more than 14 hours ahead of UTC) lets the partial index
+-- recurring_rules_due_idx find the candidates.
+SELECT r.id, r.ledger_id, r.acts_as, r.category_id, r.type, r.amount, r.description,
+       r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day, r.start_date, r.end_date,
+       r.max_occurrences, r.last_date, r.next_date, r.occurrence_count
+FROM recurring_rules r
+JOIN ledgers l ON l.id = r.ledger_id
+WHERE NOT r.paused AND r.next_date IS NOT NULL
+  AND r.next_date <= (%(now)s::timestamptz AT TIME ZONE 'UTC')::date + 1
+  AND r.next_date <= (%(now)s::timestamptz AT TIME ZONE l.timezone)::date
+ORDER BY r.next_date, r.ledger_id, r.id
+LIMIT 1
+FOR UPDATE OF r SKIP LOCKED
+
+-- name: advance!
+-- The rule's progress after handling `last_date`, in the same transaction as its occurrence.
+UPDATE recurring_rules
+SET last_date = %(last_date)s, next_date = %(next_date)s,
+    occurrence_count = occurrence_count + 1
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+
+-- name: pause!
+-- The worker pauses a rule whose member can no longer write in the ledger (`reason` says why).
+UPDATE recurring_rules
+SET paused = true, paused_reason = %(reason)s, updated_at = now()
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+
+-- name: insert_occurrence!
+-- One date handled. The primary key (ledger_id, rule_id, occurrence_date) refuses a second
+-- row for a date, whatever happened before.
+INSERT INTO recurring_occurrences
+    (ledger_id, rule_id, occurrence_date, status, reason, transaction_id, budget_id)
+VALUES (%(ledger_id)s, %(rule_id)s, %(occurrence_date)s, %(status)s, %(reason)s,
+        %(transaction_id)s, %(budget_id)s)
+
+-- name: occurrences_page
+-- A rule's occurrences, newest date first, after the keyset cursor (a date) when given.
+SELECT occurrence_date, status, reason, transaction_id, budget_id
+FROM recurring_occurrences
+WHERE ledger_id = %(ledger_id)s AND rule_id = %(rule_id)s
+  AND (%(before)s::date IS NULL OR occurrence_date < %(before)s::date)
+ORDER BY occurrence_date DESC
+LIMIT %(limit)s
