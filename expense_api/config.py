@@ -137,13 +137,13 @@ class Settings:
     cors_origins: tuple[str, ...]
     max_content_length: int
     log_level: str
-    log_format: str = "console"
-    metrics_token: str = field(default="", repr=False)
-    analytics_cache_url: str = field(default="", repr=False)
-    analytics_cache_timeout_ms: int = 20
-    analytics_cache_ttl_seconds: int = 86400
     worker_enabled: bool
     worker_tick_seconds: int
+    log_format: str
+    metrics_token: str = field(repr=False)
+    analytics_cache_url: str = field(repr=False)
+    analytics_cache_timeout_ms: int
+    analytics_cache_ttl_seconds: int
 
     @property
     def is_production(self) -> bool:
