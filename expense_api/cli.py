@@ -57,7 +57,8 @@ def _prune(args) -> int:
         deleted = prune(conn, settings)
     print(
         f"deleted {deleted['sessions']} expired sessions, {deleted['login_counters']} stale "
-        f"login counters and {deleted['idempotency_keys']} expired idempotency keys"
+        f"login counters, {deleted['idempotency_keys']} expired idempotency keys and "
+        f"{deleted['webhook_events']} webhook events past their history"
     )
     return 0
 

@@ -71,6 +71,18 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
         "2",
         "seconds the worker waits, when it has nothing to do, before looking for due work (1..60)",
     ),
+    "WEBHOOK_SECRETS_KEY": (
+        None,
+        "Fernet key(s) encrypting webhook secrets at rest, comma-separated (the first encrypts); "
+        "required in production",
+    ),
+    "WEBHOOK_ALLOW_PRIVATE_NETWORKS": (
+        "false",
+        "true: webhooks may go to loopback, private and link-local addresses (tests, a LAN)",
+    ),
+    "WEBHOOK_CONNECT_TIMEOUT_SECONDS": ("5", "seconds a webhook delivery waits to connect"),
+    "WEBHOOK_READ_TIMEOUT_SECONDS": ("10", "seconds a webhook delivery waits for the answer"),
+    "WEBHOOK_HISTORY_DAYS": ("30", "days webhook events and deliveries are kept (prune)"),
 }
 
 ENVIRONMENTS = ("development", "production", "test")
@@ -96,6 +108,13 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def _bool(env: dict[str, str], name: str) -> bool:
+    value = (env.get(name) or SETTINGS[name][0] or "").strip().lower()
+    if value not in ("true", "false"):
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+    return value == "true"
 
 
 def _origins(raw: str) -> tuple[str, ...]:
@@ -144,6 +163,11 @@ class Settings:
     analytics_cache_url: str = field(repr=False)
     analytics_cache_timeout_ms: int
     analytics_cache_ttl_seconds: int
+    webhook_secrets_key: str = field(repr=False)
+    webhook_allow_private_networks: bool
+    webhook_connect_timeout_seconds: int
+    webhook_read_timeout_seconds: int
+    webhook_history_days: int
 
     @property
     def is_production(self) -> bool:
@@ -212,11 +236,19 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         analytics_cache_ttl_seconds=_int(env, "ANALYTICS_CACHE_TTL_SECONDS", 60, 2_592_000),
         worker_enabled=_choice(env, "WORKER", ("on", "off")) == "on",
         worker_tick_seconds=_int(env, "WORKER_TICK_SECONDS", 1, 60),
+        webhook_secrets_key=env.get("WEBHOOK_SECRETS_KEY") or "",
+        webhook_allow_private_networks=_bool(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+        webhook_connect_timeout_seconds=_int(env, "WEBHOOK_CONNECT_TIMEOUT_SECONDS", 1, 60),
+        webhook_read_timeout_seconds=_int(env, "WEBHOOK_READ_TIMEOUT_SECONDS", 1, 60),
+        webhook_history_days=_int(env, "WEBHOOK_HISTORY_DAYS", 1, 3650),
     )
     values.update(overrides)
     if pool_max < values["db_pool_min"]:
         raise ConfigError("DB_POOL_MAX must not be below DB_POOL_MIN")
     values["jwt_secret_key"] = _jwt_secret(values["jwt_secret_key"], app_env, data_dir)
+    values["webhook_secrets_key"] = _webhook_secrets_key(
+        values["webhook_secrets_key"], app_env, data_dir
+    )
     return Settings(**values)
 
 
@@ -234,13 +266,42 @@ def _jwt_secret(configured: str, app_env: str, data_dir: Path) -> str:
             f"{MIN_SECRET_LENGTH} characters"
         )
     # Development and tests: one random secret, generated once and kept so tokens survive restarts.
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret_file = data_dir / "jwt-secret"
+    return _kept_secret(data_dir / "jwt-secret", lambda: secrets.token_urlsafe(48))
+
+
+def _webhook_secrets_key(configured: str, app_env: str, data_dir: Path) -> str:
+    from cryptography.fernet import Fernet  # here: only this setting needs it
+
+    if not configured:
+        if app_env == "production":
+            raise ConfigError(
+                "WEBHOOK_SECRETS_KEY is required in production (generate one with: python -c "
+                "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+            )
+        # Development and tests: generated once and kept, like the JWT secret, so the secrets
+        # stored by one run can still be read by the next (and by the delivery job).
+        configured = _kept_secret(
+            data_dir / "webhook-secrets-key", lambda: Fernet.generate_key().decode()
+        )
     try:
-        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        for key in configured.split(","):
+            Fernet(key.strip())
+    except ValueError:
+        raise ConfigError(
+            "WEBHOOK_SECRETS_KEY must be one or more comma-separated Fernet keys (32 url-safe "
+            "base64-encoded bytes each)"
+        ) from None
+    return configured
+
+
+def _kept_secret(path: Path, make) -> str:
+    """The secret kept in `path` (mode 600), made by `make()` the first time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         pass  # made earlier, or by a process starting beside this one
     else:
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return secret_file.read_text().strip()
+            handle.write(make())
+    return path.read_text().strip()

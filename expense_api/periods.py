@@ -23,6 +23,13 @@ _DATE_TIME = re.compile(
 )
 
 
+def utc_timestamp(value: datetime) -> str:
+    """A timestamp as answers show it: ISO 8601 in UTC with a `Z`, `2026-11-25T10:43:57.123Z`."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class DateError(ValueError):
     """The text is not an acceptable calendar date; the message says why."""
 

@@ -3,7 +3,7 @@
 -- categories), whichever door wrote it. The cache (expense_api/analytics_cache.py) keys each
 -- report by the generation it read first, so a committed write makes older entries unreachable.
 -- The argument that no read after an answered write returns older data: docs/ARCHITECTURE.md.
--- depends: 0010.recurring-transactions
+-- depends: 0011.webhooks
 
 CREATE TABLE ledger_generations (
     ledger_id  bigint PRIMARY KEY REFERENCES ledgers (id) ON DELETE CASCADE,

@@ -17,9 +17,23 @@ import pytest
 from expense_api.api.app import create_app
 from expense_api.config import PROJECT_ROOT, load_settings
 from expense_api.devtools import LiveServer, database_server, throwaway_database
+from expense_api.webhooks import network
 
 TEST_SECRET = "test-secret-" + "x" * 40
 _addresses = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_name_resolution():
+    """No test resolves a real name (webhook URLs, fuzzed ones too): every name is unknown
+    unless a test puts its own resolver in place."""
+
+    def unknown(host, port):
+        raise OSError(f"tests resolve no real names ({host})")
+
+    saved, network.resolver = network.resolver, unknown
+    yield
+    network.resolver = saved
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +66,8 @@ def make_settings(**overrides):
         "WEB_THREADS": "8",
         "DB_POOL_MAX": "40",
         "DATA_DIR": str(PROJECT_ROOT / ".data"),
+        # The webhook tests' receivers listen on 127.0.0.1 (tests never connect anywhere else).
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
     }
     env.update({key: str(value) for key, value in overrides.items()})
     return load_settings(env)
@@ -73,6 +89,7 @@ def start_live_server(database_url: str, **overrides: str) -> LiveServer:
         "WEB_THREADS": "16",
         "APP_ENV": "test",
         "WORKER": "off",  # tests run the worker's jobs themselves, with a clock of their own
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
     }
     return LiveServer({**env, **overrides})
 

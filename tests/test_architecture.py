@@ -141,6 +141,7 @@ def test_each_resource_has_its_chain():
         "health",
         "ledgers",
         "invitations",
+        "webhooks",
     ):
         assert (PACKAGE_DIR / "api" / f"{resource}.py").exists(), resource
         assert (PACKAGE_DIR / "services" / f"{resource}.py").exists(), resource

@@ -22,10 +22,31 @@ def test_production_refuses_a_short_secret(tmp_path):
 
 def test_production_accepts_a_strong_secret(tmp_path):
     settings = load_settings(
-        {"APP_ENV": "production", "JWT_SECRET_KEY": "s" * 48, "DATA_DIR": str(tmp_path)}
-    )
+        {"APP_ENV": "production", "JWT_SECRET_KEY": "s" * 48, "DATA_DIR": str(tmp_path),
+         "WEBHOOK_SECRETS_KEY": WEBHOOK_KEY}
+    )  # fmt: skip
     assert settings.is_production
     assert not (tmp_path / "jwt-secret").exists()
+    assert not (tmp_path / "webhook-secrets-key").exists()
+
+
+WEBHOOK_KEY = "l" * 43 + "="  # a Fernet key: 32 bytes, url-safe base64
+
+
+def test_production_refuses_to_start_without_a_webhook_secrets_key(tmp_path):
+    env = {"APP_ENV": "production", "JWT_SECRET_KEY": "s" * 48, "DATA_DIR": str(tmp_path)}
+    with pytest.raises(ConfigError, match="WEBHOOK_SECRETS_KEY is required"):
+        load_settings(env)
+    with pytest.raises(ConfigError, match="Fernet keys"):
+        load_settings({**env, "WEBHOOK_SECRETS_KEY": "not-a-key"})
+    keys = f"{WEBHOOK_KEY}, {'k' * 43}="  # the first encrypts, both decrypt
+    assert load_settings({**env, "WEBHOOK_SECRETS_KEY": keys}).webhook_secrets_key == keys
+
+
+def test_development_generates_a_webhook_secrets_key_once_and_keeps_it(tmp_path):
+    first = load_settings({"DATA_DIR": str(tmp_path)}).webhook_secrets_key
+    assert first == load_settings({"DATA_DIR": str(tmp_path)}).webhook_secrets_key
+    assert (tmp_path / "webhook-secrets-key").stat().st_mode & 0o077 == 0
 
 
 def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
@@ -50,6 +71,8 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
         ("REFRESH_REUSE_GRACE_SECONDS", "-1"),
         ("REFRESH_REUSE_GRACE_SECONDS", "301"),
         ("REFRESH_REUSE_GRACE_SECONDS", "soon"),
+        ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "yes"),
+        ("WEBHOOK_READ_TIMEOUT_SECONDS", "0"),
     ],
 )
 def test_invalid_values_are_refused(tmp_path, name, value):

@@ -21,6 +21,7 @@ PRUNE_QUERIES = [
         (queries.auth_sessions.delete_expired, {}),
         (queries.login_throttle.delete_stale, {"window_seconds": 900}),
         (queries.idempotency_keys.delete_expired, {}),
+        (queries.webhooks.delete_expired_events, {"days": 30}),
     ]
 ]
 

@@ -28,12 +28,15 @@ BODIES = {
     ("PATCH", "ledger_id"): {"name": "Taken over"},
     ("PATCH", "user_id"): {"role": "viewer"},  # /api/ledgers/<ledger_id>/members/<user_id>
     ("PATCH", "rule_id"): {"amount": "1.00"},
+    ("PATCH", "webhook_id"): {"description": "Taken over"},
 }
 # Path arguments that name nobody's data: the docs page's files (public, the same for everyone).
 NOT_IDS = {"asset"}
 ADMIN_PREFIX = "/api/admin/"
 NOT_LISTS = {"/api/openapi.json", "/api/docs", "/api/docs/", "/healthz", "/readyz", "/api/auth/me"}
 SECRET_AMOUNT = "777.77"
+# A webhook endpoint that is never called (nothing delivers in these tests).
+WEBHOOK = {"url": "http://127.0.0.1:9/hook", "events": ["transaction.created"]}
 
 
 def _owner_world(owner) -> dict:
@@ -41,6 +44,7 @@ def _owner_world(owner) -> dict:
     secret = f"secret-{uuid.uuid4().hex[:8]}"
     today = datetime.now(UTC).date()
     category = owner.post("/api/categories", json={"name": secret}).get_json()
+    webhook = owner.post("/api/webhooks", json=WEBHOOK).get_json()
     budget = owner.post(
         "/api/budgets",
         json={
@@ -66,12 +70,14 @@ def _owner_world(owner) -> dict:
         f"/api/ledgers/{owner.ledger_id}/invitations",
         json={"email": f"invitee-{uuid.uuid4().hex[:8]}@example.com", "role": "viewer"},
     ).get_json()
+    [delivery] = owner.get(f"/api/webhooks/{webhook['id']}/deliveries").get_json()["items"]
     return {
         "secret": secret,
         "ids": {"category_id": category["id"], "budget_id": budget["id"],
                 "transaction_id": transaction["id"], "alert_id": alert["id"],
                 "ledger_id": owner.ledger_id, "user_id": owner.id,
-                "invitation_id": invitation["id"], "rule_id": rule["id"]},
+                "invitation_id": invitation["id"], "rule_id": rule["id"],
+                "webhook_id": webhook["id"], "delivery_id": delivery["id"]},
     }  # fmt: skip
 
 
@@ -178,6 +184,19 @@ OWNER_ONLY = {
     ("GET", LEDGER_PREFIX + "/invitations"),
     ("POST", LEDGER_PREFIX + "/invitations"),
     ("DELETE", LEDGER_PREFIX + "/invitations/<id:invitation_id>"),
+    *(
+        (method, LEDGER_PREFIX + "/webhooks" + path)
+        for method, path in (
+            ("GET", ""),
+            ("POST", ""),
+            ("GET", "/<id:webhook_id>"),
+            ("PATCH", "/<id:webhook_id>"),
+            ("DELETE", "/<id:webhook_id>"),
+            ("POST", "/<id:webhook_id>/rotate-secret"),
+            ("GET", "/<id:webhook_id>/deliveries"),
+            ("POST", "/<id:webhook_id>/deliveries/<id:delivery_id>/redeliver"),
+        )
+    ),
 }
 # Deleting the ledger itself would take every other operation's rows along, and the matrix's
 # ledger is its owner's default one (409 ledger_is_default); tests/test_ledger_routes.py checks
@@ -222,6 +241,8 @@ def _write_body(method: str, rule: str, world: dict):
         ("POST", "/recurring"): {"amount": "1.00", "type": "EXPENSE", "categoryId": used,
                                  "frequency": "weekly", "startDate": "2099-01-01"},
         ("PATCH", "/recurring/<id:rule_id>"): {"amount": "3.00"},
+        ("POST", "/webhooks"): WEBHOOK,
+        ("PATCH", "/webhooks/<id:webhook_id>"): {"description": "changed"},
     }.get((method, rule.removeprefix(LEDGER_PREFIX)))  # fmt: skip
 
 

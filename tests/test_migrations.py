@@ -43,6 +43,16 @@ def _has_column(url: str, table: str, column: str) -> bool:
         ).fetchone()[0]
 
 
+def _roll_back_newer_than(url: str, migration_id: str) -> None:
+    """Rolls back the migrations applied after `migration_id`, so it is the newest."""
+    with psycopg.connect(url) as conn:
+        newer = conn.execute(
+            "SELECT count(*) FROM _yoyo_migration WHERE migration_id > %s", (migration_id,)
+        ).fetchone()[0]
+    if newer:
+        rollback_migrations(url, count=newer)
+
+
 def test_rolling_back_system_roles_refuses_while_an_account_is_disabled(admin_url):
     """Dropping disabled_at would let a disabled account log in again, silently: refused, and
     nothing changes, until the account is enabled."""
@@ -56,6 +66,7 @@ def test_rolling_back_system_roles_refuses_while_an_account_is_disabled(admin_ur
                 "INSERT INTO users (name, email, password_hash, disabled_at)"
                 " VALUES ('Off', 'off@example.com', 'x', now())"
             )
+        _roll_back_newer_than(url, "0009.system-roles")
         with pytest.raises(psycopg.errors.RaiseException, match="disabled"):
             rollback_migrations(url, count=1)
         assert _has_column(url, "users", "disabled_at")

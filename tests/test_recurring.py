@@ -346,6 +346,22 @@ def test_a_hard_budget_skips_the_date_with_an_alert_and_the_rule_goes_on(alice, 
     assert len(_occurrences(alice, rule["id"])) == 3
 
 
+def test_a_skipped_date_records_a_recurring_skipped_webhook_event(alice, database):
+    alice.post("/api/webhooks", json={"url": "http://127.0.0.1:9/hook",
+                                      "events": ["recurring.skipped"]})  # fmt: skip
+    food = category(alice)
+    factories.save(alice, categoryId=food, amount="10", month=1, year=2030)
+    rule = recurring(alice, food, amount="30", startDate="2030-01-10", count=1)
+    run_worker(database, NOW)
+    [alert] = alice.get("/api/notifications").get_json()["items"]
+    assert alert["kind"] == "recurring_skipped" and alert["recurringId"] == rule["id"]
+    with database.pool.connection() as conn:
+        events = conn.execute(
+            "SELECT type, data FROM webhook_events WHERE ledger_id = %s", (alice.ledger_id,)
+        ).fetchall()
+    assert events == [("recurring.skipped", alert)]
+
+
 def _editors_rule(owner, accounts, conn, start: str) -> tuple[str, object, dict]:
     """A ledger of `owner`'s shared with an editor, who makes a monthly rule in it; returns
     (the ledger's path, the editor, the rule)."""

@@ -7,6 +7,7 @@ import socket
 import uuid
 
 import pytest
+from cryptography.fernet import Fernet
 
 from expense_api.api.app import create_app
 from expense_api.devtools import LiveServer, call
@@ -64,7 +65,11 @@ def test_security_headers_everywhere(client):
 
 
 def test_hsts_in_production(database_url, tmp_path):
-    settings = make_settings(APP_ENV="production", JWT_SECRET_KEY=TEST_SECRET)
+    settings = make_settings(
+        APP_ENV="production",
+        JWT_SECRET_KEY=TEST_SECRET,
+        WEBHOOK_SECRETS_KEY=Fernet.generate_key().decode(),
+    )
     app = create_app(settings, database_url)
     try:
         assert (

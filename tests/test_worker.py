@@ -283,7 +283,7 @@ def test_the_worker_started_by_serve_creates_a_due_date_within_seconds(database_
 
 
 def test_the_jobs_the_worker_runs():
-    assert [job.name for job in jobs.JOBS] == ["recurring", "prune"]
+    assert [job.name for job in jobs.JOBS] == ["recurring", "webhooks", "prune"]
     assert all(isinstance(job, Job) for job in jobs.JOBS)
 
 

@@ -97,7 +97,10 @@ def _register_blueprints(api) -> None:
     api.register_blueprint(import_module(".invitations", __package__).blp)
     recurring = import_module(".recurring", __package__)
     api.register_blueprint(recurring.blp)
-    register_ledger_paths(api, (categories, transactions, budgets, alerts, reports, recurring))
+    webhooks = import_module(".webhooks", __package__)
+    api.register_blueprint(webhooks.blp)
+    ledger_scoped = (categories, transactions, budgets, alerts, reports, recurring, webhooks)
+    register_ledger_paths(api, ledger_scoped)
     api.register_blueprint(admin.blp)
 
 

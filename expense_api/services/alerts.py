@@ -13,6 +13,7 @@ from .. import metrics
 from ..errors import found
 from ..money import percent
 from ..repositories import alerts
+from . import webhook_outbox
 from .ledgers import ROLE_ACTIONS, Action, Actor, authorize
 
 # Across ledgers, READ is authorized in the query itself: only ledgers where the caller's role
@@ -38,6 +39,7 @@ def fire_reached(conn: Connection, actor: Actor, budget: dict, spent: Decimal) -
             if alert is not None:  # None: it fired earlier
                 metrics.alert_fired(kind)
                 fired.append(alert)
+                webhook_outbox.alert_fired(conn, actor, alert)
     return fired
 
 
@@ -48,13 +50,15 @@ def record_recurring_skipped(
     `recurring_skipped` naming the budget (as BudgetExceeded reports it) and the rule, in the
     same transaction as the rule's progress."""
     used = Decimal(percent(Decimal(budget["spent"]), Decimal(budget["amount"])))
-    return alerts.insert_recurring_skipped(
+    alert = alerts.insert_recurring_skipped(
         conn,
         ledger_id=actor.ledger_id,
         budget_id=budget["id"],
         recurring_id=recurring_id,
         percent_used=used,
     )
+    webhook_outbox.alert_fired(conn, actor, alert)
+    return alert
 
 
 def list_page(

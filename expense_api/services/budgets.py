@@ -12,7 +12,7 @@ from psycopg import Connection
 from ..errors import found
 from ..repositories import budgets
 from ..repositories.integrity import category_must_exist, no_such_category
-from . import alerts, categories
+from . import alerts, categories, webhook_outbox
 from .budget_guard import Scope
 from .ledgers import Action, Actor, authorize
 
@@ -30,6 +30,7 @@ def save(conn: Connection, actor: Actor, values: dict) -> tuple[dict, bool]:
     with category_must_exist():  # deleted since the check above: the foreign key says so
         row = budgets.upsert(conn, ledger_id=actor.ledger_id, values=values)
     created = row.pop("created")
+    webhook_outbox.budget_saved(conn, actor, row)
     return {**row, "alerts": _fire_reached(conn, actor, row)}, created
 
 

@@ -1,11 +1,12 @@
-"""Housekeeping: deleting what has expired (sessions, failed-login counters, idempotency keys)."""
+"""Housekeeping: deleting what has expired (sessions, failed-login counters, idempotency keys,
+webhook history past WEBHOOK_HISTORY_DAYS)."""
 
 from __future__ import annotations
 
 from psycopg import Connection
 
 from ..config import Settings
-from ..repositories import auth_sessions, idempotency_keys, login_throttle
+from ..repositories import auth_sessions, idempotency_keys, login_throttle, webhooks
 
 
 def prune(conn: Connection, settings: Settings) -> dict[str, int]:
@@ -16,4 +17,5 @@ def prune(conn: Connection, settings: Settings) -> dict[str, int]:
             conn, window_seconds=settings.login_throttle_seconds
         ),
         "idempotency_keys": idempotency_keys.delete_expired(conn),
+        "webhook_events": webhooks.delete_expired_events(conn, days=settings.webhook_history_days),
     }

@@ -10,7 +10,7 @@ from .. import periods
 from ..errors import found
 from ..repositories import transactions
 from ..repositories.integrity import category_must_exist, no_such_category
-from . import budget_guard, categories
+from . import budget_guard, categories, webhook_outbox
 from .ledgers import Action, Actor, authorize
 
 FIELDS = ("category_id", "type", "amount", "description", "occurred_on")
@@ -35,6 +35,7 @@ def create(conn: Connection, actor: Actor, values: dict) -> dict:
             created_by=actor.user_id,
             values={k: values[k] for k in FIELDS},
         )
+    webhook_outbox.transaction_written(conn, actor, "transaction.created", row)
     return {**row, "alerts": alerts}
 
 
@@ -62,6 +63,7 @@ def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -
         row = transactions.update(
             conn, ledger_id=actor.ledger_id, transaction_id=transaction_id, values=new
         )
+    webhook_outbox.transaction_written(conn, actor, "transaction.updated", row)
     return {**row, "alerts": alerts}
 
 
@@ -70,6 +72,7 @@ def delete(conn: Connection, actor: Actor, transaction_id: int) -> None:
     # Deleting only lowers spending: no budget can block it, no alert can fire.
     deleted = transactions.delete(conn, ledger_id=actor.ledger_id, transaction_id=transaction_id)
     found(deleted, "transaction")
+    webhook_outbox.transaction_deleted(conn, actor, transaction_id)
 
 
 def list_page(

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from ..database import Database
 from ..retry import run_transaction
 from ..services import housekeeping, recurring_runs
+from ..services.webhook_delivery import deliver_due
 
 Clock = Callable[[], datetime]
 
@@ -68,5 +69,6 @@ PRUNE_PERIOD = timedelta(hours=1)
 
 JOBS: tuple[Job, ...] = (
     Job("recurring", create_due_occurrences),
+    Job("webhooks", deliver_due),
     Job("prune", Every(PRUNE_PERIOD, prune_expired)),
 )

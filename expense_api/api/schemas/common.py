@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, date
+from datetime import date
 from decimal import Decimal
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from marshmallow.experimental.context import Context
 
 from ...money import AmountError, format_amount, parse_amount
-from ...periods import MAX_YEAR, MIN_YEAR, DateError, parse_calendar_date
+from ...periods import MAX_YEAR, MIN_YEAR, DateError, parse_calendar_date, utc_timestamp
 
 
 class BaseSchema(Schema):
@@ -25,11 +25,7 @@ class UtcTimestamp(fields.DateTime):
     """Timestamps go out as ISO 8601 in UTC with a `Z`: `2026-11-25T10:43:57.123Z`."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return None if value is None else utc_timestamp(value)
 
 
 class TrimmedString(fields.String):

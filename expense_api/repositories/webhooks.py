@@ -1,0 +1,124 @@
+"""Webhook endpoints, the outbox of events, and their deliveries (sql/webhooks.sql)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from psycopg import Connection
+from psycopg.types.json import Jsonb
+
+from ..sqlfiles import queries
+
+
+def count_for_ledger(conn: Connection, *, ledger_id: int) -> int:
+    return queries.webhooks.count_for_ledger(conn, ledger_id=ledger_id)
+
+
+def insert(
+    conn: Connection,
+    *,
+    ledger_id: int,
+    url: str,
+    events: list[str],
+    description: str,
+    secret: bytes,
+) -> dict:
+    return queries.webhooks.insert(
+        conn, ledger_id=ledger_id, url=url, events=events, description=description, secret=secret
+    )
+
+
+def list_for_ledger(conn: Connection, *, ledger_id: int) -> list[dict]:
+    return queries.webhooks.list_for_ledger(conn, ledger_id=ledger_id)
+
+
+def get(conn: Connection, *, ledger_id: int, id: int) -> dict | None:
+    return queries.webhooks.get(conn, ledger_id=ledger_id, id=id)
+
+
+def update(conn: Connection, *, ledger_id: int, id: int, changes: dict) -> dict | None:
+    """Changes the given fields (url, events, description, enabled); the others stay."""
+    values = {key: changes.get(key) for key in ("url", "events", "description", "enabled")}
+    return queries.webhooks.update(conn, ledger_id=ledger_id, id=id, **values)
+
+
+def delete(conn: Connection, *, ledger_id: int, id: int) -> bool:
+    return queries.webhooks.delete(conn, ledger_id=ledger_id, id=id) == 1
+
+
+def rotate_secret(
+    conn: Connection, *, ledger_id: int, id: int, secret: bytes, until: datetime
+) -> dict | None:
+    return queries.webhooks.rotate_secret(
+        conn, ledger_id=ledger_id, id=id, secret=secret, until=until
+    )
+
+
+def record_event(conn: Connection, *, ledger_id: int, type: str, data: dict) -> int:
+    """How many deliveries the event got (0: no enabled endpoint wants it; nothing written)."""
+    return queries.webhooks.record_event(conn, ledger_id=ledger_id, type=type, data=Jsonb(data))
+
+
+def claim_due(conn: Connection, *, now: datetime, lease_until: datetime) -> dict | None:
+    return queries.webhooks.claim_due(conn, now=now, lease_until=lease_until)
+
+
+def finish_attempt(
+    conn: Connection,
+    *,
+    ledger_id: int,
+    id: int,
+    now: datetime,
+    status: str,
+    next_attempt_at: datetime | None,
+    response_status: int | None,
+    last_error: str | None,
+) -> bool:
+    return (
+        queries.webhooks.finish_attempt(
+            conn,
+            ledger_id=ledger_id,
+            id=id,
+            now=now,
+            status=status,
+            next_attempt_at=next_attempt_at,
+            response_status=response_status,
+            last_error=last_error,
+        )
+        == 1
+    )
+
+
+def note_success(conn: Connection, *, ledger_id: int, id: int) -> None:
+    queries.webhooks.note_success(conn, ledger_id=ledger_id, id=id)
+
+
+def note_failure(
+    conn: Connection, *, ledger_id: int, id: int, now: datetime, disable_after: timedelta
+) -> bool:
+    """Whether the endpoint is disabled now (it has failed for `disable_after`)."""
+    return bool(
+        queries.webhooks.note_failure(
+            conn, ledger_id=ledger_id, id=id, now=now, disable_after=disable_after
+        )
+    )
+
+
+def list_deliveries(
+    conn: Connection, *, ledger_id: int, endpoint_id: int, limit: int, before_id: int | None
+) -> list[dict]:
+    return queries.webhooks.list_deliveries(
+        conn, ledger_id=ledger_id, endpoint_id=endpoint_id, limit=limit, before_id=before_id
+    )
+
+
+def redeliver(
+    conn: Connection, *, ledger_id: int, endpoint_id: int, id: int, now: datetime
+) -> dict | None:
+    return queries.webhooks.redeliver(
+        conn, ledger_id=ledger_id, endpoint_id=endpoint_id, id=id, now=now
+    )
+
+
+def delete_expired_events(conn: Connection, *, days: int) -> int:
+    return queries.webhooks.delete_expired_events(conn, days=days)

@@ -1,0 +1,524 @@
+"""Webhook delivery over real HTTP to a local receiver (pytest-httpserver on 127.0.0.1), verified
+with the `standardwebhooks` library: at least once, the same webhook-id on every attempt, backoff
+on an injected clock, timeouts, a killed delivery process, several jobs at once, SSRF at delivery
+(a transport that fails the test if asked to connect), rotation overlap and redelivery.
+
+These tests run on a database of their own: the delivery job claims due rows of every ledger,
+so it must not meet the rest of the suite's deliveries (nor they its receivers)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import psycopg
+import pytest
+from pytest_httpserver import HTTPServer
+from standardwebhooks.webhooks import Webhook
+from werkzeug import Response
+
+from expense_api.api.app import create_app
+from expense_api.config import PROJECT_ROOT
+from expense_api.database import Database
+from expense_api.devtools import throwaway_database
+from expense_api.services import webhook_delivery
+from expense_api.services.webhook_delivery import deliver_due
+from expense_api.webhooks import network
+
+from .conftest import TEST_SECRET, Accounts, make_settings
+from .factories import category, record, save
+
+
+@pytest.fixture(scope="module")
+def hooks_url(admin_url):
+    with throwaway_database(admin_url, "expense_api_webhooks") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def hooks_app(hooks_url):
+    application = create_app(make_settings(), hooks_url)
+    yield application
+    application.extensions["database"].close()
+
+
+def _database(url, **settings) -> Database:
+    database = Database(url, make_settings(WEBHOOK_READ_TIMEOUT_SECONDS=1, **settings))
+    database.pool.open(wait=True)
+    return database
+
+
+@pytest.fixture(scope="module")
+def database(hooks_url):
+    """What the delivery job runs on (a read timeout of 1 s: the hanging receiver's test)."""
+    db = _database(hooks_url)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def db(hooks_url):
+    with psycopg.connect(hooks_url, autocommit=True) as connection:
+        yield connection
+        connection.execute("DELETE FROM webhook_events")  # deliveries go with them
+        connection.execute("DELETE FROM webhook_endpoints")
+
+
+@pytest.fixture
+def owner(hooks_app, db):
+    return Accounts(hooks_app.test_client()).new_user(name="Owner")
+
+
+class Clock:
+    """The delivery job's injected clock: starts at the real time, moves when told."""
+
+    def __init__(self):
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records each request and answers the statuses it
+    is given in turn (then `default`); `hold()` makes it hang until `release()`."""
+
+    def __init__(self, server: HTTPServer):
+        self.server, self.requests, self.statuses, self.default = server, [], [], 200
+        self.arrived, self.released = threading.Event(), threading.Event()
+        self.released.set()
+        self.location = None
+        server.expect_request("/hook", method="POST").respond_with_handler(self._answer)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("/hook")
+
+    def hold(self) -> None:
+        self.released.clear()
+
+    def release(self) -> None:
+        self.released.set()
+
+    def _answer(self, request):
+        self.requests.append((dict(request.headers), request.get_data(as_text=True)))
+        self.arrived.set()
+        self.released.wait(30)
+        status = self.statuses.pop(0) if self.statuses else self.default
+        headers = {"Location": self.location} if self.location else {}
+        return Response("", status=status, headers=headers)
+
+
+@pytest.fixture
+def receiver():
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield Receiver(server)
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_jitter(monkeypatch):
+    """The backoff schedule exactly (jitter is +-20% at random otherwise)."""
+
+    class NoJitter:
+        def uniform(self, low, high):
+            return 1.0
+
+    monkeypatch.setattr(webhook_delivery, "rng", NoJitter())
+
+
+def endpoint(user, url, events=("alert.threshold", "alert.limit", "transaction.created")):
+    response = user.post("/api/webhooks", json={"url": url, "events": list(events)})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def deliveries(user, hook) -> list[dict]:
+    return user.get(f"/api/webhooks/{hook['id']}/deliveries").get_json()["items"]
+
+
+def verify(secret: str, request) -> dict:
+    headers, body = request
+    return Webhook(secret).verify(body, headers)
+
+
+# --- At least once, exactly as signed -----------------------------------------------------------
+
+
+def test_a_threshold_alert_from_an_expense_arrives_once_with_the_right_body(
+    owner, receiver, database
+):
+    hook = endpoint(owner, receiver.url, events=["alert.threshold"])
+    food = category(owner, "Food")
+    save(owner, categoryId=food, amount="100", alertThreshold=80)
+    expense = record(owner, food, amount="85.00")
+    assert deliver_due(database, Clock()) == 1
+    assert deliver_due(database, Clock()) == 0  # delivered: never again
+    [request] = receiver.requests
+    body = verify(hook["secret"], request)  # the reference verifier accepts the signature
+    [alert] = expense["alerts"]
+    assert body["type"] == "alert.threshold"
+    assert body["data"] == alert and alert["kind"] == "threshold"
+    assert body["data"]["percentUsed"] == "85.00"
+    assert body["timestamp"].endswith("Z")
+    headers = {k.lower(): v for k, v in request[0].items()}
+    assert headers["webhook-id"].startswith("msg_")
+    assert headers["content-type"] == "application/json"
+    [delivery] = deliveries(owner, hook)
+    assert (delivery["status"], delivery["attempts"], delivery["responseStatus"]) == (
+        "delivered",
+        1,
+        200,
+    )
+    assert (delivery["nextAttemptAt"], delivery["lastError"]) == (None, None)
+
+
+def test_a_refused_change_sends_nothing_and_a_committed_one_always_sends(owner, receiver, database):
+    endpoint(owner, receiver.url)
+    food = category(owner, "Food")
+    save(owner, categoryId=food, amount="100")  # hard
+    refused = owner.post(
+        "/api/transactions",
+        json={"amount": "150", "type": "EXPENSE", "categoryId": food, "date": "2026-03-02"},
+    )
+    assert refused.status_code == 409
+    assert deliver_due(database, Clock()) == 0
+    assert receiver.requests == []
+    record(owner, food, amount="10.00", date="2026-03-02")
+    assert deliver_due(database, Clock()) == 1
+    assert receiver.requests[0][1].startswith('{"type":"transaction.created"')
+
+
+def test_500_twice_then_200_is_three_attempts_with_one_id_and_backoff(owner, receiver, database):
+    hook = endpoint(owner, receiver.url)
+    receiver.statuses = [500, 500]
+    record(owner, category(owner))
+    clock = Clock()
+    assert deliver_due(database, clock) == 1
+    [pending] = deliveries(owner, hook)
+    assert (pending["status"], pending["attempts"], pending["responseStatus"]) == (
+        "pending",
+        1,
+        500,
+    )
+    assert pending["lastError"] == "HTTP 500"
+    due = datetime.fromisoformat(pending["nextAttemptAt"])
+    assert abs(due - (clock.now + timedelta(seconds=5))) < timedelta(milliseconds=2)
+    clock.advance(seconds=4)
+    assert deliver_due(database, clock) == 0  # not due yet
+    clock.advance(seconds=1)
+    assert deliver_due(database, clock) == 1
+    second = datetime.fromisoformat(deliveries(owner, hook)[0]["nextAttemptAt"])
+    assert abs(second - (clock.now + timedelta(minutes=5))) < timedelta(milliseconds=2)
+    clock.advance(minutes=4, seconds=59)
+    assert deliver_due(database, clock) == 0
+    clock.advance(seconds=1)
+    assert deliver_due(database, clock) == 1
+    [done] = deliveries(owner, hook)
+    assert (done["status"], done["attempts"], done["responseStatus"]) == ("delivered", 3, 200)
+    ids = {{k.lower(): v for k, v in h.items()}["webhook-id"] for h, _ in receiver.requests}
+    bodies = {body for _, body in receiver.requests}
+    assert len(receiver.requests) == 3 and len(ids) == 1 and len(bodies) == 1
+    verify(hook["secret"], receiver.requests[0])
+    # Each later attempt is signed for its own time (the clock's), with the same secret.
+    for headers, body in receiver.requests[1:]:
+        headers = {k.lower(): v for k, v in headers.items()}
+        stamp = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+        expected = Webhook(hook["secret"]).sign(headers["webhook-id"], stamp, body)
+        assert headers["webhook-signature"] == expected
+
+
+def test_after_the_last_attempt_the_delivery_fails(owner, receiver, database, db):
+    hook = endpoint(owner, receiver.url)
+    receiver.default = 503
+    record(owner, category(owner))
+    db.execute("UPDATE webhook_deliveries SET attempts = %s", (webhook_delivery.MAX_ATTEMPTS - 1,))
+    assert deliver_due(database, Clock()) == 1
+    [failed] = deliveries(owner, hook)
+    assert (failed["status"], failed["attempts"], failed["nextAttemptAt"]) == (
+        "failed",
+        webhook_delivery.MAX_ATTEMPTS,
+        None,
+    )
+    total = sum(webhook_delivery.BACKOFF, timedelta())
+    assert timedelta(hours=20) < total < timedelta(hours=30)  # about a day of retries
+
+
+def test_a_hanging_receiver_is_cut_off_by_the_read_timeout(owner, receiver, database, db):
+    hook = endpoint(owner, receiver.url)
+    receiver.hold()
+    record(owner, category(owner))
+    handled = []
+    job = threading.Thread(target=lambda: handled.append(deliver_due(database, Clock())))
+    job.start()
+    try:
+        assert receiver.arrived.wait(30)
+        # Mid-request, the job holds no lock on the delivery or its endpoint (NOWAIT: an error
+        # if it did), so the API never waits on a slow receiver.
+        db.execute("SELECT 1 FROM webhook_deliveries d JOIN webhook_endpoints w"
+                   " ON w.ledger_id = d.ledger_id AND w.id = d.endpoint_id"
+                   " WHERE d.ledger_id = %s FOR UPDATE NOWAIT", (owner.ledger_id,))  # fmt: skip
+        job.join(30)
+        assert handled == [1]  # returned: the 1 s read timeout cut the request off
+    finally:
+        receiver.release()
+        job.join(30)
+    [delivery] = deliveries(owner, hook)
+    assert (delivery["status"], delivery["lastError"]) == ("pending", "timeout: ReadTimeout")
+
+
+def test_an_endpoint_failing_for_days_is_disabled_until_patched(owner, receiver, database):
+    hook = endpoint(owner, receiver.url)
+    receiver.default = 500
+    food = category(owner)
+    record(owner, food)
+    clock = Clock()
+    deliver_due(database, clock)
+    assert owner.get(f"/api/webhooks/{hook['id']}").get_json()["enabled"]
+    record(owner, food)
+    clock.advance(days=5, seconds=1)
+    deliver_due(database, clock)  # both due: the second failure, 5 days on, disables it
+    shown = owner.get(f"/api/webhooks/{hook['id']}").get_json()
+    assert (shown["enabled"], shown["disabledReason"]) == (False, "failing for too long")
+    sent = len(receiver.requests)
+    clock.advance(days=1)
+    deliver_due(database, clock)  # what is still due fails without a request
+    assert len(receiver.requests) == sent
+    assert {d["status"] for d in deliveries(owner, hook)} == {"failed"}
+    record(owner, food)  # a disabled endpoint gets no new deliveries
+    assert len(deliveries(owner, hook)) == 2
+    owner.patch(f"/api/webhooks/{hook['id']}", json={"enabled": True})
+    receiver.default = 200
+    record(owner, food)
+    assert deliver_due(database, Clock()) == 1
+    assert deliveries(owner, hook)[0]["status"] == "delivered"
+
+
+# --- Several jobs, and a job killed mid-delivery ------------------------------------------------
+
+
+def test_parallel_jobs_deliver_each_event_once(owner, receiver, hooks_url):
+    endpoint(owner, receiver.url)
+    food = category(owner)
+    for _ in range(12):
+        record(owner, food)
+    databases = [_database(hooks_url) for _ in range(4)]
+    try:
+        start = threading.Barrier(len(databases))
+
+        def job(database):
+            start.wait()
+            while deliver_due(database, lambda: datetime.now(UTC)):
+                pass
+
+        threads = [threading.Thread(target=job, args=(d,)) for d in databases]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        for database in databases:
+            database.close()
+    ids = [{k.lower(): v for k, v in h.items()}["webhook-id"] for h, _ in receiver.requests]
+    assert len(ids) == 12 and len(set(ids)) == 12
+
+
+def _delivery_process(hooks_url) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": hooks_url, "JWT_SECRET_KEY": TEST_SECRET,
+           "APP_ENV": "test", "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true", "LOG_LEVEL": "INFO",
+           "DATA_DIR": str(PROJECT_ROOT / ".data"), "WORKER_TICK_SECONDS": "1"}  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "expense_api.cli", "worker"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for(condition, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_killing_the_delivery_process_mid_delivery_loses_nothing(owner, receiver, hooks_url, db):
+    hook = endpoint(owner, receiver.url)
+    receiver.hold()
+    record(owner, category(owner))
+    first = _delivery_process(hooks_url)
+    try:
+        assert receiver.arrived.wait(60), "the delivery process never called the receiver"
+        first.kill()  # SIGKILL, mid-request: no clean-up of any kind
+        first.wait(30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    receiver.release()
+    [delivery] = deliveries(owner, hook)
+    assert (delivery["status"], delivery["attempts"]) == ("pending", 1)
+    # The claim's lease keeps the row from other jobs until it ends; end it now instead of
+    # waiting for it (the lease is the connect + read timeouts and 30 s).
+    leased_until = datetime.fromisoformat(delivery["nextAttemptAt"])
+    assert leased_until > datetime.now(UTC) + timedelta(seconds=30)
+    db.execute("UPDATE webhook_deliveries SET next_attempt_at = now() WHERE ledger_id = %s",
+               (owner.ledger_id,))  # fmt: skip
+    second = _delivery_process(hooks_url)
+    try:
+        _wait_for(lambda: deliveries(owner, hook)[0]["status"] == "delivered")
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(30) == 0, second.stdout.read()
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert "attempt 2: delivered" in second.stdout.read()
+    ids = {{k.lower(): v for k, v in h.items()}["webhook-id"] for h, _ in receiver.requests}
+    assert len(receiver.requests) == 2 and len(ids) == 1  # at least once, one id
+    verify(hook["secret"], receiver.requests[-1])
+
+
+# --- SSRF at delivery ----------------------------------------------------------------------------
+
+
+class NoConnection(httpx.BaseTransport):
+    """A transport that fails the test if the job asks it for anything."""
+
+    def handle_request(self, request):
+        pytest.fail(f"a connection was attempted to {request.url}")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://internal.example/hook",
+        "http://[::ffff:10.0.0.5]/hook",
+    ],
+)
+def test_private_targets_are_refused_at_delivery_without_a_connection(
+    owner, receiver, hooks_url, monkeypatch, url
+):
+    """Endpoints made while private networks were allowed (or a name whose address changed
+    since): the job, with private networks not allowed, refuses them after resolution."""
+    url = url.format(port=receiver.server.port)
+    resolved = []
+    monkeypatch.setattr(
+        network, "resolver", lambda host, port: resolved.append(host) or ["10.0.0.5"]
+    )
+    hook = endpoint(owner, url)  # allowed here: the API's settings allow private networks
+    record(owner, category(owner))
+    resolved.clear()
+    monkeypatch.setattr(webhook_delivery, "transport", NoConnection())
+    strict = _database(hooks_url, WEBHOOK_ALLOW_PRIVATE_NETWORKS="false")
+    try:
+        assert deliver_due(strict, Clock()) == 1
+    finally:
+        strict.close()
+    [delivery] = deliveries(owner, hook)
+    assert delivery["status"] == "pending"
+    assert "public addresses only" in delivery["lastError"]
+    assert receiver.requests == []
+    assert resolved == (["internal.example"] if "internal" in url else [])
+
+
+class LoopbackOnly(httpx.BaseTransport):
+    """The real transport, for 127.0.0.1 only; anything else fails the test."""
+
+    def __init__(self):
+        self.inner, self.hosts = httpx.HTTPTransport(), []
+
+    def handle_request(self, request):
+        self.hosts.append(request.url.host)
+        if request.url.host != "127.0.0.1":
+            pytest.fail(f"a connection was attempted to {request.url}")
+        return self.inner.handle_request(request)
+
+
+def test_a_redirect_to_a_private_address_is_not_followed(owner, receiver, database, monkeypatch):
+    hook = endpoint(owner, receiver.url)
+    receiver.statuses, receiver.location = [302], "http://10.0.0.5/steal"
+    transport = LoopbackOnly()
+    monkeypatch.setattr(webhook_delivery, "transport", transport)
+    record(owner, category(owner))
+    assert deliver_due(database, Clock()) == 1
+    assert transport.hosts == ["127.0.0.1"] and len(receiver.requests) == 1
+    [delivery] = deliveries(owner, hook)
+    assert (delivery["status"], delivery["responseStatus"]) == ("pending", 302)
+    assert delivery["lastError"] == "redirect not followed: http://10.0.0.5/steal"
+
+
+def test_a_name_is_connected_to_at_the_address_that_was_checked(
+    owner, receiver, database, monkeypatch
+):
+    """The job resolves once, checks, and connects to that address (no second resolution for
+    a rebinding name to exploit), sending the name as Host."""
+    port = receiver.server.port
+    resolved = []
+    monkeypatch.setattr(
+        network, "resolver", lambda host, port: resolved.append(host) or ["127.0.0.1"]
+    )
+    hook = endpoint(owner, f"http://receiver.test:{port}/hook")
+    resolved.clear()
+    record(owner, category(owner))
+    assert deliver_due(database, Clock()) == 1
+    assert deliveries(owner, hook)[0]["status"] == "delivered"
+    headers = {k.lower(): v for k, v in receiver.requests[0][0].items()}
+    assert headers["host"] == f"receiver.test:{port}"
+    assert resolved == ["receiver.test"]  # once, at delivery
+
+
+# --- Rotation and redelivery ---------------------------------------------------------------------
+
+
+def test_after_a_rotation_both_secrets_verify_for_24_hours(owner, receiver, database):
+    hook = endpoint(owner, receiver.url)
+    new = owner.post(f"/api/webhooks/{hook['id']}/rotate-secret").get_json()["secret"]
+    food = category(owner)
+    record(owner, food)
+    assert deliver_due(database, Clock()) == 1
+    headers, body = receiver.requests[0]
+    assert len({k.lower(): v for k, v in headers.items()}["webhook-signature"].split()) == 2
+    assert verify(hook["secret"], (headers, body)) == verify(new, (headers, body))
+    record(owner, food)
+    later = Clock()
+    later.advance(hours=24, seconds=1)
+    assert deliver_due(database, later) == 1
+    headers, body = (
+        {k.lower(): v for k, v in receiver.requests[1][0].items()},
+        receiver.requests[1][1],
+    )
+    stamp = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+    assert headers["webhook-signature"] == Webhook(new).sign(headers["webhook-id"], stamp, body)
+
+
+def test_redelivering_sends_the_same_event_again_with_the_same_id(owner, receiver, database):
+    hook = endpoint(owner, receiver.url)
+    record(owner, category(owner))
+    assert deliver_due(database, Clock()) == 1
+    [delivered] = deliveries(owner, hook)
+    response = owner.post(f"/api/webhooks/{hook['id']}/deliveries/{delivered['id']}/redeliver")
+    assert response.status_code == 202, response.get_json()
+    again = response.get_json()
+    assert again["id"] != delivered["id"] and again["status"] == "pending"
+    assert deliver_due(database, Clock()) == 1
+    assert [d["status"] for d in deliveries(owner, hook)] == ["delivered", "delivered"]
+    first, second = ({k.lower(): v for k, v in h.items()} for h, _ in receiver.requests)
+    assert first["webhook-id"] == second["webhook-id"]
+    assert receiver.requests[0][1] == receiver.requests[1][1]
+    verify(hook["secret"], receiver.requests[1])
