@@ -18,15 +18,17 @@ def _serve(args) -> int:
 
 
 def _worker(args) -> int:
-    """The background worker (recurring transactions, housekeeping) until SIGTERM/SIGINT."""
-    import logging
-
+    """The background worker (recurring transactions, webhooks, housekeeping) until
+    SIGTERM/SIGINT."""
+    from .logs import configure
     from .worker.loop import main as run_worker
 
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure(settings.log_format, settings.log_level)  # LOG_FORMAT=json as the API's lines
+    if settings.worker_metrics_port:  # run apart: a /metrics of its own (see README)
+        from .metrics import serve_metrics
+
+        serve_metrics(settings.worker_metrics_port, settings.host, settings.metrics_token)
     with database_url(settings) as url:
         apply_migrations(url)  # up to date already under `serve`; the yoyo lock orders starters
         run_worker(url, settings)

@@ -50,6 +50,18 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "CORS_ORIGINS": ("", "comma-separated origins allowed to call the API from a browser"),
     "MAX_CONTENT_LENGTH": ("1048576", "largest request body in bytes (413 above)"),
     "LOG_LEVEL": ("INFO", "log level of the service"),
+    "LOG_FORMAT": ("console", "console (lines for people) or json (one JSON object per line)"),
+    "METRICS_TOKEN": ("", "bearer token /metrics requires; empty: /metrics is open"),
+    "PROMETHEUS_MULTIPROC_DIR": (
+        "",
+        "folder the processes' metrics are summed from; empty: a new temporary folder per start",
+    ),
+    "ANALYTICS_CACHE_URL": ("", "Redis URL of the analytics cache; empty: no cache"),
+    "ANALYTICS_CACHE_TIMEOUT_MS": (
+        "20",
+        "longest wait for Redis before a report is computed from PostgreSQL (1..1000)",
+    ),
+    "ANALYTICS_CACHE_TTL_SECONDS": ("86400", "how long a cached report is kept (60..2592000)"),
     "WORKER": (
         "on",
         "on: `expense-api serve` runs the background worker beside gunicorn; off: run "
@@ -58,6 +70,11 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "WORKER_TICK_SECONDS": (
         "2",
         "seconds the worker waits, when it has nothing to do, before looking for due work (1..60)",
+    ),
+    "WORKER_METRICS_PORT": (
+        "0",
+        "a worker run apart (`expense-api worker`) serves its own /metrics on HOST at this port; "
+        "0: none (under `expense-api serve` its metrics are in the API's /metrics)",
     ),
     "WEBHOOK_SECRETS_KEY": (
         None,
@@ -151,6 +168,12 @@ class Settings:
     log_level: str
     worker_enabled: bool
     worker_tick_seconds: int
+    worker_metrics_port: int
+    log_format: str
+    metrics_token: str = field(repr=False)
+    analytics_cache_url: str = field(repr=False)
+    analytics_cache_timeout_ms: int
+    analytics_cache_ttl_seconds: int
     webhook_secrets_key: str = field(repr=False)
     webhook_allow_private_networks: bool
     webhook_connect_timeout_seconds: int
@@ -218,8 +241,14 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         cors_origins=_origins(env.get("CORS_ORIGINS") or ""),
         max_content_length=_int(env, "MAX_CONTENT_LENGTH", 1024, 100 * 1024 * 1024),
         log_level=log_level,
+        log_format=_choice(env, "LOG_FORMAT", ("console", "json")),
+        metrics_token=env.get("METRICS_TOKEN") or "",
+        analytics_cache_url=env.get("ANALYTICS_CACHE_URL") or "",
+        analytics_cache_timeout_ms=_int(env, "ANALYTICS_CACHE_TIMEOUT_MS", 1, 1000),
+        analytics_cache_ttl_seconds=_int(env, "ANALYTICS_CACHE_TTL_SECONDS", 60, 2_592_000),
         worker_enabled=_choice(env, "WORKER", ("on", "off")) == "on",
         worker_tick_seconds=_int(env, "WORKER_TICK_SECONDS", 1, 60),
+        worker_metrics_port=_int(env, "WORKER_METRICS_PORT", 0, 65535),
         webhook_secrets_key=env.get("WEBHOOK_SECRETS_KEY") or "",
         webhook_allow_private_networks=_bool(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
         webhook_connect_timeout_seconds=_int(env, "WEBHOOK_CONNECT_TIMEOUT_SECONDS", 1, 60),

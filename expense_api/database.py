@@ -21,6 +21,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from . import metrics
 from .config import Settings
 from .retry import is_transaction_conflict
 
@@ -38,7 +39,7 @@ class Database:
     def __init__(self, url: str, settings: Settings):
         self.url = url
         self.settings = settings
-        self.pool = ConnectionPool(
+        self.pool = CountedPool(
             url,
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
@@ -170,6 +171,24 @@ def commit_with_last_write(conn: Connection, allowed: bool = True) -> None:
 def commits_with_last_write(conn: Connection) -> bool:
     """Asked by a service about to send its last write; False unless the door consented."""
     return getattr(conn, _COMMIT_WITH_LAST_WRITE, False)
+
+
+class CountedPool(ConnectionPool):
+    """The pool, counting for /metrics the connections borrowed and the callers waiting for
+    one (every borrow goes through getconn and putconn, `pool.connection()` included)."""
+
+    def getconn(self, timeout: float | None = None) -> Connection:
+        metrics.POOL_WAITING.inc()
+        try:
+            conn = super().getconn(timeout)
+        finally:
+            metrics.POOL_WAITING.dec()
+        metrics.POOL_IN_USE.inc()
+        return conn
+
+    def putconn(self, conn: Connection) -> None:
+        metrics.POOL_IN_USE.dec()
+        super().putconn(conn)
 
 
 # A connection that came back from a request this recently, and has nothing to read, is taken as

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import os
 
+from expense_api import logs, metrics_setup
 from expense_api.config import load_settings
 from expense_api.database_url import start_embedded
+from expense_api.gunicorn_logging import ACCESS_LOG_FORMAT
 from expense_api.gunicorn_worker import ConnectionBoard
 from expense_api.migrate import apply_migrations
 from expense_api.worker import process as worker_process
 
 _settings = load_settings()  # also creates the development JWT secret once, before any fork
+# Before any fork and before prometheus_client is imported: every child sums into one directory.
+metrics_setup.prepare_multiprocess_dir()
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
@@ -28,7 +32,9 @@ worker_class = {
     "sync": "sync",
 }[_settings.web_worker_class]
 accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+access_log_format = ACCESS_LOG_FORMAT  # console; JSON lines come from the logger class
+if _settings.log_format == "json":
+    logger_class = "expense_api.gunicorn_logging.JsonGunicornLogger"
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
@@ -45,10 +51,12 @@ def pre_fork(server, worker):
 
 def child_exit(server, worker):
     _board.release(worker)
+    metrics_setup.mark_process_dead(worker.pid)  # its live gauges (pool in use) stop counting
 
 
 def on_starting(server):
     global _embedded
+    logs.configure(_settings.log_format, _settings.log_level)  # the master's own lines too
     url = _settings.database_url
     if not url:
         _embedded, url = start_embedded(_settings)
@@ -67,6 +75,9 @@ def when_ready(server):
 
 def on_exit(server):
     worker_process.stop(_worker)  # before the embedded database it uses stops
+    if _worker is not None:
+        metrics_setup.mark_process_dead(_worker.pid)
+    metrics_setup.remove_temporary_dirs()
     if _embedded is not None:
         server.log.info("stopping embedded PostgreSQL")
         _embedded.cleanup()

@@ -44,3 +44,13 @@ LEFT JOIN monthly_totals t
 WHERE b.ledger_id = %(ledger_id)s AND b.year = %(year)s AND b.month = %(month)s
 GROUP BY b.ledger_id, b.id, c.name  -- (ledger_id, id) is the key: the other columns follow
 ORDER BY b.category_id IS NOT NULL, lower(c.name), b.id
+
+-- name: cache_state^
+-- What the analytics cache needs before a report (services/reports.py): the ledger's generation
+-- (NULL before its first write since migration 0012), whether this transaction has written
+-- anything (its own uncommitted writes are in what it reads, not yet in the generation), and
+-- whether this server is a replica (the cache is read and filled from the primary only).
+SELECT (SELECT generation::text FROM ledger_generations WHERE ledger_id = %(ledger_id)s)
+           AS generation,
+       pg_current_xact_id_if_assigned() IS NOT NULL AS wrote,
+       pg_is_in_recovery() AS replica

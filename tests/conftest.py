@@ -80,20 +80,24 @@ def app(database_url):
     application.extensions["database"].close()
 
 
+def start_live_server(database_url: str, **overrides: str) -> LiveServer:
+    """gunicorn on the test database: 2 workers x 16 threads unless `overrides` say otherwise."""
+    env = {
+        "DATABASE_URL": database_url,
+        "JWT_SECRET_KEY": TEST_SECRET,
+        "WEB_CONCURRENCY": "2",
+        "WEB_THREADS": "16",
+        "APP_ENV": "test",
+        "WORKER": "off",  # tests run the worker's jobs themselves, with a clock of their own
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+    }
+    return LiveServer({**env, **overrides})
+
+
 @pytest.fixture(scope="session")
 def live_server(database_url):
     """gunicorn (2 workers x 16 threads) on the test database, for real HTTP concurrency."""
-    server = LiveServer(
-        {
-            "DATABASE_URL": database_url,
-            "JWT_SECRET_KEY": TEST_SECRET,
-            "WEB_CONCURRENCY": "2",
-            "WEB_THREADS": "16",
-            "APP_ENV": "test",
-            "WORKER": "off",  # tests run the worker's jobs themselves, with a clock of their own
-            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
-        }
-    )
+    server = start_live_server(database_url)
     yield server
     server.stop()
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from bench.analytics_cache import _maker
 from bench.write_path import expense_script, summary_script
 
 from .factories import category
@@ -39,3 +40,13 @@ def test_a_pgbench_script_runs_against_the_schema(alice, database_url, make_scri
             ).fetchall()
             assert inserted == [(Decimal("12.34"), alice.id)]
         conn.rollback()
+
+
+def test_the_cache_benchmarks_requests_are_answered(alice):
+    """bench/analytics_cache.py's request mix: every request it makes is a success."""
+    food = category(alice)
+    make = _maker([alice.tokens["accessToken"]], [food], write_percent=10)
+    for index in range(100):
+        method, path, body, headers = make(index)
+        response = alice.client.open(path, method=method, json=body, headers=headers)
+        assert response.status_code < 300, (method, path, response.get_json())

@@ -35,6 +35,7 @@ def test_protected_operations_declare_bearer_auth_and_401(client):
         "/api/auth/login",
         "/healthz",
         "/readyz",
+        "/metrics",  # open unless METRICS_TOKEN is set (its description says so)
         "/api/openapi.json",
         "/api/docs",
         "/api/docs/{asset}",

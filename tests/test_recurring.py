@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from expense_api import metrics
 from expense_api.api.app import create_app
 
 from . import factories
@@ -360,6 +361,25 @@ def test_a_skipped_date_records_a_recurring_skipped_webhook_event(alice, databas
             "SELECT type, data FROM webhook_events WHERE ledger_id = %s", (alice.ledger_id,)
         ).fetchall()
     assert events == [("recurring.skipped", alert)]
+
+
+def _recurring_metric(result: str, reason: str) -> float:
+    line = f'expense_api_recurring_occurrences_total{{reason="{reason}",result="{result}"}}'
+    found = [row for row in metrics.collect().decode().splitlines() if row.startswith(line)]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
+def test_created_and_skipped_dates_are_counted_for_metrics(alice, database):
+    created, skipped = (
+        _recurring_metric("created", "none"),
+        _recurring_metric("skipped", "budget_exceeded"),
+    )
+    food = category(alice)
+    factories.save(alice, categoryId=food, amount="50", month=3, year=2029)
+    recurring(alice, food, amount="30", startDate="2029-03-01", frequency="daily", count=3)
+    run_worker(database, NOW)
+    assert _recurring_metric("created", "none") - created == 1
+    assert _recurring_metric("skipped", "budget_exceeded") - skipped == 2
 
 
 def _editors_rule(owner, accounts, conn, start: str) -> tuple[str, object, dict]:

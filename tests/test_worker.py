@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ import pytest
 
 from expense_api.config import PROJECT_ROOT
 from expense_api.database import Database
-from expense_api.devtools import LiveServer, call
+from expense_api.devtools import LiveServer, call, free_port
 from expense_api.retry import run_transaction
 from expense_api.services import recurrence, recurring, recurring_runs
 from expense_api.worker import jobs
@@ -317,3 +318,34 @@ def test_the_prune_job_deletes_expired_idempotency_keys(conn, database):
 def test_serve_starts_no_worker_with_worker_off():
     assert worker_process.start(make_settings(WORKER="off")) is None
     worker_process.stop(None)  # nothing to stop
+
+
+def test_a_worker_run_apart_serves_its_own_metrics(database_url, tmp_path):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "test",
+           "JWT_SECRET_KEY": TEST_SECRET, "WORKER_TICK_SECONDS": "1",
+           "WORKER_METRICS_PORT": str(port), "METRICS_TOKEN": "scrape-me"}  # fmt: skip
+    with open(tmp_path / "worker.log", "w+") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "expense_api.cli", "worker"],
+            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline, text = time.monotonic() + 60, ""
+            # Until its loop has made a pass (the gauge starts at 0 before it).
+            while "expense_api_worker_last_run_timestamp_seconds 1" not in text:
+                assert time.monotonic() < deadline and worker.poll() is None, log.read()
+                time.sleep(0.2)
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/metrics",
+                    headers={"Authorization": "Bearer scrape-me"},
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=5) as response:
+                        text = response.read().decode()
+                except OSError:
+                    continue  # not listening yet
+            assert "expense_api_worker_lag_seconds 0.0" in text  # nothing due: not behind
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-import logging
 from importlib import import_module
 
 from flask import Flask, current_app, request
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .. import analytics_cache, logs
 from ..config import Settings, load_settings
 from ..database import Database
 from ..services.auth import AuthSetup
 from ..services.login_throttle import make_store
 from ..services.passwords import PasswordHasher
-from . import graphql, idempotency, jsonio, openapi, problems, request_transaction, routing, tokens
+from . import (
+    graphql,
+    idempotency,
+    jsonio,
+    observability,
+    openapi,
+    problems,
+    request_transaction,
+    routing,
+    tokens,
+)
 from .converters import IdConverter, id_parameter_schema
 from .ledger_paths import register_ledger_paths
 from .retry import init_app as install_transaction_retry
@@ -30,9 +40,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             "No database URL: run the service with `expense-api serve`, which starts the "
             "embedded PostgreSQL, or set DATABASE_URL"
         )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_format, settings.log_level)
 
     app = Flask(__name__, static_folder=None)  # serves no files: no /static route
     app.config.update(
@@ -48,6 +56,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     database = Database(url, settings)
     database.open()
     request_transaction.init_app(app, database)
+    app.extensions["analytics_cache"] = analytics_cache.from_settings(settings)  # None: no cache
     problems.init_app(app)
     jsonio.init_app(app)
     app.before_request(lambda: jsonio.refuse_non_json_bodies(request))
@@ -77,6 +86,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     graphql.init_app(app, api)  # POST /api/graphql and its explorer, over the same services
     install_transaction_retry(app)  # views run again when PostgreSQL aborts their transaction
     app.after_request(_security_headers)
+    observability.init_app(app)  # outermost: request ids and metrics around everything
     return app
 
 

@@ -1,10 +1,12 @@
-"""/healthz and /readyz: liveness of the process and readiness of the database."""
+"""/healthz and /readyz: liveness of the process and readiness of the database; /metrics."""
 
 from __future__ import annotations
 
+from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
+from .. import metrics
 from ..services import health
 from .common import problem_response
 from .jsonio import Blueprint
@@ -40,3 +42,33 @@ class Ready(MethodView):
                 headers={"Retry-After": "2"},
             )
         return {"status": "ok"}
+
+
+@blp.route("/metrics")
+class Metrics(MethodView):
+    @blp.doc(
+        description=(
+            "Prometheus text format, summed over every process of the service (gunicorn "
+            "workers and the background worker beside them). Open unless the operator sets "
+            "METRICS_TOKEN; then `Authorization: Bearer <METRICS_TOKEN>` is required (401 "
+            "otherwise). The families are listed in the README (Operations)."
+        ),
+        responses={
+            "200": {
+                "description": "The metrics",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    @problem_response(blp, 401, "METRICS_TOKEN is set and the bearer token is not it")
+    def get(self):
+        """Prometheus metrics"""
+        settings = current_app.config["SETTINGS"]
+        if not metrics.token_accepted(settings.metrics_token, request.headers.get("Authorization")):
+            return problem(
+                401,
+                "unauthorized",
+                "The metrics need the operator's metrics token as a bearer token.",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+        return current_app.response_class(metrics.collect(), mimetype=metrics.CONTENT_TYPE)

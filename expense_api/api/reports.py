@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 
 from ..services import reports
@@ -18,6 +19,12 @@ from .schemas.reports import (
     TrendsSchema,
 )
 
+
+def analytics_cache():
+    """The app's analytics cache (ANALYTICS_CACHE_URL), or None."""
+    return current_app.extensions.get("analytics_cache")
+
+
 blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports")
 
 
@@ -28,7 +35,7 @@ class Summary(MethodView):
     @blp.response(200, SummarySchema)
     def get(self, query):
         """Income, expense, savings and savings rate of a period"""
-        return reports.summary(get_conn(), actor(), query)
+        return reports.summary(get_conn(), actor(), query, cache=analytics_cache())
 
 
 @blp.route("/category-breakdown")
@@ -38,7 +45,7 @@ class CategoryBreakdown(MethodView):
     @blp.response(200, CategoryBreakdownSchema)
     def get(self, query):
         """Expenses per category in a period, largest first"""
-        return reports.category_breakdown(get_conn(), actor(), query)
+        return reports.category_breakdown(get_conn(), actor(), query, cache=analytics_cache())
 
 
 @blp.route("/budget-usage")
@@ -48,7 +55,7 @@ class BudgetUsage(MethodView):
     @blp.response(200, BudgetUsageSchema)
     def get(self, query):
         """Each budget of a month against what was spent"""
-        return reports.budget_usage(get_conn(), actor(), query)
+        return reports.budget_usage(get_conn(), actor(), query, cache=analytics_cache())
 
 
 @blp.route("/trends")
@@ -58,4 +65,4 @@ class Trends(MethodView):
     @blp.response(200, TrendsSchema)
     def get(self, query):
         """Income, expense and savings per month, zeros included"""
-        return reports.trends(get_conn(), actor(), query)
+        return reports.trends(get_conn(), actor(), query, cache=analytics_cache())

@@ -27,3 +27,7 @@ def trends(conn: Connection, *, ledger_id: int, period: Period) -> list[dict]:
 
 def budget_usage(conn: Connection, *, ledger_id: int, year: int, month: int) -> list[dict]:
     return queries.reports.budget_usage(conn, ledger_id=ledger_id, year=year, month=month)
+
+
+def cache_state(conn: Connection, *, ledger_id: int) -> dict:
+    return queries.reports.cache_state(conn, ledger_id=ledger_id)

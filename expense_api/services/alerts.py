@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from psycopg import Connection
 
+from .. import metrics
 from ..database import Batch, Pending
 from ..errors import found
 from ..money import percent
@@ -47,8 +48,10 @@ def recorded(conn: Connection, actor: Actor, pending: list[Pending]) -> list[dic
 
 
 def _announced(conn: Connection, actor: Actor, fired: list[dict]) -> list[dict]:
-    """`fired`, each with its webhook event recorded in the same transaction."""
+    """`fired`, each counted for /metrics and with its webhook event recorded in the same
+    transaction."""
     for alert in fired:
+        metrics.alert_fired(alert["kind"])
         webhook_outbox.alert_fired(conn, actor, alert)
     return fired
 

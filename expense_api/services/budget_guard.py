@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from psycopg import Connection
 
+from .. import metrics
 from ..database import Batch, Pending
 from ..errors import Conflict
 from ..money import format_amount
@@ -110,6 +111,7 @@ def check(conn: Connection, actor: Actor, *, old: dict | None, new: dict | None)
         spent_by_others = spent[scope] - before.get(scope, Decimal(0))
         would_spend = spent_by_others + after[scope]
         if budget["mode"] == "hard" and would_spend > budget["amount"]:
+            metrics.budget_refused()
             raise _exceeded(budget, spent_by_others, would_spend, actor.currency)
         raised.append((budget, would_spend))
     return Allowed(raised)

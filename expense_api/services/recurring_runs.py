@@ -19,6 +19,7 @@ from datetime import datetime
 
 from psycopg import Connection
 
+from .. import metrics
 from ..errors import Forbidden, NotFound
 from ..repositories import recurring
 from . import alerts, budget_guard, recurrence, transactions
@@ -61,10 +62,12 @@ def handle_next_due(conn: Connection, now: datetime) -> bool:
             reason=refusal.code,
             budget_id=budget["id"],
         )
+        metrics.recurring_occurrence_skipped(refusal.code)
     else:
         recurring.insert_occurrence(
             conn, **keys, occurrence_date=day, status="created", transaction_id=created["id"]
         )
+        metrics.recurring_occurrence_created()
     handled = {**rule, "occurrence_count": rule["occurrence_count"] + 1}
     recurring.advance(conn, **keys, last_date=day, next_date=recurrence.next_after(handled, day))
     return True

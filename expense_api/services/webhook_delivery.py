@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from .. import metrics
 from ..config import Settings
 from ..database import Database
 from ..periods import utc_timestamp
@@ -92,7 +93,9 @@ def deliver_due(database: Database, clock: Clock) -> int:
                 break
             outcome = attempt(client, settings, claim, now)
             with database.pool.connection() as conn:
-                _finish(conn, claim, outcome, clock())
+                status = _finish(conn, claim, outcome, clock())
+            # Counted once its outcome is committed: delivered, retried (pending) or failed.
+            metrics.webhook_delivery({"pending": "retried"}.get(status, status))
             handled += 1
     return handled
 
@@ -173,7 +176,9 @@ def attempt(client: httpx.Client, settings: Settings, claim: dict, now: datetime
     return Outcome(False, response_status=status, error=f"HTTP {status}")
 
 
-def _finish(conn, claim: dict, outcome: Outcome, now: datetime) -> None:
+def _finish(conn, claim: dict, outcome: Outcome, now: datetime) -> str:
+    """Records the attempt's outcome; returns the delivery's status after it (delivered,
+    pending: to be retried, failed)."""
     key = {"ledger_id": claim["ledger_id"], "id": claim["id"]}
     endpoint = {"ledger_id": claim["ledger_id"], "id": claim["endpoint_id"]}
     if outcome.delivered:
@@ -200,3 +205,4 @@ def _finish(conn, claim: dict, outcome: Outcome, now: datetime) -> None:
         claim["message_id"], claim["attempts"], status,
         f" ({outcome.error})" if outcome.error else f" ({outcome.response_status})",
     )  # fmt: skip
+    return status

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from .. import metrics
 from ..config import Settings
 from ..database import Database
 from . import jobs as job_list
@@ -48,8 +49,17 @@ def run(
 ) -> None:
     """Ticks until `stop` is set (by the signal handlers `main` installs)."""
     jobs = tuple(job_list.JOBS if jobs is None else jobs)
+    behind_since = None  # when the current run of ticks with work began
     while not stop.is_set():
-        if tick(database, clock, jobs) == 0:
+        started = clock()
+        handled = tick(database, clock, jobs)
+        # The worker's lag for /metrics: 0 once a tick finds nothing to do; while it keeps
+        # finding work (a catch-up, a burst of deliveries), how long it has been at it.
+        behind_since = None if handled == 0 else (behind_since or started)
+        now = clock()
+        lag = 0.0 if behind_since is None else (now - behind_since).total_seconds()
+        metrics.worker_lag(lag, now.timestamp())
+        if handled == 0:
             stop.wait(tick_seconds)
 
 

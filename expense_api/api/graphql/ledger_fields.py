@@ -8,6 +8,7 @@ from ariadne import ObjectType
 
 from ...services import budgets, categories, invitations, ledger_batches, reports, transactions
 from .. import pagination
+from ..reports import analytics_cache
 from ..schemas.budgets import BudgetQuerySchema, BudgetSchema
 from ..schemas.categories import CategorySchema
 from ..schemas.common import PeriodQuerySchema
@@ -136,7 +137,9 @@ def _report(service, query_schema, out_schema, **arguments):
     def resolve(node, info, **asked):
         actor = node["_actor"]
         query_args = load(query_schema, given(**arguments, **asked), actor)
-        return dump(out_schema, service(info.context.conn, actor, query_args), actor)
+        # The same analytics cache as REST's reports (never stale: docs/ARCHITECTURE.md).
+        answer = service(info.context.conn, actor, query_args, cache=analytics_cache())
+        return dump(out_schema, answer, actor)
 
     return resolve
 
