@@ -273,3 +273,12 @@ def test_a_ledgers_rules_and_webhooks_are_read_once_per_request(alice, statement
     assert len(rules) == 3 and all(len(r["ledger"]["webhooks"]) == 3 for r in rules)
     assert statements.count("recurring.list_for_ledger") == 1
     assert statements.count("webhooks.list_for_ledger") == 1
+
+
+def test_a_rules_occurrences_cost_their_first(alice, statements):
+    query = """{ ledger(id: 1) { transactions(first: 500) { nodes { ledger {
+        recurringRule(id: 1) { occurrences(first: 200) { nodes { date } } } } } } } }"""
+    answer = _refused_without_database_work(
+        alice, statements, {"query": query}, "query_too_complex"
+    )
+    assert answer["errors"][0]["extensions"]["cost"] > 500 * 200

@@ -6,10 +6,10 @@ one): the document's size, the operations in a batch, the depth of a selection a
 - Selections at most 10 fields deep; introspection fields (`__schema`, `__type`, `__typename`)
   and what is below them do not count.
 - A cost of at most 10,000 (MAX_COST), computed by ariadne's cost rule from COST_MAP: every field
-  that reads a list or an object costs 1, a connection (`transactions`, `notifications`) costs its
-  `first`, and each is multiplied by the `first` of every connection it sits in. So the
-  dashboard's query costs a few hundred, one page of 500 transactions about 1,500, and a
-  connection inside a connection's nodes 250,000 (refused).
+  that reads a list or an object costs 1, a connection (`transactions`, `notifications`,
+  `occurrences`, `deliveries`) costs its `first`, and each is multiplied by the `first` of
+  every connection it sits in. So the dashboard's query costs a few hundred, one page of 500
+  transactions about 1,500, and a connection inside a connection's nodes 250,000 (refused).
 """
 
 from __future__ import annotations
@@ -31,7 +31,12 @@ MAX_DOCUMENT_BYTES = 10 * 1024
 MAX_BATCH = 5
 MAX_DEPTH = 10
 MAX_COST = 10_000
-CONNECTIONS = {("Ledger", "transactions"), ("Query", "notifications")}
+CONNECTIONS = {
+    ("Ledger", "transactions"),
+    ("Query", "notifications"),
+    ("RecurringRule", "occurrences"),
+    ("Webhook", "deliveries"),
+}
 
 
 def refusal(message: str, code: str, **extensions) -> GraphQLError:

@@ -23,16 +23,11 @@ from ..schemas.recurring import (
 )
 from ..schemas.webhooks import DeliveryQuerySchema, DeliverySchema, WebhookSchema
 from ..webhooks import deliveries_page
-from .context import connection, dump, given, item, load
-from .ledger_fields import ledger, once_per_ledger, resolve_owner_ledger
+from .context import connection, dump, given, load
+from .ledger_fields import _items, ledger, once_per_ledger, resolve_owner_ledger
 
 rule = ObjectType("RecurringRule")
 webhook = ObjectType("Webhook")
-
-
-def _items(kind, rows, node) -> list[dict]:
-    actor = node["_actor"]
-    return [item(value, actor, node) for value in dump(kind, rows, actor, many=True)]
 
 
 @ledger.field("recurring")
