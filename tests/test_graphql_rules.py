@@ -272,3 +272,22 @@ def test_deliveries_page_as_rest_and_redeliver(alice, conn):
         % (other["id"], nodes[0]["id"]),
     )
     assert graphql_codes(wrong) == ["not_found"]
+
+
+def test_another_ledgers_webhook_is_not_found_as_in_rest(alice, bob):
+    hook = _create_hook(alice)
+    record(alice, category(alice))
+    [delivery] = _rest(alice, f"/api/webhooks/{hook['id']}/deliveries")["items"]
+    bob_ledger = _default_ledger(bob)
+    for document in (
+        "{ ledger(id: %d) { webhook(id: %d) { id } } }" % (bob_ledger, hook["id"]),
+        'mutation { updateWebhook(id: %d, input: {description: "x"}) { id } }' % hook["id"],
+        "mutation { rotateWebhookSecret(id: %d) { secret } }" % hook["id"],
+        "mutation { redeliverWebhookDelivery(webhookId: %d, deliveryId: %d) { id } }"
+        % (hook["id"], delivery["id"]),
+        "mutation { deleteWebhook(id: %d) }" % hook["id"],
+    ):
+        assert graphql_codes(graphql(bob, document)) == ["not_found"], document
+    assert bob.get(f"/api/webhooks/{hook['id']}").get_json()["code"] == "not_found"
+    hook.pop("secret")
+    assert _rest(alice, f"/api/webhooks/{hook['id']}") == hook
