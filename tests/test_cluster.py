@@ -28,6 +28,7 @@ def test_cluster_quick_run_passes_its_checks():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "live HTTP tests through haproxy: 3 passed" in output
+    assert "not prepared, PgBouncer" in output
     assert "0 lost" in output
     assert "replica (streaming)" in output
     assert "cluster: all checks passed" in output
