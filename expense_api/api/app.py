@@ -11,10 +11,21 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import Settings, load_settings
 from ..database import Database
+from ..read_replica import ReadReplica
 from ..services.auth import AuthSetup
 from ..services.login_throttle import make_store
 from ..services.passwords import PasswordHasher
-from . import graphql, idempotency, jsonio, openapi, problems, request_transaction, routing, tokens
+from . import (
+    graphql,
+    idempotency,
+    jsonio,
+    openapi,
+    problems,
+    read_connection,
+    request_transaction,
+    routing,
+    tokens,
+)
 from .converters import IdConverter, id_parameter_schema
 from .ledger_paths import register_ledger_paths
 from .retry import init_app as install_transaction_retry
@@ -48,6 +59,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     database = Database(url, settings)
     database.open()
     request_transaction.init_app(app, database)
+    read_connection.init_app(app, _read_replica(settings))
     problems.init_app(app)
     jsonio.init_app(app)
     app.before_request(lambda: jsonio.refuse_non_json_bodies(request))
@@ -110,3 +122,12 @@ def _security_headers(response):
         "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
     )
     return response
+
+
+def _read_replica(settings: Settings) -> ReadReplica | None:
+    """READ_DATABASE_URL's replica for the reports and lists, or None (the primary only)."""
+    if not settings.read_database_url:
+        return None
+    replica = ReadReplica(settings.read_database_url, settings)
+    replica.open()
+    return replica

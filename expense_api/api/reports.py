@@ -7,7 +7,7 @@ from flask.views import MethodView
 from ..services import reports
 from .common import actor, authenticated
 from .jsonio import Blueprint
-from .request_transaction import get_conn
+from .read_connection import read_conn
 from .schemas.common import PeriodQuerySchema
 from .schemas.reports import (
     BudgetUsageSchema,
@@ -28,7 +28,7 @@ class Summary(MethodView):
     @blp.response(200, SummarySchema)
     def get(self, query):
         """Income, expense, savings and savings rate of a period"""
-        return reports.summary(get_conn(), actor(), query)
+        return reports.summary(read_conn(), actor(), query)
 
 
 @blp.route("/category-breakdown")
@@ -38,7 +38,7 @@ class CategoryBreakdown(MethodView):
     @blp.response(200, CategoryBreakdownSchema)
     def get(self, query):
         """Expenses per category in a period, largest first"""
-        return reports.category_breakdown(get_conn(), actor(), query)
+        return reports.category_breakdown(read_conn(), actor(), query)
 
 
 @blp.route("/budget-usage")
@@ -48,7 +48,7 @@ class BudgetUsage(MethodView):
     @blp.response(200, BudgetUsageSchema)
     def get(self, query):
         """Each budget of a month against what was spent"""
-        return reports.budget_usage(get_conn(), actor(), query)
+        return reports.budget_usage(read_conn(), actor(), query)
 
 
 @blp.route("/trends")
@@ -58,4 +58,4 @@ class Trends(MethodView):
     @blp.response(200, TrendsSchema)
     def get(self, query):
         """Income, expense and savings per month, zeros included"""
-        return reports.trends(get_conn(), actor(), query)
+        return reports.trends(read_conn(), actor(), query)
