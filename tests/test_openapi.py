@@ -38,6 +38,8 @@ def test_protected_operations_declare_bearer_auth_and_401(client):
         "/api/openapi.json",
         "/api/docs",
         "/api/docs/{asset}",
+        "/app",
+        "/app/{file}",
     }
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
