@@ -168,6 +168,8 @@ def _household_week(asha: Person, ben: Person, base: str):
     )
     assert asha.text("#expense") == "$85.50"
     asha.screenshot("04-refused-over-budget")
+    page.locator("#alerts-list").get_by_role("button", name="Mark read").click()
+    _wait_text(asha, "#alerts-list", "No unread alerts.")
 
     # A validation error is shown next to its field.
     asha.add_transaction("12.345")

@@ -84,6 +84,16 @@ function svg(tag, attrs = {}, ...children) {
 
 function say(text) { $("status").textContent = text; }
 
+// A button's action: a refusal (a viewer deleting, an expired invitation) is said, not thrown.
+const act = (action) => async (...args) => {
+  try {
+    await action(...args);
+  } catch (error) {
+    if (!(error instanceof Problem)) throw error;
+    say(error.message);
+  }
+};
+
 // ---- forms and their errors -------------------------------------------------------------------
 
 function clearErrors(form) {
@@ -191,11 +201,11 @@ async function loadLedgers(selectId) {
   await Promise.all([refreshAll(), loadIncomingInvitations()]);
 }
 
-$("ledger").addEventListener("change", async (event) => {
+$("ledger").addEventListener("change", act(async (event) => {
   state.ledger = state.ledgers.find((l) => String(l.id) === event.target.value);
   await refreshAll();
-});
-$("month").addEventListener("change", () => refreshAll());
+}));
+$("month").addEventListener("change", act(() => refreshAll()));
 
 async function refreshAll() {
   const { year, month } = monthParts();
@@ -313,10 +323,10 @@ function showAlerts(alerts, budgets) {
   if (!alerts.length) return list.replaceChildren(el("li", { class: "muted" }, "No unread alerts."));
   list.replaceChildren(...alerts.map((a) => el("li", {},
     el("span", {}, `${names[a.budgetId] ?? "A"} budget ${a.kind === "limit" ? "reached its limit" : "passed its alert threshold"}: ${a.percentUsed}% used`),
-    el("button", { type: "button", class: "link", onclick: async () => {
+    el("button", { type: "button", class: "link", onclick: act(async () => {
       await api("POST", inLedger(`/notifications/${a.id}/read`));
       await refreshAll();
-    } }, "Mark read"))));
+    }) }, "Mark read"))));
 }
 
 // ---- transactions -----------------------------------------------------------------------------
@@ -336,13 +346,13 @@ async function loadTransactions(fromStart) {
       el("button", { type: "button", class: "link", "aria-label": `Edit ${t.description || t.category} ${t.date}`,
         onclick: () => editTransaction(t) }, "Edit"),
       el("button", { type: "button", class: "link", "aria-label": `Delete ${t.description || t.category} ${t.date}`,
-        onclick: () => deleteTransaction(t) }, "Delete"))));
+        onclick: act(() => deleteTransaction(t)) }, "Delete"))));
   if (fromStart) $("tx-list").replaceChildren(...rows); else $("tx-list").append(...rows);
   state.cursor = page.nextCursor;
   $("more").hidden = !page.nextCursor;
 }
 
-$("more").addEventListener("click", () => loadTransactions(false));
+$("more").addEventListener("click", act(() => loadTransactions(false)));
 
 function editTransaction(t) {
   const form = $("tx-form");
@@ -433,11 +443,11 @@ async function loadIncomingInvitations() {
   $("invites-in").hidden = !pending.length;
   $("invites-in-list").replaceChildren(...pending.map((i) => el("li", {},
     el("span", {}, `${i.invitedBy?.name ?? "Someone"} invites you to ${i.ledgerName} as ${i.role}`),
-    el("button", { type: "button", onclick: async () => {
+    el("button", { type: "button", onclick: act(async () => {
       const ledger = await api("POST", `/api/invitations/${i.id}/accept`);
       await loadLedgers(ledger.id);
       say(`You joined ${ledger.name}.`);
-    } }, `Accept ${i.ledgerName}`))));
+    }) }, `Accept ${i.ledgerName}`))));
 }
 
 // ---- start ------------------------------------------------------------------------------------
