@@ -250,16 +250,18 @@ function drawBreakdown(items) {
   const target = $("breakdown");
   if (!items.length) return empty(target, "No expenses this month.");
   const max = Math.max(...items.map((i) => Number(i.amount)));
-  const row = 28;
-  const chart = svg("svg", { viewBox: `0 0 400 ${items.length * row}`, role: "img",
+  const row = 26;
+  // Sized for a phone (320 units across); the text alternative carries the full names.
+  const chart = svg("svg", { viewBox: `0 0 320 ${items.length * row}`, role: "img",
     "aria-label": "Spending by category: " + items.map((i) => `${i.category} ${money(i.amount)}`).join(", ") });
   items.forEach((item, n) => {
     const y = n * row;
+    const label = item.category.length > 13 ? `${item.category.slice(0, 12)}…` : item.category;
     chart.append(
-      svg("text", { x: 0, y: y + 17 }, item.category),
-      svg("rect", { class: "bar-fill", x: 120, y: y + 4, height: 18,
-        width: Math.max(1, (Number(item.amount) / max) * 170) }),
-      svg("text", { x: 396, y: y + 17, "text-anchor": "end" }, `${money(item.amount)} · ${item.share}%`));
+      svg("text", { x: 0, y: y + 16 }, label),
+      svg("rect", { class: "bar-fill", x: 92, y: y + 4, height: 16,
+        width: Math.max(1, (Number(item.amount) / max) * 110) }),
+      svg("text", { x: 318, y: y + 16, "text-anchor": "end" }, `${money(item.amount)} · ${item.share}%`));
   });
   target.replaceChildren(chart);
 }
@@ -293,7 +295,7 @@ function drawBudgets(usage, budgets) {
 
 function drawTrend(items) {
   const target = $("trend");
-  const w = 600, h = 200, pad = 30;
+  const w = 360, h = 170, pad = 24;
   const max = Math.max(1, ...items.flatMap((i) => [Number(i.income), Number(i.expense)]));
   const x = (n) => pad + (n * (w - 2 * pad)) / Math.max(1, items.length - 1);
   const y = (v) => h - pad - (Number(v) / max) * (h - 2 * pad);
@@ -306,8 +308,8 @@ function drawTrend(items) {
     svg("path", { class: "line-expense", d: line("expense") }),
     svg("rect", { class: "legend-income", x: pad, y: 4, width: 10, height: 10 }),
     svg("text", { x: pad + 14, y: 13 }, "Income"),
-    svg("rect", { class: "legend-expense", x: pad + 80, y: 4, width: 10, height: 10 }),
-    svg("text", { x: pad + 94, y: 13 }, "Expenses"));
+    svg("rect", { class: "legend-expense", x: pad + 70, y: 4, width: 10, height: 10 }),
+    svg("text", { x: pad + 84, y: 13 }, "Expenses"));
   items.forEach((i, n) => {
     if (n % 2 === items.length % 2) return;
     chart.append(svg("text", { x: x(n), y: h - 10, "text-anchor": "middle" }, i.month.slice(2)));
@@ -425,6 +427,9 @@ async function loadHousehold() {
     el("li", {}, el("span", {}, `${m.name} <${m.email}>`), el("span", { class: "muted" }, m.role))));
   const owner = state.ledger.role === "owner";
   $("owner-only").hidden = !owner;
+  // A viewer reads only: the forms that write are not offered (the API would refuse them).
+  const viewer = state.ledger.role === "viewer";
+  for (const id of ["tx-form", "category-form", "budget-form"]) $(id).hidden = viewer;
   if (!owner) return;
   const invitations = (await api("GET", `/api/ledgers/${state.ledger.id}/invitations`)).items;
   $("invitations").replaceChildren(...invitations.map((i) => el("li", {},
