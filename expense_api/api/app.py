@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         throttle_store=make_store(settings, database),
     )
     if settings.cors_origins:
-        # Browsers only; tokens travel in the Authorization header, never in cookies.
+        # Browsers only; tokens travel in the Authorization header. The dashboard's refresh
+        # cookie (same origin only) is never sent cross-origin: no credentials here.
         CORS(
             app,
             resources={r"/api/*": {"origins": list(settings.cors_origins)}},
