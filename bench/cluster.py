@@ -8,7 +8,7 @@ docker/entrypoint.sh like the image, DB_POOL_MODE=transaction) and haproxy in fr
 4. one instance killed (SIGKILL) during writes: every acknowledged write is stored;
 5. the replica has replayed everything the primary committed.
 
-    python -m bench.cluster              # full run (about 2-3 minutes on 2 cores)
+    python -m bench.cluster              # full run (3-5 minutes on the 2 shared cores here)
     python -m bench.cluster --quick      # bounded: what tests/test_cluster.py runs
 
 Uses Debian's packages (postgresql-15, pgbouncer, haproxy); the servers run as an unprivileged
@@ -96,9 +96,10 @@ class Cluster:
         return ["runuser", "-u", self.user.pw_name, "--", *command] if self.user else command
 
     def run(self, *command: str) -> str:
-        result = subprocess.run(
-            self._as_user(list(command)), capture_output=True, text=True, timeout=120
-        )
+        # cwd: the unprivileged user may not be able to enter ours (a clone under /root, say),
+        # and PostgreSQL's tools refuse to run where they cannot read the current directory.
+        result = subprocess.run(self._as_user(list(command)), capture_output=True, text=True,
+                                timeout=120, cwd=self.dir)  # fmt: skip
         if result.returncode:
             raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
         return result.stdout
@@ -107,7 +108,7 @@ class Cluster:
         log = open(self.dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the stack
         self.stack.callback(log.close)
         process = subprocess.Popen(self._as_user(list(command)), stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)  # fmt: skip
+                                   start_new_session=True, cwd=self.dir)  # fmt: skip
         self.stack.callback(_stop, process)
         return process
 
