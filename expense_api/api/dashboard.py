@@ -5,20 +5,24 @@ signs in with `refreshCookie: true`, keeps the access token in memory only and r
 the HttpOnly refresh cookie with the CSRF header (api/tokens.py). Charts are SVG drawn by the
 page's own script, so there is no library to install and nothing is fetched from another origin.
 Only the files listed in ASSETS are served (the route's converter matches nothing else), under a
-policy that allows this origin only and no inline script.
+policy that allows this origin only and no inline script; the serving is the docs page's.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from flask import Blueprint, Flask, send_from_directory
-from werkzeug.routing import BaseConverter
+from flask import Blueprint, Flask
+
+from .docs import converter_for, served
 
 ASSET_FOLDER = Path(__file__).with_name("dashboard_assets")
-ASSETS: dict[str, str] = {"app.js": "text/javascript", "app.css": "text/css"}
-ASSET_MEDIA_TYPES = sorted(set(ASSETS.values()))
+PAGE = {"index.html": (ASSET_FOLDER, "text/html")}
+ASSETS: dict[str, tuple[Path, str]] = {
+    "app.js": (ASSET_FOLDER, "text/javascript"),
+    "app.css": (ASSET_FOLDER, "text/css"),
+}
+ASSET_MEDIA_TYPES = sorted({media_type for _, media_type in ASSETS.values()})
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -34,10 +38,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 blp = Blueprint("dashboard", __name__)
-
-
-class DashboardAssetConverter(BaseConverter):
-    regex = "|".join(re.escape(name) for name in ASSETS)
+DashboardAssetConverter = converter_for(ASSETS)
 
 
 def asset_parameter_schema(converter: DashboardAssetConverter) -> dict:
@@ -46,18 +47,12 @@ def asset_parameter_schema(converter: DashboardAssetConverter) -> dict:
 
 @blp.get("/app")
 def page():
-    return _with_headers(send_from_directory(ASSET_FOLDER, "index.html", mimetype="text/html"))
+    return served(PAGE, "index.html", CONTENT_SECURITY_POLICY)
 
 
 @blp.get("/app/<dashboard_asset:file>")
 def asset_file(file: str):
-    return _with_headers(send_from_directory(ASSET_FOLDER, file, mimetype=ASSETS[file]))
-
-
-def _with_headers(response):
-    response.headers["Cache-Control"] = "no-cache"  # revalidated, so an upgrade shows at once
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    return response
+    return served(ASSETS, file, CONTENT_SECURITY_POLICY)
 
 
 def init_app(app: Flask, api) -> None:
