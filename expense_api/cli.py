@@ -12,9 +12,22 @@ from .migrate import apply_migrations, rollback_migrations
 
 
 def _serve(args) -> int:
-    load_settings()  # fail fast, before gunicorn, on a bad configuration
+    settings = load_settings()  # fail fast, before gunicorn, on a bad configuration
+    _check_pool_mode(settings)
     argv = ["gunicorn", "-c", "python:expense_api.gunicorn_conf", "wsgi:app"]
     os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606  # gunicorn becomes this process
+
+
+def _check_pool_mode(settings) -> None:
+    """DB_POOL_MODE=transaction: a pooler's URL is required and its sessions must already carry
+    our settings (role-level), else the service refuses to start."""
+    if settings.db_pool_mode != "transaction":
+        return
+    if not settings.database_url:
+        raise ConfigError("DB_POOL_MODE=transaction needs DATABASE_URL (the pooler's address)")
+    from .database import check_pooled_session_settings
+
+    check_pooled_session_settings(settings.database_url, settings)
 
 
 def _worker(args) -> int:
@@ -29,6 +42,7 @@ def _worker(args) -> int:
         from .metrics import serve_metrics
 
         serve_metrics(settings.worker_metrics_port, settings.host, settings.metrics_token)
+    _check_pool_mode(settings)
     with database_url(settings) as url:
         apply_migrations(url)  # up to date already under `serve`; the yoyo lock orders starters
         run_worker(url, settings)

@@ -32,6 +32,20 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "DB_POOL_TIMEOUT": ("3", "seconds a request waits for a connection before 503"),
     "DB_CONNECT_TIMEOUT": ("3", "seconds to wait when opening a connection"),
     "DB_STATEMENT_TIMEOUT_MS": ("5000", "longest a single SQL statement may run"),
+    "DB_POOL_MODE": (
+        "session",
+        "session: settings sent at connect; transaction: behind PgBouncer's transaction pooling "
+        "(role-level settings checked at start, no prepared statements)",
+    ),
+    "READ_DATABASE_URL": (
+        None,
+        "streaming replica for the reports and the transaction list (read-your-writes: used once "
+        "it has replayed what the primary committed, else the primary); unset: primary only",
+    ),
+    "READ_REPLICA_WAIT_MS": (
+        "100",
+        "longest a read waits for the replica to catch up before reading the primary (0..5000)",
+    ),
     "JWT_SECRET_KEY": (None, "HS256 signing key, at least 32 characters; required in production"),
     "JWT_ACCESS_TOKEN_MINUTES": ("15", "lifetime of an access token"),
     "JWT_REFRESH_TOKEN_DAYS": ("30", "lifetime of a refresh token"),
@@ -152,6 +166,9 @@ class Settings:
     db_pool_timeout: int
     db_connect_timeout: int
     db_statement_timeout_ms: int
+    db_pool_mode: str
+    read_database_url: str | None
+    read_replica_wait_ms: int
     jwt_secret_key: str = field(repr=False)
     jwt_access_token_minutes: int
     jwt_refresh_token_days: int
@@ -226,6 +243,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         db_pool_timeout=_int(env, "DB_POOL_TIMEOUT", 1, 60),
         db_connect_timeout=_int(env, "DB_CONNECT_TIMEOUT", 1, 60),
         db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 0, 3_600_000),
+        db_pool_mode=_choice(env, "DB_POOL_MODE", ("session", "transaction")),
+        read_database_url=env.get("READ_DATABASE_URL") or None,
+        read_replica_wait_ms=_int(env, "READ_REPLICA_WAIT_MS", 0, 5000),
         jwt_secret_key=env.get("JWT_SECRET_KEY") or "",
         jwt_access_token_minutes=_int(env, "JWT_ACCESS_TOKEN_MINUTES", 1, 24 * 60),
         jwt_refresh_token_days=_int(env, "JWT_REFRESH_TOKEN_DAYS", 1, 365),

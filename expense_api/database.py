@@ -22,17 +22,54 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import metrics
-from .config import Settings
+from .config import ConfigError, Settings
 from .retry import is_transaction_conflict
 
 log = logging.getLogger(__name__)
 
 
 def connection_kwargs(settings: Settings) -> dict:
+    kwargs = {"connect_timeout": settings.db_connect_timeout}
+    if settings.db_pool_mode == "transaction":
+        # Behind PgBouncer's transaction pooling a server connection serves many clients, so
+        # start-up options would not follow ours (role-level settings do: see
+        # check_pooled_session_settings), and PgBouncer before 1.21 cannot carry prepared
+        # statements, so psycopg must never prepare one.
+        return {**kwargs, "prepare_threshold": None}
     # UTC and the statement timeout are set at connect time so that no result depends on the
     # server's time zone and one slow query cannot hold a worker for long.
     options = f"-c TimeZone=UTC -c statement_timeout={settings.db_statement_timeout_ms}"
-    return {"connect_timeout": settings.db_connect_timeout, "options": options}
+    return {**kwargs, "options": options}
+
+
+def role_settings_sql(role: str, settings: Settings) -> list[str]:
+    """What an operator runs once (as a superuser or the role's owner) before using
+    DB_POOL_MODE=transaction: the settings every session of `role` then starts with."""
+    quoted = '"' + role.replace('"', '""') + '"'
+    return [
+        f"ALTER ROLE {quoted} SET TimeZone = 'UTC'",
+        f"ALTER ROLE {quoted} SET statement_timeout = {settings.db_statement_timeout_ms}",
+    ]
+
+
+def check_pooled_session_settings(url: str, settings: Settings) -> None:
+    """In DB_POOL_MODE=transaction, refuses to start (ConfigError) unless the sessions the
+    pooler hands out already run in UTC with our statement timeout."""
+    if settings.db_pool_mode != "transaction":
+        return
+    with psycopg.connect(url, **connection_kwargs(settings)) as conn:
+        row = conn.execute(
+            "SELECT current_user, current_setting('TimeZone'),"
+            " (extract(epoch FROM current_setting('statement_timeout')::interval) * 1000)::bigint"
+        ).fetchone()
+    role, time_zone, timeout_ms = row
+    if time_zone != "UTC" or timeout_ms != settings.db_statement_timeout_ms:
+        raise ConfigError(
+            f"DB_POOL_MODE=transaction needs role-level settings: sessions of {role!r} run with "
+            f"TimeZone={time_zone!r} and statement_timeout={timeout_ms}ms, expected UTC and "
+            f"{settings.db_statement_timeout_ms}ms; run: "
+            + "; ".join(role_settings_sql(role, settings))
+        )
 
 
 class Database:

@@ -205,19 +205,27 @@ def call(base: str, method: str, path: str, body=None, token: str | None = None,
         return error.code, json.loads(raw) if raw else None, dict(error.headers)
 
 
+ENTRYPOINT = PROJECT_ROOT / "docker" / "entrypoint.sh"
+
+
 class LiveServer:
-    """`python -m expense_api.cli serve` with the given environment; stops on stop()."""
+    """`docker/entrypoint.sh serve` (the image's entry) with the given environment (APP_ENV
+    development unless given); stops on stop()."""
 
     def __init__(self, env_overrides: dict[str, str], ready_seconds: float = 60):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JWT_SECRET_KEY")}
+        env.setdefault("APP_ENV", "development")  # the entry script defaults to production
         env.update(PORT=str(self.port), HOST="127.0.0.1", BCRYPT_ROUNDS="4", **env_overrides)
+        # The image's entry script, with this interpreter first on PATH: the command the
+        # Docker image runs is the one every live test runs.
+        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
         # A file, not a pipe: nobody reads a pipe while the server runs, and once its buffer is
         # full the access log blocks every worker.
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the server
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "expense_api.cli", "serve"],
+        self.process = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
+            [str(ENTRYPOINT), "serve"],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=self.log,

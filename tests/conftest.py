@@ -8,7 +8,9 @@ and talks from its own client address, so nothing needs truncating between tests
 from __future__ import annotations
 
 import itertools
+import os
 import time
+import types
 import uuid
 
 import psycopg
@@ -43,9 +45,18 @@ def admin_url():
         yield url
 
 
+# `python -m bench.cluster` runs the live HTTP tests against its own service (haproxy in front
+# of two instances): LIVE_BASE_URL is then the service and LIVE_DATABASE_URL its database.
+LIVE_BASE_URL = os.environ.get("LIVE_BASE_URL")
+LIVE_DATABASE_URL = os.environ.get("LIVE_DATABASE_URL")
+
+
 @pytest.fixture(scope="session")
-def database_url(admin_url):
-    with throwaway_database(admin_url, "expense_api_test") as url:
+def database_url(request):
+    if LIVE_DATABASE_URL:
+        yield LIVE_DATABASE_URL
+        return
+    with throwaway_database(request.getfixturevalue("admin_url"), "expense_api_test") as url:
         yield url
 
 
@@ -97,6 +108,9 @@ def start_live_server(database_url: str, **overrides: str) -> LiveServer:
 @pytest.fixture(scope="session")
 def live_server(database_url):
     """gunicorn (2 workers x 16 threads) on the test database, for real HTTP concurrency."""
+    if LIVE_BASE_URL:
+        yield types.SimpleNamespace(base=LIVE_BASE_URL.rstrip("/"))
+        return
     server = start_live_server(database_url)
     yield server
     server.stop()

@@ -210,6 +210,9 @@ def test_one_refused_mutation_leaves_the_others_written(alice):
         "categories { ledger { trends { items { month } } } }",
         "...F",
         "ROOT",
+        "recurring { id }",
+        "webhooks { id }",
+        "recurringRule(id: 1) { id }",
     ],
 )
 def test_one_ledger_at_a_time_fields_are_refused_below_ledgers(alice, statements, selection):
@@ -235,3 +238,47 @@ def test_a_ledger_read_below_a_page_is_read_once(alice, statements):
     assert (
         statements.count("reports.summary") == 1 and statements.count("categories.get_by_id") == 1
     )
+
+
+@pytest.mark.parametrize(
+    ("selection", "read_by_id"),
+    [
+        ("recurring { preview }", "recurringRule(id"),
+        ("recurring { ...R }", "recurringRule(id"),
+        ("webhooks { deliveries { nodes { id } } }", "webhook(id"),
+        ("recurring { ledger { recurring { preview } } }", "recurringRule(id"),
+    ],
+)
+def test_per_item_fields_are_refused_below_their_lists(alice, statements, selection, read_by_id):
+    fragment = " fragment R on RecurringRule { occurrences { nodes { date } } }"
+    query = "{ ledger(id: 1) { %s } }%s" % (selection, fragment if "...R" in selection else "")
+    answer = _refused_without_database_work(alice, statements, {"query": query}, "validation_error")
+    assert read_by_id in answer["errors"][0]["message"]
+
+
+def test_a_ledgers_rules_and_webhooks_are_read_once_per_request(alice, statements):
+    food = category(alice, "Food")
+    for day in (1, 2, 3):
+        rule = {"amount": "1", "type": "EXPENSE", "categoryId": food, "frequency": "monthly",
+                "startDate": f"2029-01-0{day}"}  # fmt: skip
+        assert alice.post("/api/recurring", json=rule).status_code == 201
+        hook = {"url": "http://127.0.0.1:9/hook", "events": ["budget.updated"]}
+        assert alice.post("/api/webhooks", json=hook).status_code == 201
+    query = """query($id: Int!) { ledger(id: $id) {
+        recurring { id ledger { recurring { id } webhooks { id } } }
+        webhooks { id } } }"""
+    statements.clear()
+    answer = graphql(alice, query, {"id": alice.ledger_id})
+    rules = answer["data"]["ledger"]["recurring"]
+    assert len(rules) == 3 and all(len(r["ledger"]["webhooks"]) == 3 for r in rules)
+    assert statements.count("recurring.list_for_ledger") == 1
+    assert statements.count("webhooks.list_for_ledger") == 1
+
+
+def test_a_rules_occurrences_cost_their_first(alice, statements):
+    query = """{ ledger(id: 1) { transactions(first: 500) { nodes { ledger {
+        recurringRule(id: 1) { occurrences(first: 200) { nodes { date } } } } } } } }"""
+    answer = _refused_without_database_work(
+        alice, statements, {"query": query}, "query_too_complex"
+    )
+    assert answer["errors"][0]["extensions"]["cost"] > 500 * 200

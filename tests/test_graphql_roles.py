@@ -17,6 +17,7 @@ RANK = {"read": 0, "write": 1, "manage": 2}
 ROLE_RANK = {"viewer": 0, "editor": 1, "owner": 2}
 
 READ_LEDGER = "{ ledger(id: $ledger) { %s } }"
+HOOK = "http://127.0.0.1:9/hook"  # never called: nothing delivers here
 # name -> (what it needs, GraphQL document with $ledger and the world's ids as {placeholders})
 OPERATIONS = {
     "ledger": ("read", READ_LEDGER % "id name"),
@@ -45,6 +46,18 @@ OPERATIONS = {
     "removeMember": ("manage", "mutation { removeMember(ledgerId: $ledger, userId: {target}) }"),
     "createInvitation": ("manage", 'mutation { createInvitation(ledgerId: $ledger, input: {email: "new@example.com", role: viewer}) { id } }'),
     "revokeInvitation": ("manage", "mutation { revokeInvitation(ledgerId: $ledger, id: {invitation}) }"),
+    "ledger.recurring": ("read", READ_LEDGER % "recurring { id }"),
+    "ledger.recurringRule": ("read", READ_LEDGER % "recurringRule(id: {rule}) { id occurrences { nodes { date } } preview(count: 2) }"),
+    "createRecurring": ("write", 'mutation { createRecurring(ledgerId: $ledger, input: {amount: "1", type: EXPENSE, categoryId: {category}, frequency: monthly, startDate: "2029-01-01"}) { id } }'),
+    "updateRecurring": ("write", 'mutation { updateRecurring(ledgerId: $ledger, id: {rule}, input: {description: "x"}) { id } }'),
+    "deleteRecurring": ("write", "mutation { deleteRecurring(ledgerId: $ledger, id: {rule}) }"),
+    "ledger.webhooks": ("manage", READ_LEDGER % "webhooks { id }"),
+    "ledger.webhook": ("manage", READ_LEDGER % "webhook(id: {hook}) { id deliveries { nodes { id } } }"),
+    "createWebhook": ("manage", 'mutation { createWebhook(ledgerId: $ledger, input: {url: "%s", events: ["budget.updated"]}) { id } }' % HOOK),
+    "updateWebhook": ("manage", 'mutation { updateWebhook(ledgerId: $ledger, id: {hook}, input: {description: "x"}) { id } }'),
+    "deleteWebhook": ("manage", "mutation { deleteWebhook(ledgerId: $ledger, id: {hook}) }"),
+    "rotateWebhookSecret": ("manage", "mutation { rotateWebhookSecret(ledgerId: $ledger, id: {hook}) { id } }"),
+    "redeliverWebhookDelivery": ("manage", "mutation { redeliverWebhookDelivery(ledgerId: $ledger, webhookId: {hook}, deliveryId: {delivery}) { id } }"),
 }  # fmt: skip
 
 
@@ -67,6 +80,9 @@ def _world(owner, members, target, conn, *, invitation: bool) -> dict:
     spare = owner.post(f"{base}/categories", json={"name": "Spare"}).get_json()["id"]
     budget = owner.post(f"{base}/budgets", json={"categoryId": category, "amount": "5",
                                                   "month": 3, "year": 2026, "mode": "soft"})  # fmt: skip
+    rule = owner.post(f"{base}/recurring", json={"amount": "2", "type": "EXPENSE",
+        "categoryId": category, "frequency": "monthly", "startDate": "2029-01-01"})  # fmt: skip
+    hook = owner.post(f"{base}/webhooks", json={"url": HOOK, "events": ["transaction.created"]})
     transaction = owner.post(f"{base}/transactions", json={
         "amount": "5", "type": "EXPENSE", "categoryId": category, "date": "2026-03-01"}).get_json()  # fmt: skip
     if invitation:  # only where needed: invitations are rate-limited per owner
@@ -75,14 +91,22 @@ def _world(owner, members, target, conn, *, invitation: bool) -> dict:
     return {"ledger": ledger, "category": category, "spare": spare,
             "budget": budget.get_json()["id"], "transaction": transaction["id"],
             "alert": transaction["alerts"][0]["id"], "target": target.id,
-            "invitation": invitation["id"] if invitation else None}  # fmt: skip
+            "invitation": invitation["id"] if invitation else None,
+            "rule": rule.get_json()["id"], "hook": hook.get_json()["id"],
+            "delivery": _delivery(owner, base, hook.get_json()["id"])}  # fmt: skip
+
+
+def _delivery(owner, base: str, hook: int) -> int:
+    """The delivery of the world's transaction.created event."""
+    [delivery] = owner.get(f"{base}/webhooks/{hook}/deliveries").get_json()["items"]
+    return delivery["id"]
 
 
 def _snapshot(owner, ledger: int) -> dict:
     base = f"/api/ledgers/{ledger}"
     return {path: owner.get(base + path).get_json()
             for path in ("", "/categories", "/transactions?year=2026&month=3", "/budgets",
-                         "/members", "/invitations")}  # fmt: skip
+                         "/members", "/invitations", "/recurring", "/webhooks")}  # fmt: skip
 
 
 @pytest.fixture

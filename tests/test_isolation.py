@@ -30,8 +30,8 @@ BODIES = {
     ("PATCH", "rule_id"): {"amount": "1.00"},
     ("PATCH", "webhook_id"): {"description": "Taken over"},
 }
-# Path arguments that name nobody's data: the docs page's files (public, the same for everyone).
-NOT_IDS = {"asset"}
+# Path arguments that name nobody's data: the docs page's and the dashboard's files (public).
+NOT_IDS = {"asset", "file"}
 ADMIN_PREFIX = "/api/admin/"
 NOT_LISTS = {"/api/openapi.json", "/api/docs", "/api/docs/", "/healthz", "/readyz", "/api/auth/me"}
 SECRET_AMOUNT = "777.77"

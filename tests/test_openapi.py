@@ -40,6 +40,8 @@ def test_protected_operations_declare_bearer_auth_and_401(client):
         "/api/docs",
         "/api/docs/{asset}",
         "/api/graphql/{asset}",
+        "/app",
+        "/app/{file}",
     }
     public_operations = {("get", "/api/graphql")}  # the explorer page; POST takes a token
     for path, operations in spec["paths"].items():

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .. import analytics_cache, logs
 from ..config import Settings, load_settings
 from ..database import Database
+from ..read_replica import ReadReplica
 from ..services.auth import AuthSetup
 from ..services.login_throttle import make_store
 from ..services.passwords import PasswordHasher
@@ -21,6 +22,7 @@ from . import (
     observability,
     openapi,
     problems,
+    read_connection,
     request_transaction,
     routing,
     tokens,
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     database.open()
     request_transaction.init_app(app, database)
     app.extensions["analytics_cache"] = analytics_cache.from_settings(settings)  # None: no cache
+    read_connection.init_app(app, _read_replica(settings))
     problems.init_app(app)
     jsonio.init_app(app)
     app.before_request(lambda: jsonio.refuse_non_json_bodies(request))
@@ -67,7 +70,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         throttle_store=make_store(settings, database),
     )
     if settings.cors_origins:
-        # Browsers only; tokens travel in the Authorization header, never in cookies.
+        # Browsers only; tokens travel in the Authorization header. The dashboard's refresh
+        # cookie (same origin only) is never sent cross-origin: no credentials here.
         CORS(
             app,
             resources={r"/api/*": {"origins": list(settings.cors_origins)}},
@@ -120,3 +124,12 @@ def _security_headers(response):
         "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
     )
     return response
+
+
+def _read_replica(settings: Settings) -> ReadReplica | None:
+    """READ_DATABASE_URL's replica for the reports and lists, or None (the primary only)."""
+    if not settings.read_database_url:
+        return None
+    replica = ReadReplica(settings.read_database_url, settings)
+    replica.open()
+    return replica

@@ -17,7 +17,7 @@ from .common import (
 from .jsonio import Blueprint
 from .request_transaction import get_conn
 from .schemas.auth import LoginSchema, RegisterSchema, TokenPairSchema, UserEnvelopeSchema
-from .tokens import issue_pair, session_of
+from .tokens import clear_refresh_cookies, issue_pair, refreshing_by_cookie, session_of
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
@@ -50,7 +50,13 @@ class Login(MethodView):
         "`throttle_unavailable`; see Retry-After",
     )
     def post(self, body):
-        """Log in: an access token and a refresh token"""
+        """Log in: an access token and a refresh token
+
+        With `refreshCookie: true` (browsers) the refresh token is not in the body: it is set
+        as the cookie `refresh_token` (HttpOnly; Secure; SameSite=Strict; Path=/api/auth/refresh)
+        with its CSRF value in the readable cookie `csrf_refresh_token`, to be sent back as the
+        `X-CSRF-Token` header when refreshing by cookie.
+        """
         session = auth.login(
             get_conn(),
             _setup(),
@@ -58,7 +64,7 @@ class Login(MethodView):
             password=body["password"],
             address=client_address(),
         )
-        return issue_pair(session)
+        return issue_pair(session, in_cookie=body["refresh_cookie"])
 
 
 REFRESH_KEY_DESCRIPTION = (
@@ -93,6 +99,12 @@ class Refresh(MethodView):
     def post(self):
         """Exchange the refresh token (as bearer) for new tokens; the old one stops working
 
+        Cookie mode (a login with `refreshCookie: true`): without an Authorization header the
+        refresh token is read from its `refresh_token` cookie, and the request must carry the
+        `X-CSRF-Token` header equal to the `csrf_refresh_token` cookie (else 401 `csrf_failed`).
+        The answer then sets both cookies anew and has no `refreshToken`. An Idempotency-Key is
+        honoured for bearer refreshes only.
+
         The refresh token that was just rotated away, presented again, is 401 `token_revoked`.
         Within the refresh reuse grace after its rotation (REFRESH_REUSE_GRACE_SECONDS, 30
         seconds unless the operator sets it) that is all and the session lives on; after it, or
@@ -104,7 +116,7 @@ class Refresh(MethodView):
         session = auth.refresh(
             get_conn(), _setup(), user=user(), session_id=session_id, refresh_jti=refresh_jti
         )
-        return issue_pair(session)
+        return issue_pair(session, in_cookie=refreshing_by_cookie())
 
 
 @blp.route("/logout")
@@ -117,6 +129,7 @@ class Logout(MethodView):
         """Revoke this session: its access and refresh tokens stop working"""
         session_id, _ = session_of(token_claims())
         auth.logout(get_conn(), user=user(), session_id=session_id)
+        clear_refresh_cookies()
 
 
 @blp.route("/me")

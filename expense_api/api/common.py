@@ -50,7 +50,8 @@ def authenticated(
                     replay = idempotency.begin_for_session(*claims, keep=keep_answer)
                     if replay is not None:
                         return replay
-            verify_jwt_in_request(refresh=refresh)
+            # A refresh token may also come in the dashboard's cookie (CSRF-checked there).
+            verify_jwt_in_request(refresh=refresh, locations=REFRESH_LOCATIONS if refresh else None)
             user = current_user
             # A ledger path acts in its ledger (404 for a non-member, before the body is read);
             # every other path in the caller's default ledger.
@@ -126,6 +127,7 @@ def default_actor(row: dict | None = None) -> Actor:
     )
 
 
+REFRESH_LOCATIONS = ["headers", "cookies"]
 LEDGER_ARG = "ledger_id"  # the path argument of /api/ledgers/<id:ledger_id>/...
 
 

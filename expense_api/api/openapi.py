@@ -13,7 +13,7 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
 from .. import retry
-from . import docs
+from . import dashboard, docs
 from .problems import PROBLEM_MIMETYPE
 from .schemas.common import ProblemSchema
 
@@ -69,6 +69,7 @@ def configure(app: Flask) -> Api:
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
     docs.init_app(app, api)
+    dashboard.init_app(app, api)
     _describe_itself(app, api)
     return api
 
@@ -85,6 +86,12 @@ def _describe_itself(app: Flask, api: Api) -> None:
             "docs.asset_file",
             "A file of the interactive documentation (Swagger UI's, served by this service)",
             dict.fromkeys(docs.ASSET_MEDIA_TYPES, "string"),
+        ),
+        ("dashboard.page", "The household dashboard (sign in there)", {"text/html": "string"}),
+        (
+            "dashboard.asset_file",
+            "A file of the dashboard (its script and style sheet)",
+            dict.fromkeys(dashboard.ASSET_MEDIA_TYPES, "string"),
         ),
     ):
         content = {media: {"schema": {"type": kind}} for media, kind in content_types.items()}

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from ..services import reports
 from .common import actor, authenticated
 from .jsonio import Blueprint
-from .request_transaction import get_conn
+from .read_connection import read_conn
 from .schemas.common import PeriodQuerySchema
 from .schemas.reports import (
     BudgetUsageSchema,
@@ -35,7 +35,7 @@ class Summary(MethodView):
     @blp.response(200, SummarySchema)
     def get(self, query):
         """Income, expense, savings and savings rate of a period"""
-        return reports.summary(get_conn(), actor(), query, cache=analytics_cache())
+        return reports.summary(read_conn(), actor(), query, cache=analytics_cache())
 
 
 @blp.route("/category-breakdown")
@@ -45,7 +45,7 @@ class CategoryBreakdown(MethodView):
     @blp.response(200, CategoryBreakdownSchema)
     def get(self, query):
         """Expenses per category in a period, largest first"""
-        return reports.category_breakdown(get_conn(), actor(), query, cache=analytics_cache())
+        return reports.category_breakdown(read_conn(), actor(), query, cache=analytics_cache())
 
 
 @blp.route("/budget-usage")
@@ -55,7 +55,7 @@ class BudgetUsage(MethodView):
     @blp.response(200, BudgetUsageSchema)
     def get(self, query):
         """Each budget of a month against what was spent"""
-        return reports.budget_usage(get_conn(), actor(), query, cache=analytics_cache())
+        return reports.budget_usage(read_conn(), actor(), query, cache=analytics_cache())
 
 
 @blp.route("/trends")
@@ -65,4 +65,4 @@ class Trends(MethodView):
     @blp.response(200, TrendsSchema)
     def get(self, query):
         """Income, expense and savings per month, zeros included"""
-        return reports.trends(get_conn(), actor(), query, cache=analytics_cache())
+        return reports.trends(read_conn(), actor(), query, cache=analytics_cache())

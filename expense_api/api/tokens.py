@@ -14,12 +14,14 @@ import time
 from datetime import timedelta
 from uuid import UUID
 
-from flask import Flask, current_app, g, request
+from flask import Flask, after_this_request, current_app, g, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
     create_refresh_token,
     decode_token,
+    set_refresh_cookies,
+    unset_refresh_cookies,
 )
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
@@ -70,6 +72,10 @@ class CachingJWTManager(JWTManager):
 
 jwt = CachingJWTManager()
 
+REFRESH_PATH = "/api/auth/refresh"
+REFRESH_COOKIE = "refresh_token"
+CSRF_HEADER = "X-CSRF-Token"
+
 
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
@@ -81,7 +87,22 @@ def init_app(app: Flask) -> None:
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.jwt_access_token_minutes),
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.jwt_refresh_token_days),
         JWT_DECODE_LEEWAY=0,
-        JWT_COOKIE_CSRF_PROTECT=False,  # tokens travel only in the Authorization header
+        # Cookie mode (the dashboard, login with "refreshCookie": true): only the refresh
+        # token travels in a cookie, HttpOnly, Secure, SameSite=Strict and sent to the refresh
+        # path alone. flask-jwt-extended's double submit guards it against CSRF: the token
+        # carries a `csrf` claim, a readable Secure cookie gives it to the page, and a refresh
+        # by cookie must echo it in X-CSRF-Token. Every other route reads the header only.
+        JWT_REFRESH_COOKIE_NAME=REFRESH_COOKIE,
+        JWT_REFRESH_COOKIE_PATH=REFRESH_PATH,
+        JWT_REFRESH_CSRF_COOKIE_NAME="csrf_refresh_token",
+        JWT_REFRESH_CSRF_COOKIE_PATH="/",
+        JWT_REFRESH_CSRF_HEADER_NAME=CSRF_HEADER,
+        JWT_COOKIE_SECURE=True,
+        JWT_COOKIE_SAMESITE="Strict",
+        JWT_SESSION_COOKIE=False,  # kept for the refresh token's lifetime, not the tab's
+        JWT_COOKIE_CSRF_PROTECT=True,
+        JWT_CSRF_IN_COOKIES=True,
+        JWT_CSRF_CHECK_FORM=False,
     )
     jwt.init_app(app)
 
@@ -98,6 +119,8 @@ def _rfc6750_error(code: str) -> str:
 
 @jwt.unauthorized_loader
 def _missing_token(reason: str):
+    if "CSRF" in reason:  # a refresh by cookie without (or with a wrong) X-CSRF-Token
+        return _unauthorized("csrf_failed", f"A refresh by cookie needs the {CSRF_HEADER} header.")
     return _unauthorized("authentication_required", "A bearer token is required.")
 
 
@@ -200,20 +223,47 @@ def _bearer_token() -> str | None:
     return bearers[0][1]
 
 
-def issue_pair(session: auth.Session) -> dict:
-    """The token pair of a session (a login or a refresh), with its user."""
+def issue_pair(session: auth.Session, *, in_cookie: bool = False) -> dict:
+    """The token pair of a session (a login or a refresh), with its user. With in_cookie the
+    refresh token goes into the HttpOnly cookie (and its CSRF value into the readable one)
+    instead of the body."""
     settings = current_app.config["SETTINGS"]
     identity = str(session.user["id"])
     claims = {"sid": str(session.session_id)}
+    refresh_token = create_refresh_token(
+        identity, additional_claims={**claims, "jti": str(session.refresh_jti)}
+    )
+    if in_cookie:
+        after_this_request(lambda response: _set_refresh_cookies(response, refresh_token))
     return {
         "access_token": create_access_token(identity, additional_claims=claims),
-        "refresh_token": create_refresh_token(
-            identity, additional_claims={**claims, "jti": str(session.refresh_jti)}
-        ),
+        **({} if in_cookie else {"refresh_token": refresh_token}),
         "token_type": "Bearer",
         "expires_in": settings.jwt_access_token_minutes * 60,
         "user": session.user,
     }
+
+
+def _set_refresh_cookies(response, refresh_token: str):
+    if response.status_code < 400:  # a refused request leaves the cookies as they were
+        set_refresh_cookies(response, refresh_token)
+    return response
+
+
+def refreshing_by_cookie() -> bool:
+    """Whether this refresh presents the cookie (no Authorization header): its answer then
+    renews the cookie rather than putting the new refresh token in the body."""
+    return "Authorization" not in request.headers and REFRESH_COOKIE in request.cookies
+
+
+def clear_refresh_cookies() -> None:
+    """After a logout the cookie's token is dead anyway; the browser forgets it too."""
+
+    def clear(response):
+        unset_refresh_cookies(response)
+        return response
+
+    after_this_request(clear)
 
 
 def session_of(claims: dict) -> tuple[UUID, UUID | None]:

@@ -9,6 +9,7 @@ from ..services import transactions
 from . import pagination
 from .common import actor, authenticated, idempotent, problem_response
 from .jsonio import Blueprint
+from .read_connection import read_conn
 from .request_transaction import commit_with_last_write, get_conn, rollback_at_end
 from .schemas.transactions import (
     DryRunQuerySchema,
@@ -64,7 +65,7 @@ class Transactions(MethodView):
         """List transactions: newest date first, then highest id"""
         period_filter = {name: filters.pop(name) for name in PERIOD_FIELDS if name in filters}
         rows = transactions.list_page(
-            get_conn(),
+            read_conn(),
             actor(),
             period_filter=period_filter,
             limit=limit + 1,

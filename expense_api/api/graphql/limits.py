@@ -6,10 +6,10 @@ one): the document's size, the operations in a batch, the depth of a selection a
 - Selections at most 10 fields deep; introspection fields (`__schema`, `__type`, `__typename`)
   and what is below them do not count.
 - A cost of at most 10,000 (MAX_COST), computed by ariadne's cost rule from COST_MAP: every field
-  that reads a list or an object costs 1, a connection (`transactions`, `notifications`) costs its
-  `first`, and each is multiplied by the `first` of every connection it sits in. So the
-  dashboard's query costs a few hundred, one page of 500 transactions about 1,500, and a
-  connection inside a connection's nodes 250,000 (refused).
+  that reads a list or an object costs 1, a connection (`transactions`, `notifications`,
+  `occurrences`, `deliveries`) costs its `first`, and each is multiplied by the `first` of
+  every connection it sits in. So the dashboard's query costs a few hundred, one page of 500
+  transactions about 1,500, and a connection inside a connection's nodes 250,000 (refused).
 """
 
 from __future__ import annotations
@@ -31,7 +31,12 @@ MAX_DOCUMENT_BYTES = 10 * 1024
 MAX_BATCH = 5
 MAX_DEPTH = 10
 MAX_COST = 10_000
-CONNECTIONS = {("Ledger", "transactions"), ("Query", "notifications")}
+CONNECTIONS = {
+    ("Ledger", "transactions"),
+    ("Query", "notifications"),
+    ("RecurringRule", "occurrences"),
+    ("Webhook", "deliveries"),
+}
 
 
 def refusal(message: str, code: str, **extensions) -> GraphQLError:
@@ -85,31 +90,49 @@ def cost_map(schema: GraphQLSchema) -> dict[str, dict[str, dict]]:
 # and members are batched and may be asked under `ledgers`).
 ONE_LEDGER_AT_A_TIME = frozenset(
     {"summary", "categoryBreakdown", "budgetUsage", "trends", "invitations", "category",
-     "transaction", "budget"}
+     "transaction", "budget", "recurring", "recurringRule", "webhooks", "webhook"}
 )  # fmt: skip
+# Fields read one item at a time (a service call each): refused below the list that holds the
+# items. Ask them of the item read by id (`recurringRule(id)`, `webhook(id)`).
+ONE_ITEM_AT_A_TIME = {
+    "recurring": frozenset({"occurrences", "preview"}),
+    "webhooks": frozenset({"deliveries"}),
+}
 
 
 class OneLedgerAtATime(ValidationRule):
-    """Refuses ONE_LEDGER_AT_A_TIME fields anywhere below `ledgers` (fragments followed)."""
+    """Refuses ONE_LEDGER_AT_A_TIME fields anywhere below `ledgers`, and ONE_ITEM_AT_A_TIME
+    fields below their list (fragments followed)."""
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_):
         for selection in self._root_fields(node.selection_set, frozenset()):
             if selection.name.value == "ledgers":
-                found = self._find(selection.selection_set, frozenset())
+                found = self._find(selection.selection_set, frozenset(), ONE_LEDGER_AT_A_TIME)
                 if found is not None:
-                    self.report_error(
-                        GraphQLError(
-                            f"`{found.name.value}` is read one ledger at a time: ask it of "
-                            "`ledger(id: ...)`, not below `ledgers` (that would cost a "
-                            "statement per ledger).",
-                            found,
-                            extensions={
-                                "code": "validation_error",
-                                "status": 422,
-                                "errors": {"query": [f"{found.name.value}: not below ledgers"]},
-                            },
-                        )
-                    )
+                    self._refuse(found, "ledger", "ledger(id: ...)", "ledgers")
+
+    def enter_field(self, node: FieldNode, *_):
+        names = ONE_ITEM_AT_A_TIME.get(node.name.value)
+        if names and node.selection_set:
+            found = self._find(node.selection_set, frozenset(), names)
+            if found is not None:
+                one = "recurringRule" if node.name.value == "recurring" else "webhook"
+                self._refuse(found, "item", f"{one}(id: ...)", node.name.value)
+
+    def _refuse(self, found: FieldNode, unit: str, where: str, below: str) -> None:
+        name = found.name.value
+        self.report_error(
+            GraphQLError(
+                f"`{name}` is read one {unit} at a time: ask it of `{where}`, not below "
+                f"`{below}` (that would cost a statement per {unit}).",
+                found,
+                extensions={
+                    "code": "validation_error",
+                    "status": 422,
+                    "errors": {"query": [f"{name}: not below {below}"]},
+                },
+            )
+        )
 
     def _root_fields(self, selections: SelectionSetNode, seen: frozenset[str]):
         """The operation's top fields, through fragments spread at the top."""
@@ -124,18 +147,20 @@ class OneLedgerAtATime(ValidationRule):
                     names = seen | {selection.name.value}
                     yield from self._root_fields(fragment.selection_set, names)
 
-    def _find(self, selections: SelectionSetNode | None, seen: frozenset[str]):
+    def _find(self, selections: SelectionSetNode | None, seen: frozenset[str], names):
         for selection in selections.selections if selections else ():
             if isinstance(selection, FieldNode):
-                if selection.name.value in ONE_LEDGER_AT_A_TIME:
+                if selection.name.value in names:
                     return selection
-                found = self._find(selection.selection_set, seen)
+                found = self._find(selection.selection_set, seen, names)
             elif isinstance(selection, InlineFragmentNode):
-                found = self._find(selection.selection_set, seen)
+                found = self._find(selection.selection_set, seen, names)
             else:
                 name = selection.name.value
                 fragment = self.context.get_fragment(name) if name not in seen else None
-                found = self._find(fragment.selection_set, seen | {name}) if fragment else None
+                found = (
+                    self._find(fragment.selection_set, seen | {name}, names) if fragment else None
+                )
             if found is not None:
                 return found
         return None

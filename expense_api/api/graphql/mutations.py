@@ -7,11 +7,22 @@ commits when any field succeeded). `ledgerId` omitted means the caller's default
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import wraps
 
 from ariadne import MutationType
+from flask import current_app
 
-from ...services import alerts, budgets, categories, invitations, ledgers, transactions
+from ...services import (
+    alerts,
+    budgets,
+    categories,
+    invitations,
+    ledgers,
+    recurring,
+    transactions,
+    webhooks,
+)
 from ..schemas.alerts import AlertSchema
 from ..schemas.budgets import BudgetInputSchema, BudgetSchema
 from ..schemas.categories import CategoryInputSchema, CategorySchema
@@ -22,10 +33,18 @@ from ..schemas.ledgers import (
     MemberRoleSchema,
     MemberSchema,
 )
+from ..schemas.recurring import RecurringInputSchema, RecurringPatchSchema, RecurringSchema
 from ..schemas.transactions import (
     TransactionInputSchema,
     TransactionPatchSchema,
     TransactionSchema,
+)
+from ..schemas.webhooks import (
+    DeliverySchema,
+    WebhookInputSchema,
+    WebhookPatchSchema,
+    WebhookSchema,
+    WebhookWithSecretSchema,
 )
 from .context import dump, item, load
 
@@ -190,6 +209,68 @@ def accept_invitation(context, id):
 def decline_invitation(context, id):
     invitations.decline(context.conn, context.user["id"], id)
     return True
+
+
+@_writes("createRecurring")
+def create_recurring(context, input, ledgerId=None):
+    actor = context.actor(ledgerId)
+    body = load(RecurringInputSchema, input, actor)
+    return _written(RecurringSchema, recurring.create(context.conn, actor, body), actor)
+
+
+@_writes("updateRecurring")
+def update_recurring(context, id, input, ledgerId=None):
+    actor = context.actor(ledgerId)
+    body = load(RecurringPatchSchema, input, actor, partial=True)
+    return _written(RecurringSchema, recurring.update(context.conn, actor, id, body), actor)
+
+
+@_writes("deleteRecurring")
+def delete_recurring(context, id, ledgerId=None):
+    recurring.delete(context.conn, context.actor(ledgerId), id)
+    return True
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+@_writes("createWebhook")
+def create_webhook(context, input, ledgerId=None):
+    actor = context.actor(ledgerId)
+    body = load(WebhookInputSchema, input, actor)
+    row = webhooks.create(context.conn, actor, _settings(), **body)
+    return dump(WebhookWithSecretSchema, row, actor)
+
+
+@_writes("updateWebhook")
+def update_webhook(context, id, input, ledgerId=None):
+    actor = context.actor(ledgerId)
+    body = load(WebhookPatchSchema, input, actor, partial=True)
+    row = webhooks.update(context.conn, actor, _settings(), id, body)
+    return _written(WebhookSchema, row, actor)
+
+
+@_writes("deleteWebhook")
+def delete_webhook(context, id, ledgerId=None):
+    webhooks.delete(context.conn, context.actor(ledgerId), id)
+    return True
+
+
+@_writes("rotateWebhookSecret")
+def rotate_webhook_secret(context, id, ledgerId=None):
+    actor = context.actor(ledgerId)
+    now = datetime.now(UTC)
+    row = webhooks.rotate_secret(context.conn, actor, _settings(), id, now)
+    return dump(WebhookWithSecretSchema, row, actor)
+
+
+@_writes("redeliverWebhookDelivery")
+def redeliver_webhook_delivery(context, webhookId, deliveryId, ledgerId=None):
+    actor = context.actor(ledgerId)
+    now = datetime.now(UTC)
+    row = webhooks.redeliver(context.conn, actor, webhookId, deliveryId, now)
+    return dump(DeliverySchema, row, actor)
 
 
 BINDABLES = [mutation]

@@ -14,7 +14,7 @@ from ariadne import ScalarType, load_schema_from_path, make_executable_schema
 from graphql import GraphQLSchema
 from graphql.language import FloatValueNode, IntValueNode, StringValueNode
 
-from . import ledger_fields, mutations, queries
+from . import ledger_fields, mutations, queries, rule_fields
 
 SDL = Path(__file__).with_name("schema.graphql")
 
@@ -60,5 +60,6 @@ def executable_schema() -> GraphQLSchema:
         datetime,
         *queries.BINDABLES,
         *ledger_fields.BINDABLES,
+        *rule_fields.BINDABLES,
         *mutations.BINDABLES,
     )

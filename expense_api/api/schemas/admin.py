@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .auth import UserSchema
-from .common import BaseSchema, ListQuerySchema, UtcTimestamp
+from .common import BaseSchema, ListQuerySchema, StrictBoolean, UtcTimestamp
 
 SYSTEM_ROLES = ["user", "admin"]
 
@@ -33,15 +33,6 @@ class AdminUserQuerySchema(ListQuerySchema):
         validate=validate.Length(1, 254),
         metadata={"description": "only accounts whose name or email contains this (any case)"},
     )
-
-
-class StrictBoolean(fields.Boolean):
-    """JSON true or false only: not 1, "yes" or "true"."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class AdminUserPatchSchema(BaseSchema):

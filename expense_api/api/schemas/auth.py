@@ -6,7 +6,7 @@ from functools import cache
 import iso4217
 from marshmallow import ValidationError, fields, validate
 
-from .common import BaseSchema, Name, TrimmedString, UtcTimestamp
+from .common import BaseSchema, Name, StrictBoolean, TrimmedString, UtcTimestamp
 
 
 @cache
@@ -73,11 +73,22 @@ class LoginSchema(BaseSchema):
     # Trimmed like RegisterSchema's, so an email pasted with a space logs in as it registered.
     email = TrimmedString(required=True, validate=validate.Length(1, 254))
     password = fields.String(required=True, validate=validate.Length(1, 1024), load_only=True)
+    refresh_cookie = StrictBoolean(
+        load_default=False,
+        data_key="refreshCookie",
+        metadata={
+            "description": "true: the refresh token goes into an HttpOnly cookie scoped to "
+            "/api/auth/refresh instead of the body (browsers; see POST /api/auth/refresh)"
+        },
+    )
 
 
 class TokenPairSchema(BaseSchema):
     access_token = fields.String(required=True, data_key="accessToken")
-    refresh_token = fields.String(required=True, data_key="refreshToken")
+    refresh_token = fields.String(
+        data_key="refreshToken",
+        metadata={"description": "absent in cookie mode (refreshCookie), where it is a cookie"},
+    )
     token_type = fields.String(required=True, data_key="tokenType", metadata={"enum": ["Bearer"]})
     expires_in = fields.Integer(
         required=True, data_key="expiresIn", metadata={"description": "access token lifetime, s"}
