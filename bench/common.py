@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from cryptography.fernet import Fernet
 
 from expense_api.devtools import LiveServer, migrated_database
 
@@ -25,13 +26,24 @@ def bench_database(keep: bool = False):
     return migrated_database("BENCH_DATABASE_URL", "bench-postgres", "expense_api_bench", keep)
 
 
-def start_server(database_url: str, workers: int = 2, threads: int = 4, **env) -> LiveServer:
-    overrides = {
+# Production mode needs its secrets: a JWT key and a webhook-secrets key, made up per run.
+PRODUCTION_SECRETS = {
+    "JWT_SECRET_KEY": "bench-" + "k" * 40,
+    "WEBHOOK_SECRETS_KEY": Fernet.generate_key().decode(),
+}
+
+
+def server_env(database_url: str, workers: int = 2, threads: int = 4, **env) -> dict[str, str]:
+    """The environment of a benchmark's gunicorn: production mode, as deployed."""
+    return {
         "DATABASE_URL": database_url, "WEB_CONCURRENCY": str(workers),
-        "WEB_THREADS": str(threads), "JWT_SECRET_KEY": "bench-" + "k" * 40, "APP_ENV": "production",
-        "LOG_LEVEL": "WARNING", **{k: str(v) for k, v in env.items()},
+        "WEB_THREADS": str(threads), "APP_ENV": "production", "LOG_LEVEL": "WARNING",
+        **PRODUCTION_SECRETS, **{k: str(v) for k, v in env.items()},
     }  # fmt: skip
-    return LiveServer(overrides)
+
+
+def start_server(database_url: str, workers: int = 2, threads: int = 4, **env) -> LiveServer:
+    return LiveServer(server_env(database_url, workers, threads, **env))
 
 
 class Client:

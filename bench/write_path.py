@@ -55,7 +55,7 @@ from expense_api.devtools import free_port
 from expense_api.sqlfiles import Query, queries
 
 from . import cpu, wrk
-from .common import bench_database, machine, start_server, summarize_ms
+from .common import PRODUCTION_SECRETS, bench_database, machine, start_server, summarize_ms
 from .load import closed_loop
 
 SECRET = "bench-" + "k" * 40
@@ -403,8 +403,9 @@ def round_trips_in_process(url: str, tokens: list[str], scenario: Scenario, requ
     from expense_api.devtools import count_pool_round_trips
 
     settings = load_settings(
-        {"APP_ENV": "production", "JWT_SECRET_KEY": SECRET, "LOG_LEVEL": "WARNING"}
-    )
+        {"APP_ENV": "production", "LOG_LEVEL": "WARNING", **PRODUCTION_SECRETS,
+         "JWT_SECRET_KEY": SECRET}
+    )  # fmt: skip
     app = create_app(settings, url)
     pool = app.extensions["database"].pool
     client = app.test_client()

@@ -10,7 +10,9 @@ import psycopg
 import pytest
 
 from bench.analytics_cache import _maker
+from bench.common import server_env
 from bench.write_path import expense_script, summary_script
+from expense_api.config import load_settings
 
 from .factories import category
 
@@ -50,3 +52,9 @@ def test_the_cache_benchmarks_requests_are_answered(alice):
         method, path, body, headers = make(index)
         response = alice.client.open(path, method=method, json=body, headers=headers)
         assert response.status_code < 300, (method, path, response.get_json())
+
+
+def test_the_benchmarks_servers_have_what_production_mode_requires():
+    # Production refuses to start without its secrets; a benchmark's server must not.
+    settings = load_settings(server_env("postgresql://127.0.0.1/bench"))
+    assert settings.app_env == "production" and settings.webhook_secrets_key
