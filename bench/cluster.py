@@ -398,10 +398,10 @@ def kill_one_during_writes(cluster: Cluster, seconds: float) -> bool:
                     "description": f"kill-{number}-{index}"}  # fmt: skip
             try:
                 status, answer, _ = call(base, "POST", "/api/transactions", body, token)
-            except OSError as error:
-                status, answer = type(error).__name__, None
             except ValueError:  # not JSON: haproxy's own error page (502/503)
                 status, answer = "proxy error page", None
+            except Exception as error:  # a reset, a cut-off answer: a failed request
+                status, answer = type(error).__name__, None
             with lock:
                 (acknowledged.append(answer["id"]) if status == 201 else failures.append(status))
 
