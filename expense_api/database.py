@@ -23,6 +23,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import metrics
 from .config import ConfigError, Settings
+from .pipeline import send_once_pipeline
 from .retry import is_transaction_conflict
 
 log = logging.getLogger(__name__)
@@ -141,12 +142,12 @@ class Batch:
 
     def __init__(self, conn: Connection):
         self.conn = conn
-        self._pipeline: Pipeline | None = None
+        self._pipeline: contextlib.AbstractContextManager | None = None
 
     def __enter__(self) -> Batch:
         opens = opens_transaction(self.conn)
         if Pipeline.is_supported():
-            self._pipeline = self.conn.pipeline()
+            self._pipeline = send_once_pipeline(self.conn)  # the batch leaves in one write
             self._pipeline.__enter__()
         if opens:
             self.cursor().execute("BEGIN")

@@ -58,3 +58,21 @@ def test_the_benchmarks_servers_have_what_production_mode_requires():
     # Production refuses to start without its secrets; a benchmark's server must not.
     settings = load_settings(server_env("postgresql://127.0.0.1/bench"))
     assert settings.app_env == "production" and settings.webhook_secrets_key
+
+
+def test_the_profile_benchmark_reads_py_spys_folded_stacks():
+    from bench.profile import package_of, parse_folded, tally
+
+    lines = [
+        'process 7:"gunicorn";handle (/x/lib/python3.11/site-packages/gunicorn/workers/'
+        "gthread.py:1);wait (/x/lib/python3.11/site-packages/psycopg/connection.py:9) 3\n",
+        "handle (/x/lib/python3.11/site-packages/gunicorn/workers/gthread.py:1);"
+        "post (/work/main/expense_api/api/transactions.py:5) 1\n",
+        "\n",
+    ]
+    stacks = parse_folded(lines)
+    assert [count for _, count in stacks] == [3, 1]
+    figures = tally(stacks)
+    assert figures["packages_inclusive"] == {"gunicorn": 4, "psycopg": 3, "expense_api": 1}
+    assert figures["packages_self"] == {"psycopg": 3, "expense_api": 1}
+    assert package_of("/usr/lib/python3.11/json/encoder.py") == "stdlib:json"
