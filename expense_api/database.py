@@ -186,6 +186,31 @@ def begin_with_first_statement(conn: Connection, enabled: bool = True) -> None:
     setattr(conn, _BEGINS_WITH_FIRST_STATEMENT, enabled)
 
 
+# A connection whose statements each run as their own transaction, for work that only reads.
+_READS_STATEMENT_BY_STATEMENT = "expense_api_reads_statement_by_statement"
+
+
+def read_statement_by_statement(conn: Connection, enabled: bool = True) -> None:
+    """Switches an idle connection to running each statement as a transaction of its own
+    (psycopg's autocommit, no BEGIN, no COMMIT), for a unit of work that only reads: the REST
+    API's GET and HEAD requests. enabled=False switches back, before the connection goes to
+    someone else.
+
+    Under READ COMMITTED (the service's isolation level) every statement takes its own snapshot,
+    inside a transaction or not, so a read gains nothing from BEGIN and COMMIT but a round trip:
+    a read request takes two (the session lookup, then its query) instead of three. What it gives
+    up is the rollback of a write, so sqlfiles refuses, before sending it, any query that writes
+    or locks on such a connection (`reads_statement_by_statement`): a read that writes is a bug
+    that fails at once, never a write left behind by an error answer.
+    """
+    conn.autocommit = enabled
+    setattr(conn, _READS_STATEMENT_BY_STATEMENT, enabled)
+
+
+def reads_statement_by_statement(conn: Connection) -> bool:
+    return getattr(conn, _READS_STATEMENT_BY_STATEMENT, False)
+
+
 def opens_transaction(conn: Connection) -> bool:
     """Whether the next statement on `conn` must be preceded by our own BEGIN."""
     return (

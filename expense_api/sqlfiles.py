@@ -31,11 +31,21 @@ from typing import Any
 from psycopg import Connection, Cursor
 from psycopg.rows import dict_row
 
-from .database import Batch, Pending, opens_transaction
+from .database import Batch, Pending, opens_transaction, reads_statement_by_statement
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*([$^!]?)\s*$", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# What makes a statement more than a read: it changes rows, locks them, or changes state that
+# outlives it (a sequence, a setting, an advisory lock). Matched on the SQL without its comments
+# and string literals.
+_WRITES = re.compile(
+    r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|COPY|LOCK|NOTIFY)\b"
+    r"|\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|SHARE|KEY\s+SHARE)\b"
+    r"|\b(nextval|setval|set_config|pg_advisory\w*|pg_notify)\s*\(",
+    re.IGNORECASE,
+)
+_COMMENT_OR_LITERAL = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
 
 
 class QueryError(LookupError):
@@ -53,7 +63,15 @@ class Query:
     def parameters(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_PLACEHOLDER.findall(self.sql)))
 
+    @functools.cached_property
+    def writes(self) -> bool:
+        """Whether the statement writes or locks (see _WRITES): refused on a connection that
+        only reads (database.read_statement_by_statement)."""
+        return _WRITES.search(_COMMENT_OR_LITERAL.sub(" ", self.sql)) is not None
+
     def __call__(self, conn: Connection, **params: Any) -> Any:
+        if self.writes and reads_statement_by_statement(conn):
+            raise self._refused()
         if opens_transaction(conn):
             with Batch(conn) as batch:  # our BEGIN and this statement: one round trip
                 pending = self.later(batch, **params)
@@ -65,10 +83,18 @@ class Query:
 
     def later(self, batch: Batch, **params: Any) -> Pending:
         """Queues the query in `batch`; its result is there once the batch has been sent."""
+        if self.writes and reads_statement_by_statement(batch.conn):
+            raise self._refused()
         self._check(params)
         cur = batch.cursor()
         self._send(cur, params)
         return Pending(cur, self._result)
+
+    def _refused(self) -> QueryError:
+        return QueryError(
+            f"{self.name} writes or locks, on a connection that only reads (a GET request's): "
+            "each statement there is its own transaction, and an error would not undo it"
+        )
 
     def _check(self, params: dict) -> None:
         missing = set(self.parameters) - params.keys()

@@ -108,11 +108,14 @@ def test_another_ledgers_category_fails_in_the_batch_and_writes_nothing(alice, b
     ).fetchone() == (0,)
 
 
-def test_a_read_takes_the_session_lookup_its_query_and_the_commit(alice, pool):
+def test_a_read_takes_the_session_lookup_and_its_query_without_begin_or_commit(alice, pool):
     alice.get("/api/summary?year=2026&month=3")
     with count_pool_round_trips(pool) as counted:
         assert alice.get("/api/summary?year=2026&month=3").status_code == 200
-    assert counted.count == 3, counted.exchanges
+    assert counted.count == 2, counted.exchanges
+    # One statement each: the session lookup, then the summary (no BEGIN with the first, no
+    # COMMIT after the last; a write's first round trip has two, see above).
+    assert [_sent(sent).count("Execute") for sent in counted.exchanges] == [1, 1]
 
 
 def test_a_ledger_with_webhooks_records_the_events_before_its_commit(alice, pool, conn):

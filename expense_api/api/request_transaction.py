@@ -4,6 +4,11 @@ A request borrows at most one connection, lazily, and runs everything in one tra
 is committed when the response is a success (< 400) and rolled back otherwise, so an error
 answer never leaves half a write behind.
 
+A GET or HEAD request only reads: its statements run each as its own transaction, without BEGIN
+and COMMIT (`database.read_statement_by_statement`: under READ COMMITTED each statement has its
+own snapshot either way), which saves the COMMIT's round trip; a query that writes or locks is
+refused there before it is sent.
+
 A view whose work ends with a write may let the service send the COMMIT with that write, in the
 same round trip (`commit_with_last_write`): only when nothing is left to write after the view
 (no Idempotency-Key answer to store: `expect_work_after_view`) and it is not a dry run. Then the
@@ -15,13 +20,15 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from psycopg import Connection
 
 from .. import database
 from ..database import Database
 
 log = logging.getLogger(__name__)
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # RFC 9110's safe methods
 
 
 def init_app(app: Flask, database: Database) -> None:
@@ -38,7 +45,10 @@ def get_conn() -> Connection:
     """The request's connection, borrowed from the pool on first use."""
     if "db_conn" not in g:
         conn = get_database().pool.getconn()
-        database.begin_with_first_statement(conn)  # BEGIN goes with the first statement
+        if request.method in READ_ONLY_METHODS:
+            database.read_statement_by_statement(conn)
+        else:
+            database.begin_with_first_statement(conn)  # BEGIN goes with the first statement
         g.db_conn = conn
     return g.db_conn
 
@@ -97,6 +107,7 @@ def _release_connection(exc: BaseException | None) -> None:
         if exc is not None or conn.info.transaction_status != 0:  # not idle: roll back
             conn.rollback()
         database.begin_with_first_statement(conn, enabled=False)
+        database.read_statement_by_statement(conn, enabled=False)
     except Exception:  # the connection is broken (or in an unknown state): the pool discards it
         log.debug("rollback on a broken connection failed", exc_info=True)
         conn.close()
