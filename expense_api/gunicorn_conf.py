@@ -33,8 +33,11 @@ worker_class = {
 }[_settings.web_worker_class]
 accesslog = "-"
 access_log_format = ACCESS_LOG_FORMAT  # console; JSON lines come from the logger class
-if _settings.log_format == "json":
-    logger_class = "expense_api.gunicorn_logging.JsonGunicornLogger"
+logger_class = (
+    "expense_api.gunicorn_logging.JsonGunicornLogger"
+    if _settings.log_format == "json"
+    else "expense_api.gunicorn_logging.ConsoleGunicornLogger"
+)
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
