@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import expense_api
 
 PACKAGE_DIR = Path(expense_api.__file__).parent
@@ -151,3 +153,20 @@ def test_each_resource_has_its_chain():
             PACKAGE_DIR / "api" / f"{resource}.py", f"expense_api.api.{resource}"
         )
         assert f"expense_api.services.{resource}" in view_imports, resource
+
+
+def test_the_app_knows_its_views_are_not_coroutines(app):
+    """ExpenseApp.ensure_sync remembers each function's answer, and still wraps a coroutine."""
+
+    async def coroutine_view():
+        return "ran"
+
+    def plain():
+        return "plain"
+
+    assert app.ensure_sync(plain) is plain
+    assert app.ensure_sync(plain) is plain
+    # Flask's own answer for a coroutine (here: it needs the 'async' extra), every time.
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="async"):
+            app.ensure_sync(coroutine_view)

@@ -171,3 +171,22 @@ def _frozen_datetime(timestamp: float):
             return datetime.fromtimestamp(timestamp, tz=tz or UTC)
 
     return FrozenDateTime
+
+
+def test_a_verified_tokens_header_is_parsed_once_per_worker(alice, client, monkeypatch):
+    """flask-jwt-extended's unverified header parse is cached for verified tokens only
+    (api/tokens.py); a forged token's header is still parsed, and still refused."""
+    parsed = []
+    original = pyjwt.get_unverified_header
+    monkeypatch.setattr(pyjwt, "get_unverified_header", lambda t: parsed.append(t) or original(t))
+    token = alice.tokens["accessToken"]
+    for _ in range(5):
+        assert _me(client, token).status_code == 200
+    # The first request parses it twice (verifying it, then for its header); without the
+    # cache each request would parse the header again (6 in all).
+    assert parsed.count(token) == 2
+    _, payload, signature = _segments(token)
+    forged = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': 7})}.{_b64(payload)}.{signature}"
+    for _ in range(2):
+        assert_problem(_me(client, forged), 401, "invalid_token")
+    assert forged not in client.application.extensions["expense_api.verified_token_headers"]

@@ -154,3 +154,12 @@ def test_redis_store_blocks_and_clears(database_url):
         assert 1 <= int(blocked.headers["Retry-After"]) <= 30
     finally:
         app.extensions["database"].close()
+
+
+def test_a_view_sets_its_own_cache_and_content_policy(client):
+    """The defaults never replace what a view set itself (the docs page's policy)."""
+    response = client.get("/api/docs")
+    assert len(response.headers.get_all("Content-Security-Policy")) == 1
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]  # the page's own
+    assert len(response.headers.get_all("Cache-Control")) == 1
+    assert response.headers["Cache-Control"] == "no-cache"

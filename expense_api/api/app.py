@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from importlib import import_module
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -30,6 +31,32 @@ from . import (
 from .converters import IdConverter, id_parameter_schema
 from .ledger_paths import register_ledger_paths
 from .retry import init_app as install_transaction_retry
+from .security_headers import SecurityHeaders
+
+
+class ExpenseApp(Flask):
+    """Flask, remembering which of its functions are coroutines.
+
+    Flask asks `inspect.iscoroutinefunction` of every request hook and view on every request
+    (`ensure_sync`): some twenty times per request here, a few percent of a small request's CPU.
+    The answer never changes for a function, so it is kept (bounded: hooks added per request,
+    such as after_this_request's, make new functions)."""
+
+    KNOWN_LIMIT = 4096
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._is_sync: dict = {}
+
+    def ensure_sync(self, func):
+        key = getattr(func, "__func__", func)  # a bound method: its function
+        sync = self._is_sync.get(key)
+        if sync is None:
+            sync = not inspect.iscoroutinefunction(func)
+            if len(self._is_sync) >= self.KNOWN_LIMIT:
+                self._is_sync.clear()
+            self._is_sync[key] = sync
+        return func if sync else super().ensure_sync(func)
 
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Flask:
@@ -44,7 +71,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         )
     logs.configure(settings.log_format, settings.log_level)
 
-    app = Flask(__name__, static_folder=None)  # serves no files: no /static route
+    app = ExpenseApp(__name__, static_folder=None)  # serves no files: no /static route
     app.config.update(
         SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_content_length,
@@ -89,7 +116,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     _register_blueprints(api)
     graphql.init_app(app, api)  # POST /api/graphql and its explorer, over the same services
     install_transaction_retry(app)  # views run again when PostgreSQL aborts their transaction
-    app.after_request(_security_headers)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, settings.is_production)  # type: ignore[method-assign]
     observability.init_app(app)  # outermost: request ids and metrics around everything
     return app
 
@@ -108,22 +135,6 @@ def _register_blueprints(api) -> None:
     ledger_scoped = (categories, transactions, budgets, alerts, reports, recurring, webhooks)
     register_ledger_paths(api, ledger_scoped)
     api.register_blueprint(admin.blp)
-
-
-def _security_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if current_app.config["SETTINGS"].is_production:  # behind TLS: browsers must keep to HTTPS
-        response.headers.setdefault(
-            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-        )
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("Cache-Control", "no-store")
-    # Nothing but data anywhere; the docs page sets its own, this origin only (api/docs.py).
-    response.headers.setdefault(
-        "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-    )
-    return response
 
 
 def _read_replica(settings: Settings) -> ReadReplica | None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import g, request
-from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
+from flask_jwt_extended import get_current_user, get_jwt, verify_jwt_in_request
 from marshmallow.experimental.context import Context
 
 from ..services import idempotency_keys, ledgers
@@ -52,7 +52,7 @@ def authenticated(
                         return replay
             # A refresh token may also come in the dashboard's cookie (CSRF-checked there).
             verify_jwt_in_request(refresh=refresh, locations=REFRESH_LOCATIONS if refresh else None)
-            user = current_user
+            user = get_current_user()  # the row itself: every proxied lookup costs a context lookup
             # A ledger path acts in its ledger (404 for a non-member, before the body is read);
             # every other path in the caller's default ledger.
             ledger_id = kwargs.get(LEDGER_ARG) if wants_ledger_arg else kwargs.pop(LEDGER_ARG, None)
@@ -110,13 +110,13 @@ def client_address() -> str:
 
 
 def user() -> dict:
-    return current_user
+    return get_current_user()
 
 
 def default_actor(row: dict | None = None) -> Actor:
     """The caller acting in their default ledger, where v1 paths act: found by the same query
     that checked their session, so it costs no round trip."""
-    row = row if row is not None else current_user
+    row = row if row is not None else get_current_user()
     return Actor(
         user_id=row["id"],
         ledger_id=row["default_ledger_id"],
@@ -132,11 +132,14 @@ LEDGER_ARG = "ledger_id"  # the path argument of /api/ledgers/<id:ledger_id>/...
 
 
 def _resolve_actor(user: dict, ledger_id: int | None) -> Actor:
+    """Resolves the request's actor once; `actor()` then returns it."""
     if ledger_id is None:
         g.pop("ledger_path_actor", None)
-        return default_actor(user)
-    g.ledger_path_actor = ledgers.actor_in(get_conn(), user_id=user["id"], ledger_id=ledger_id)
-    return g.ledger_path_actor
+        g.request_actor = default_actor(user)
+    else:
+        g.ledger_path_actor = ledgers.actor_in(get_conn(), user_id=user["id"], ledger_id=ledger_id)
+        g.request_actor = g.ledger_path_actor
+    return g.request_actor
 
 
 def on_ledger_path() -> bool:
@@ -147,8 +150,8 @@ def on_ledger_path() -> bool:
 def actor() -> Actor:
     """Who the request acts as, and in which ledger: on /api/ledgers/<id>/... the caller in that
     ledger (resolved by `authenticated`), on v1 paths the caller in their default ledger."""
-    path_actor = g.get("ledger_path_actor")
-    return path_actor if path_actor is not None else default_actor()
+    resolved = g.get("request_actor")
+    return resolved if resolved is not None else default_actor()
 
 
 def token_claims() -> dict:

@@ -23,6 +23,7 @@ from flask_jwt_extended import (
     set_refresh_cookies,
     unset_refresh_cookies,
 )
+from flask_jwt_extended import view_decorators as _view_decorators
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 
@@ -71,6 +72,31 @@ class CachingJWTManager(JWTManager):
 
 
 jwt = CachingJWTManager()
+
+# flask-jwt-extended also parses each bearer token's header on every request, unverified, only to
+# hand it to the callbacks (`_decode_jwt_from_request` -> `get_unverified_jwt_headers`), and
+# PyJWT checks that header's base64 character by character: about 30 us per request. The header
+# of a token whose signature this worker has verified (it is in the verified-claims cache) is
+# kept beside its claims; any other token is parsed as before. The name is looked up where
+# flask-jwt-extended calls it, so a release that moves it fails here at import, not silently.
+_parse_unverified_headers = _view_decorators.get_unverified_jwt_headers
+HEADERS_EXTENSION = "expense_api.verified_token_headers"
+
+
+def _headers_of_verified_token(encoded_token: str) -> dict:
+    verified = current_app.extensions.get(CachingJWTManager.EXTENSION)
+    known = current_app.extensions.setdefault(HEADERS_EXTENSION, {})
+    headers = known.get(encoded_token)
+    if headers is None:
+        headers = _parse_unverified_headers(encoded_token)
+        if verified is not None and encoded_token in verified:
+            if len(known) >= CachingJWTManager.CACHE_SIZE:
+                known.clear()
+            known[encoded_token] = headers
+    return dict(headers)
+
+
+_view_decorators.get_unverified_jwt_headers = _headers_of_verified_token
 
 REFRESH_PATH = "/api/auth/refresh"
 REFRESH_COOKIE = "refresh_token"
