@@ -99,6 +99,12 @@ RECURRING_OCCURRENCES = Counter(
     "skip gives (none for created).",
     ("result", "reason"),
 )
+RECURRING_FAILURES = Counter(
+    "expense_api_recurring_rule_failures_total",
+    "Recurring rules whose handling raised an unexpected error, by what followed: retried (after "
+    "a backoff) or paused (the tenth failure in a row).",
+    ("outcome",),
+)
 WORKER_LAG = Gauge(
     "expense_api_worker_lag_seconds",
     "How far behind the background worker is: age of the oldest due job it has not yet run.",
@@ -131,6 +137,11 @@ def recurring_occurrence_created(count: int = 1) -> None:
 def recurring_occurrence_skipped(reason: str, count: int = 1) -> None:
     """`reason`: a short fixed word (budget_exceeded, duplicate, ...), never free text."""
     RECURRING_OCCURRENCES.labels(result="skipped", reason=reason).inc(count)
+
+
+def recurring_rule_failed(outcome: str) -> None:
+    """`outcome`: retried or paused."""
+    RECURRING_FAILURES.labels(outcome=outcome).inc()
 
 
 def worker_lag(seconds: float, now: float) -> None:

@@ -13,7 +13,7 @@ RETURNING id
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
        r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
        r.start_date, r.end_date, r.max_occurrences, r.paused, r.paused_reason, r.last_date,
-       r.next_date, r.occurrence_count, r.created_at
+       r.next_date, r.occurrence_count, r.failures, r.retry_at, r.last_error, r.created_at
 FROM recurring_rules r
 JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
 WHERE r.ledger_id = %(ledger_id)s AND r.id = %(id)s
@@ -23,7 +23,7 @@ WHERE r.ledger_id = %(ledger_id)s AND r.id = %(id)s
 -- dates holds this lock too, so a change waits for that date and applies from the next one).
 SELECT id, ledger_id, acts_as, category_id, type, amount, description, frequency,
        repeat_interval, by_weekday, by_month_day, start_date, end_date, max_occurrences, paused,
-       paused_reason, last_date, next_date, occurrence_count
+       paused_reason, last_date, next_date, occurrence_count, failures, retry_at, last_error
 FROM recurring_rules
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 FOR UPDATE
@@ -32,7 +32,7 @@ FOR UPDATE
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
        r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
        r.start_date, r.end_date, r.max_occurrences, r.paused, r.paused_reason, r.last_date,
-       r.next_date, r.occurrence_count, r.created_at
+       r.next_date, r.occurrence_count, r.failures, r.retry_at, r.last_error, r.created_at
 FROM recurring_rules r
 JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
 WHERE r.ledger_id = %(ledger_id)s
@@ -40,14 +40,16 @@ ORDER BY r.id
 
 -- name: update!
 -- Writes a changed rule: its schedule, what it records, its pause and its next date (worked out
--- again from the last date handled, so only dates not yet handled change).
+-- again from the last date handled, so only dates not yet handled change) and its failure record
+-- (reset when a member resumes it).
 UPDATE recurring_rules
 SET acts_as = %(acts_as)s, category_id = %(category_id)s, type = %(type)s, amount = %(amount)s,
     description = %(description)s, frequency = %(frequency)s,
     repeat_interval = %(repeat_interval)s, by_weekday = %(by_weekday)s,
     by_month_day = %(by_month_day)s, start_date = %(start_date)s, end_date = %(end_date)s,
     max_occurrences = %(max_occurrences)s, paused = %(paused)s,
-    paused_reason = %(paused_reason)s, next_date = %(next_date)s, updated_at = now()
+    paused_reason = %(paused_reason)s, next_date = %(next_date)s, failures = %(failures)s,
+    retry_at = %(retry_at)s, last_error = %(last_error)s, updated_at = now()
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
 -- name: delete!
@@ -60,7 +62,8 @@ DELETE FROM recurring_rules WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 -- over, so any number of workers share the work and never handle one date twice (the lock is
 -- held until the date's occurrence and the rule's progress commit together). The first
 -- next_date bound (no zone is more than 14 hours ahead of UTC) lets the partial index
--- recurring_rules_due_idx find the candidates.
+-- recurring_rules_due_idx find the candidates. A rule whose handling failed waits until its
+-- retry_at (services/recurring_failures.py), so it holds up no rule due after it.
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id, r.type, r.amount, r.description,
        r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day, r.start_date, r.end_date,
        r.max_occurrences, r.last_date, r.next_date, r.occurrence_count
@@ -69,21 +72,41 @@ JOIN ledgers l ON l.id = r.ledger_id
 WHERE NOT r.paused AND r.next_date IS NOT NULL
   AND r.next_date <= (%(now)s::timestamptz AT TIME ZONE 'UTC')::date + 1
   AND r.next_date <= (%(now)s::timestamptz AT TIME ZONE l.timezone)::date
+  AND (r.retry_at IS NULL OR r.retry_at <= %(now)s::timestamptz)
 ORDER BY r.next_date, r.ledger_id, r.id
 LIMIT 1
 FOR UPDATE OF r SKIP LOCKED
 
 -- name: advance!
 -- The rule's progress after handling `last_date`, in the same transaction as its occurrence.
+-- A handled date ends a run of failures.
 UPDATE recurring_rules
 SET last_date = %(last_date)s, next_date = %(next_date)s,
-    occurrence_count = occurrence_count + 1
+    occurrence_count = occurrence_count + 1, failures = 0, retry_at = NULL, last_error = NULL
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
 -- name: pause!
 -- The worker pauses a rule whose member can no longer write in the ledger (`reason` says why).
 UPDATE recurring_rules
 SET paused = true, paused_reason = %(reason)s, updated_at = now()
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+
+-- name: lock_for_failure^
+-- A rule whose handling failed, locked for recording the failure (in a transaction of its own,
+-- after the step's rolled back); None when it was deleted since.
+SELECT failures, paused
+FROM recurring_rules
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+FOR UPDATE
+
+-- name: record_failure!
+-- The failure record: how many in a row, when to try again and what went wrong. `pause` pauses
+-- the rule as failing (a rule a member paused meanwhile keeps its own reason).
+UPDATE recurring_rules
+SET failures = %(failures)s, retry_at = %(retry_at)s, last_error = %(last_error)s,
+    paused = paused OR %(pause)s,
+    paused_reason = CASE WHEN %(pause)s AND NOT paused THEN 'failing' ELSE paused_reason END,
+    updated_at = now()
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
 -- name: insert_occurrence!

@@ -18,7 +18,8 @@ from .factories import category, graphql, graphql_codes, record, recurring, run_
 NOW = datetime(2030, 2, 20, 12, 0, tzinfo=UTC)
 HOOK = "http://127.0.0.1:9/hook"  # never called: nothing delivers in this module
 RULE_FIELDS = """id amount type categoryId category description frequency interval byWeekday
-    byMonthDay startDate endDate count paused pausedReason nextDate createdAt"""
+    byMonthDay startDate endDate count paused pausedReason nextDate failures retryAt lastError
+    createdAt"""
 HOOK_FIELDS = "id ledgerId url events description enabled disabledAt disabledReason createdAt"
 DELIVERY_FIELDS = "id event status attempts responseStatus lastError nextAttemptAt createdAt"
 

@@ -62,7 +62,7 @@ def test_create_get_list_and_preview(alice):
         "category": "General", "description": "Rent", "frequency": "monthly", "interval": 1,
         "byWeekday": None, "byMonthDay": None, "startDate": "2029-01-31", "endDate": None,
         "count": 24, "paused": False, "pausedReason": None, "nextDate": "2029-01-31",
-        "createdAt": rule["createdAt"],
+        "failures": 0, "retryAt": None, "lastError": None, "createdAt": rule["createdAt"],
     }  # fmt: skip
     assert alice.get(f"/api/recurring/{rule['id']}").get_json() == rule
     assert alice.get("/api/recurring").get_json() == {"items": [rule]}

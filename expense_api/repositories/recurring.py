@@ -61,6 +61,9 @@ def update(conn: Connection, *, ledger_id: int, rule_id: int, rule: dict) -> Non
             acts_as=rule["acts_as"],
             paused_reason=rule["paused_reason"],
             next_date=rule["next_date"],
+            failures=rule["failures"],
+            retry_at=rule["retry_at"],
+            last_error=rule["last_error"],
             **{k: rule[k] for k in FIELDS},
         )
 
@@ -83,6 +86,31 @@ def advance(
 
 def pause(conn: Connection, *, ledger_id: int, rule_id: int, reason: str) -> None:
     queries.recurring.pause(conn, ledger_id=ledger_id, id=rule_id, reason=reason)
+
+
+def lock_for_failure(conn: Connection, *, ledger_id: int, rule_id: int) -> dict | None:
+    return queries.recurring.lock_for_failure(conn, ledger_id=ledger_id, id=rule_id)
+
+
+def record_failure(
+    conn: Connection,
+    *,
+    ledger_id: int,
+    rule_id: int,
+    failures: int,
+    retry_at: datetime | None,
+    last_error: str,
+    pause: bool,
+) -> None:
+    queries.recurring.record_failure(
+        conn,
+        ledger_id=ledger_id,
+        id=rule_id,
+        failures=failures,
+        retry_at=retry_at,
+        last_error=last_error,
+        pause=pause,
+    )
 
 
 def insert_occurrence(

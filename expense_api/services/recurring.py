@@ -65,8 +65,11 @@ def update(conn: Connection, actor: Actor, rule_id: int, changes: dict) -> dict:
         rule["by_month_day"] = None
     _check(rule)
     if old["paused"] and not rule["paused"]:
-        # Resumed: it acts from now on as the member who resumed it.
-        rule.update(acts_as=actor.user_id, paused_reason=None)
+        # Resumed: it acts from now on as the member who resumed it, and a rule paused as
+        # failing gets its ten tries again, at once (services/recurring_failures.py).
+        rule.update(
+            acts_as=actor.user_id, paused_reason=None, failures=0, retry_at=None, last_error=None
+        )
     elif not rule["paused"]:
         rule["paused_reason"] = None
     rule["next_date"] = recurrence.next_after(rule, rule["last_date"])

@@ -11,10 +11,16 @@ Each date goes through `transactions.create` as the member the rule acts as: bud
 enforcement, alerts and the category check are an API write's. A hard budget's refusal records
 the date as skipped (`budget_exceeded`) with a `recurring_skipped` alert, and the rule goes on.
 A member who left the ledger, or who may no longer write in it, pauses the rule instead.
+
+`run_next_due` is the worker's unit of work: the step in a transaction of its own, run again
+after a deadlock. Anything else the step raises about a rule (not a database outage) is recorded
+on the rule, which is passed over until its retry time (services/recurring_failures.py), so one
+rule that keeps failing never holds up the others.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from psycopg import Connection
@@ -22,18 +28,63 @@ from psycopg import Connection
 from .. import metrics
 from ..errors import Forbidden, NotFound
 from ..repositories import recurring
-from . import alerts, budget_guard, recurrence, transactions
+from ..retry import run_transaction
+from . import alerts, budget_guard, recurrence, recurring_failures, transactions
 from .ledgers import Action, actor_in, authorize
+
+log = logging.getLogger(__name__)
 
 TRANSACTION_FIELDS = ("category_id", "type", "amount", "description")
 
 
+def run_next_due(conn: Connection, now: datetime) -> bool:
+    """Handles one due date of one rule in a transaction of its own (`conn` must be idle), or
+    records the rule's failure in another; False when no rule has a date due."""
+    claimed: dict | None = None
+
+    def step(c: Connection) -> bool:
+        nonlocal claimed
+        claimed = None  # a run again after a deadlock claims afresh
+        claimed = recurring.claim_due(c, now=now)
+        if claimed is None:
+            return False
+        handle(c, claimed)
+        return True
+
+    try:
+        return run_transaction(conn, step)
+    except Exception as error:  # the step has rolled back
+        if claimed is None or not recurring_failures.is_rule_failure(error):
+            raise
+        failure = error
+    rule = claimed
+    recorded = run_transaction(conn, lambda c: recurring_failures.record(c, rule, failure, now))
+    if recorded is not None:
+        outcome = "paused" if recorded["paused"] else "retried"
+        metrics.recurring_rule_failed(outcome)
+        log.warning(
+            "recurring rule %s (ledger %s) failed, %d in a row; %s",
+            rule["id"],
+            rule["ledger_id"],
+            recorded["failures"],
+            "paused as failing" if outcome == "paused" else f"retry at {recorded['retry_at']}",
+            exc_info=failure,
+        )
+    return True
+
+
 def handle_next_due(conn: Connection, now: datetime) -> bool:
-    """Handles one due date of one rule; False when no rule has a date due (or every rule
-    that has one is being handled by another worker)."""
+    """Handles one due date of one rule, in the caller's transaction; False when no rule has a
+    date due (or every rule that has one is being handled by another worker)."""
     rule = recurring.claim_due(conn, now=now)
     if rule is None:
         return False
+    handle(conn, rule)
+    return True
+
+
+def handle(conn: Connection, rule: dict) -> None:
+    """Handles the next date of a claimed rule (or pauses it when its member cannot write)."""
     keys = {"ledger_id": rule["ledger_id"], "rule_id": rule["id"]}
     try:
         if rule["acts_as"] is None:
@@ -42,10 +93,10 @@ def handle_next_due(conn: Connection, now: datetime) -> bool:
         authorize(actor, Action.WRITE)
     except NotFound:
         recurring.pause(conn, **keys, reason="member_left")
-        return True
+        return
     except Forbidden:
         recurring.pause(conn, **keys, reason="member_cannot_write")
-        return True
+        return
     day = rule["next_date"]
     values = {**{k: rule[k] for k in TRANSACTION_FIELDS}, "occurred_on": day}
     try:
@@ -70,4 +121,3 @@ def handle_next_due(conn: Connection, now: datetime) -> bool:
         metrics.recurring_occurrence_created()
     handled = {**rule, "occurrence_count": rule["occurrence_count"] + 1}
     recurring.advance(conn, **keys, last_date=day, next_date=recurrence.next_after(handled, day))
-    return True

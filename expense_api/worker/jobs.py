@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from ..database import Database
-from ..retry import run_transaction
 from ..services import housekeeping, recurring_runs
 from ..services.webhook_delivery import deliver_due
 
@@ -33,11 +32,12 @@ stopping = threading.Event()
 
 
 def create_due_occurrences(database: Database, clock: Clock) -> int:
-    """Recurring rules: one due date per transaction (services/recurring_runs.py)."""
+    """Recurring rules: one due date per transaction, a rule that fails recorded and passed over
+    until its retry time (services/recurring_runs.py)."""
     handled = 0
     while handled < BATCH and not stopping.is_set():
         with database.pool.connection() as conn:
-            if not run_transaction(conn, lambda c: recurring_runs.handle_next_due(c, clock())):
+            if not recurring_runs.run_next_due(conn, clock()):
                 break
         handled += 1
     return handled

@@ -104,9 +104,10 @@ class RecurringSchema(BaseSchema):
         allow_none=True,
         data_key="pausedReason",
         metadata={
-            "enum": ["member_left", "member_cannot_write", None],
+            "enum": ["member_left", "member_cannot_write", "failing", None],
             "description": "why the worker paused it (its member left the ledger or may no "
-            "longer write); null when running or paused by a member",
+            "longer write, or its handling failed ten times in a row); null when running or "
+            "paused by a member",
         },
     )
     next_date = CalendarDate(
@@ -114,6 +115,28 @@ class RecurringSchema(BaseSchema):
         allow_none=True,
         data_key="nextDate",
         metadata={"description": "the next date it will handle; null when it has ended"},
+    )
+    failures = fields.Integer(
+        required=True,
+        metadata={
+            "description": "how many times in a row the worker failed to handle its next date "
+            "(an unexpected error); 0 once a date is handled or the rule is resumed"
+        },
+    )
+    retry_at = UtcTimestamp(
+        required=True,
+        allow_none=True,
+        data_key="retryAt",
+        metadata={"description": "after a failure, when the worker tries again; null otherwise"},
+    )
+    last_error = fields.String(
+        required=True,
+        allow_none=True,
+        data_key="lastError",
+        metadata={
+            "description": "the last failure: the error's class and a short message; null "
+            "when none since the last date handled"
+        },
     )
     created_at = UtcTimestamp(required=True, data_key="createdAt")
 
