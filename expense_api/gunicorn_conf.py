@@ -3,7 +3,8 @@
 The master process (not each worker) starts the embedded PostgreSQL when no DATABASE_URL is set,
 applies migrations once, and stops the embedded server when gunicorn exits. Workers inherit the
 URL through the environment and each opens its own connection pool after the fork. Once ready,
-the master also starts the background worker process (unless WORKER=off) and stops it on exit.
+the master also starts the background worker process (unless WORKER=off), starts it again
+whenever it dies (with a backoff; expense_api/worker/process.py), and stops it on exit.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ keepalive = 5
 proc_name = "expense-api"
 
 _embedded = None
-_worker = None  # the background worker process (WORKER=on), started once the database is up
+_supervisor = None  # runs the background worker (WORKER=on), from once the database is up
 _board = ConnectionBoard(slots=2 * workers)  # room for a reload's new workers beside the old
 
 
@@ -69,17 +70,32 @@ def on_starting(server):
     server.log.info("migrations applied: %s", ", ".join(applied) if applied else "none pending")
 
 
+def _worker_restarted():
+    # Imported here, long after prepare_multiprocess_dir(): the master's count goes to a file in
+    # the shared directory like every other process's, and any /metrics scrape sums it in.
+    from expense_api import metrics
+
+    metrics.worker_restarted()
+
+
 def when_ready(server):
-    global _worker
-    _worker = worker_process.start(_settings)
-    if _worker is not None:
-        server.log.info("background worker started (pid %s)", _worker.pid)
+    global _supervisor
+    _supervisor = worker_process.Supervisor(
+        _settings,
+        server.log,
+        on_dead=metrics_setup.mark_process_dead,  # its live gauges stop counting
+        on_restart=_worker_restarted,
+    )
+    worker = _supervisor.start()
+    if worker is not None:
+        server.log.info("background worker started (pid %s)", worker.pid)
 
 
 def on_exit(server):
-    worker_process.stop(_worker)  # before the embedded database it uses stops
-    if _worker is not None:
-        metrics_setup.mark_process_dead(_worker.pid)
+    # Supervision stops first, so a stopping service never starts its worker again; then the
+    # worker stops (SIGTERM, wait, kill), before the embedded database it uses stops.
+    if _supervisor is not None:
+        _supervisor.stop()
     metrics_setup.remove_temporary_dirs()
     if _embedded is not None:
         server.log.info("stopping embedded PostgreSQL")

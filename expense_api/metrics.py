@@ -116,6 +116,14 @@ WORKER_LAST_RUN = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+# Counted by gunicorn's master, which supervises the worker `expense-api serve` runs: its
+# counter file sits in the shared directory beside the others' and is summed in by any scrape.
+WORKER_RESTARTS = Counter(
+    "expense_api_worker_restarts_total",
+    "Background worker processes that `expense-api serve` started again after the previous one "
+    "exited while the service was running (a crash, the OOM killer, a SIGKILL).",
+)
+
 
 # --- small recording functions for the other doors --------------------------------------------
 def budget_refused() -> None:
@@ -148,6 +156,10 @@ def worker_lag(seconds: float, now: float) -> None:
     """The worker reports after each pass: its lag and the (injected) clock's time."""
     WORKER_LAG.set(max(0.0, seconds))
     WORKER_LAST_RUN.set(now)
+
+
+def worker_restarted() -> None:
+    WORKER_RESTARTS.inc()
 
 
 # --- collection and exposition ----------------------------------------------------------------

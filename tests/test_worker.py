@@ -349,3 +349,202 @@ def test_a_worker_run_apart_serves_its_own_metrics(database_url, tmp_path):
         finally:
             worker.send_signal(signal.SIGTERM)
             assert worker.wait(timeout=30) == 0
+
+
+# --- supervision: `expense-api serve` starts its worker again when it dies --------------------
+
+
+def test_the_backoff_doubles_from_one_second_to_a_minute():
+    backoff = worker_process.Backoff()
+    delays = [backoff.after_exit(0.1) for _ in range(9)]
+    assert delays == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+
+
+def test_the_backoff_starts_again_after_a_worker_that_lived_a_minute():
+    backoff = worker_process.Backoff()
+    assert [backoff.after_exit(5) for _ in range(4)] == [1, 2, 4, 8]
+    assert backoff.after_exit(59.9) == 16  # not yet healthy
+    assert backoff.after_exit(60) == 1  # lived a minute: from the start
+    assert backoff.after_exit(0) == 2
+
+
+class _Log:
+    def __init__(self):
+        self.lines = []
+
+    def info(self, message, *args):
+        self.lines.append(message % args)
+
+    error = info
+
+    def exception(self, message, *args):
+        self.lines.append(message % args)
+
+
+SLEEPER = (sys.executable, "-c", "import time; time.sleep(120)")
+
+
+def _supervisor(log, dead, restarted, command=SLEEPER):
+    return worker_process.Supervisor(
+        make_settings(WORKER="on"),
+        log,
+        on_dead=dead.append,
+        on_restart=lambda: restarted.append(1),
+        backoff=worker_process.Backoff(first=0.2, most=0.4),
+        poll_seconds=0.05,
+        command=command,
+    )
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie is not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_for(predicate, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_the_supervisor_starts_a_killed_worker_again_and_says_how_it_died():
+    log, dead, restarted = _Log(), [], []
+    supervisor = _supervisor(log, dead, restarted)
+    first = supervisor.start()
+    try:
+        os.kill(first.pid, signal.SIGKILL)
+        assert _wait_for(lambda: supervisor.current is not first and supervisor.current.pid)
+        second = supervisor.current
+        assert second.pid != first.pid and _alive(second.pid)
+        assert dead == [first.pid] and restarted == [1] and supervisor.restarts == 1
+        assert f"background worker (pid {first.pid}) exited (killed by SIGKILL)" in log.lines[0]
+        assert f"background worker restarted (pid {second.pid})" in log.lines
+    finally:
+        supervisor.stop()
+    assert not _alive(second.pid)
+    assert dead == [first.pid, second.pid]
+
+
+def test_the_supervisor_copes_with_the_arbiter_reaping_its_worker():
+    """gunicorn's arbiter reaps every child (os.waitpid(-1)): the status is gone, not the
+    restart."""
+    log, dead, restarted = _Log(), [], []
+    supervisor = _supervisor(log, dead, restarted)
+    first = supervisor.start()
+    try:
+        with supervisor._lock:  # the thread cannot look while the "arbiter" reaps
+            os.kill(first.pid, signal.SIGKILL)
+            assert os.waitpid(first.pid, 0)[0] == first.pid
+        assert _wait_for(lambda: restarted)
+        assert "exit status unknown: gunicorn's arbiter reaped it" in log.lines[0]
+        assert supervisor.current.pid != first.pid
+    finally:
+        supervisor.stop()
+
+
+def test_a_stopped_supervisor_starts_nothing_even_while_backing_off():
+    log, dead, restarted = _Log(), [], []
+    supervisor = _supervisor(log, dead, restarted, command=(sys.executable, "-c", "exit(3)"))
+    supervisor.backoff = worker_process.Backoff(first=1.0)
+    first = supervisor.start()
+    assert _wait_for(lambda: dead)  # it died, and the thread waits a second before a new one
+    assert "exited (exit code 3); starting a new one in 1 s" in log.lines[0]
+    supervisor.stop()
+    time.sleep(1.5)
+    assert restarted == [] and supervisor.current is first
+    assert not supervisor._thread.is_alive()
+
+
+def _serve_workers(port: int) -> list[tuple[int, int]]:
+    """(pid, parent pid) of each live `expense_api.cli worker` process whose environment says
+    PORT=`port`: the workers of one live server, whoever their parent is by now."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                if b"expense_api.cli\0worker" not in cmdline.read():
+                    continue
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                if f"PORT={port}".encode() not in environ.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if fields[0] != "Z":
+            found.append((int(entry), int(fields[1])))
+    return found
+
+
+def _recurring_rule_due_today(base: str) -> tuple[str, str, str]:
+    """A user and a daily rule starting today through the API: (token, occurrences path, today)."""
+    email = f"serve-{time.monotonic_ns()}@example.com"
+    body = {"name": "Serve", "email": email, "password": "correct horse battery"}
+    assert call(base, "POST", "/api/auth/register", body)[0] == 201
+    login = {"email": email, "password": body["password"]}
+    token = call(base, "POST", "/api/auth/login", login)[1]["accessToken"]
+    category = call(base, "POST", "/api/categories", {"name": "Rent"}, token)[1]
+    today = datetime.now(UTC).date().isoformat()
+    rule = call(
+        base, "POST", "/api/recurring",
+        {"amount": "10", "type": "EXPENSE", "categoryId": category["id"],
+         "frequency": "daily", "startDate": today},
+        token,
+    )[1]  # fmt: skip
+    return token, f"/api/recurring/{rule['id']}/occurrences", today
+
+
+@pytest.mark.slow
+def test_serve_starts_a_killed_worker_again_and_stops_it_for_good(database_url):
+    server = LiveServer(
+        {
+            "DATABASE_URL": database_url,
+            "JWT_SECRET_KEY": TEST_SECRET,
+            "APP_ENV": "test",
+            "WEB_CONCURRENCY": "1",
+            "WORKER": "on",
+            "WORKER_TICK_SECONDS": "1",
+        }
+    )
+    master = server.process.pid  # the entry script and the CLI exec: gunicorn's master
+    try:
+        assert _wait_for(lambda: _serve_workers(server.port), 30), server.output()[-3000:]
+        [(first, parent)] = _serve_workers(server.port)
+        assert parent == master
+        os.kill(first, signal.SIGKILL)
+        # A new one within seconds (the first backoff is 1 s; the check runs every second).
+        assert _wait_for(
+            lambda: [pid for pid, _ in _serve_workers(server.port) if pid != first], 20
+        ), server.output()[-3000:]
+        [(second, parent)] = _serve_workers(server.port)
+        assert second != first and parent == master
+        # And it works: a date due today is created.
+        token, path, today = _recurring_rule_due_today(server.base)
+        deadline, items = time.monotonic() + 60, []
+        while not items and time.monotonic() < deadline:
+            items = call(server.base, "GET", path, token=token)[1]["items"]
+            time.sleep(0.2)
+        assert [(item["date"], item["status"]) for item in items] == [(today, "created")]
+        with urllib.request.urlopen(f"{server.base}/metrics", timeout=10) as response:
+            assert "expense_api_worker_restarts_total 1.0" in response.read().decode()
+    finally:
+        output = server.stop()
+    # Stopped with the service, and not started again by it.
+    time.sleep(2.5)  # longer than a check and the first backoff
+    left = _serve_workers(server.port)
+    for pid, _ in left:  # a failure leaves no orphan running behind the suite
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
+    assert not _alive(second)
+    assert f"background worker (pid {first}) exited" in output, output[-3000:]
+    assert output.count("background worker restarted") == 1, output[-3000:]
+    assert output.count("worker stopped") == 1, output[-3000:]  # the second, on SIGTERM
