@@ -122,19 +122,23 @@ def test_outage_under_load_then_recovery_loses_and_duplicates_nothing(outage_set
                     )
                 time.sleep(0.1)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+    # Daemon threads, stopped in `finally`: a failure half way (PostgreSQL not starting again,
+    # say) must fail the test, not leave the load running and the test run unable to exit.
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(6)]
     for thread in threads:
         thread.start()
-    time.sleep(1.5)
-    before_outage = len(acknowledged)
-    postgres.stop()
-    time.sleep(3)
-    during = [answer for answer in outage_answers]
-    postgres.start()
-    time.sleep(3)  # the service reconnects by itself: no restart
-    stop_load.set()
-    for thread in threads:
-        thread.join(timeout=60)
+    try:
+        time.sleep(1.5)
+        before_outage = len(acknowledged)
+        postgres.stop()
+        time.sleep(3)
+        during = [answer for answer in outage_answers]
+        postgres.start()
+        time.sleep(3)  # the service reconnects by itself: no restart
+    finally:
+        stop_load.set()
+        for thread in threads:
+            thread.join(timeout=60)
 
     assert before_outage > 0
     assert during, "no request was answered during the outage"
