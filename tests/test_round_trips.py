@@ -10,7 +10,7 @@ import pytest
 from expense_api.devtools import count_pool_round_trips
 
 from .conftest import assert_problem
-from .factories import category, record, save
+from .factories import category, graphql, record, save
 
 
 @pytest.fixture
@@ -137,3 +137,23 @@ def test_a_ledger_with_webhooks_records_the_events_before_its_commit(alice, pool
     ).fetchall()
     assert events[-2:] == [("alert.threshold",), ("transaction.created",)]
     assert [alert["kind"] for alert in created["alerts"]] == ["threshold"]
+
+
+def test_a_graphql_query_reads_like_a_get_and_a_mutation_keeps_its_transaction(alice, pool, conn):
+    summary = "query ($id: Int!) { ledger(id: $id) { summary(year: 2026, month: 3) { savings } } }"
+    variables = {"id": alice.ledger_id}
+    graphql(alice, summary, variables)  # warm
+    with count_pool_round_trips(pool) as counted:
+        assert "errors" not in graphql(alice, summary, variables)
+    # the session lookup, then the ledger's statements: no BEGIN with the first, no COMMIT
+    executes = [_sent(sent).count("Execute") for sent in counted.exchanges]
+    assert executes[0] == 1 and all(count == 1 for count in executes), counted.exchanges
+    create = 'mutation { createCategory(input: {name: "Rent"}) { id } }'
+    with count_pool_round_trips(pool) as counted:
+        created = graphql(alice, create)
+    assert created["data"]["createCategory"]["id"]
+    assert _sent(counted.exchanges[0]).count("Execute") == 2  # BEGIN with the session lookup
+    assert conn.execute(
+        "SELECT count(*) FROM categories WHERE ledger_id = %s AND name = 'Rent'",
+        (alice.ledger_id,),
+    ).fetchone() == (1,)

@@ -4,9 +4,10 @@ A request borrows at most one connection, lazily, and runs everything in one tra
 is committed when the response is a success (< 400) and rolled back otherwise, so an error
 answer never leaves half a write behind.
 
-A GET or HEAD request only reads: its statements run each as its own transaction, without BEGIN
-and COMMIT (`database.read_statement_by_statement`: under READ COMMITTED each statement has its
-own snapshot either way), which saves the COMMIT's round trip; a query that writes or locks is
+A GET or HEAD request only reads (as does a GraphQL request without a mutation, which says so
+with `reads_only`): its statements run each as its own transaction, without BEGIN and COMMIT
+(`database.read_statement_by_statement`: under READ COMMITTED each statement has its own
+snapshot either way), which saves the COMMIT's round trip; a query that writes or locks is
 refused there before it is sent.
 
 A view whose work ends with a write may let the service send the COMMIT with that write, in the
@@ -45,12 +46,20 @@ def get_conn() -> Connection:
     """The request's connection, borrowed from the pool on first use."""
     if "db_conn" not in g:
         conn = get_database().pool.getconn()
-        if request.method in READ_ONLY_METHODS:
+        if request.method in READ_ONLY_METHODS or g.get("db_reads_only"):
             database.read_statement_by_statement(conn)
         else:
             database.begin_with_first_statement(conn)  # BEGIN goes with the first statement
         g.db_conn = conn
     return g.db_conn
+
+
+def reads_only() -> None:
+    """Declares, before the request's first query, that it only reads (a GraphQL request without
+    a mutation): its statements then run as a GET's do, each as its own transaction."""
+    if "db_conn" in g:
+        raise RuntimeError("reads_only() must come before the request's first query")
+    g.db_reads_only = True
 
 
 def rollback_at_end() -> None:

@@ -8,7 +8,8 @@ In order, so that a refused request costs no database work:
 3. the session check (the same query as every REST request), an Idempotency-Key claim when
    the request holds a mutation (api/idempotency.py, as on REST POSTs);
 4. execution in the request's one transaction (api/request_transaction.py): committed when a
-   mutation field succeeded, rolled back otherwise; mutation fields run in savepoints.
+   mutation field succeeded, rolled back otherwise; mutation fields run in savepoints. A request
+   without a mutation only reads: its statements run as a GET's do (no BEGIN, no COMMIT).
 A deadlock or serialization failure propagates, so api/retry.py runs the whole request again as it
 does for REST; a database outage is REST's 503.
 """
@@ -36,7 +37,7 @@ from psycopg_pool import PoolTimeout
 
 from .. import idempotency
 from ..jsonio import read_json_body
-from ..request_transaction import get_conn, rollback_at_end
+from ..request_transaction import get_conn, reads_only, rollback_at_end
 from ..tokens import claims_before_session_check
 from . import explorer, limits
 from .context import RequestContext
@@ -130,6 +131,8 @@ def graphql():
     prepared = [_prepare(payload) for payload in payloads]
     runnable = [op for op in prepared if isinstance(op, Operation)]
     if runnable:
+        if not any(op.is_mutation for op in runnable):
+            reads_only()  # queries only: no BEGIN, no COMMIT (a round trip less), as a GET
         verify_jwt_in_request()  # the session check: revoked, disabled, deleted -> 401
         if any(op.is_mutation for op in runnable):
             replay = idempotency.begin(current_user["id"])
