@@ -548,3 +548,20 @@ def test_serve_starts_a_killed_worker_again_and_stops_it_for_good(database_url):
     assert f"background worker (pid {first}) exited" in output, output[-3000:]
     assert output.count("background worker restarted") == 1, output[-3000:]
     assert output.count("worker stopped") == 1, output[-3000:]  # the second, on SIGTERM
+
+
+def test_without_pidfds_the_supervisor_watches_the_pid(monkeypatch):
+    """macOS has no os.pidfd_open: the worker is watched through Popen.poll() instead."""
+    monkeypatch.delattr(os, "pidfd_open")
+    log, dead, restarted = _Log(), [], []
+    supervisor = _supervisor(log, dead, restarted)
+    first = supervisor.start()
+    try:
+        os.kill(first.pid, signal.SIGKILL)
+        assert _wait_for(lambda: restarted)
+        assert f"background worker (pid {first.pid}) exited (killed by SIGKILL)" in log.lines[0]
+        second = supervisor.current
+        assert second.pid != first.pid and _alive(second.pid)
+    finally:
+        supervisor.stop()
+    assert not _alive(second.pid)

@@ -10,7 +10,9 @@ on SIGCHLD (`reap_workers` calls `os.waitpid(-1)` and logs a pid it does not kno
 so the worker may already be reaped, its exit status gone and its pid free for a new gunicorn
 worker, when the thread looks. A pidfd names that one process: it reports the exit whoever reaps
 it, and a reused pid is never signalled or waited for. When the thread reaps the worker first,
-the exit status is logged; when the arbiter did, the log says it is unknown.
+the exit status is logged; when the arbiter did, the log says it is unknown. Where there are no
+pidfds (macOS, Linux before 5.3), the pid is watched through `Popen.poll()` instead, with the
+reuse risk a pid has.
 """
 
 from __future__ import annotations
@@ -56,10 +58,16 @@ class WorkerProcess:
         self.pid = popen.pid
         self.started = time.monotonic()
         self.how: str | None = None  # once it has exited: how, for the log
+        self._pidfd: int | None = None
+        self._by_pid = not hasattr(os, "pidfd_open")
+        if self._by_pid:
+            return
         try:
-            self._pidfd: int | None = os.pidfd_open(popen.pid)
-        except ProcessLookupError:  # dead and reaped by the arbiter already
-            self._pidfd = None
+            self._pidfd = os.pidfd_open(popen.pid)
+        except OSError as error:  # dead and reaped already, or no pidfds in this kernel
+            if not isinstance(error, ProcessLookupError):
+                self._by_pid = True
+                return
             self._finish(None)
 
     def lived(self) -> float:
@@ -68,6 +76,16 @@ class WorkerProcess:
     def exited(self) -> bool:
         """Whether the process has exited; reaps it if nobody has yet."""
         if self.how is not None:
+            return True
+        if self._by_pid:
+            returncode = self.popen.poll()  # 0 when the arbiter reaped it (ECHILD)
+            if returncode is None:
+                return False
+            self.how = (
+                f"exit code {returncode}"
+                if returncode >= 0
+                else (f"killed by {_signal_name(-returncode)}")
+            )
             return True
         try:
             result = os.waitid(os.P_PIDFD, self._pidfd, os.WEXITED | os.WNOHANG)
@@ -99,6 +117,15 @@ class WorkerProcess:
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """SIGTERM, up to `timeout` seconds for the item in hand, then SIGKILL."""
         if self.exited():
+            return
+        if self._by_pid:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+            self.exited()
             return
         try:
             signal.pidfd_send_signal(self._pidfd, signal.SIGTERM)
