@@ -22,6 +22,14 @@ def _sent(exchange: list[str]) -> str:
     return " ".join(exchange)
 
 
+def _work(exchanges: list[list[str]]) -> list[list[str]]:
+    """The round trips that run statements: without psycopg preparing one (a Parse alone, once
+    per statement and connection, when it has run prepare_threshold times there; a statement
+    outside a pipeline is prepared in a round trip of its own, and which of the pool's
+    connections reaches its threshold during the counted request depends on the tests before)."""
+    return [exchange for exchange in exchanges if exchange != ["Parse", "Sync"]]
+
+
 def test_an_enforced_expense_takes_three_round_trips(alice, pool, conn):
     food = category(alice, "Food")
     save(alice, categoryId=food, amount="100")
@@ -112,10 +120,11 @@ def test_a_read_takes_the_session_lookup_and_its_query_without_begin_or_commit(a
     alice.get("/api/summary?year=2026&month=3")
     with count_pool_round_trips(pool) as counted:
         assert alice.get("/api/summary?year=2026&month=3").status_code == 200
-    assert counted.count == 2, counted.exchanges
+    exchanges = _work(counted.exchanges)
+    assert len(exchanges) == 2, counted.exchanges
     # One statement each: the session lookup, then the summary (no BEGIN with the first, no
     # COMMIT after the last; a write's first round trip has two, see above).
-    assert [_sent(sent).count("Execute") for sent in counted.exchanges] == [1, 1]
+    assert [_sent(sent).count("Execute") for sent in exchanges] == [1, 1]
 
 
 def test_a_ledger_with_webhooks_records_the_events_before_its_commit(alice, pool, conn):
@@ -146,13 +155,13 @@ def test_a_graphql_query_reads_like_a_get_and_a_mutation_keeps_its_transaction(a
     with count_pool_round_trips(pool) as counted:
         assert "errors" not in graphql(alice, summary, variables)
     # the session lookup, then the ledger's statements: no BEGIN with the first, no COMMIT
-    executes = [_sent(sent).count("Execute") for sent in counted.exchanges]
-    assert executes[0] == 1 and all(count == 1 for count in executes), counted.exchanges
+    executes = [_sent(sent).count("Execute") for sent in _work(counted.exchanges)]
+    assert executes and all(count == 1 for count in executes), counted.exchanges
     create = 'mutation { createCategory(input: {name: "Rent"}) { id } }'
     with count_pool_round_trips(pool) as counted:
         created = graphql(alice, create)
     assert created["data"]["createCategory"]["id"]
-    assert _sent(counted.exchanges[0]).count("Execute") == 2  # BEGIN with the session lookup
+    assert _sent(_work(counted.exchanges)[0]).count("Execute") == 2  # BEGIN, the session
     assert conn.execute(
         "SELECT count(*) FROM categories WHERE ledger_id = %s AND name = 'Rent'",
         (alice.ledger_id,),
