@@ -22,6 +22,7 @@ import contextlib
 from collections.abc import Iterator
 
 from psycopg import Connection, Pipeline
+from psycopg.generators import send
 
 
 class SendOncePipeline(Pipeline):
@@ -42,6 +43,10 @@ class SendOncePipeline(Pipeline):
             yield from self._communicate_gen()
         finally:
             self._sending = False
+        # A batch larger than the socket takes at once is partly still in libpq's buffer: send
+        # the rest (reading meanwhile) before anyone waits for its answers, which PostgreSQL
+        # gives only once the Sync has arrived. Nothing left: no system call.
+        yield from send(self.pgconn)
 
     def _sync_gen(self):
         self._enqueue_sync()

@@ -166,6 +166,11 @@ def test_the_app_knows_its_views_are_not_coroutines(app):
 
     assert app.ensure_sync(plain) is plain
     assert app.ensure_sync(plain) is plain
+    # Closures made per request share their code: the cache does not grow, nor keep them.
+    known = len(app._is_sync)
+    for token in ("a", "b", "c"):
+        app.ensure_sync(lambda response, token=token: response)
+    assert len(app._is_sync) <= known + 1
     # Flask's own answer for a coroutine (here: it needs the 'async' extra), every time.
     for _ in range(2):
         with pytest.raises(RuntimeError, match="async"):

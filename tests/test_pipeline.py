@@ -109,6 +109,19 @@ def test_a_batch_larger_than_libpqs_buffer_goes_through(worker):
     assert [cur.fetchone() for cur in cursors] == [(n, 4000) for n in range(100)]
 
 
+@pytest.mark.timeout(60)
+def test_a_batch_larger_than_the_socket_takes_at_once_is_sent_whole(worker):
+    """8 MB of statements with answers too small for PostgreSQL to send before the Sync: the
+    part the first write could not send must follow before the wait for answers (this hung
+    until it did)."""
+    text = "x" * 200_000
+    with send_once_pipeline(worker):
+        cursors = [worker.cursor() for _ in range(40)]
+        for cur in cursors:
+            cur.execute("SELECT length(%s)", (text,))
+    assert [cur.fetchone() for cur in cursors] == [(200_000,)] * 40
+
+
 def test_a_batch_opens_its_transaction_with_its_first_statement(worker):
     begin_with_first_statement(worker)
     with Batch(worker) as batch:

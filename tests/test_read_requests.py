@@ -112,3 +112,25 @@ def test_a_read_request_leaves_no_transaction_behind(alice, app):
         # The connection is back in the pool in its normal mode: a transaction opens again.
         assert conn.autocommit is False
         assert not getattr(conn, "expense_api_reads_statement_by_statement", False)
+
+
+def test_a_request_that_declared_it_only_reads_may_run_again(app):
+    """api/retry.py runs a view again after a conflict, on the same connection: a GraphQL
+    request without a mutation declares reads_only() each time."""
+    from expense_api.api.request_transaction import get_conn, reads_only
+
+    with app.test_request_context("/api/graphql", method="POST"):
+        reads_only()
+        conn = get_conn()
+        assert conn.autocommit
+        reads_only()  # the second run
+        assert get_conn() is conn  # the context's end returns the connection
+
+
+def test_declaring_it_after_the_first_query_is_a_bug(app):
+    from expense_api.api.request_transaction import get_conn, reads_only
+
+    with app.test_request_context("/api/graphql", method="POST"):
+        get_conn()
+        with pytest.raises(RuntimeError, match="before the request's first query"):
+            reads_only()

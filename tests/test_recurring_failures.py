@@ -220,3 +220,43 @@ def test_the_recorded_error_is_short():
     text = recurring_failures.describe(ValueError("x" * 1000))
     assert text.startswith("ValueError: x") and len(text) == recurring_failures.MESSAGE_CHARS
     assert recurring_failures.describe(KeyError()) == "KeyError"
+
+
+def test_the_failure_is_recorded_while_the_claim_still_locks_the_rule(
+    alice, database, poison, monkeypatch, database_url
+):
+    """Another worker cannot claim the rule between its failure and the record of it, so a
+    failure is counted once (seen failing when the record came in a second transaction)."""
+    bad = recurring(alice, category(alice), description=POISON, startDate="2030-02-01")
+    record = recurring_failures.record
+    claimable_while_recording = []
+
+    def record_and_look(conn, rule, error, now):
+        with psycopg.connect(database_url, autocommit=True) as other:
+            row = other.execute(
+                "SELECT id FROM recurring_rules WHERE id = %s FOR UPDATE SKIP LOCKED", (rule["id"],)
+            ).fetchone()
+        claimable_while_recording.append(row is not None)
+        return record(conn, rule, error, now)
+
+    monkeypatch.setattr(recurring_failures, "record", record_and_look)
+    run_worker(database, NOW)
+    assert claimable_while_recording == [False]
+    assert _rule(alice, bad["id"])["failures"] == 1
+
+
+def test_a_failure_only_the_commit_reveals_is_recorded_too(alice, database, poison):
+    def violate_at_commit(conn):
+        conn.execute("CREATE TEMPORARY TABLE parents (id int PRIMARY KEY)")
+        conn.execute(
+            "CREATE TEMPORARY TABLE children"
+            " (parent int REFERENCES parents DEFERRABLE INITIALLY DEFERRED)"
+        )
+        conn.execute("INSERT INTO children VALUES (1)")  # checked at COMMIT only
+
+    poison["fail"] = violate_at_commit
+    bad = recurring(alice, category(alice), description=POISON, startDate="2030-02-01")
+    run_worker(database, NOW)
+    state = _rule(alice, bad["id"])
+    assert state["failures"] == 1 and state["lastError"].startswith("ForeignKeyViolation")
+    assert _dates(alice, bad["id"]) == []

@@ -39,8 +39,8 @@ class ExpenseApp(Flask):
 
     Flask asks `inspect.iscoroutinefunction` of every request hook and view on every request
     (`ensure_sync`): some twenty times per request here, a few percent of a small request's CPU.
-    The answer never changes for a function, so it is kept (bounded: hooks added per request,
-    such as after_this_request's, make new functions)."""
+    The answer never changes for a function's code, so it is kept by code object: the closures
+    made per request (after_this_request's) share theirs, and none of them is kept alive."""
 
     KNOWN_LIMIT = 4096
 
@@ -49,7 +49,10 @@ class ExpenseApp(Flask):
         self._is_sync: dict = {}
 
     def ensure_sync(self, func):
-        key = getattr(func, "__func__", func)  # a bound method: its function
+        target = getattr(func, "__func__", func)  # a bound method: its function
+        key = getattr(target, "__code__", None)
+        if key is None:  # a callable object: asked every time, never kept
+            return super().ensure_sync(func)
         sync = self._is_sync.get(key)
         if sync is None:
             sync = not inspect.iscoroutinefunction(func)

@@ -57,6 +57,8 @@ def get_conn() -> Connection:
 def reads_only() -> None:
     """Declares, before the request's first query, that it only reads (a GraphQL request without
     a mutation): its statements then run as a GET's do, each as its own transaction."""
+    if g.get("db_reads_only"):
+        return  # said before: the request is running again after a conflict (api/retry.py)
     if "db_conn" in g:
         raise RuntimeError("reads_only() must come before the request's first query")
     g.db_reads_only = True

@@ -3,14 +3,16 @@
 The worker handles one date of one rule per transaction (services/recurring_runs.py). When that
 raises something the step does not expect (a bug the rule's values trigger, a constraint its
 write violates, a statement timeout), the rule itself is the likely cause: claimed again at once,
-it would fail forever and hold up every rule due after it. So the step is rolled back and, in a
-new short transaction, the failure is recorded on the rule: `failures` (in a row) + 1,
-`retry_at` (the claim passes the rule over until then) and `last_error` (the exception's class
-and the first line of its message: no traceback, and for a PostgreSQL error no DETAIL, which may
-quote the row's values). The wait doubles from FIRST_RETRY up to LONGEST_RETRY, less up to a
-fifth at random so that rules failing together spread out. The PAUSE_AFTER-th failure in a row
-pauses the rule (`failing`) for a human to look at; resuming it (PATCH `paused: false`) starts
-again from nothing, and so does any handled date (sql/recurring.sql, advance).
+it would fail forever and hold up every rule due after it. So the date's work is rolled back (a
+savepoint) and the failure is recorded on the rule in the same transaction, under the claim's
+lock (services/recurring_runs.run_next_due; a failure only the COMMIT reveals, in a second
+transaction): `failures` (in a row) + 1, `retry_at` (the claim passes the rule over until then)
+and `last_error` (the exception's class and the first line of its message: no traceback, and for
+a PostgreSQL error no DETAIL, which may quote the row's values). The wait doubles from
+FIRST_RETRY up to LONGEST_RETRY, less up to a fifth at random so that rules failing together
+spread out. The PAUSE_AFTER-th failure in a row pauses the rule (`failing`) for a human to look
+at; resuming it (PATCH `paused: false`) starts again from nothing, and so does any handled date
+(sql/recurring.sql, advance).
 
 Not failures of the rule: a transaction conflict (deadlock, serialization failure: run again at
 once by retry.run_transaction) and a database outage (the job stops and the worker's loop tries

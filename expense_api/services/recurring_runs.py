@@ -38,39 +38,58 @@ TRANSACTION_FIELDS = ("category_id", "type", "amount", "description")
 
 
 def run_next_due(conn: Connection, now: datetime) -> bool:
-    """Handles one due date of one rule in a transaction of its own (`conn` must be idle), or
-    records the rule's failure in another; False when no rule has a date due."""
+    """Handles one due date of one rule in a transaction of its own (`conn` must be idle);
+    False when no rule has a date due.
+
+    The date is handled in a savepoint: when it fails for a reason of the rule's own
+    (recurring_failures.is_rule_failure), its work is undone and the failure is recorded in the
+    same transaction, while the claim's row lock still keeps other workers off the rule, so one
+    failure is counted once. A failure only the COMMIT reveals (a deferred constraint) is recorded
+    in a second short transaction instead."""
     claimed: dict | None = None
+    failed: tuple[BaseException, dict | None] | None = None
 
     def step(c: Connection) -> bool:
-        nonlocal claimed
-        claimed = None  # a run again after a deadlock claims afresh
+        nonlocal claimed, failed
+        claimed, failed = None, None  # a run again after a deadlock claims afresh
         claimed = recurring.claim_due(c, now=now)
         if claimed is None:
             return False
-        handle(c, claimed)
+        try:
+            with c.transaction():  # a savepoint: a failing date leaves nothing, the lock stays
+                handle(c, claimed)
+        except Exception as error:
+            if not recurring_failures.is_rule_failure(error):
+                raise
+            failed = (error, recurring_failures.record(c, claimed, error, now))
         return True
 
     try:
-        return run_transaction(conn, step)
-    except Exception as error:  # the step has rolled back
+        handled = run_transaction(conn, step)
+    except Exception as error:  # the step has rolled back: the COMMIT itself failed
         if claimed is None or not recurring_failures.is_rule_failure(error):
             raise
-        failure = error
-    rule = claimed
-    recorded = run_transaction(conn, lambda c: recurring_failures.record(c, rule, failure, now))
-    if recorded is not None:
-        outcome = "paused" if recorded["paused"] else "retried"
-        metrics.recurring_rule_failed(outcome)
-        log.warning(
-            "recurring rule %s (ledger %s) failed, %d in a row; %s",
-            rule["id"],
-            rule["ledger_id"],
-            recorded["failures"],
-            "paused as failing" if outcome == "paused" else f"retry at {recorded['retry_at']}",
-            exc_info=failure,
-        )
-    return True
+        rule, failure = claimed, error
+        recorded = run_transaction(conn, lambda c: recurring_failures.record(c, rule, failure, now))
+        handled, failed = True, (failure, recorded)
+    if failed is not None:
+        _report_failure(claimed, *failed)
+    return handled
+
+
+def _report_failure(rule: dict, failure: BaseException, recorded: dict | None) -> None:
+    if recorded is None:  # the rule is gone
+        return
+    outcome = "paused" if recorded["paused"] else "retried"
+    metrics.recurring_rule_failed(outcome)
+    log.warning(
+        "recurring rule %s (ledger %s) failed, %d in a row; %s",
+        rule["id"],
+        rule["ledger_id"],
+        recorded["failures"],
+        "paused as failing" if outcome == "paused" else f"retry at {recorded['retry_at']}",
+        exc_info=failure,
+    )
 
 
 def handle_next_due(conn: Connection, now: datetime) -> bool:
