@@ -246,8 +246,11 @@ class LiveServer:
         raise AssertionError("service did not become ready")
 
     def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
+        # pread, not seek + read: the server's processes write through this same open file, at
+        # its one shared position; moving it back to read made their next line overwrite the
+        # middle of the log (seen as a JSON line cut in two).
+        fd = self.log.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", errors="replace")
 
     def stop(self) -> str:
         if self.process.poll() is None:

@@ -69,6 +69,28 @@ def own_database_url(admin_url):
         yield url
 
 
+def module_database_fixtures():
+    """`database_url`, `app` and `database` for a module whose tests run the worker's jobs: on a
+    database of the module's own (own_database_url). Use as
+    `database_url, app, database = module_database_fixtures()`."""
+
+    @pytest.fixture(scope="module")
+    def database_url(own_database_url):
+        return own_database_url
+
+    @pytest.fixture(scope="module")
+    def app(database_url):
+        application = create_app(make_settings(), database_url)
+        yield application
+        application.extensions["database"].close()
+
+    @pytest.fixture
+    def database(app):
+        return app.extensions["database"]
+
+    return database_url, app, database
+
+
 def make_settings(**overrides):
     env = {
         "APP_ENV": "test",

@@ -5,13 +5,16 @@ Flask), and test modules share tests/factories.py and conftest.py, never each ot
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 
 from expense_api.config import PROJECT_ROOT
-from expense_api.devtools import throwaway_database, with_database
+from expense_api.devtools import LiveServer, throwaway_database, with_database
 
 PACKAGE = "expense_api"
 
@@ -109,3 +112,26 @@ def test_throwaway_database_without_migrations_is_empty(admin_url):
     ):
         query = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
         assert conn.execute(query).fetchone()[0] == 0
+
+
+WRITER = (
+    'for n in range(3000):\n    print(\'{"n": %d, "pad": "%s"}\' % (n, \'x\' * 80), flush=True)\n'
+)
+
+
+def test_reading_the_log_while_the_server_writes_it_breaks_no_line():
+    """LiveServer.output() must not move the file position the server's processes write at
+    (seek + read did: their next lines overwrote the middle of the log, and a JSON access line
+    came out cut in two once in a full run)."""
+    server = LiveServer.__new__(LiveServer)  # only its log: no gunicorn needed here
+    server.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+    writer = subprocess.Popen([sys.executable, "-c", WRITER], stdout=server.log)
+    reads = 0
+    while writer.poll() is None:
+        server.output()
+        reads += 1
+    lines = server.output().splitlines()
+    assert reads > 1
+    assert len(lines) == 3000
+    assert all(line.startswith('{"n": ') and line.endswith('"}') for line in lines)
+    server.log.close()

@@ -10,9 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from expense_api.api.app import create_app
-
-from .conftest import make_settings
+from .conftest import module_database_fixtures
 from .factories import category, graphql, graphql_codes, record, recurring, run_worker
 
 NOW = datetime(2030, 2, 20, 12, 0, tzinfo=UTC)
@@ -24,21 +22,7 @@ HOOK_FIELDS = "id ledgerId url events description enabled disabledAt disabledRea
 DELIVERY_FIELDS = "id event status attempts responseStatus lastError nextAttemptAt createdAt"
 
 
-@pytest.fixture(scope="module")
-def database_url(own_database_url):
-    return own_database_url
-
-
-@pytest.fixture(scope="module")
-def app(database_url):
-    application = create_app(make_settings(), database_url)
-    yield application
-    application.extensions["database"].close()
-
-
-@pytest.fixture
-def database(app):
-    return app.extensions["database"]
+database_url, app, database = module_database_fixtures()
 
 
 def _default_ledger(user) -> int:

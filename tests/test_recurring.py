@@ -10,30 +10,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from expense_api import metrics
-from expense_api.api.app import create_app
 
 from . import factories
-from .conftest import assert_problem, make_settings
+from .conftest import assert_problem, module_database_fixtures
 from .factories import category, record, recurring, run_worker
 
 NOW = datetime(2030, 2, 20, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def database_url(own_database_url):
-    return own_database_url
-
-
-@pytest.fixture(scope="module")
-def app(database_url):
-    application = create_app(make_settings(), database_url)
-    yield application
-    application.extensions["database"].close()
-
-
-@pytest.fixture
-def database(app):
-    return app.extensions["database"]
+database_url, app, database = module_database_fixtures()
 
 
 def _occurrences(user, rule_id, **query) -> list[dict]:

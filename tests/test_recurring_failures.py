@@ -14,32 +14,17 @@ import psycopg
 import pytest
 
 from expense_api import metrics
-from expense_api.api.app import create_app
 from expense_api.retry import TransactionConflict
 from expense_api.services import recurring_failures, transactions
 
-from .conftest import make_settings
+from .conftest import module_database_fixtures
 from .factories import category, recurring, run_worker
 
 NOW = datetime(2030, 2, 20, 12, 0, tzinfo=UTC)
 POISON = "poison"
 
 
-@pytest.fixture(scope="module")
-def database_url(own_database_url):
-    return own_database_url
-
-
-@pytest.fixture(scope="module")
-def app(database_url):
-    application = create_app(make_settings(), database_url)
-    yield application
-    application.extensions["database"].close()
-
-
-@pytest.fixture
-def database(app):
-    return app.extensions["database"]
+database_url, app, database = module_database_fixtures()
 
 
 def _boom(conn):
