@@ -1,4 +1,5 @@
-"""`expense-api` command: serve, worker, migrate, rollback, prune, seed, users promote|demote."""
+"""`expense-api` command: serve, worker, migrate, rollback, prune, seed, users promote|demote,
+settings."""
 
 from __future__ import annotations
 
@@ -125,6 +126,23 @@ def _users(args) -> int:
     return 0
 
 
+def _settings(args) -> int:
+    """The configuration table (README's, made from config.TABLE), or the values in force."""
+    from .config import TABLE, readme_table
+
+    if not args.current:
+        print(readme_table(), end="")
+        return 0
+    settings = load_settings()
+    for setting in TABLE:
+        if setting.field_name:
+            value = getattr(settings, setting.field_name)
+            if setting.secret:
+                value = "(set)" if value else "(unset)"
+            print(f"{setting.name}={value}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="expense-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     users.add_argument("action", choices=("promote", "demote"))
     users.add_argument("email")
     users.set_defaults(run=_users)
+    settings = commands.add_parser(
+        "settings", help="print the settings table (README's); --current: the values in force"
+    )
+    settings.add_argument("--current", action="store_true", help="values after .env and defaults")
+    settings.set_defaults(run=_settings)
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-import re
+import ast
+import dataclasses
+from pathlib import Path
 
 import pytest
 
-from expense_api.config import PROJECT_ROOT, SETTINGS, ConfigError, load_settings
+from expense_api import cli
+from expense_api.config import (
+    PROJECT_ROOT,
+    SETTINGS,
+    ConfigError,
+    Settings,
+    load_settings,
+    read,
+    readme_table,
+)
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path):
@@ -73,6 +84,10 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
         ("REFRESH_REUSE_GRACE_SECONDS", "soon"),
         ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "yes"),
         ("WEBHOOK_READ_TIMEOUT_SECONDS", "0"),
+        ("WORKER", "maybe"),
+        ("GRAPHQL_INTROSPECTION", "yes"),
+        ("CORS_ORIGINS", "example.com"),
+        ("DB_POOL_MIN", "6"),  # above DB_POOL_MAX's default of WEB_THREADS + 1
     ],
 )
 def test_invalid_values_are_refused(tmp_path, name, value):
@@ -94,18 +109,63 @@ def test_sync_workers_have_one_thread_and_a_pool_to_match(tmp_path):
     assert (settings.web_worker_class, settings.web_threads, settings.db_pool_max) == ("sync", 1, 2)
 
 
-def test_every_setting_is_documented_in_the_readme():
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, re.MULTILINE))
-    assert documented == set(SETTINGS), (
-        f"undocumented: {set(SETTINGS) - documented}, stale: {documented - set(SETTINGS)}"
-    )
+def test_the_readme_table_is_the_settings_table():
+    """The README's configuration table is exactly what `expense-api settings` prints."""
+    assert readme_table() in (PROJECT_ROOT / "README.md").read_text()
 
 
-def test_settings_module_and_readme_agree_on_defaults():
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    for name, (default, _) in SETTINGS.items():
-        row = re.search(rf"^\| `{name}` \| ([^|]*) \|", readme, re.MULTILINE)
-        assert row, name
-        shown = row.group(1).strip().strip("`")
-        assert shown == (default or "—") or (default == "" and shown == "—"), (name, shown)
+def test_the_settings_command_prints_the_table(capsys):
+    assert cli.main(["settings"]) == 0
+    assert capsys.readouterr().out == readme_table()
+
+
+def test_the_current_values_hide_secrets(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JWT_SECRET_KEY", "s" * 40)
+    assert cli.main(["settings", "--current"]) == 0
+    out = capsys.readouterr().out
+    assert "JWT_SECRET_KEY=(set)" in out and "s" * 40 not in out
+
+
+def test_every_setting_is_a_field_or_read_elsewhere():
+    fields = {field.name for field in dataclasses.fields(Settings)}
+    for setting in SETTINGS.values():
+        assert setting.field_name is None or setting.field_name in fields, setting.name
+    assert "jwt_secret_key" not in repr(load_settings({"JWT_SECRET_KEY": "k" * 40}))
+
+
+def test_every_default_passes_its_own_check(tmp_path):
+    for setting in SETTINGS.values():
+        read(setting, {})  # raises ConfigError if a default contradicts its reader
+
+
+def _environment_names_read_in(path: Path) -> set[str]:
+    """Names given as literals to os.environ.get / os.getenv / os.environ[...] in a module."""
+    tree = ast.parse(path.read_text())
+    constants = {  # module-level NAME = "VALUE", so os.environ.get(NAME) counts too
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in ("os.environ.get", "os.getenv"):
+            argument = node.args[0] if node.args else None
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
+            argument = node.slice
+        else:
+            continue
+        if isinstance(argument, ast.Name):
+            argument = ast.Constant(constants.get(argument.id))
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            names.add(argument.value)
+    return names
+
+
+def test_the_package_reads_no_variable_the_table_does_not_list():
+    package = PROJECT_ROOT / "expense_api"
+    for module in package.rglob("*.py"):
+        unlisted = _environment_names_read_in(module) - set(SETTINGS)
+        assert not unlisted, f"{module.relative_to(PROJECT_ROOT)} reads {unlisted} directly"
