@@ -1,4 +1,4 @@
-"""System roles as in ../shared/API.md: /api/admin (users, stats), disabling accounts, the last
+"""System roles as the contract says: /api/admin (users, stats), disabling accounts, the last
 admin rule (also under a race), login of a disabled account, and the promote/demote commands."""
 
 from __future__ import annotations

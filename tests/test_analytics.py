@@ -1,4 +1,4 @@
-"""Analytics as in ../shared/API.md: periods, empty periods, rounding, zero rows, isolation."""
+"""Analytics as the contract says: periods, empty periods, rounding, zero rows, isolation."""
 
 from __future__ import annotations
 

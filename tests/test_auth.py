@@ -1,4 +1,4 @@
-"""Auth as in ../shared/API.md: register, login, refresh with rotation, logout, me."""
+"""Auth as the contract says: register, login, refresh with rotation, logout, me."""
 
 from __future__ import annotations
 

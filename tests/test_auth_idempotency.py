@@ -1,4 +1,4 @@
-"""Idempotency-Key on refresh and logout (../shared/API.md, General): the stored answer is
+"""Idempotency-Key on refresh and logout (the contract's general rules): the stored answer is
 replayed before the token is checked, bound to the token's session, and an answer that carries
 tokens is kept for minutes."""
 

@@ -1,4 +1,4 @@
-"""Budgets API as in ../shared/API.md: create-or-update, list, get, delete."""
+"""Budgets API as the contract says: create-or-update, list, get, delete."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Categories as in ../shared/API.md."""
+"""Categories as the contract says."""
 
 from __future__ import annotations
 

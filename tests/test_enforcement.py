@@ -1,4 +1,4 @@
-"""Budget enforcement rules, alerts and dry runs (../shared/API.md, Enforcement and Alerts)."""
+"""Budget enforcement rules, alerts and dry runs (the contract's Enforcement and Alerts; docs/BUDGETS.md)."""
 
 from __future__ import annotations
 

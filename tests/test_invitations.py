@@ -1,4 +1,4 @@
-"""Invitations as in ../shared/API.md ("Ledgers: shared books, member roles"): create, list,
+"""Invitations as the contract says ("Ledgers: shared books, member roles"): create, list,
 revoke, replace; the invitee's list, accept and decline; binding at creation (no account
 enumeration, no claiming by registering later); expiry; the per-owner rate limit; a race-free
 accept; tokens and another user's ids; and the household flow up to the shared hard budget."""

@@ -1,4 +1,4 @@
-"""/api/ledgers and their members as in ../shared/API.md ("Ledgers: shared books, member roles"):
+"""/api/ledgers and their members as the contract says ("Ledgers: shared books, member roles"):
 CRUD, validation, tokens, another user's ids, the role matrix, the last-owner rule (race-free),
 ownership transfer, deleting a ledger with everything in it, the default ledger."""
 

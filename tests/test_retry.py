@@ -1,5 +1,5 @@
 """Transactions that PostgreSQL aborts (deadlock, serialization failure) are run again, bounded,
-with jitter (../shared/API.md, General): never a 500, never a false 503 "database unavailable".
+with jitter (the contract's general rules): never a 500, never a false 503 "database unavailable".
 Real aborts from real parallel connections; see expense_api/retry.py and api/retry.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Transactions as in ../shared/API.md: exact money, calendar dates, ownership, filters."""
+"""Transactions as the contract says: exact money, calendar dates, ownership, filters."""
 
 from __future__ import annotations
 

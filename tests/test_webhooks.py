@@ -1,4 +1,4 @@
-"""Webhook endpoints through the API (shared/API.md "Webhooks"): owner only, secrets shown once
+"""Webhook endpoints through the API (docs/WEBHOOKS.md): owner only, secrets shown once
 and stored encrypted, URL rules (the SSRF matrix, with an injected resolver: no real name is
 ever resolved), limits, the outbox written in the change's own transaction, and payloads equal
 to the API's own answers. Delivery over HTTP: tests/test_webhook_delivery.py."""
