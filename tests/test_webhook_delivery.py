@@ -437,6 +437,54 @@ def test_private_targets_are_refused_at_delivery_without_a_connection(
     assert resolved == (["internal.example"] if "internal" in url else [])
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["::7f00:1", "::a9fe:a9fe", "64:ff9b::a00:5", "64:ff9b:1::a00:5", "64:ff9b::a9fe:a9fe"],
+)
+def test_names_resolving_to_embedded_private_addresses_are_refused_at_delivery(
+    owner, hooks_url, monkeypatch, address
+):
+    """A name whose address became an IPv6 wrapping of a private or metadata IPv4 address
+    (IPv4-compatible, NAT64 well-known and local-use) after the endpoint was made."""
+    answer = ["93.184.216.34"]
+    monkeypatch.setattr(network, "resolver", lambda host, port: answer)
+    hook = endpoint(owner, "http://hook.test/hook")
+    record(owner, category(owner))
+    answer[:] = [address]
+    monkeypatch.setattr(webhook_delivery, "transport", NoConnection())
+    strict = _database(hooks_url, WEBHOOK_ALLOW_PRIVATE_NETWORKS="false")
+    try:
+        assert deliver_due(strict, Clock()) == 1
+    finally:
+        strict.close()
+    [delivery] = deliveries(owner, hook)
+    assert delivery["status"] == "pending"
+    assert f"resolves to {address}" in delivery["lastError"]
+    assert "public addresses only" in delivery["lastError"]
+
+
+def test_a_name_with_a_public_ipv6_address_is_delivered_to_it(owner, hooks_url, monkeypatch):
+    monkeypatch.setattr(network, "resolver", lambda host, port: ["2606:4700:4700::1111"])
+    hook = endpoint(owner, "http://hook.test/hook")
+    record(owner, category(owner))
+    sent = []
+    answer = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(204))
+    monkeypatch.setattr(webhook_delivery, "transport", answer)
+    strict = _database(hooks_url, WEBHOOK_ALLOW_PRIVATE_NETWORKS="false")
+    try:
+        assert deliver_due(strict, Clock()) == 1
+    finally:
+        strict.close()
+    [request] = sent
+    assert (request.url.host, request.url.port, request.url.path) == (
+        "2606:4700:4700::1111",
+        None,  # 80, the scheme's
+        "/hook",
+    )
+    assert request.headers["host"] == "hook.test"
+    assert deliveries(owner, hook)[0]["status"] == "delivered"
+
+
 class LoopbackOnly(httpx.BaseTransport):
     """The real transport, for 127.0.0.1 only; anything else fails the test."""
 
