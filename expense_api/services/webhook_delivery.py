@@ -114,7 +114,7 @@ class Dispatcher:
         stopping: threading.Event | None = None,
     ):
         self.lanes, self.per_lane = lanes, per_lane
-        self.stopping = stopping or threading.Event()
+        self.stopping = threading.Event() if stopping is None else stopping
         self.attempted = 0  # attempts recorded, in all
         self._lock = threading.Lock()
         self._busy: set[tuple[int, int]] = set()  # (ledger_id, endpoint_id) with a lane
