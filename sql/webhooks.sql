@@ -67,15 +67,48 @@ WITH targets AS (
 INSERT INTO webhook_deliveries (ledger_id, endpoint_id, event_id)
 SELECT event.ledger_id, targets.id, event.id FROM event CROSS JOIN targets
 
--- name: claim_due^
--- The delivery job takes the most overdue pending delivery of any ledger, skipping rows another
--- job holds, counts the attempt and pushes next_attempt_at to `lease_until`: the attempt's lease.
--- The caller commits at once, so no row lock is held during the HTTP call; a job that dies
--- mid-attempt leaves the row due again when the lease ends (delivered at least once).
+-- name: claim_due
+-- The delivery job starts a lane per endpoint: it takes the most overdue pending delivery of each
+-- endpoint that has one due and no lane in this process yet (`busy_*`: the endpoints whose lanes
+-- run), the `limit` most overdue of those, skipping rows another job holds; it counts each
+-- attempt and pushes its next_attempt_at to `lease_until`: the attempt's lease. The caller commits
+-- at once, so no row lock is held during the HTTP call; a job that dies mid-attempt leaves the
+-- row due again when the lease ends (delivered at least once).
+WITH heads AS (
+    SELECT DISTINCT ON (ledger_id, endpoint_id) ledger_id, id, next_attempt_at
+    FROM webhook_deliveries d
+    WHERE status = 'pending' AND next_attempt_at <= %(now)s::timestamptz
+      AND NOT EXISTS (
+          SELECT 1 FROM unnest(%(busy_ledger_ids)s::bigint[], %(busy_endpoint_ids)s::bigint[])
+                        AS busy (ledger_id, endpoint_id)
+          WHERE busy.ledger_id = d.ledger_id AND busy.endpoint_id = d.endpoint_id)
+    ORDER BY ledger_id, endpoint_id, next_attempt_at, id
+), due AS (
+    SELECT d.ledger_id, d.id
+    FROM (SELECT ledger_id, id FROM heads ORDER BY next_attempt_at, ledger_id, id
+          LIMIT %(limit)s) h
+    JOIN webhook_deliveries d ON d.ledger_id = h.ledger_id AND d.id = h.id
+    WHERE d.status = 'pending' AND d.next_attempt_at <= %(now)s::timestamptz
+    FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE webhook_deliveries d
+SET attempts = d.attempts + 1, next_attempt_at = %(lease_until)s
+FROM due, webhook_endpoints w, webhook_events e
+WHERE d.ledger_id = due.ledger_id AND d.id = due.id
+  AND w.ledger_id = d.ledger_id AND w.id = d.endpoint_id
+  AND e.ledger_id = d.ledger_id AND e.id = d.event_id
+RETURNING d.ledger_id, d.id, d.endpoint_id, d.attempts, w.url, w.secret, w.previous_secret,
+          w.previous_secret_until, w.disabled_at IS NOT NULL AS endpoint_disabled,
+          e.message_id, e.type, e.data, e.created_at AS event_created_at
+
+-- name: claim_next^
+-- A lane's next delivery: its endpoint's most overdue due one (oldest first, so the receiver sees
+-- them in order), claimed and leased as claim_due does.
 WITH due AS (
     SELECT ledger_id, id FROM webhook_deliveries
-    WHERE status = 'pending' AND next_attempt_at <= %(now)s::timestamptz
-    ORDER BY next_attempt_at
+    WHERE ledger_id = %(ledger_id)s AND endpoint_id = %(endpoint_id)s
+      AND status = 'pending' AND next_attempt_at <= %(now)s::timestamptz
+    ORDER BY next_attempt_at, id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
 )

@@ -49,7 +49,7 @@ def hooks_app(hooks_url):
 
 
 def _database(url, **settings) -> Database:
-    database = Database(url, make_settings(WEBHOOK_READ_TIMEOUT_SECONDS=1, **settings))
+    database = Database(url, make_settings(**{"WEBHOOK_READ_TIMEOUT_SECONDS": 1, **settings}))
     database.pool.open(wait=True)
     return database
 
@@ -97,6 +97,8 @@ class Receiver:
         self.arrived, self.released = threading.Event(), threading.Event()
         self.released.set()
         self.location = None
+        self.in_flight = self.most_in_flight = 0  # requests being answered at once
+        self._counting = threading.Lock()
         server.expect_request("/hook", method="POST").respond_with_handler(self._answer)
 
     @property
@@ -110,21 +112,40 @@ class Receiver:
         self.released.set()
 
     def _answer(self, request):
+        with self._counting:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
         self.requests.append((dict(request.headers), request.get_data(as_text=True)))
         self.arrived.set()
         self.released.wait(30)
+        with self._counting:
+            self.in_flight -= 1
         status = self.statuses.pop(0) if self.statuses else self.default
         headers = {"Location": self.location} if self.location else {}
         return Response("", status=status, headers=headers)
 
 
-@pytest.fixture
-def receiver():
+def _receiver():
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
-    yield Receiver(server)
-    server.clear()
-    server.stop()
+    receiver = Receiver(server)
+    try:
+        yield receiver
+    finally:
+        receiver.release()  # a test that failed while holding it
+        server.clear()
+        server.stop()
+
+
+@pytest.fixture
+def receiver():
+    yield from _receiver()
+
+
+@pytest.fixture
+def other_receiver():
+    """Another tenant's receiver."""
+    yield from _receiver()
 
 
 @pytest.fixture(autouse=True)
@@ -305,6 +326,100 @@ def test_an_endpoint_failing_for_days_is_disabled_until_patched(owner, receiver,
     assert deliveries(owner, hook)[0]["status"] == "delivered"
 
 
+# --- One slow receiver holds only its own endpoint (issue 25, item 3) ---------------------------
+
+
+def _event_ids(receiver) -> list[int]:
+    import json
+
+    return [json.loads(body)["data"]["id"] for _, body in receiver.requests]
+
+
+@pytest.fixture
+def patient_database(hooks_url):
+    """A read timeout of 20 s: a held receiver is not cut off while the test looks on."""
+    db = _database(hooks_url, WEBHOOK_READ_TIMEOUT_SECONDS=20)
+    yield db
+    db.close()
+
+
+def test_a_slow_receiver_does_not_delay_another_tenants_delivery(
+    owner, hooks_app, receiver, other_receiver, patient_database
+):
+    """The slow endpoint's four due deliveries are older than the other tenant's one, yet that
+    one arrives while the slow receiver still holds its first request; the slow endpoint gets
+    its deliveries one at a time, oldest first."""
+    slow = endpoint(owner, receiver.url)
+    food = category(owner)
+    sent = [record(owner, food)["id"] for _ in range(4)]
+    other = Accounts(hooks_app.test_client()).new_user(name="Other tenant")
+    prompt = endpoint(other, other_receiver.url)
+    record(other, category(other))
+    receiver.hold()
+    handled = []
+    job = threading.Thread(target=lambda: handled.append(deliver_due(patient_database, Clock())))
+    job.start()
+    try:
+        assert receiver.arrived.wait(30)
+        # The old sequential job sent the other tenant's event only after the slow endpoint's
+        # four (each held until the read timeout): it did not arrive in these 15 s.
+        assert other_receiver.arrived.wait(15), "the other tenant waited for the slow receiver"
+        _wait_for(lambda: deliveries(other, prompt)[0]["status"] == "delivered")
+        assert len(receiver.requests) == 1 and receiver.in_flight == 1  # still held
+    finally:
+        receiver.release()
+        job.join(60)
+    assert handled == [5]
+    assert _event_ids(receiver) == sent and receiver.most_in_flight == 1
+    assert {d["status"] for d in deliveries(owner, slow)} == {"delivered"}
+
+
+def test_the_worker_delivers_new_events_of_others_while_a_receiver_hangs(
+    owner, hooks_app, receiver, other_receiver, patient_database
+):
+    """Through the worker's loop and its webhooks job: an event recorded for another tenant
+    while the slow receiver holds a request is delivered at the next ticks, the worker's other
+    jobs keep ticking, and stopping the loop waits for the held attempt to be recorded."""
+    from expense_api.worker import jobs, loop
+
+    slow = endpoint(owner, receiver.url)
+    food = category(owner)
+    for _ in range(3):
+        record(owner, food)
+    other = Accounts(hooks_app.test_client()).new_user(name="Other tenant")
+    prompt = endpoint(other, other_receiver.url)
+    receiver.hold()
+    ticks, stop = [], threading.Event()
+    counting = jobs.Job("count", lambda database, clock: ticks.append(clock()) or 0)
+    webhooks_job = next(job for job in jobs.JOBS if job.name == "webhooks")
+    worker = threading.Thread(
+        target=loop.run,
+        args=(patient_database,),
+        kwargs={"tick_seconds": 1, "jobs": [webhooks_job, counting], "stop": stop},
+    )
+    worker.start()
+    try:
+        assert receiver.arrived.wait(30)
+        seen = len(ticks)
+        record(other, category(other))  # after the slow delivery began
+        assert other_receiver.arrived.wait(15), "the other tenant waited for the slow receiver"
+        _wait_for(lambda: deliveries(other, prompt)[0]["status"] == "delivered")
+        assert len(receiver.requests) == 1 and receiver.in_flight == 1  # still held
+        assert len(ticks) > seen  # the worker's other jobs ran meanwhile
+        stop.set()
+        time.sleep(0.5)
+        assert worker.is_alive()  # closing the job waits for the held attempt
+    finally:
+        receiver.release()
+        stop.set()
+        worker.join(60)
+    assert not worker.is_alive()
+    # The held attempt was recorded before the loop returned; the lane stopped after it (the
+    # worker's stop event is not the test's; it went on while deliveries were due).
+    statuses = [d["status"] for d in deliveries(owner, slow)]
+    assert statuses[-1] == "delivered" and receiver.most_in_flight == 1
+
+
 # --- Several jobs, and a job killed mid-delivery ------------------------------------------------
 
 
@@ -435,6 +550,54 @@ def test_private_targets_are_refused_at_delivery_without_a_connection(
     assert "public addresses only" in delivery["lastError"]
     assert receiver.requests == []
     assert resolved == (["internal.example"] if "internal" in url else [])
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["::7f00:1", "::a9fe:a9fe", "64:ff9b::a00:5", "64:ff9b:1::a00:5", "64:ff9b::a9fe:a9fe"],
+)
+def test_names_resolving_to_embedded_private_addresses_are_refused_at_delivery(
+    owner, hooks_url, monkeypatch, address
+):
+    """A name whose address became an IPv6 wrapping of a private or metadata IPv4 address
+    (IPv4-compatible, NAT64 well-known and local-use) after the endpoint was made."""
+    answer = ["93.184.216.34"]
+    monkeypatch.setattr(network, "resolver", lambda host, port: answer)
+    hook = endpoint(owner, "http://hook.test/hook")
+    record(owner, category(owner))
+    answer[:] = [address]
+    monkeypatch.setattr(webhook_delivery, "transport", NoConnection())
+    strict = _database(hooks_url, WEBHOOK_ALLOW_PRIVATE_NETWORKS="false")
+    try:
+        assert deliver_due(strict, Clock()) == 1
+    finally:
+        strict.close()
+    [delivery] = deliveries(owner, hook)
+    assert delivery["status"] == "pending"
+    assert f"resolves to {address}" in delivery["lastError"]
+    assert "public addresses only" in delivery["lastError"]
+
+
+def test_a_name_with_a_public_ipv6_address_is_delivered_to_it(owner, hooks_url, monkeypatch):
+    monkeypatch.setattr(network, "resolver", lambda host, port: ["2606:4700:4700::1111"])
+    hook = endpoint(owner, "http://hook.test/hook")
+    record(owner, category(owner))
+    sent = []
+    answer = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(204))
+    monkeypatch.setattr(webhook_delivery, "transport", answer)
+    strict = _database(hooks_url, WEBHOOK_ALLOW_PRIVATE_NETWORKS="false")
+    try:
+        assert deliver_due(strict, Clock()) == 1
+    finally:
+        strict.close()
+    [request] = sent
+    assert (request.url.host, request.url.port, request.url.path) == (
+        "2606:4700:4700::1111",
+        None,  # 80, the scheme's
+        "/hook",
+    )
+    assert request.headers["host"] == "hook.test"
+    assert deliveries(owner, hook)[0]["status"] == "delivered"
 
 
 class LoopbackOnly(httpx.BaseTransport):

@@ -16,7 +16,7 @@ from expense_api.services import housekeeping, webhook_delivery, webhooks
 from expense_api.webhooks import network, signing
 
 from .conftest import assert_problem, make_settings
-from .factories import category, ledger, member, record, save
+from .factories import category, graphql, graphql_codes, ledger, member, record, save
 
 HOOK = "http://127.0.0.1:9/hook"  # never called here: nothing delivers in this module
 
@@ -199,6 +199,16 @@ def test_rotating_gives_a_new_secret_and_keeps_the_old_one_for_24_hours(alice, c
 
 # --- The URL rules (SSRF) -------------------------------------------------------------------
 
+# IPv6 addresses carrying a private or metadata IPv4 address (issue 25, item 6).
+EMBEDDED_IPV4 = [
+    "http://[::127.0.0.1]/",  # IPv4-compatible loopback
+    "http://[::7f00:1]/",  # the same, in hex
+    "http://[::169.254.169.254]/",  # IPv4-compatible metadata address
+    "http://[64:ff9b::10.0.0.5]/",  # NAT64, well-known prefix
+    "http://[64:ff9b:1::10.0.0.5]/",  # NAT64, local-use prefix
+    "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
+]
+
 REFUSED = [
     "http://127.0.0.1/",
     "http://127.8.9.10:8080/",
@@ -217,6 +227,10 @@ REFUSED = [
     "http://[::ffff:127.0.0.1]/",  # IPv4-mapped IPv6
     "http://[::ffff:10.0.0.5]/",
     "http://[2002:a00:5::1]/",  # 6to4 of 10.0.0.5
+    *EMBEDDED_IPV4,
+    "http://[::ffff:0:a00:5]/",  # IPv4-translated (SIIT) 10.0.0.5
+    "http://[2001:0:4136:e378:8000:63bf:f5ff:fffa]/",  # Teredo, client 10.0.0.5
+    "http://[64:ff9b:1:808:8:800::]/",  # local-use NAT64 (8.8.8.8 behind a /48): never public
     "http://internal.example/hook",  # the injected resolver maps it to 10.0.0.5
     "http://localhost/",  # not in the table: resolving it fails the test
 ]
@@ -237,9 +251,13 @@ def test_private_addresses_are_refused_unless_allowed(url, no_dns):
         ("https://hooks.example.com/expenses", "93.184.216.34"),
         ("http://8.8.8.8:8080/x?y=1", "8.8.8.8"),
         ("http://[2606:4700:4700::1111]/", "2606:4700:4700::1111"),
+        ("https://v6.example/", "2606:4700:4700::1111"),  # a name with a public IPv6 address
+        ("http://[64:ff9b::8.8.8.8]/", "64:ff9b::808:808"),  # NAT64 of a public address
+        ("http://[2002:808:808::1]/", "2002:808:808::1"),  # 6to4 of a public address
     ],
 )
 def test_public_addresses_are_allowed_and_pinned(url, address, no_dns):
+    no_dns["v6.example"] = ["2606:4700:4700::1111"]
     target = network.check_url(url, https_only=False, allow_private=False)
     assert target.address == address
     assert address in target.pinned_url()
@@ -249,6 +267,13 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_private(no_dns):
     no_dns["mixed.example"] = ["93.184.216.34", "192.168.0.10"]
     with pytest.raises(network.UrlRefused, match=r"192\.168\.0\.10"):
         network.check_url("https://mixed.example/", https_only=False, allow_private=False)
+
+
+@pytest.mark.parametrize("url", ["http://8.8.8.8:0/", "https://hooks.example.com:00/x"])
+def test_port_zero_is_refused_even_where_private_networks_are_allowed(url, no_dns):
+    for allow_private in (False, True):
+        with pytest.raises(network.UrlRefused, match="port must be 1-65535"):
+            network.check_url(url, https_only=False, allow_private=allow_private)
 
 
 def test_production_takes_https_only(no_dns):
@@ -277,6 +302,42 @@ def test_the_api_refuses_private_urls_on_create_and_on_patch(strict_app, url, no
     response = owner.patch(f"/api/webhooks/{hook['id']}", json={"url": url})
     assert "public addresses only" in assert_problem(response, 422)["errors"]["url"][0]
     assert owner.get(f"/api/webhooks/{hook['id']}").get_json()["url"] == hook["url"]
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [(url, "public addresses only") for url in EMBEDDED_IPV4]
+    + [("http://8.8.8.8:0/", "port must be 1-65535"),
+       ("https://hooks.example.com:65536/", "Not a valid URL")],
+)  # fmt: skip
+def test_rest_and_graphql_refuse_embedded_private_addresses_and_port_zero(
+    strict_app, url, says, no_dns
+):
+    """Each door (REST and GraphQL, create and PATCH) answers 422 naming `url`, and changes
+    nothing."""
+    from .conftest import Accounts
+
+    owner = Accounts(strict_app.test_client()).new_user(name="Strict")
+    response = create(owner, url=url)
+    assert says in assert_problem(response, 422, "validation_error")["errors"]["url"][0]
+    hook = create(owner, url="https://hooks.example.com/x").get_json()
+    response = owner.patch(f"/api/webhooks/{hook['id']}", json={"url": url})
+    assert says in assert_problem(response, 422, "validation_error")["errors"]["url"][0]
+    created = graphql(
+        owner,
+        'mutation($url: String!) { createWebhook(input: {url: $url, events: ["alert.limit"]})'
+        " { id } }",
+        {"url": url},
+    )
+    updated = graphql(
+        owner,
+        "mutation($id: Int!, $url: String!) { updateWebhook(id: $id, input: {url: $url}) { id } }",
+        {"id": hook["id"], "url": url},
+    )
+    for body in (created, updated):
+        assert graphql_codes(body) == ["validation_error"], body
+        assert says in body["errors"][0]["extensions"]["errors"]["url"][0]
+    assert [h["url"] for h in owner.get("/api/webhooks").get_json()["items"]] == [hook["url"]]
 
 
 # --- The outbox ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from psycopg import Connection
@@ -59,8 +60,34 @@ def record_event(conn: Connection, *, ledger_id: int, type: str, data: dict) -> 
     return queries.webhooks.record_event(conn, ledger_id=ledger_id, type=type, data=Jsonb(data))
 
 
-def claim_due(conn: Connection, *, now: datetime, lease_until: datetime) -> dict | None:
-    return queries.webhooks.claim_due(conn, now=now, lease_until=lease_until)
+def claim_due(
+    conn: Connection,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    busy: Iterable[tuple[int, int]] = (),
+) -> list[dict]:
+    """Up to `limit` deliveries, the most overdue one of each endpoint with one due, except the
+    `busy` endpoints ((ledger_id, endpoint_id) pairs); claimed until `lease_until`."""
+    busy = list(busy)
+    return queries.webhooks.claim_due(
+        conn,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
+        busy_ledger_ids=[ledger_id for ledger_id, _ in busy],
+        busy_endpoint_ids=[endpoint_id for _, endpoint_id in busy],
+    )
+
+
+def claim_next(
+    conn: Connection, *, ledger_id: int, endpoint_id: int, now: datetime, lease_until: datetime
+) -> dict | None:
+    """The endpoint's most overdue due delivery, claimed until `lease_until`."""
+    return queries.webhooks.claim_next(
+        conn, ledger_id=ledger_id, endpoint_id=endpoint_id, now=now, lease_until=lease_until
+    )
 
 
 def finish_attempt(

@@ -1,12 +1,20 @@
-"""Delivering the webhook outbox, at least once: the delivery job's unit of work.
+"""Delivering the webhook outbox, at least once: the delivery job.
 
-`deliver_due(database, clock)` (the worker's job interface) sends up to `BATCH` due deliveries,
-each in three steps: claim it in a short transaction of its own (FOR UPDATE SKIP LOCKED, so
-several jobs share the work; the attempt is counted and the row's next_attempt_at pushed to the
-end of a lease, then committed, so no lock is held while the receiver is called); send it over
-HTTP with no transaction open; record the outcome in another short transaction. A job that dies
-mid-attempt leaves the row pending: it is due again when the lease ends, with the same
-`webhook-id` (the event's), so the event is never lost and a receiver can drop a duplicate.
+Each endpoint's due deliveries go in a **lane** of their own, a thread that sends them one after
+another, most overdue first (so a receiver sees them in order), at most `PER_LANE` before it
+makes way; `LANES` lanes run at once in a process (fewer if its connection pool is smaller). So
+one endpoint's slow or hanging receiver holds its own lane only: the other endpoints' lanes
+deliver beside it, and an event for another endpoint gets a lane at the worker's next tick.
+`Dispatcher` (the worker's `webhooks` job, `worker/jobs.py`) starts lanes and returns at once;
+`deliver_due` starts them and waits for them (the tests, anything that wants the work done).
+
+Each attempt takes three steps: claim the delivery in a short transaction of its own (FOR
+UPDATE SKIP LOCKED, so several jobs share the work; the attempt is counted and the row's
+next_attempt_at pushed to the end of a lease, then committed, so no lock is held while the
+receiver is called); send it over HTTP with no transaction open; record the outcome in another
+short transaction, on the lane's own pooled connection. A job that dies mid-attempt leaves the
+row pending: it is due again when the lease ends, with the same `webhook-id` (the event's), so
+the event is never lost and a receiver can drop a duplicate.
 
 A failed attempt (timeout, connection error, refused address, any non-2xx answer, a redirect,
 which is never followed) is retried after the Standard Webhooks schedule with +-20% jitter:
@@ -23,7 +31,9 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,7 +60,8 @@ BACKOFF = (
 MAX_ATTEMPTS = len(BACKOFF) + 1
 JITTER = 0.2
 DISABLE_AFTER = timedelta(days=5)
-BATCH = 20
+LANES = 4  # endpoints served at once by one process, a thread each
+PER_LANE = 20  # deliveries a lane sends before it makes way for another endpoint
 USER_AGENT = "expense-api-webhooks/1"
 
 Clock = Callable[[], datetime]
@@ -80,24 +91,115 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver_due(database: Database, clock: Clock) -> int:
-    """Sends up to BATCH due deliveries, each claimed and finished in its own transaction;
-    returns how many were attempted."""
-    settings = database.settings
-    handled = 0
-    with _client(settings) as client:
-        for _ in range(BATCH):
-            now = clock()
-            with database.pool.connection() as conn:  # committed on leaving: the claim holds
-                claim = webhooks.claim_due(conn, now=now, lease_until=now + lease(settings))
-            if claim is None:
-                break
-            outcome = attempt(client, settings, claim, now)
-            with database.pool.connection() as conn:
-                status = _finish(conn, claim, outcome, clock())
-            # Counted once its outcome is committed: delivered, retried (pending) or failed.
-            metrics.webhook_delivery({"pending": "retried"}.get(status, status))
-            handled += 1
-    return handled
+    """Sends what is due, a lane per endpoint (at most LANES lanes, PER_LANE deliveries each),
+    and returns once every attempt is recorded; returns how many were attempted."""
+    dispatcher = Dispatcher()
+    try:
+        dispatcher(database, clock)
+    finally:
+        dispatcher.close()
+    return dispatcher.attempted
+
+
+class Dispatcher:
+    """Starts a lane for each endpoint with a due delivery and no lane yet, while lanes are free,
+    and returns without waiting for them; `close()` waits for them. `stopping` set: no lane
+    starts, and a lane stops after the attempt in hand (recorded)."""
+
+    def __init__(
+        self,
+        *,
+        lanes: int = LANES,
+        per_lane: int = PER_LANE,
+        stopping: threading.Event | None = None,
+    ):
+        self.lanes, self.per_lane = lanes, per_lane
+        self.stopping = threading.Event() if stopping is None else stopping
+        self.attempted = 0  # attempts recorded, in all
+        self._lock = threading.Lock()
+        self._busy: set[tuple[int, int]] = set()  # (ledger_id, endpoint_id) with a lane
+        self._recorded = 0  # attempts recorded since the last call
+        self._executor: ThreadPoolExecutor | None = None
+        self._client: httpx.Client | None = None
+
+    def __call__(self, database: Database, clock: Clock) -> int:
+        """Lanes started plus attempts recorded since the last call (the worker ticks again at
+        once while that is not 0)."""
+        settings = database.settings
+        # A lane borrows a connection for its claims and records; one is left for the caller.
+        lanes = max(1, min(self.lanes, settings.db_pool_max - 1))
+        with self._lock:
+            recorded, self._recorded = self._recorded, 0
+            busy = sorted(self._busy)
+        if self.stopping.is_set() or len(busy) >= lanes:
+            return recorded
+        now = clock()
+        with database.pool.connection() as conn:  # committed on leaving: the claims hold
+            claims = webhooks.claim_due(
+                conn,
+                now=now,
+                lease_until=now + lease(settings),
+                limit=lanes - len(busy),
+                busy=busy,
+            )
+        if claims:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(lanes, thread_name_prefix="webhook-lane")
+                self._client = _client(settings)
+            for claim in claims:
+                with self._lock:
+                    self._busy.add((claim["ledger_id"], claim["endpoint_id"]))
+                self._executor.submit(self._lane, database, clock, claim, now)
+        return recorded + len(claims)
+
+    def close(self) -> None:
+        """Waits for the lanes to finish (each records the attempt in hand), then frees their
+        threads and HTTP client; the dispatcher may start lanes again afterwards."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _lane(self, database: Database, clock: Clock, claim: dict, now: datetime) -> None:
+        """Sends `claim`, then the endpoint's next due deliveries one by one (PER_LANE in all)."""
+        key = (claim["ledger_id"], claim["endpoint_id"])
+        settings = database.settings
+        try:
+            for sent in range(self.per_lane):
+                if sent:
+                    if self.stopping.is_set():
+                        break
+                    now = clock()
+                    with database.pool.connection() as conn:
+                        claim = webhooks.claim_next(
+                            conn,
+                            ledger_id=key[0],
+                            endpoint_id=key[1],
+                            now=now,
+                            lease_until=now + lease(settings),
+                        )
+                    if claim is None:
+                        break
+                outcome = attempt(self._client, settings, claim, now)
+                with database.pool.connection() as conn:
+                    status = _finish(conn, claim, outcome, clock())
+                # Counted once its outcome is committed: delivered, retried (pending) or failed.
+                metrics.webhook_delivery({"pending": "retried"}.get(status, status))
+                with self._lock:
+                    self._recorded += 1
+                    self.attempted += 1
+        except Exception:  # the database is down, say: the claimed delivery's lease runs out
+            log.exception(
+                "webhook lane of endpoint %s (ledger %s) failed; its claimed delivery is due "
+                "again when its lease ends",
+                key[1],
+                key[0],
+            )
+        finally:
+            with self._lock:
+                self._busy.discard(key)
 
 
 def _client(settings: Settings) -> httpx.Client:

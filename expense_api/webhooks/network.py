@@ -2,9 +2,11 @@
 
 A URL is checked when an endpoint is created or its URL changed, and again at every delivery,
 after name resolution: every address the name resolves to must be public (not loopback,
-private, link-local, unique-local, shared, reserved or multicast; an IPv4-mapped or 6to4/Teredo
-IPv6 address is judged by the IPv4 address inside), unless the operator allows private networks
-(WEBHOOK_ALLOW_PRIVATE_NETWORKS=true). The delivery then connects to the address that was
+private, link-local, unique-local, shared, reserved or multicast; an IPv6 address that carries an
+IPv4 address, IPv4-mapped, IPv4-compatible, IPv4-translated, NAT64 (64:ff9b::/96), 6to4 or Teredo,
+is judged by the IPv4 address inside, and NAT64's local-use prefix 64:ff9b:1::/48 is never
+public), unless the operator allows private networks (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true). The
+port is 1-65535. The delivery then connects to the address that was
 checked, never resolving the name a second time (no DNS rebinding between check and connect).
 
 `resolver` is the only place a name is resolved; tests replace it so they never resolve a real
@@ -62,19 +64,43 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-def _inner_ipv4(address: Address) -> Address:
-    if isinstance(address, ipaddress.IPv6Address):
-        for inner in (address.ipv4_mapped, address.sixtofour):
-            if inner is not None:
-                return inner
-        if address.teredo is not None:
-            return address.teredo[1]  # the client's address
-    return address
+# IPv6 prefixes whose last 32 bits are an IPv4 address the packets reach (through a translator or
+# a tunnel, or the host's own IPv4 stack): IPv4-compatible (::/96, deprecated, :: and ::1 included:
+# 0.0.0.0 and 0.0.0.1 are refused), IPv4-translated (SIIT) and NAT64's well-known prefix. (IPv4-
+# mapped, 6to4 and Teredo are ipaddress's own properties.)
+_LAST_32_BITS = tuple(
+    ipaddress.IPv6Network(prefix) for prefix in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+# NAT64's local-use prefix (RFC 8215): a translator may put the IPv4 address at several places
+# (/48 to /96, RFC 6052), and the prefix is not globally reachable; never public.
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to (none for a plain IPv6 address or an IPv4
+    address): Teredo gives two, its server and its client."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return []
+    plain = ipaddress.IPv6Address(int(address))  # without a zone id
+    if plain.ipv4_mapped is not None:
+        return [plain.ipv4_mapped]
+    if plain.sixtofour is not None:
+        return [plain.sixtofour]
+    if plain.teredo is not None:
+        return list(plain.teredo)
+    if any(plain in prefix for prefix in _LAST_32_BITS):
+        return [ipaddress.IPv4Address(int(plain) & 0xFFFFFFFF)]
+    return []
 
 
 def is_public(address: Address) -> bool:
-    inner = _inner_ipv4(address)  # the address itself when it carries no IPv4 address
-    return inner.is_global and not inner.is_multicast
+    if isinstance(address, ipaddress.IPv6Address):
+        if ipaddress.IPv6Address(int(address)) in _NAT64_LOCAL_USE:
+            return False
+        inner = embedded_ipv4(address)
+        if inner:  # judged by where the packets go
+            return all(is_public(ipv4) for ipv4 in inner)
+    return address.is_global and not address.is_multicast
 
 
 def check_url(url: str, *, https_only: bool, allow_private: bool) -> Target:
@@ -97,6 +123,8 @@ def check_url(url: str, *, https_only: bool, allow_private: bool) -> Target:
         raise UrlRefused("Must not carry a user name or password.")
     if parts.fragment:
         raise UrlRefused("Must not have a #fragment.")
+    if port is not None and not 1 <= port <= 65535:
+        raise UrlRefused("The port must be 1-65535.")
     port = port or (443 if parts.scheme == "https" else 80)
     host = parts.hostname
     addresses = _resolve(host, port)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from ..database import Database
 from ..services import housekeeping, recurring_runs
-from ..services.webhook_delivery import deliver_due
+from ..services.webhook_delivery import Dispatcher
 
 Clock = Callable[[], datetime]
 
@@ -23,6 +23,9 @@ Clock = Callable[[], datetime]
 class Job(NamedTuple):
     name: str
     run: Callable[[Database, Clock], int]
+    # Called when the loop ends, before the database closes: a job with work in other threads
+    # waits for it there (the webhook lanes finish and record the attempts in hand).
+    close: Callable[[], None] | None = None
 
 
 BATCH = 50  # items per job per tick at most, so every job gets its turn
@@ -67,8 +70,12 @@ def prune_expired(database: Database) -> int:
 
 PRUNE_PERIOD = timedelta(hours=1)
 
+# Webhook deliveries run in lanes, a thread per endpoint (services/webhook_delivery.py): the job
+# starts lanes and returns, so a slow receiver holds neither the other endpoints nor the other jobs.
+webhook_lanes = Dispatcher(stopping=stopping)
+
 JOBS: tuple[Job, ...] = (
     Job("recurring", create_due_occurrences),
-    Job("webhooks", deliver_due),
+    Job("webhooks", webhook_lanes, webhook_lanes.close),
     Job("prune", Every(PRUNE_PERIOD, prune_expired)),
 )

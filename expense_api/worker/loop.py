@@ -49,6 +49,21 @@ def run(
 ) -> None:
     """Ticks until `stop` is set (by the signal handlers `main` installs)."""
     jobs = tuple(job_list.JOBS if jobs is None else jobs)
+    try:
+        _ticks(database, tick_seconds, clock, jobs, stop)
+    finally:
+        for job in jobs:
+            if job.close is not None:
+                job.close()
+
+
+def _ticks(
+    database: Database,
+    tick_seconds: float,
+    clock: Clock,
+    jobs: tuple[Job, ...],
+    stop: threading.Event,
+) -> None:
     behind_since = None  # when the current run of ticks with work began
     while not stop.is_set():
         started = clock()

@@ -1,0 +1,1 @@
+DROP INDEX webhook_deliveries_pending_per_endpoint_idx;
