@@ -1,6 +1,6 @@
-"""GraphQL's limits and loaders: refused documents do no database work (statements counted),
-nested lists load in one statement per level whatever the number of ledgers, introspection
-follows its setting, and Idempotency-Key works on mutations."""
+"""GraphQL's limits and loaders: refused documents do no database work but the session check
+(statements counted), nested lists load in one statement per level whatever the number of
+ledgers, introspection follows its setting, and Idempotency-Key works on mutations."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from expense_api.api.graphql import limits
 
 from .conftest import Accounts, make_settings
 from .factories import category, graphql, graphql_codes
+
+SESSION_CHECK = "auth_sessions.get_active_with_user"
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def _refused_without_database_work(user, statements, body, code):
     codes = [c for a in answers for c in graphql_codes(a)]
     assert code in codes, answer
     assert all(a.get("data") is None for a in answers)
-    assert statements == [], statements  # not even the session check
+    assert statements == [SESSION_CHECK], statements  # the 401 comes first; nothing else runs
     return answer
 
 
