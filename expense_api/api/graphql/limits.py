@@ -94,7 +94,7 @@ LIST_SIZES = {
     ("Ledger", "webhooks"): webhooks.MAX_PER_LEDGER,  # the service's maximum (10)
     ("CategoryBreakdown", "items"): 100,  # one per category, as categories
     ("BudgetUsage", "items"): 100,  # one per budget of the month, as budgets
-    ("Trends", "items"): 120,  # one per month: `months` is at most 120
+    ("Trends", "items"): 120,  # one per month: `months` is at most 120 (assumed for from/to)
     # a write fires at most the threshold and the limit alert of its category's budget and of
     # the month's overall budget
     ("TransactionResult", "alerts"): 4,

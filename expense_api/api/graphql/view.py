@@ -48,6 +48,7 @@ from ..tokens import claims_before_session_check
 from . import explorer, limits
 from .context import RequestContext
 from .errors import format_error
+from .mutations import MutationExecutor
 from .schema import executable_schema
 
 blp = Blueprint("graphql", __name__)
@@ -188,6 +189,7 @@ def _run(operation: Operation, context: RequestContext) -> dict:
         context_value=context,
         variable_values=operation.variables,
         operation_name=operation.name,
+        executor_class=MutationExecutor,
     )
     answer: dict = {"data": result.data}
     if result.errors:
