@@ -372,3 +372,14 @@ def test_a_rules_occurrences_cost_their_first(alice, statements):
         alice, statements, {"query": query}, "query_too_complex"
     )
     assert answer["errors"][0]["extensions"]["cost"] > 500 * 200
+
+
+def test_every_list_of_the_schema_has_a_size(monkeypatch):
+    """A list field added without a size in LIST_SIZES fails the cost map, not silently at 1."""
+    schema = executable_schema()
+    sized = limits.cost_map(schema)
+    assert sized["Ledger"]["categories"] == {"complexity": 1, "size": 100}
+    assert sized["TransactionConnection"]["nodes"] == {"complexity": 1}  # counted by `first`
+    monkeypatch.delitem(limits.LIST_SIZES, ("Ledger", "members"))
+    with pytest.raises(LookupError, match=r"Ledger\.members"):
+        limits.cost_map(schema)

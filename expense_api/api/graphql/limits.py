@@ -124,7 +124,9 @@ def cost_map(schema: GraphQLSchema) -> dict[str, dict[str, dict]]:
             elif is_list_type(get_nullable_type(field.type)) and not _in_connection(
                 type_name, field_name
             ):
-                cost["size"] = LIST_SIZES[(type_name, field_name)]  # every list has a size
+                if (type_name, field_name) not in LIST_SIZES:
+                    raise LookupError(f"{type_name}.{field_name} is a list: size it in LIST_SIZES")
+                cost["size"] = LIST_SIZES[(type_name, field_name)]
             costs.setdefault(type_name, {})[field_name] = cost
     return costs
 
