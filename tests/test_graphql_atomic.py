@@ -4,10 +4,15 @@ rolls the savepoint back. The other mutations of the document keep their own out
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import psycopg
 import pytest
 from psycopg import sql
 
 from expense_api.repositories import ledgers as ledger_rows
+from expense_api.retry import run_transaction
+from expense_api.services import recurring_runs
 
 from .factories import graphql, graphql_codes
 
@@ -73,7 +78,9 @@ def test_the_selection_runs_in_the_savepoint_of_its_mutation(alice, shared, conn
     assert after["webhook_events"] and after["webhook_deliveries"]
 
 
-def test_a_forbidden_field_under_an_editors_mutation_creates_nothing(bob, shared, conn):
+def test_a_forbidden_field_under_an_editors_mutation_creates_nothing(
+    bob, shared, conn, database_url
+):
     """Issue 25: an editor's createRecurring asking for the owner-only webhooks was refused,
     and the rule was created anyway (and the worker made its transactions)."""
     before = _stored(conn, shared["ledger"])
@@ -83,10 +90,21 @@ def test_a_forbidden_field_under_an_editors_mutation_creates_nothing(bob, shared
     answer = graphql(bob, document, {"l": shared["ledger"]})
     assert answer["data"] == {"createRecurring": None}
     assert graphql_codes(answer) == ["forbidden"]
+    _run_the_worker(database_url)
     assert _stored(conn, shared["ledger"]) == before
     allowed = graphql(bob, document.replace("webhooks { url }", "name"), {"l": shared["ledger"]})
     assert allowed["data"]["createRecurring"]["ledger"]["name"] == "Shared"
-    assert len(_stored(conn, shared["ledger"])["recurring_rules"]) == 1
+    _run_the_worker(database_url)
+    stored = _stored(conn, shared["ledger"])
+    assert len(stored["recurring_rules"]) == 1 and len(stored["transactions"]) == 6
+
+
+def _run_the_worker(database_url: str) -> None:
+    """The worker's recurring job, until no rule is due on 2026-03-10."""
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    with psycopg.connect(database_url) as own:
+        while run_transaction(own, lambda c: recurring_runs.handle_next_due(c, now)):
+            pass
 
 
 def test_each_mutation_of_a_document_keeps_its_own_outcome(alice, shared, conn):
