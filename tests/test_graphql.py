@@ -3,6 +3,8 @@ codes, the limits, Idempotency-Key, the explorer page."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import assert_problem
@@ -157,3 +159,31 @@ def test_decimal_literals_are_read_from_their_text(alice, literal, expected):
         assert "amount" in body["errors"][0]["extensions"]["errors"]
     else:
         assert body["data"]["createTransaction"]["transaction"]["amount"] == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"query": "{ me { nope } }"},
+        {"query": "{ me { id }"},
+        {
+            "query": "{ ledgers { categories { ledger { categories { ledger { categories { id } } } } } } }"
+        },
+        [{"query": "{ me { id } }"}] * 6,
+        [],
+        "{ me { id } }",
+    ],
+)
+def test_a_revoked_token_is_401_whatever_the_document(alice, body):
+    assert alice.post("/api/auth/logout").status_code == 204
+    assert_problem(alice.post("/api/graphql", json=body), 401, "token_revoked")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{ me { id } }", 42, None, True, [], [1], [{"query": "{ me { id } }"}, "{ me { id } }"]],
+)
+def test_a_body_that_is_neither_an_operation_nor_a_batch_is_400(alice, body):
+    response = alice.post("/api/graphql", data=json.dumps(body), content_type="application/json")
+    problem = assert_problem(response, 400, "malformed_request")
+    assert "batch" in problem["detail"]

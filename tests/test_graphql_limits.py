@@ -1,18 +1,29 @@
-"""GraphQL's limits and loaders: refused documents do no database work (statements counted),
-nested lists load in one statement per level whatever the number of ledgers, introspection
-follows its setting, and Idempotency-Key works on mutations."""
+"""GraphQL's limits and loaders: refused documents do no database work but the session check
+(statements counted), nested lists load in one statement per level whatever the number of
+ledgers, introspection follows its setting, and Idempotency-Key works on mutations."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import Fernet
+from graphql import parse, validate
 
+from bench.graphql import DASHBOARD
 from expense_api import sqlfiles
 from expense_api.api.app import create_app
 from expense_api.api.graphql import limits
+from expense_api.api.graphql.schema import executable_schema
+from expense_api.services import webhooks
 
 from .conftest import Accounts, make_settings
 from .factories import category, graphql, graphql_codes
+
+SESSION_CHECK = "auth_sessions.get_active_with_user"
+POSTMAN = Path(__file__).parents[1] / "clients/postman/expense-api.postman_collection.json"
 
 
 @pytest.fixture
@@ -29,9 +40,10 @@ def statements(monkeypatch):
     return names
 
 
-def _nested(depth: int) -> str:
-    """{ ledgers { categories { ledger { categories { ... id } } } } }, `depth` fields deep."""
-    fields = ["ledgers"] + ["categories", "ledger"] * depth
+def _nested(depth: int, ledger: int, category: int) -> str:
+    """{ ledger(id) { category(id) { ledger { category(id) { ... id } } } } }, `depth` fields
+    deep: objects, no list, so it costs about `depth`."""
+    fields = [f"ledger(id: {ledger})"] + [f"category(id: {category})", "ledger"] * depth
     inner = "id"
     for name in reversed(fields[: depth - 1]):
         inner = f"{name} {{ {inner} }}"
@@ -47,14 +59,15 @@ def _refused_without_database_work(user, statements, body, code):
     codes = [c for a in answers for c in graphql_codes(a)]
     assert code in codes, answer
     assert all(a.get("data") is None for a in answers)
-    assert statements == [], statements  # not even the session check
+    assert statements == [SESSION_CHECK], statements  # the 401 comes first; nothing else runs
     return answer
 
 
 def test_depth_ten_runs_eleven_is_refused(alice, statements):
-    assert "errors" not in graphql(alice, _nested(10))
+    food = category(alice, "Food")
+    assert "errors" not in graphql(alice, _nested(10, alice.ledger_id, food))
     error = _refused_without_database_work(
-        alice, statements, {"query": _nested(11)}, "query_too_deep"
+        alice, statements, {"query": _nested(11, alice.ledger_id, food)}, "query_too_deep"
     )
     assert "10" in error["errors"][0]["message"]
 
@@ -65,10 +78,14 @@ def test_introspection_fields_do_not_count_towards_depth(alice):
 
 
 def test_a_fragment_counts_where_it_is_spread(alice, statements):
-    five = "{ ledgers { categories { ledger { categories { ledger { ...F } } } } } }"
-    six = "fragment F on Ledger { categories { ledger { categories { ledger { categories { id } } } } } }"
-    _refused_without_database_work(alice, statements, {"query": five + six}, "query_too_deep")
-    assert "errors" not in graphql(alice, five + six.replace("{ categories { id } }", "{ id }"))
+    food = category(alice, "Food")
+    five = "query($l: Int!, $c: Int!) { ledger(id: $l) { category(id: $c) { ledger { category(id: $c) { ledger { ...F } } } } } }"
+    six = "fragment F on Ledger { category(id: $c) { ledger { category(id: $c) { ledger { category(id: $c) { id } } } } } }"
+    variables = {"l": alice.ledger_id, "c": food}
+    body = {"query": five + six, "variables": variables}
+    _refused_without_database_work(alice, statements, body, "query_too_deep")
+    cut = six.replace("{ category(id: $c) { id } }", "{ id }")
+    assert "errors" not in graphql(alice, five + cut, variables)
 
 
 def test_cost_above_the_limit_is_refused(alice, statements):
@@ -78,17 +95,87 @@ def test_cost_above_the_limit_is_refused(alice, statements):
         alice, statements, {"query": query}, "query_too_complex"
     )
     assert answer["errors"][0]["extensions"]["limit"] == limits.MAX_COST
-    one_page = "{ ledgers { transactions(first: 500) { nodes { id amount date } } } }"
-    assert "errors" not in graphql(alice, one_page)
+    one_page = "{ ledger(id: %d) { transactions(first: 500) { nodes { id amount date } } } }"
+    assert "errors" not in graphql(alice, one_page % alice.ledger_id)
+    every_ledger = "{ ledgers { transactions(first: 500) { nodes { id amount date } } } }"
+    assert _cost(every_ledger) == 25 + 25 * 500 * 2  # 25 ledgers assumed: refused
+
+
+BACK_LINKS = """query($l: Int!) { ledger(id: $l) { categories { ledger { categories { ledger {
+    categories { ledger { categories { name } } } } } } } } }"""
+
+
+def test_a_list_multiplies_the_cost_of_what_is_below_it(alice, statements):
+    """Issue 25: 30 categories through their `ledger` back-links answered 810,000 objects."""
+    for n in range(30):
+        category(alice, f"Category {n}")
+    body = {"query": BACK_LINKS, "variables": {"l": alice.ledger_id}}
+    answer = _refused_without_database_work(alice, statements, body, "query_too_complex")
+    assert answer["errors"][0]["extensions"]["cost"] > limits.MAX_COST
+    one_level = "query($l: Int!) { ledger(id: $l) { categories { id name ledger { id } } } }"
+    listed = graphql(alice, one_level, {"l": alice.ledger_id})["data"]["ledger"]["categories"]
+    assert len(listed) == 30  # a list is priced at its assumed size, never cut to it
+
+
+def _cost(query: str, variables: dict | None = None) -> int:
+    schema = executable_schema()
+    rule = limits.cost_rule(schema, variables)
+    document = parse(query)
+    assert validate(schema, document) == []
+    costs = []
+
+    class Measured(rule):
+        def leave_operation_definition(self, *args):
+            costs.append(self.cost)
+            super().leave_operation_definition(*args)
+
+    validate(schema, document, [Measured])
+    return sum(costs)
+
+
+def test_every_documented_query_passes_the_cost_limit():
+    """The dashboard's queries (README, the Postman collection, bench/graphql.py) and the nested
+    lists of ledgers cost what docs/GRAPHQL.md says, well below the limit."""
+    collection = json.loads(POSTMAN.read_text())
+    documented = [
+        (item["request"]["body"]["raw"], item["name"])
+        for item in _requests(collection["item"])
+        if item["request"]["url"]["raw"].endswith("/api/graphql")
+        and item["request"].get("body", {}).get("raw")
+    ]
+    queries = [json.loads(re.sub(r"\{\{\w+\}\}", "1", raw))["query"] for raw, _ in documented]
+    assert len(queries) >= 6
+    readme = Path(__file__).parents[1].joinpath("README.md").read_text()
+    assert "notifications(unread: true, first: 5) { nodes { id kind percentUsed } }" in readme
+    queries += [
+        DASHBOARD,
+        "{ ledgers { id name } notifications(unread: true, first: 5) { nodes { id kind percentUsed } } }",
+        NESTED_LISTS,
+    ]
+    variables = {"ledger": 1, "month": 3, "year": 2026, "input": {}, "id": 1}
+    costs = {query: _cost(query, variables) for query in queries}
+    assert all(cost <= limits.MAX_COST for cost in costs.values()), costs
+    assert _cost(DASHBOARD, variables) == 213
+    assert _cost(BACK_LINKS, {"l": 1}) > 100 * 100 * 100
+
+
+def test_a_list_costs_its_maximum_where_the_service_has_one():
+    assert limits.LIST_SIZES[("Ledger", "webhooks")] == webhooks.MAX_PER_LEDGER == 10
+    assert _cost("{ ledger(id: 1) { webhooks { id } } }") == 1 + 10
+    assert _cost("{ ledger(id: 1) { categories { id } } }") == 1 + 100
+
+
+def _requests(items):
+    for item in items:
+        yield from _requests(item["item"]) if "item" in item else [item]
 
 
 def test_cost_counts_variables(alice, statements):
-    query = """query($n: Int) { ledgers { transactions(first: $n) { nodes { ledger {
-        transactions(first: $n) { nodes { id } } } } } } }"""
-    assert "errors" not in graphql(alice, query, {"n": 50})
-    _refused_without_database_work(
-        alice, statements, {"query": query, "variables": {"n": 500}}, "query_too_complex"
-    )
+    query = """query($l: Int!, $n: Int) { ledger(id: $l) { transactions(first: $n) { nodes {
+        ledger { transactions(first: $n) { nodes { id } } } } } } }"""
+    assert "errors" not in graphql(alice, query, {"l": alice.ledger_id, "n": 50})
+    body = {"query": query, "variables": {"l": alice.ledger_id, "n": 500}}
+    _refused_without_database_work(alice, statements, body, "query_too_complex")
 
 
 def test_a_document_over_10_kb_is_refused(alice, statements):
@@ -119,9 +206,12 @@ def test_a_batch_answers_each_operation(alice):
     assert graphql_codes(answers[2]) == ["not_found"]
 
 
+NESTED_LISTS = """{ ledgers { id categories { id ledger { id } } budgets { id }
+    transactions(first: 5) { nodes { id ledger { name } } } members { userId } } }"""
+
+
 def test_nested_lists_take_one_statement_per_level(alice, statements):
-    query = """{ ledgers { id categories { id ledger { id } } budgets { id }
-        transactions(first: 5) { nodes { id ledger { name } } } members { userId } } }"""
+    query = NESTED_LISTS
     graphql(alice, query)  # one ledger
     with_one = sorted(statements)
     for n in range(4):
@@ -265,8 +355,8 @@ def test_a_ledgers_rules_and_webhooks_are_read_once_per_request(alice, statement
         hook = {"url": "http://127.0.0.1:9/hook", "events": ["budget.updated"]}
         assert alice.post("/api/webhooks", json=hook).status_code == 201
     query = """query($id: Int!) { ledger(id: $id) {
-        recurring { id ledger { recurring { id } webhooks { id } } }
-        webhooks { id } } }"""
+        recurring { id ledger { webhooks { id } } } again: recurring { id }
+        webhooks { id } } }"""  # (a list inside a list of rules would cost 100 x 100)
     statements.clear()
     answer = graphql(alice, query, {"id": alice.ledger_id})
     rules = answer["data"]["ledger"]["recurring"]
@@ -282,3 +372,14 @@ def test_a_rules_occurrences_cost_their_first(alice, statements):
         alice, statements, {"query": query}, "query_too_complex"
     )
     assert answer["errors"][0]["extensions"]["cost"] > 500 * 200
+
+
+def test_every_list_of_the_schema_has_a_size(monkeypatch):
+    """A list field added without a size in LIST_SIZES fails the cost map, not silently at 1."""
+    schema = executable_schema()
+    sized = limits.cost_map(schema)
+    assert sized["Ledger"]["categories"] == {"complexity": 1, "size": 100}
+    assert sized["TransactionConnection"]["nodes"] == {"complexity": 1}  # counted by `first`
+    monkeypatch.delitem(limits.LIST_SIZES, ("Ledger", "members"))
+    with pytest.raises(LookupError, match=r"Ledger\.members"):
+        limits.cost_map(schema)

@@ -21,13 +21,21 @@ REQUEST_SCHEMA = {
 
 DESCRIPTION = f"""\
 One GraphQL operation (a JSON object), or a batch of at most {limits.MAX_BATCH} (a JSON array,
-answered by an array in the same order). Same bearer token as REST: 401 problem+json without a
-valid one. Field and validation errors are HTTP 200 with `errors`, each with `extensions.code`
-equal to REST's code (`budget_exceeded` with `budget`, `validation_error` with `errors`).
-Refused before they run, with no database work: a document over {limits.MAX_DOCUMENT_BYTES}
-bytes (`query_too_large`), selections deeper than {limits.MAX_DEPTH} fields (`query_too_deep`), a
-cost above {limits.MAX_COST} (`query_too_complex`), more than {limits.MAX_BATCH} operations
-(`batch_too_large`). An Idempotency-Key works on a request holding a mutation as on REST POSTs.
+answered by an array in the same order); any other JSON (a string, a number, null, an empty
+array, an array holding anything but objects) is 400 problem+json `malformed_request`. Same
+bearer token as REST: 401 problem+json without a valid one, checked before any answer (a revoked
+token is 401 whatever the body or document). Field and validation errors are HTTP 200 with
+`errors`, each with `extensions.code` equal to REST's code (`budget_exceeded` with `budget`,
+`validation_error` with `errors`). Refused before they run, with no database work but the
+session check: a document over {limits.MAX_DOCUMENT_BYTES} bytes (`query_too_large`), selections
+deeper than {limits.MAX_DEPTH} fields (`query_too_deep`), a cost above {limits.MAX_COST}
+(`query_too_complex`: an object costs 1, a list its size and multiplies what is below it by
+that size; a connection's size is its `first`, another list's its maximum: webhooks
+{limits.LIST_SIZES[("Ledger", "webhooks")]} a ledger, and where the service has none an assumed
+{limits.LIST_SIZES[("Ledger", "categories")]} categories, budgets or recurring rules and
+{limits.LIST_SIZES[("Query", "ledgers")]} ledgers, members or invitations), more than
+{limits.MAX_BATCH} operations (`batch_too_large`). An Idempotency-Key works on a request holding a
+mutation as on REST POSTs.
 The schema: `expense_api/api/graphql/schema.graphql`, or introspection where it is on."""
 
 
@@ -81,6 +89,7 @@ def _describe(app: Flask, api) -> None:
                 },
                 "responses": {
                     "200": {"description": "`data` and/or `errors`", "content": json_object},
+                    "400": error,
                     "401": error,
                     "default": error,
                 },

@@ -80,6 +80,11 @@ class RequestContext:
 
     def start_mutation(self) -> None:
         self.in_mutation = True
+        self.forget_reads()
+
+    def forget_reads(self) -> None:
+        """Drops the roles and rows kept so far: a mutation may change them, and a rolled-back
+        one read rows (its own writes among them) that no longer exist."""
         self._actors.clear()
         self._batches.clear()
 

@@ -5,11 +5,16 @@ one): the document's size, the operations in a batch, the depth of a selection a
 - At most 5 operations in a batch (a JSON array of requests).
 - Selections at most 10 fields deep; introspection fields (`__schema`, `__type`, `__typename`)
   and what is below them do not count.
-- A cost of at most 10,000 (MAX_COST), computed by ariadne's cost rule from COST_MAP: every field
-  that reads a list or an object costs 1, a connection (`transactions`, `notifications`,
-  `occurrences`, `deliveries`) costs its `first`, and each is multiplied by the `first` of
-  every connection it sits in. So the dashboard's query costs a few hundred, one page of 500
-  transactions about 1,500, and a connection inside a connection's nodes 250,000 (refused).
+- A cost of at most 10,000 (MAX_COST), computed by ariadne's cost rule from COST_MAP: about the
+  number of objects the operation can answer. Every field that reads an object costs 1; a list
+  costs its size and multiplies the cost of everything below it by that size: a connection
+  (`transactions`, `notifications`, `occurrences`, `deliveries`) its `first`, any other list its
+  maximum size (LIST_SIZES: the real maximum where the service has one, 10 webhooks a ledger;
+  an assumed size for costing where it has none, 100 categories a ledger). Each cost is
+  multiplied by the sizes of every list it sits in. So the dashboard's query costs about a
+  hundred, one page of 500 transactions about 1,500, a connection inside a connection's nodes
+  250,000, and categories inside categories (`categories { ledger { categories ... } }`) 10,000
+  per level: refused, however few categories the ledger really has.
 """
 
 from __future__ import annotations
@@ -17,7 +22,15 @@ from __future__ import annotations
 from functools import cache
 
 from ariadne.validation import cost_validator
-from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_type
+from graphql import (
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+    get_nullable_type,
+    is_leaf_type,
+    is_list_type,
+)
 from graphql.language import (
     FieldNode,
     FragmentSpreadNode,
@@ -26,6 +39,8 @@ from graphql.language import (
     SelectionSetNode,
 )
 from graphql.validation import ValidationRule
+
+from ...services import webhooks
 
 MAX_DOCUMENT_BYTES = 10 * 1024
 MAX_BATCH = 5
@@ -64,25 +79,60 @@ def batch_too_large(size: int) -> GraphQLError | None:
     )
 
 
+# The most items a list (other than a connection) can hold, for its cost. Where the service has a
+# maximum, it is that one; where it has none (a ledger may hold any number of categories), the
+# size assumed for costing (docs/GRAPHQL.md, "Cost"): the list is not cut to it, a query asking
+# for it is only priced as if it held that many.
+LIST_SIZES = {
+    ("Query", "ledgers"): 25,  # assumed: the ledgers a user belongs to
+    ("Query", "invitations"): 25,  # assumed: the caller's pending invitations
+    ("Ledger", "categories"): 100,  # assumed
+    ("Ledger", "budgets"): 100,  # assumed
+    ("Ledger", "members"): 25,  # assumed
+    ("Ledger", "invitations"): 25,  # assumed
+    ("Ledger", "recurring"): 100,  # assumed
+    ("Ledger", "webhooks"): webhooks.MAX_PER_LEDGER,  # the service's maximum (10)
+    ("CategoryBreakdown", "items"): 100,  # one per category, as categories
+    ("BudgetUsage", "items"): 100,  # one per budget of the month, as budgets
+    ("Trends", "items"): 120,  # one per month: `months` is at most 120 (assumed for from/to)
+    # a write fires at most the threshold and the limit alert of its category's budget and of
+    # the month's overall budget
+    ("TransactionResult", "alerts"): 4,
+    ("BudgetResult", "alerts"): 4,
+}
+
+
 @cache
 def _cost_map(schema: GraphQLSchema) -> dict[str, dict[str, dict]]:
     return cost_map(schema)
 
 
 def cost_map(schema: GraphQLSchema) -> dict[str, dict[str, dict]]:
+    """Each field reading an object or a list: its complexity 1 and what it multiplies (a
+    connection's `first`, another list's size). A connection's `edges` and `nodes` hold `first`
+    items, already counted by the connection: they multiply nothing more."""
     costs: dict[str, dict[str, dict]] = {}
     for type_name, kind in schema.type_map.items():
         if type_name.startswith("__") or not isinstance(kind, GraphQLObjectType):
             continue
         for field_name, field in kind.fields.items():
+            if is_leaf_type(get_named_type(field.type)):
+                continue
+            cost: dict = {"complexity": 1}
             if (type_name, field_name) in CONNECTIONS:
-                costs.setdefault(type_name, {})[field_name] = {
-                    "complexity": 1,
-                    "multipliers": ["first"],
-                }
-            elif not is_leaf_type(get_named_type(field.type)):
-                costs.setdefault(type_name, {})[field_name] = {"complexity": 1}
+                cost["multipliers"] = ["first"]
+            elif is_list_type(get_nullable_type(field.type)) and not _in_connection(
+                type_name, field_name
+            ):
+                if (type_name, field_name) not in LIST_SIZES:
+                    raise LookupError(f"{type_name}.{field_name} is a list: size it in LIST_SIZES")
+                cost["size"] = LIST_SIZES[(type_name, field_name)]
+            costs.setdefault(type_name, {})[field_name] = cost
     return costs
+
+
+def _in_connection(type_name: str, field_name: str) -> bool:
+    return type_name.endswith("Connection") and field_name in {"edges", "nodes"}
 
 
 # Ledger fields read one ledger at a time (a service call each). Under `ledgers` they would cost a
@@ -219,10 +269,18 @@ def cost_rule(schema: GraphQLSchema, variables: dict | None):
     )
 
     class CostLimit(base):  # type: ignore[misc, valid-type]
+        def get_args_from_cost_map(self, node, parent_type, field_args):
+            """A list's size multiplies what is below it, as a connection's `first` does."""
+            args = super().get_args_from_cost_map(node, parent_type, field_args)
+            if args is not None and "size" in args:
+                args["multipliers"] = [args.pop("size")]
+            return args
+
         def get_cost_exceeded_error(self) -> GraphQLError:
             return refusal(
-                f"The operation costs {self.cost}; at most {MAX_COST} is accepted (see the "
-                "README: a connection costs its `first`, and multiplies what is inside it).",
+                f"The operation costs {self.cost}; at most {MAX_COST} is accepted (a list "
+                "costs its size, a connection's `first` or another list's maximum, and "
+                "multiplies what is inside it: see docs/GRAPHQL.md, Cost).",
                 "query_too_complex",
                 cost=self.cost,
                 limit=MAX_COST,

@@ -1,15 +1,19 @@
 """POST /api/graphql: one operation (a JSON object) or a batch of up to 5 (a JSON array).
 
-In order, so that a refused request costs no database work:
+In order, so that a refused request costs no database work but the session check:
 1. the bearer token's signature, expiry and type (401 problem+json otherwise, as REST);
-2. the body (400/415 problem+json as REST), the batch's size, each document's size, its syntax,
-   its fit to the schema, its depth and cost (limits.py): refused operations get errors and no
-   data, and when nothing is left to run nothing touches the database;
-3. the session check (the same query as every REST request), an Idempotency-Key claim when
-   the request holds a mutation (api/idempotency.py, as on REST POSTs);
+2. the body (400/415 problem+json as REST; 400 too for JSON that is neither one operation, an
+   object, nor a batch, an array of 1 to 5 objects), the batch's size, each document's size, its
+   syntax, its fit to the schema, its depth and cost (limits.py), all without the database;
+3. the session check (the same query as every REST request), whatever step 2 found: a revoked
+   token is 401 whatever the body, so nothing about the schema is told to a dead session. Then
+   refused operations get errors and no data, and when nothing is left to run nothing else
+   touches the database; an Idempotency-Key claim when the request holds a mutation
+   (api/idempotency.py, as on REST POSTs);
 4. execution in the request's one transaction (api/request_transaction.py): committed when a
-   mutation field succeeded, rolled back otherwise; mutation fields run in savepoints. A request
-   without a mutation only reads: its statements run as a GET's do (no BEGIN, no COMMIT).
+   mutation field succeeded, rolled back otherwise; each mutation field, its selection included,
+   runs in a savepoint (mutations.MutationExecutor). A request without a mutation only reads:
+   its statements run as a GET's do (no BEGIN, no COMMIT).
 A deadlock or serialization failure propagates, so api/retry.py runs the whole request again as it
 does for REST; a database outage is REST's 503.
 """
@@ -35,13 +39,16 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from psycopg_pool import PoolTimeout
 
+from ...errors import DomainError
 from .. import idempotency
 from ..jsonio import read_json_body
+from ..problems import HttpError
 from ..request_transaction import get_conn, reads_only, rollback_at_end
 from ..tokens import claims_before_session_check
 from . import explorer, limits
 from .context import RequestContext
 from .errors import format_error
+from .mutations import MutationExecutor
 from .schema import executable_schema
 
 blp = Blueprint("graphql", __name__)
@@ -119,30 +126,56 @@ def _costed(query: str, introspection: bool, variables: str) -> tuple:
     return tuple(validate(schema, document, [limits.cost_rule(schema, json.loads(variables))]))
 
 
+class NotAnOperation(HttpError):
+    status, code = 400, "malformed_request"
+
+
 @blp.post(PATH)
 def graphql():
     if claims_before_session_check(refresh=False) is None:
         verify_jwt_in_request()  # no readable token: its 401, before any database work
-    body = read_json_body(request)
-    payloads = body if isinstance(body, list) else [body]
+    try:
+        body = read_json_body(request)
+        payloads = _payloads(body)
+    except DomainError:
+        _check_session(writes=False)  # a revoked token is 401 before the body's 400
+        raise
     refused = limits.batch_too_large(len(payloads))
     if refused is not None:
+        _check_session(writes=False)
         return _answer({"errors": [format_error(refused)]})
     prepared = [_prepare(payload) for payload in payloads]
     runnable = [op for op in prepared if isinstance(op, Operation)]
-    if runnable:
-        if not any(op.is_mutation for op in runnable):
-            reads_only()  # queries only: no BEGIN, no COMMIT (a round trip less), as a GET
-        verify_jwt_in_request()  # the session check: revoked, disabled, deleted -> 401
-        if any(op.is_mutation for op in runnable):
-            replay = idempotency.begin(current_user["id"])
-            if replay is not None:
-                return replay
-        context = RequestContext(get_conn(), current_user)
+    writes = any(op.is_mutation for op in runnable)
+    _check_session(writes)
+    if writes:
+        replay = idempotency.begin(current_user["id"])
+        if replay is not None:
+            return replay
+    context = RequestContext(get_conn(), current_user) if runnable else None
     results = [_run(op, context) if isinstance(op, Operation) else _refused(op) for op in prepared]
     if not runnable or not context.wrote:
         rollback_at_end()  # nothing was written: nothing to commit, no answer to keep
     return _answer(results if isinstance(body, list) else results[0])
+
+
+def _payloads(body) -> list:
+    """The operations of a body: one (a JSON object) or a batch (a JSON array of objects)."""
+    if isinstance(body, dict):
+        return [body]
+    if isinstance(body, list) and body and all(isinstance(item, dict) for item in body):
+        return body
+    raise NotAnOperation(
+        "The body must be one operation (a JSON object with a `query` string) or a batch (a "
+        f"JSON array of 1 to {limits.MAX_BATCH} such objects)."
+    )
+
+
+def _check_session(writes: bool) -> None:
+    """The session check (revoked, disabled, deleted -> 401), before any answer is given."""
+    if not writes:
+        reads_only()  # queries only: no BEGIN, no COMMIT (a round trip less), as a GET
+    verify_jwt_in_request()
 
 
 def _refused(errors: list[GraphQLError]) -> dict:
@@ -156,6 +189,7 @@ def _run(operation: Operation, context: RequestContext) -> dict:
         context_value=context,
         variable_values=operation.variables,
         operation_name=operation.name,
+        executor_class=MutationExecutor,
     )
     answer: dict = {"data": result.data}
     if result.errors:
