@@ -478,6 +478,26 @@ CHART_GEOMETRY = """() => {
 }"""
 
 
+REDRAWN = """() => [...document.querySelectorAll("#breakdown > svg, #trend > svg")].every(
+  (chart) => Number(chart.getAttribute("width")) === Math.floor(chart.parentElement.clientWidth))"""
+
+
+def _assert_readable(geometry: dict, months: int):
+    assert len(geometry["ticks"]) >= 3 and geometry["ticks"][0] == "$0", geometry["ticks"]
+    assert all(tick.startswith("$") for tick in geometry["ticks"])
+    assert len(geometry["months"]) >= months, geometry["months"]
+    assert geometry["legend"] == ["Income", "Expenses"]
+    page_text = geometry["pageText"]
+    assert all(abs(size - page_text) < 0.5 for size in geometry["drawnSizes"]), (
+        page_text,
+        sorted(set(geometry["drawnSizes"])),
+    )
+    assert geometry["breakdownRows"] >= 8
+    assert geometry["barsOverlappingText"] == 0
+    assert len(geometry["budgets"]) == 4
+    assert len({tuple(row) for row in geometry["budgets"]}) == 1, geometry["budgets"]
+
+
 def test_a_year_of_demo_data_reads_at_1280(browser, live_server, database_url):
     """A year of the demo's data at 1280 px: the 12-month chart has values on its axis, a month
     under each point and a legend, all at the page's text size; no category's amount runs into
@@ -492,20 +512,13 @@ def test_a_year_of_demo_data_reads_at_1280(browser, live_server, database_url):
         page.locator("#trend .tick").first.wait_for()
         page.locator("#budgets li").nth(3).wait_for()
         person.screenshot("08-demo-year-1280")
-        geometry = page.evaluate(CHART_GEOMETRY)
-        assert len(geometry["ticks"]) >= 3 and geometry["ticks"][0] == "$0", geometry["ticks"]
-        assert all(tick.startswith("$") for tick in geometry["ticks"])
-        assert len(geometry["months"]) == 12, geometry["months"]
-        assert geometry["legend"] == ["Income", "Expenses"]
-        page_text = geometry["pageText"]
-        assert all(abs(size - page_text) < 0.5 for size in geometry["drawnSizes"]), (
-            page_text,
-            sorted(set(geometry["drawnSizes"])),
-        )
-        assert geometry["breakdownRows"] >= 8
-        assert geometry["barsOverlappingText"] == 0
-        assert len(geometry["budgets"]) == 4
-        assert len({tuple(row) for row in geometry["budgets"]}) == 1, geometry["budgets"]
+        _assert_readable(page.evaluate(CHART_GEOMETRY), months=12)
+        # Narrower (still two columns): the charts are drawn again at their boxes' new width.
+        page.set_viewport_size({"width": 760, "height": 900})
+        page.wait_for_function(REDRAWN)
+        person.screenshot("09-demo-year-760")
+        _assert_readable(page.evaluate(CHART_GEOMETRY), months=4)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 760
         assert person.accessibility_violations() == []
     finally:
         person.context.close()

@@ -12,7 +12,7 @@ export function clearErrors(form) {
 export function showProblem(form, error, explain = () => null) {
   if (!(error instanceof Problem)) throw error;
   const body = error.body;
-  let general = explain(body) ?? body.detail ?? body.title;
+  let general = explain(body) ?? (body.detail || body.title);
   if (body.code === "validation_error" && body.errors) {
     general = "Please correct the fields marked below.";
     for (const [field, messages] of Object.entries(body.errors)) {
