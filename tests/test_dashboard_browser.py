@@ -12,11 +12,16 @@ off by flags, and every request the page makes is recorded and must be to the se
 
 from __future__ import annotations
 
+import contextlib
+import json
+import time
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from expense_api.demo import DEMO_PASSWORD, seed
 from expense_api.devtools import PROJECT_ROOT, call
 
 pytestmark = pytest.mark.browser
@@ -75,6 +80,21 @@ class Person:
         form.get_by_label("Password").fill(PASSWORD)
         form.get_by_role("button", name="Register").click()
         self.page.locator("#who").filter(has_text=self.name).wait_for()
+
+    def sign_in(self, email: str, password: str):
+        self.email = email
+        form = self.page.locator("#signin")
+        form.get_by_label("Email").fill(email)
+        form.get_by_label("Password").fill(password)
+        form.get_by_role("button", name="Sign in").click()
+        self.page.locator("#signed-in").wait_for()
+
+    def token(self) -> str:
+        status, tokens, _ = call(
+            self.base, "POST", "/api/auth/login", {"email": self.email, "password": PASSWORD}
+        )
+        assert status == 200
+        return tokens["accessToken"]
 
     def screenshot(self, name: str):
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -277,3 +297,228 @@ def test_page_refuses_inline_script(browser, live_server):
         assert page.evaluate("window.injected === undefined")
     finally:
         context.close()
+
+
+def _settle(page, requests, done: set, timeout: float = 10.0):
+    """Waits until every request `requests()` lists has finished or failed, and no new one has
+    started for 300 ms, so the page has drawn whatever their answers bring."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = list(requests())
+        if all(request in done for request in listed):
+            page.wait_for_timeout(300)
+            if len(list(requests())) == len(listed) and all(r in done for r in requests()):
+                return
+        still_open = [r.url for r in requests() if r not in done]
+        assert time.monotonic() < deadline, f"requests still open: {still_open}"
+        page.wait_for_timeout(20)
+
+
+def test_a_fast_ledger_switch_shows_the_ledger_picked_last(browser, live_server):
+    """The first ledger's answers come late, after the second ledger was picked and drawn: they
+    are dropped (the load was cancelled), not drawn over the second ledger's figures."""
+    person = Person(browser, live_server.base, "Switcher")
+    page = person.page
+    try:
+        person.open()
+        person.register()
+        token = person.token()
+        first = call(person.base, "GET", "/api/ledgers", token=token)[1]["items"][0]["id"]
+        _expense(person.base, token, first, "7")
+        status, second, _ = call(
+            person.base, "POST", "/api/ledgers", {"name": "Holiday", "currency": "EUR"}, token=token
+        )
+        assert status == 201, second
+        _expense(person.base, token, second["id"], "42", description="Ferry")
+        page.reload()
+        _wait_text(person, "#expense", "$7.00")
+        select = page.locator("#ledger")
+        select.select_option(str(second["id"]))
+        _wait_text(person, "#expense", "€42.00")
+
+        held, done = [], set()
+        page.on("requestfinished", lambda request: done.add(request))
+        page.on("requestfailed", lambda request: done.add(request))
+
+        def hold_first(route):
+            if f"/api/ledgers/{first}/" in route.request.url:
+                held.append(route)
+            else:
+                route.continue_()
+
+        page.route("**/api/ledgers/**", hold_first)
+        select.select_option(str(first))
+        while len(held) < 7:  # the first ledger's requests are out, and held
+            page.wait_for_timeout(20)
+        select.select_option(str(second["id"]))
+        _wait_text(person, "#tx-list", "Ferry")
+        for route in held:
+            # A request the page cancelled while it was held has nothing to continue.
+            with contextlib.suppress(Exception):
+                route.continue_()
+        _settle(page, lambda: [route.request for route in held], done)
+        assert person.text("#expense") == "€42.00"
+        assert "Ferry" in person.text("#tx-list")
+        assert "€" in page.locator("#trend svg").get_attribute("aria-label")
+        assert select.input_value() == str(second["id"])
+    finally:
+        person.context.close()
+
+
+def test_parallel_401s_wait_for_one_refresh(browser, live_server):
+    """The access token expires: the month's seven parallel requests are all refused with 401,
+    and all of them wait for one refresh by the cookie, then each is retried once."""
+    person = Person(browser, live_server.base, "Expired")
+    page = person.page
+    try:
+        person.open()
+        person.register()
+        token = person.token()
+        ledger = call(person.base, "GET", "/api/ledgers", token=token)[1]["items"][0]["id"]
+        _expense(person.base, token, ledger, "5")
+        page.reload()
+        _wait_text(person, "#expense", "$5.00")
+
+        sent = {"token": None}
+        expired: set[str] = set()
+        refreshes, requests, done = [], [], set()
+
+        def watch(request):
+            if request.url.endswith("/api/auth/refresh"):
+                refreshes.append(request)
+            if "/api/ledgers/" in request.url:
+                requests.append(request)
+                sent["token"] = request.headers.get("authorization")
+
+        page.on("request", watch)
+        # Answered is done here: a refused refresh's body may never be read, so never "finished".
+        page.on("response", lambda response: done.add(response.request))
+        page.on("requestfailed", lambda request: done.add(request))
+
+        def refuse_expired(route):
+            if route.request.headers.get("authorization") in expired:
+                route.fulfill(
+                    status=401,
+                    content_type="application/problem+json",
+                    body=json.dumps(
+                        {
+                            "type": "about:blank",
+                            "title": "Unauthorized",
+                            "status": 401,
+                            "detail": "The token has expired.",
+                            "code": "token_expired",
+                        }
+                    ),
+                )
+            else:
+                route.continue_()
+
+        # One more look at the ledger records the token the page holds; then it has expired.
+        page.locator("#month").focus()
+        page.keyboard.press("ArrowDown")
+        _wait_text(person, "#expense", "$0.00")
+        assert sent["token"]
+        expired.add(sent["token"])
+        page.route("**/api/**", refuse_expired)
+        refreshes.clear()
+        requests.clear()
+        page.keyboard.press("ArrowUp")
+        _settle(page, lambda: [*requests, *refreshes], done)
+        refused = [r for r in requests if r.headers.get("authorization") in expired]
+        assert len(refused) >= 7, "the month's requests went out in parallel with the old token"
+        assert len(refreshes) == 1, f"{len(refreshes)} refreshes for {len(refused)} refusals"
+        retried = [r for r in requests if r.headers.get("authorization") not in expired]
+        assert len(retried) >= len(refused)  # each refused one once, then the transactions etc.
+        _wait_text(person, "#expense", "$5.00")
+    finally:
+        person.context.close()
+
+
+def _expense(base: str, token: str, ledger: int, amount: str, description: str = "Shop"):
+    status, category, _ = call(
+        base, "POST", f"/api/ledgers/{ledger}/categories", {"name": "Spending"}, token=token
+    )
+    assert status == 201, category
+    day = call(base, "GET", f"/api/ledgers/{ledger}/summary", token=token)[1]["from"]
+    body = {"amount": amount, "type": "EXPENSE", "categoryId": category["id"], "date": day,
+            "description": description}  # fmt: skip
+    status, saved, _ = call(base, "POST", f"/api/ledgers/{ledger}/transactions", body, token=token)
+    assert status == 201, saved
+
+
+CHART_GEOMETRY = """() => {
+  const box = (node) => node.getBoundingClientRect();
+  const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  // The size text is drawn at: its font size times the picture's scale on the page.
+  const drawnSize = (text) => {
+    const chart = text.ownerSVGElement;
+    const scale = box(chart).width / chart.viewBox.baseVal.width;
+    return parseFloat(getComputedStyle(text).fontSize) * scale;
+  };
+  const texts = [...document.querySelectorAll("#trend text, #breakdown text")];
+  const rows = [...document.querySelectorAll("#breakdown rect")].map((bar, n) => {
+    const [label, amount] = [document.querySelectorAll("#breakdown .label")[n],
+                             document.querySelectorAll("#breakdown .amount")[n]];
+    return overlaps(box(bar), box(label)) || overlaps(box(bar), box(amount));
+  });
+  const budgets = [...document.querySelectorAll("#budgets li")].map((li) => {
+    const bar = box(li.querySelector("svg")), row = box(li);
+    return [bar.left - row.left, Math.round(bar.width), Math.round(row.right - box(li.children[1]).right)];
+  });
+  return {
+    pageText: parseFloat(getComputedStyle(document.querySelector("#tx-list td")).fontSize),
+    drawnSizes: texts.map(drawnSize),
+    ticks: [...document.querySelectorAll("#trend .tick")].map((t) => t.textContent),
+    months: [...document.querySelectorAll("#trend .month")].map((t) => t.textContent),
+    legend: [...document.querySelectorAll("#trend .legend")].map((t) => t.textContent),
+    breakdownRows: rows.length,
+    barsOverlappingText: rows.filter(Boolean).length,
+    budgets,
+  };
+}"""
+
+
+REDRAWN = """() => [...document.querySelectorAll("#breakdown > svg, #trend > svg")].every(
+  (chart) => Number(chart.getAttribute("width")) === Math.floor(chart.parentElement.clientWidth))"""
+
+
+def _assert_readable(geometry: dict, months: int):
+    assert len(geometry["ticks"]) >= 3 and geometry["ticks"][0] == "$0", geometry["ticks"]
+    assert all(tick.startswith("$") for tick in geometry["ticks"])
+    assert len(geometry["months"]) >= months, geometry["months"]
+    assert geometry["legend"] == ["Income", "Expenses"]
+    page_text = geometry["pageText"]
+    assert all(abs(size - page_text) < 0.5 for size in geometry["drawnSizes"]), (
+        page_text,
+        sorted(set(geometry["drawnSizes"])),
+    )
+    assert geometry["breakdownRows"] >= 8
+    assert geometry["barsOverlappingText"] == 0
+    assert len(geometry["budgets"]) == 4
+    assert len({tuple(row) for row in geometry["budgets"]}) == 1, geometry["budgets"]
+
+
+def test_a_year_of_demo_data_reads_at_1280(browser, live_server, database_url):
+    """A year of the demo's data at 1280 px: the 12-month chart has values on its axis, a month
+    under each point and a legend, all at the page's text size; no category's amount runs into
+    its bar; every budget row is laid out alike."""
+    with psycopg.connect(database_url) as conn:
+        (user,) = seed(conn, [1500], years=1, progress=False, bcrypt_rounds=4, label="chart")
+    person = Person(browser, live_server.base, "Demo")
+    page = person.page
+    try:
+        person.open()
+        person.sign_in(user.email, DEMO_PASSWORD)
+        page.locator("#trend .tick").first.wait_for()
+        page.locator("#budgets li").nth(3).wait_for()
+        person.screenshot("08-demo-year-1280")
+        _assert_readable(page.evaluate(CHART_GEOMETRY), months=12)
+        # Narrower (still two columns): the charts are drawn again at their boxes' new width.
+        page.set_viewport_size({"width": 760, "height": 900})
+        page.wait_for_function(REDRAWN)
+        person.screenshot("09-demo-year-760")
+        _assert_readable(page.evaluate(CHART_GEOMETRY), months=4)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 760
+        assert person.accessibility_violations() == []
+    finally:
+        person.context.close()

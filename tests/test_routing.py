@@ -20,7 +20,7 @@ BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 # A value each path argument's converter accepts; ids need not exist (1 is fine).
-SAMPLE_ARGUMENTS = {"asset": "init.js", "file": "app.js"}
+SAMPLE_ARGUMENTS = {"asset": "init.js", "file": "main.js"}
 
 
 def _operations(app, **samples):

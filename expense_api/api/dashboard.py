@@ -3,9 +3,10 @@
 The page talks to the same REST API as every other client (nothing here reads the database): it
 signs in with `refreshCookie: true`, keeps the access token in memory only and renews it through
 the HttpOnly refresh cookie with the CSRF header (api/tokens.py). Charts are SVG drawn by the
-page's own script, so there is no library to install and nothing is fetched from another origin.
-Only the files listed in ASSETS are served (the route's converter matches nothing else), under a
-policy that allows this origin only and no inline script; the serving is the docs page's.
+page's own script (native ES modules, docs/DASHBOARD.md), so there is no library to install and
+nothing is fetched from another origin. Only the files listed in ASSETS are served (the route's
+converter matches nothing else), under a policy that allows this origin only and no inline
+script; the serving is the docs page's.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from .docs import converter_for, served
 
 ASSET_FOLDER = Path(__file__).with_name("dashboard_assets")
 PAGE = {"index.html": (ASSET_FOLDER, "text/html")}
+# The page's script is native ES modules, main.js importing the others (no bundler, no library).
+SCRIPTS = ("main.js", "api.js", "format.js", "forms.js", "charts.js", "views.js")
 ASSETS: dict[str, tuple[Path, str]] = {
-    "app.js": (ASSET_FOLDER, "text/javascript"),
+    **{name: (ASSET_FOLDER, "text/javascript") for name in SCRIPTS},
     "app.css": (ASSET_FOLDER, "text/css"),
 }
 ASSET_MEDIA_TYPES = sorted({media_type for _, media_type in ASSETS.values()})

@@ -1,0 +1,75 @@
+// The API client: the session's access token (in this module's memory only), one shared refresh
+// by the HttpOnly cookie, and requests a view can cancel. The refresh token itself is a cookie the
+// page never sees; it is renewed with the CSRF value of the readable csrf_refresh_token cookie.
+
+export const session = { access: null, user: null };
+
+export class Problem extends Error {
+  constructor(status, body) {
+    super(body.detail || body.title || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+// A request given up because its view was replaced (another ledger or month was picked).
+export const isCancelled = (error) => error?.name === "AbortError";
+
+export function signIn(body) {
+  session.access = body.accessToken;
+  session.user = body.user;
+}
+
+export function signOut() {
+  session.access = null;
+  session.user = null;
+}
+
+function csrfValue() {
+  const found = document.cookie.split("; ").find((c) => c.startsWith("csrf_refresh_token="));
+  return found ? decodeURIComponent(found.split("=")[1]) : null;
+}
+
+async function renew() {
+  const csrf = csrfValue();
+  if (!csrf) return false;
+  const response = await fetch("/api/auth/refresh", {
+    method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin",
+  });
+  if (!response.ok) return false;
+  signIn(await response.json());
+  return true;
+}
+
+let refreshing = null;
+
+// One refresh at a time: every caller while it runs (the parallel 401s of one view, say) waits for
+// the same answer. It is never cancelled by a view: the new token serves whatever comes next.
+export function refresh() {
+  refreshing ??= renew().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+// One call of the API. A 401 to a request that carried a token renews it once (or, when another
+// request has renewed it meanwhile, uses the new one) and retries once. `signal` cancels it.
+export async function api(method, path, body, { signal } = {}) {
+  const send = () => {
+    const headers = {};
+    if (session.access) headers.Authorization = `Bearer ${session.access}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(path, {
+      method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  };
+  const sentWith = session.access;
+  let response = await send();
+  if (response.status === 401 && sentWith) {
+    const renewed = (session.access && session.access !== sentWith) || (await refresh());
+    signal?.throwIfAborted();
+    if (renewed) response = await send();
+  }
+  if (response.status === 204) return null;
+  const data = await response.json();
+  if (!response.ok) throw new Problem(response.status, data);
+  return data;
+}

@@ -1,0 +1,108 @@
+// The household dashboard: a client of the REST API like any other (see api/dashboard.py). This
+// module wires the page: one listener per control, every form, and the start-up sign-in by the
+// refresh cookie. api.js talks to the API, format.js formats, charts.js draws, views.js loads.
+
+import { api, refresh, signIn, signOut } from "./api.js";
+import { clearErrors, onSubmit } from "./forms.js";
+import { $, say } from "./format.js";
+import {
+  act, defaultDate, explainProblem, loadHousehold, loadLedgers, loadTransactions, loadView, money,
+  monthParts, pickLedger, resetTransactionForm, showSignedIn, showSignedOut, state,
+} from "./views.js";
+
+const submit = (id, handler) => onSubmit($(id), handler, explainProblem);
+
+// ---- signing in and out ------------------------------------------------------------------------
+
+async function start() {
+  showSignedIn();
+  await loadLedgers();
+}
+
+async function login(email, password) {
+  signIn(await api("POST", "/api/auth/login", { email, password, refreshCookie: true }));
+  await start();
+}
+
+submit("signin", (v) => login(v.email, v.password));
+submit("register", async (v) => {
+  await api("POST", "/api/auth/register", {
+    name: v.name, email: v.email, password: v.password, currency: v.currency.trim().toUpperCase(),
+    timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
+  });
+  await login(v.email, v.password);
+});
+
+$("logout").addEventListener("click", async () => {
+  try { await api("POST", "/api/auth/logout"); } catch { /* the session is gone either way */ }
+  signOut();
+  showSignedOut();
+  say("Signed out.");
+});
+
+// ---- the ledger and the month: each change loads the view anew, cancelling the previous load --
+
+$("ledger").addEventListener("change", act((event) => pickLedger(event.target.value)));
+$("month").addEventListener("change", act(() => {
+  $("tx-form").elements.date.value = defaultDate();
+  return loadView();
+}));
+$("more").addEventListener("click", act(() => loadTransactions(false)));
+
+// ---- writing -----------------------------------------------------------------------------------
+
+const inLedger = (path) => `/api/ledgers/${state.ledger.id}${path}`;
+
+$("tx-cancel").addEventListener("click", () => { clearErrors($("tx-form")); resetTransactionForm(); });
+
+submit("tx-form", async (v) => {
+  const body = { type: v.type, amount: v.amount.trim(), date: v.date,
+    categoryId: v.categoryId ? Number(v.categoryId) : null, description: v.description || null };
+  const saved = v.id
+    ? await api("PATCH", inLedger(`/transactions/${v.id}`), body)
+    : await api("POST", inLedger("/transactions"), body);
+  say(`${v.id ? "Saved" : "Added"} ${money(saved.amount)} in ${saved.category}.` +
+    (saved.alerts.length ? ` ${saved.alerts.length} budget alert(s).` : ""));
+  resetTransactionForm();
+  await loadView();
+});
+
+submit("category-form", async (v) => {
+  const saved = await api("POST", inLedger("/categories"), { name: v.name });
+  $("category-form").reset();
+  say(`Category ${saved.name} added.`);
+  await loadView();
+  $("tx-form").elements.categoryId.value = saved.id;
+});
+
+submit("budget-form", async (v) => {
+  const { year, month } = monthParts();
+  const body = { year, month, amount: v.amount.trim(), mode: v.mode,
+    categoryId: v.categoryId ? Number(v.categoryId) : null,
+    alertThreshold: v.alertThreshold === "" ? undefined : Number(v.alertThreshold) };
+  await api("POST", inLedger("/budgets"), body);
+  $("budget-form").elements.amount.value = "";
+  say("Budget saved.");
+  await loadView();
+});
+
+submit("invite-form", async (v) => {
+  await api("POST", inLedger("/invitations"), { email: v.email, role: v.role });
+  $("invite-form").reset();
+  say(`Invitation sent to ${v.email}.`);
+  await loadHousehold();
+});
+
+// ---- start -------------------------------------------------------------------------------------
+
+(async () => {
+  const today = new Date();
+  $("month").value = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}`;
+  $("tx-form").elements.date.value = defaultDate();
+  try {
+    if (await refresh()) return await start();
+  } catch (error) {
+    say(error.message);
+  }
+  showSignedOut();
+})();
