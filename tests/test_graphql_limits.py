@@ -226,7 +226,7 @@ def test_nested_lists_take_one_statement_per_level(alice, statements):
     answer = graphql(alice, query)
     assert len(answer["data"]["ledgers"]) == 5 and "errors" not in answer
     assert sorted(statements) == with_one
-    assert statements.count("ledger_batches.transaction_pages") == 1
+    assert statements.count("transactions.pages_for_ledgers") == 1
 
 
 def test_introspection_off_in_production_unless_turned_on(database_url):

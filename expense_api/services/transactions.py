@@ -100,3 +100,24 @@ def list_page(
         after=after,
         **filters,
     )
+
+
+def pages_for_ledgers(
+    conn: Connection,
+    actors: list[Actor],
+    *,
+    period_filter: dict,
+    limit: int,
+    after=None,
+    **filters,
+) -> dict[int, list[dict]]:
+    """list_page for each actor's ledger in one statement ({ledger_id: rows}): each actor
+    authorized as list_page authorizes it, the period resolved in each ledger's time zone, the
+    same order, cursor and filters."""
+    for actor in actors:
+        authorize(actor, Action.READ)
+    spans = {}
+    for actor in actors:
+        period = periods.resolve(period_filter, actor.timezone)
+        spans[actor.ledger_id] = (period.start, period.end)
+    return transactions.pages_for_ledgers(conn, periods=spans, limit=limit, after=after, **filters)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from ariadne import ObjectType
 
-from ...services import budgets, categories, invitations, ledger_batches, reports, transactions
+from ...services import budgets, categories, invitations, ledgers, reports, transactions
 from .. import pagination
-from ..reports import analytics_cache
+from ..common import analytics_cache
 from ..schemas.budgets import BudgetQuerySchema, BudgetSchema
 from ..schemas.categories import CategorySchema
 from ..schemas.common import PeriodQuerySchema
@@ -58,7 +58,7 @@ def once_per_ledger(resolve):
 @ledger.field("categories")
 def resolve_categories(node, info):
     rows = info.context.batch(
-        ("categories",), node, lambda actors: ledger_batches.categories(info.context.conn, actors)
+        ("categories",), node, lambda actors: categories.list_for_ledgers(info.context.conn, actors)
     )
     return _items(CategorySchema, rows, node)
 
@@ -68,7 +68,7 @@ def resolve_budgets(node, info, month=None, year=None):
     args = load(BudgetQuerySchema, given(month=month, year=year), node["_actor"])
 
     def load_all(actors):
-        return ledger_batches.budgets(info.context.conn, actors, **args)
+        return budgets.list_for_ledgers(info.context.conn, actors, **args)
 
     rows = info.context.batch(("budgets", month, year), node, load_all)
     return _items(BudgetSchema, rows, node)
@@ -83,7 +83,7 @@ def resolve_transactions(node, info, first=50, after=None, filter=None):
     period_filter = {name: args.pop(name) for name in PERIOD_FIELDS if name in args}
 
     def load_all(actors):
-        return ledger_batches.transaction_pages(
+        return transactions.pages_for_ledgers(
             info.context.conn,
             actors,
             period_filter=period_filter,
@@ -104,7 +104,7 @@ def resolve_transactions(node, info, first=50, after=None, filter=None):
 @ledger.field("members")
 def resolve_members(node, info):
     rows = info.context.batch(
-        ("members",), node, lambda actors: ledger_batches.members(info.context.conn, actors)
+        ("members",), node, lambda actors: ledgers.members_for_ledgers(info.context.conn, actors)
     )
     return dump(MemberSchema, rows, node["_actor"], many=True)
 

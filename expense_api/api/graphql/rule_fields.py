@@ -13,7 +13,7 @@ from ariadne import ObjectType
 
 from ...services import recurring, webhooks
 from .. import pagination
-from ..recurring import occurrence_position, occurrences_page
+from ..pagination import deliveries_page, occurrence_position, occurrences_page
 from ..schemas.recurring import (
     OccurrenceQuerySchema,
     OccurrenceSchema,
@@ -22,7 +22,6 @@ from ..schemas.recurring import (
     RecurringSchema,
 )
 from ..schemas.webhooks import DeliveryQuerySchema, DeliverySchema, WebhookSchema
-from ..webhooks import deliveries_page
 from .context import connection, dump, given, load
 from .ledger_fields import _items, ledger, once_per_ledger, resolve_owner_ledger
 
