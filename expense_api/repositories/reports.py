@@ -62,8 +62,6 @@ def trends_for_ledgers(conn: Connection, *, periods: dict[int, Period]) -> dict[
         last_months=[m[-1] for m in months],
         **_ranges(periods),
     )
-    for row in rows:
-        del row["starts"]
     return by_ledger(rows, list(periods))
 
 
