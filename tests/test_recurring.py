@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from expense_api import metrics
+from expense_api.worker import jobs
 
 from . import factories
 from .conftest import assert_problem, module_database_fixtures
@@ -243,6 +244,27 @@ def test_a_date_is_due_when_it_has_come_in_the_ledgers_time_zone(
     run_worker(database, datetime.fromisoformat(after))
     assert _dates(_occurrences(user, rule["id"])) == [day]
     assert [t["date"] for t in _transactions(user)] == [day]
+
+
+def test_ledgers_take_turns_so_a_backlog_holds_up_no_other_ledgers_date(
+    alice, bob, accounts, database
+):
+    run_worker(database, NOW)  # what earlier tests left due
+    carol = accounts.new_user(name="Carol")
+    # 112 dates each to catch up, more than one tick's batch.
+    behind = recurring(alice, category(alice), frequency="daily", startDate="2029-11-01")
+    also_behind = recurring(bob, category(bob), frequency="daily", startDate="2029-11-01")
+    due = recurring(carol, category(carol), startDate="2030-02-20")
+    assert jobs.create_due_occurrences(database, lambda: NOW) == jobs.BATCH  # one tick
+    assert _dates(_occurrences(carol, due["id"])) == ["2030-02-20"]
+    alices, bobs = len(_occurrences(alice, behind["id"])), len(_occurrences(bob, also_behind["id"]))
+    assert alices + bobs == jobs.BATCH - 1 and abs(alices - bobs) <= 1
+    # Each ledger's own dates still go oldest first, and all of them come.
+    run_worker(database, NOW)
+    for user, rule in ((alice, behind), (bob, also_behind)):
+        dates = [item["date"] for item in _occurrences(user, rule["id"], limit=200)]
+        assert dates == sorted(dates, reverse=True) and len(dates) == 112
+        assert (dates[-1], dates[0]) == ("2029-11-01", "2030-02-20")
 
 
 # --- Changes ----------------------------------------------------------------------------------
