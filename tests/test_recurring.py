@@ -5,7 +5,7 @@ The module has a database of its own (the worker acts on every due rule in a dat
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -88,6 +88,7 @@ def test_the_ledger_path_serves_the_same_rules(alice):
         ({"amount": "1.234"}, "amount"),
         ({"categoryId": 999999999}, "categoryId"),
         ({"startDate": "someday"}, "startDate"),
+        ({"startDate": "1900-01-01"}, "startDate"),  # more than ten years back
         ({"type": "GIFT"}, "type"),
         ({"surprise": 1}, "surprise"),
     ],
@@ -98,6 +99,37 @@ def test_bad_rules_are_422_and_nothing_is_stored(alice, changes, field):
     problem = assert_problem(alice.post("/api/recurring", json=body), 422, "validation_error")
     assert field in problem["errors"], problem
     assert alice.get("/api/recurring").get_json() == {"items": []}
+
+
+def test_a_start_date_goes_back_ten_years_at_most(alice, conn):
+    """Ten years before today in the ledger's time zone (UTC here); a start date kept from
+    before is not checked again when something else changes."""
+    today = datetime.now(UTC).date()
+    try:
+        earliest = today.replace(year=today.year - 10)
+    except ValueError:
+        earliest = today.replace(year=today.year - 10, day=28)
+    food = category(alice)
+    rule = recurring(alice, food, frequency="yearly", startDate=earliest.isoformat())
+    body = {"amount": "10", "type": "EXPENSE", "categoryId": food, "frequency": "yearly",
+            "startDate": (earliest - timedelta(days=1)).isoformat()}  # fmt: skip
+    problem = assert_problem(alice.post("/api/recurring", json=body), 422, "validation_error")
+    assert problem["errors"] == {
+        "startDate": [
+            f"Must be {earliest} or later: at most 10 years before today in the ledger's time zone."
+        ]
+    }
+    too_early = {"startDate": body["startDate"]}
+    response = alice.patch(f"/api/recurring/{rule['id']}", json=too_early)
+    assert assert_problem(response, 422, "validation_error")["errors"] == problem["errors"]
+    assert alice.get("/api/recurring").get_json()["items"] == [rule]
+    conn.execute(
+        "UPDATE recurring_rules SET start_date = '1999-01-01' WHERE id = %s", (rule["id"],)
+    )
+    changed = alice.patch(f"/api/recurring/{rule['id']}", json={"amount": "11"})
+    assert changed.status_code == 200, changed.get_json()
+    # Far ahead is fine: the rule does nothing until then.
+    assert recurring(alice, food, startDate="2999-12-31")["nextDate"] == "2999-12-31"
 
 
 def test_missing_fields_and_tokens(alice, client):
