@@ -62,7 +62,11 @@ class RegisterSchema(BaseSchema):
     timezone = fields.String(
         load_default="UTC",
         validate=_is_timezone,
-        metadata={"description": "IANA time zone name", "example": "Asia/Kolkata"},
+        metadata={
+            "description": "IANA time zone name that the service's database knows too (422 "
+            "validation_error otherwise)",
+            "example": "Asia/Kolkata",
+        },
     )
 
 
