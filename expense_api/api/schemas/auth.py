@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import zoneinfo
 from functools import cache
 
 import iso4217
 from marshmallow import ValidationError, fields, validate
 
+from ...services import ledgers
 from .common import BaseSchema, Name, StrictBoolean, TrimmedString, UtcTimestamp
 
 
@@ -15,19 +15,16 @@ def currency_codes() -> frozenset[str]:
     return frozenset(c.code for c in iso4217.Currency if c.exponent is not None)
 
 
-@cache
-def timezone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
 def _is_currency(value: str) -> None:
     if value not in currency_codes():
         raise ValidationError("Must be an ISO 4217 currency code, such as USD.")
 
 
 def _is_timezone(value: str) -> None:
-    if value not in timezone_names():
-        raise ValidationError("Must be an IANA time zone name, such as Europe/Berlin.")
+    """Python's half of services.ledgers.check_time_zone, here so that it is reported with the
+    other fields' errors; the service asks the database too."""
+    if value not in ledgers.python_time_zones():
+        raise ValidationError(ledgers.TIME_ZONE_MESSAGE)
 
 
 class UserSchema(BaseSchema):
@@ -65,7 +62,11 @@ class RegisterSchema(BaseSchema):
     timezone = fields.String(
         load_default="UTC",
         validate=_is_timezone,
-        metadata={"description": "IANA time zone name", "example": "Asia/Kolkata"},
+        metadata={
+            "description": "IANA time zone name that the service's database knows too (422 "
+            "validation_error otherwise)",
+            "example": "Asia/Kolkata",
+        },
     )
 
 

@@ -46,7 +46,8 @@ class LedgerInputSchema(BaseSchema):
     timezone = fields.String(
         validate=_is_timezone,
         metadata={
-            "description": "IANA time zone name; defaults to yours",
+            "description": "IANA time zone name that the service's database knows too (422 "
+            "validation_error otherwise, yours too when it is the default); defaults to yours",
             "example": "Europe/Berlin",
         },
     )
