@@ -466,7 +466,7 @@ def test_a_demotion_waits_for_the_other_and_sees_it(database_url, conn):
 @pytest.mark.parametrize("round_", range(5))
 def test_two_owners_demoting_each_other_at_once_leave_an_owner(database_url, conn, round_):
     ledger_id, a, b = _two_owners(conn)
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=60)
     results = {}
 
     def demote(actor, target):
