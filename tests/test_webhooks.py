@@ -207,7 +207,7 @@ EMBEDDED_IPV4 = [
     "http://[64:ff9b::10.0.0.5]/",  # NAT64, well-known prefix
     "http://[64:ff9b:1::10.0.0.5]/",  # NAT64, local-use prefix
     "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
-    "http://[2001:db8:1:2::5efe:10.0.0.5]/",  # ISATAP host 10.0.0.5 (u/l bit clear)
+    "http://[2a00:1450:1:2::5efe:10.0.0.5]/",  # ISATAP host 10.0.0.5 (u/l bit clear)
     "http://[2606:4700::200:5efe:a9fe:a9fe]/",  # ISATAP, u/l bit set, metadata address
 ]
 
