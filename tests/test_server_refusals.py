@@ -180,3 +180,11 @@ def test_a_refused_small_body_keeps_the_connection(live_server):
     sock = connection.sock
     assert _answer(connection, "GET", "/healthz")[0].status == 200
     assert connection.sock is sock  # the same connection served both
+
+
+def test_the_openapi_document_describes_these_answers(client):
+    description = client.get("/api/openapi.json").get_json()["info"]["description"]
+    for _, status, code in REFUSALS.values():
+        assert f"{status} `{code}`" in description
+    assert "Connection: close" in description
+    assert "malformed_query" in description and "DB_POOL_TIMEOUT" in description
