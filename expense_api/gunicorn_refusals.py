@@ -43,7 +43,7 @@ ANSWERS = {
     500: ("internal_error", "An unexpected error occurred."),
 }
 
-_write_html_error = util.write_error  # what it replaces: fails at import if gunicorn moves it
+_write_html_error = util.write_error  # replaced below; an AttributeError here if gunicorn moves it
 
 
 def problem_bytes(status: int, *, request_id: str, production: bool) -> bytes:
@@ -85,7 +85,6 @@ def problem_writer(production: bool) -> Callable[[socket.socket, int, str, str],
 
 def install(production: bool) -> None:
     """In a worker process, after the fork: gunicorn's refusals become problem+json."""
-    assert callable(_write_html_error)
     util.write_error = problem_writer(production)
 
 
