@@ -132,6 +132,17 @@ def test_exponent_json_number_is_refused(alice):
     assert "amount" in assert_problem(response, 422)["errors"]
 
 
+@pytest.mark.parametrize("amount", [" 12.34", "12.34 ", "12.34\n"])
+def test_an_amount_string_with_white_space_is_refused(alice, amount):
+    body = {
+        "amount": amount,
+        "type": "EXPENSE",
+        "categoryId": category(alice),
+        "date": "2026-01-01",
+    }
+    assert "amount" in assert_problem(alice.post("/api/transactions", json=body), 422)["errors"]
+
+
 @pytest.mark.parametrize("missing", ["amount", "type", "categoryId", "date"])
 def test_create_requires_fields(alice, missing):
     body = {

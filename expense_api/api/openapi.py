@@ -29,6 +29,22 @@ A request whose database transaction PostgreSQL aborts for a deadlock or a seria
 failure is run again by the service ({retry.ATTEMPTS} runs at most, with short random pauses);
 only when every run is aborted is the answer 503 `transaction_conflict` with `Retry-After`. It is
 never a 500, and never `database_unavailable`, which means the database cannot be reached.
+While it cannot be, the 503 comes within the pool timeout (`DB_POOL_TIMEOUT`, 3 s by default)
+of the request's arrival.
+
+Request bodies are `application/json`, in any case, with no parameter but `charset=utf-8`;
+any other Content-Type (`+json` types such as `application/json-patch+json` included) is 415
+`unsupported_media_type`, and a body that is not UTF-8 or not JSON is 400 `malformed_json`.
+A query string that is not UTF-8 once percent-decoded is 400 `malformed_query`; a parameter
+given twice is 422 `validation_error` naming it (no parameter is repeatable). An amount given
+as a string is the plain decimal alone: no sign, exponent, separator or white space.
+
+Some answers come from the HTTP server before any operation is chosen, so no operation lists
+them: 400 `malformed_request` (not valid HTTP/1.1: a CR or LF inside a header value, a header
+line without a colon), 414 `uri_too_long` (a request line over 4094 bytes),
+431 `header_too_large` (a header over 8190 bytes, or more than 100 headers). They are problem
+details too, with `X-Request-ID`, and close the connection (`Connection: close`), as does the
+refusal of any request body over 64 KiB (a 413 among them).
 """
 
 
