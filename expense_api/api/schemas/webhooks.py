@@ -11,8 +11,8 @@ STATUSES = ["pending", "delivered", "failed"]
 _URL = {
     "description": "where deliveries are POSTed: https (http too outside production); refused "
     "when it resolves to a loopback, private, link-local or metadata address (an IPv6 address "
-    "carrying an IPv4 address, IPv4-mapped or -compatible, NAT64, 6to4, Teredo or ISATAP, is judged by "
-    "the IPv4 address inside), unless the operator allows private networks; the port is "
+    "carrying an IPv4 address, IPv4-mapped or -compatible, NAT64, 6to4, Teredo or ISATAP, is "
+    "judged by the IPv4 address inside), unless the operator allows private networks; the port is "
     "1-65535",
     "example": "https://hooks.example.com/expenses",
 }
