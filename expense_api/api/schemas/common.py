@@ -164,13 +164,41 @@ class Percent(fields.String):
         super().__init__(metadata=metadata, **kwargs)
 
 
-class PeriodQuerySchema(BaseSchema):
-    """`month` + `year`, or `from` + `to` (inclusive); never both; none: the current month."""
+PERIOD_RULES = (
+    "A period: `month` (1-12) with `year`, or `from` and `to` (dates, both inclusive), never "
+    "both kinds; `from` after `to` is 422. A part means what a person would mean, in the "
+    "ledger's time zone: `month` alone is that month of the current year, `year` alone the "
+    "whole year, `from` alone runs to today (an empty period when it is after today), `to` alone "
+    "starts at the ledger's first transaction (at `to` itself when there is none on or before "
+    "it). None of them: the current month."
+)
 
-    month = fields.Integer(validate=validate.Range(1, 12))
-    year = fields.Integer(validate=validate.Range(MIN_YEAR, MAX_YEAR))
-    from_ = CalendarDate(data_key="from")
-    to = CalendarDate()
+
+class PeriodQuerySchema(BaseSchema):
+    """A period or a part of one (see PERIOD_RULES and periods.resolve); month/year and
+    from/to never together, `from` not after `to`."""
+
+    month = fields.Integer(
+        validate=validate.Range(1, 12),
+        metadata={"description": "with `year`, or alone: that month of the current year"},
+    )
+    year = fields.Integer(
+        validate=validate.Range(MIN_YEAR, MAX_YEAR),
+        metadata={"description": "with `month`, or alone: the whole year"},
+    )
+    from_ = CalendarDate(
+        data_key="from",
+        metadata={
+            "description": "first day (inclusive); alone: up to today. YYYY-MM-DD, or an ISO "
+            "8601 date-time whose date (in its own offset) is taken"
+        },
+    )
+    to = CalendarDate(
+        metadata={
+            "description": "last day (inclusive); alone: from the ledger's first transaction. "
+            "YYYY-MM-DD, or an ISO 8601 date-time whose date (in its own offset) is taken"
+        },
+    )
 
     @validates_schema
     def _one_kind_of_period(self, data, **kwargs):
@@ -178,12 +206,7 @@ class PeriodQuerySchema(BaseSchema):
         has_range = "from_" in data or "to" in data
         if has_month and has_range:
             raise ValidationError("Give month and year, or from and to, not both.", "_schema")
-        if has_month and not ("month" in data and "year" in data):
-            missing = "year" if "month" in data else "month"
-            raise ValidationError("month and year go together.", missing)
-        if has_range and not ("from_" in data and "to" in data):
-            raise ValidationError("from and to go together.", "to" if "from_" in data else "from")
-        if has_range and data["from_"] > data["to"]:
+        if "from_" in data and "to" in data and data["from_"] > data["to"]:
             raise ValidationError("from must not be after to.", "from")
 
 
