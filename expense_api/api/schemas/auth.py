@@ -46,7 +46,11 @@ class UserEnvelopeSchema(BaseSchema):
 
 class RegisterSchema(BaseSchema):
     name = Name(required=True, validate=validate.Length(1, 100))
-    email = TrimmedString(required=True, validate=[validate.Length(3, 254), validate.Email()])
+    email = TrimmedString(
+        required=True,
+        validate=[validate.Length(3, 254), validate.Email()],
+        metadata={"format": "email"},
+    )
     password = fields.String(
         required=True,
         validate=validate.Length(8, 128),
@@ -59,13 +63,17 @@ class RegisterSchema(BaseSchema):
         metadata={
             "description": "ISO 4217 code; fixes how many fraction digits amounts have",
             "example": "EUR",
-            "pattern": "^[A-Z]{3}$",
+            "enum": sorted(currency_codes()),
         },
     )
     timezone = fields.String(
         load_default="UTC",
         validate=_is_timezone,
-        metadata={"description": "IANA time zone name", "example": "Asia/Kolkata"},
+        metadata={
+            "description": "IANA time zone name",
+            "example": "Asia/Kolkata",
+            "enum": sorted(timezone_names()),
+        },
     )
 
 

@@ -13,6 +13,10 @@ _URL = {
     "when it resolves to a loopback, private, link-local or metadata address, unless the "
     "operator allows private networks",
     "example": "https://hooks.example.com/expenses",
+    # http(s), a host without user name or password, no #fragment, no white space or control
+    # characters (the host's address and the port's range are checked on the server).
+    "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\s\x00-\x1f\x7f-\x9f]+"
+    r"([/?][^#\s\x00-\x1f\x7f-\x9f]*)?$",
 }
 _EVENTS = {"description": "the events to send", "example": ["alert.threshold", "alert.limit"]}
 
@@ -30,6 +34,8 @@ class WebhookInputSchema(BaseSchema):
 
 class WebhookPatchSchema(WebhookInputSchema):
     """Any subset of the fields, at least one (loaded with partial=True)."""
+
+    OPENAPI_KEYWORDS = {"minProperties": 1}  # the document says "at least one" too
 
     description = FreeText(validate=validate.Length(0, 500))
     enabled = fields.Boolean(
