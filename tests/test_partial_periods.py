@@ -196,3 +196,10 @@ def test_graphql_mixing_the_two_kinds_is_a_validation_error(ledger):
     )
     body = graphql(ledger, query, {"id": ledger.ledger_id})
     assert [error["extensions"]["code"] for error in body["errors"]] == ["validation_error"]
+
+
+def test_to_alone_in_a_ledger_without_transactions_is_that_day(accounts):
+    empty = accounts.new_user(timezone=ZONE)
+    body = empty.get("/api/summary?to=2026-01-31").get_json()
+    assert (body["from"], body["to"], body["totalExpense"]) == ("2026-01-31", "2026-01-31", "0.00")
+    assert empty.get("/api/transactions?to=2026-01-31").get_json()["items"] == []
