@@ -76,3 +76,8 @@ WHERE t.ledger_id = %(ledger_id)s
        OR (t.occurred_on, t.id) < (%(after_date)s::date, %(after_id)s::bigint))
 ORDER BY t.occurred_on DESC, t.id DESC
 LIMIT %(limit)s
+
+-- name: first_date$
+-- The date of the ledger's earliest transaction (NULL: it has none): where a period given only
+-- its `to` starts. One step down transactions_ledger_date_idx.
+SELECT min(occurred_on) FROM transactions WHERE ledger_id = %(ledger_id)s

@@ -317,13 +317,9 @@ def test_list_orders_same_day_by_highest_id(alice):
 @pytest.mark.parametrize(
     "query",
     [
-        "month=3",
-        "year=2026",
         "month=13&year=2026",
         "month=0&year=2026",
         "month=3&year=1800",
-        "from=2026-01-01",
-        "to=2026-01-01",
         "from=2026-02-01&to=2026-01-31",
         "month=1&year=2026&from=2026-01-01&to=2026-01-31",
         "from=bad&to=2026-01-01",

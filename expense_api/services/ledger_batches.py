@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from psycopg import Connection
 
-from .. import periods
 from ..repositories import ledger_batches
+from . import transactions
 from .ledgers import Action, Actor, authorize
 
 
@@ -42,11 +42,12 @@ def transaction_pages(
     **filters,
 ) -> dict[int, list[dict]]:
     """transactions.list_page for each actor's ledger: the period resolved in each ledger's time
-    zone (periods.resolve), the same order, cursor and filters."""
+    zone (transactions.resolve_period; a `to` alone starts at each ledger's own first
+    transaction), the same order, cursor and filters."""
     _ids(actors)
     spans = {}
     for actor in actors:
-        period = periods.resolve(period_filter, actor.timezone)
+        period = transactions.resolve_period(conn, actor, period_filter)
         spans[actor.ledger_id] = (period.start, period.end)
     return ledger_batches.transaction_pages(
         conn, periods=spans, limit=limit, after=after, **filters

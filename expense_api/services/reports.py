@@ -16,6 +16,7 @@ from ..analytics_cache import AnalyticsCache, key
 from ..money import percent
 from ..repositories import reports
 from .ledgers import Action, Actor, authorize
+from .transactions import resolve_period
 
 ZERO = Decimal(0)
 
@@ -60,9 +61,10 @@ def _through_cache(
 def summary(
     conn: Connection, actor: Actor, query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict:
-    """`query`: month + year, from_ + to, or nothing (the current month in the ledger's zone)."""
+    """`query`: a period, or a part of one, or nothing (the current month in the ledger's zone):
+    see periods.resolve."""
     authorize(actor, Action.READ)
-    period = periods.resolve(query, actor.timezone)
+    period = resolve_period(conn, actor, query)
     return _through_cache(
         conn, actor, cache, "summary", (period.start, period.end),
         lambda: _summary(conn, actor, period),
@@ -86,7 +88,7 @@ def category_breakdown(
     conn: Connection, actor: Actor, query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict:
     authorize(actor, Action.READ)
-    period = periods.resolve(query, actor.timezone)
+    period = resolve_period(conn, actor, query)
     return _through_cache(
         conn, actor, cache, "category-breakdown", (period.start, period.end),
         lambda: _category_breakdown(conn, actor, period),
@@ -103,13 +105,11 @@ def _category_breakdown(conn: Connection, actor: Actor, period: periods.Period) 
 def budget_usage(
     conn: Connection, actor: Actor, query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict:
-    """`query`: month + year, or nothing (the current month in the ledger's zone)."""
+    """`query`: month + year, month alone (of the current year), or nothing (the current
+    month), "current" in the ledger's time zone."""
     authorize(actor, Action.READ)
-    if "month" in query:
-        year, month = query["year"], query["month"]
-    else:
-        current = periods.current_month(actor.timezone).start
-        year, month = current.year, current.month
+    current = periods.current_month(actor.timezone).start
+    year, month = query.get("year", current.year), query.get("month", current.month)
     return _through_cache(
         conn, actor, cache, "budget-usage", (year, month),
         lambda: _budget_usage(conn, actor, year, month),
@@ -132,10 +132,11 @@ def _budget_usage(conn: Connection, actor: Actor, year: int, month: int) -> dict
 def trends(
     conn: Connection, actor: Actor, query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict:
-    """`query`: from_ + to, or `months` (default 12) up to the current month."""
+    """`query`: from_ + to, from_ alone (to today), to alone (from the ledger's first
+    transaction), or `months` (default 12) up to the current month."""
     authorize(actor, Action.READ)
-    if "from_" in query:
-        period = periods.Period(query["from_"], query["to"])
+    if "from_" in query or "to" in query:
+        period = resolve_period(conn, actor, query)
     else:
         period = periods.last_months(query.get("months", 12), actor.timezone)
     return _through_cache(

@@ -15,6 +15,12 @@ def currency_codes() -> frozenset[str]:
     return frozenset(c.code for c in iso4217.Currency if c.exponent is not None)
 
 
+def timezone_names() -> frozenset[str]:
+    """The names the OpenAPI document lists: Python's. The database may know fewer (an embedded
+    PostgreSQL's list is older than tzdata's); those get 422 from the service's own check."""
+    return ledgers.python_time_zones()
+
+
 def _is_currency(value: str) -> None:
     if value not in currency_codes():
         raise ValidationError("Must be an ISO 4217 currency code, such as USD.")
@@ -43,7 +49,11 @@ class UserEnvelopeSchema(BaseSchema):
 
 class RegisterSchema(BaseSchema):
     name = Name(required=True, validate=validate.Length(1, 100))
-    email = TrimmedString(required=True, validate=[validate.Length(3, 254), validate.Email()])
+    email = TrimmedString(
+        required=True,
+        validate=[validate.Length(3, 254), validate.Email()],
+        metadata={"format": "email"},
+    )
     password = fields.String(
         required=True,
         validate=validate.Length(8, 128),
@@ -56,7 +66,7 @@ class RegisterSchema(BaseSchema):
         metadata={
             "description": "ISO 4217 code; fixes how many fraction digits amounts have",
             "example": "EUR",
-            "pattern": "^[A-Z]{3}$",
+            "enum": sorted(currency_codes()),
         },
     )
     timezone = fields.String(
@@ -66,6 +76,7 @@ class RegisterSchema(BaseSchema):
             "description": "IANA time zone name that the service's database knows too (422 "
             "validation_error otherwise)",
             "example": "Asia/Kolkata",
+            "enum": sorted(timezone_names()),
         },
     )
 

@@ -46,7 +46,10 @@ class RecurringInputSchema(TransactionInputSchema):
         validate=_month_day,
         metadata={
             "description": "monthly rules only; default: the start date's day. 29, 30 or 31 "
-            "give the last day of shorter months; -1 is always the last day"
+            "give the last day of shorter months; -1 is always the last day",
+            "minimum": -1,
+            "maximum": 31,
+            "not": {"enum": [0]},
         },
     )
     start_date = CalendarDate(
@@ -81,6 +84,8 @@ class RecurringInputSchema(TransactionInputSchema):
 
 class RecurringPatchSchema(RecurringInputSchema):
     """Any subset of the fields, at least one (loaded with partial=True): no defaults."""
+
+    OPENAPI_KEYWORDS = {"minProperties": 1}  # the document says "at least one" too
 
     description = FreeText(validate=validate.Length(0, 500))
     repeat_interval = fields.Integer(
