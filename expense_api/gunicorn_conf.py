@@ -27,10 +27,11 @@ bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
 threads = _settings.web_threads
 # gthread is gunicorn's, balanced: a worker accepts only while no sibling holds fewer
-# connections, so keep-alive clients split evenly (expense_api/gunicorn_worker.py).
+# connections, so keep-alive clients split evenly (expense_api/gunicorn_worker.py). Both
+# classes answer gunicorn's own refusals as problem+json (expense_api/gunicorn_refusals.py).
 worker_class = {
     "gthread": "expense_api.gunicorn_worker.BalancedThreadWorker",
-    "sync": "sync",
+    "sync": "expense_api.gunicorn_worker.ProblemSyncWorker",
 }[_settings.web_worker_class]
 accesslog = "-"
 access_log_format = ACCESS_LOG_FORMAT  # console; JSON lines come from the logger class

@@ -1,4 +1,5 @@
-"""gunicorn's gthread worker, taking a new connection only while no sibling holds fewer.
+"""gunicorn's gthread worker, taking a new connection only while no sibling holds fewer; both
+worker classes answer gunicorn's own refusals as problem+json (`ProblemRefusals`).
 
 gunicorn's workers share one listening socket and whichever polls it first accepts. Keep-alive
 clients that connect at once (a dashboard's connection pool, a load balancer, wrk) can then land
@@ -20,6 +21,9 @@ import ctypes
 import multiprocessing
 
 from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.sync import SyncWorker
+
+from . import gunicorn_refusals, logs
 
 VACANT = -1  # a slot no live worker holds
 
@@ -58,7 +62,32 @@ class ConnectionBoard:
         return not siblings or holding <= min(siblings)
 
 
-class BalancedThreadWorker(ThreadWorker):
+class ProblemRefusals:
+    """Worker mixin: gunicorn's own answers (a request it cannot parse or that is over its
+    limits) are problem+json with a request id, and a refused large body closes its connection
+    honestly (expense_api/gunicorn_refusals.py)."""
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()  # type: ignore[misc]
+        config = getattr(self.wsgi, "config", None) or {}
+        settings = config.get("SETTINGS")
+        gunicorn_refusals.install(production=bool(settings and settings.is_production))
+        self.wsgi = gunicorn_refusals.CloseAfterUnreadBody(self.wsgi)
+
+    def handle_error(self, req, client, addr, exc) -> None:
+        # One id for gunicorn's log line about the refusal and the answer's X-Request-ID.
+        context = logs.REQUEST_ID.set(logs.new_request_id())
+        try:
+            super().handle_error(req, client, addr, exc)  # type: ignore[misc]
+        finally:
+            logs.REQUEST_ID.reset(context)
+
+
+class ProblemSyncWorker(ProblemRefusals, SyncWorker):
+    """gunicorn's sync worker (WEB_WORKER_CLASS=sync), with problem+json refusals."""
+
+
+class BalancedThreadWorker(ProblemRefusals, ThreadWorker):
     """ThreadWorker whose accept limit is also "no more connections than the least loaded
     sibling" (ThreadWorker.run compares its connections with `worker_connections` before
     each round of its event loop, and stops or resumes accepting accordingly)."""

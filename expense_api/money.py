@@ -14,7 +14,7 @@ import iso4217
 
 # Largest amount accepted for one transaction or budget (the database holds up to 10^14).
 MAX_AMOUNT = Decimal("1000000000000")  # exclusive: one trillion
-_PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # whole string (fullmatch), ASCII digits
 
 
 class ExponentDecimal(Decimal):
@@ -41,11 +41,10 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> D
     if isinstance(value, ExponentDecimal):
         raise AmountError("Exponent notation is not accepted; write the amount out in full.")
     if isinstance(value, str):
-        text = value.strip()
-        if not _PLAIN_DECIMAL.match(text):
+        if not _PLAIN_DECIMAL.fullmatch(value):
             raise AmountError('Must be a decimal such as "12.34" (no exponent, sign or spaces).')
         try:
-            value = Decimal(text)
+            value = Decimal(value)
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
             raise AmountError("Not a valid decimal.") from None
     amount = Decimal(value)

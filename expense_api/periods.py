@@ -3,13 +3,14 @@
 A transaction's date is a calendar date. A date-time counts as the date written in its own
 offset (`2026-02-01T00:30:00+05:30` is 2026-02-01), so nothing is converted. A period is a
 month (month + year) or an inclusive from..to range; with neither, the current month in the
-user's time zone.
+ledger's time zone. A part of one means what a person would mean (see `resolve`).
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -72,12 +73,35 @@ def current_month(timezone: str, now: datetime | None = None) -> Period:
     return Period.month_of(today.year, today.month)
 
 
-def resolve(args: dict, timezone: str, now: datetime | None = None) -> Period:
-    """The period a validated query asks for (see PeriodQuerySchema)."""
-    if args.get("month") is not None:
-        return Period.month_of(args["year"], args["month"])
-    if args.get("from_") is not None:
-        return Period(args["from_"], args["to"])
+def resolve(
+    args: dict,
+    timezone: str,
+    now: datetime | None = None,
+    *,
+    first_date: Callable[[], date | None] = lambda: None,
+) -> Period:
+    """The period a validated query asks for (see PeriodQuerySchema), "today" and "this year"
+    in the ledger's time zone:
+
+    - `month` + `year`: that month; `month` alone: that month of the current year; `year`
+      alone: the whole year (January 1 to December 31);
+    - `from` + `to`: that range; `from` alone: from it to today (empty, `to` before `from`, when
+      `from` is after today); `to` alone: from the ledger's first transaction's date
+      (`first_date()`, asked only then) to it, or from `to` itself when the ledger has no
+      transaction on or before `to` (nothing to count before it);
+    - none: the current month.
+    """
+    month, year = args.get("month"), args.get("year")
+    start, end = args.get("from_"), args.get("to")
+    if month is not None:
+        return Period.month_of(year if year is not None else today_in(timezone, now).year, month)
+    if year is not None:
+        return Period(date(year, 1, 1), date(year, 12, 31))
+    if start is not None:
+        return Period(start, end if end is not None else today_in(timezone, now))
+    if end is not None:
+        first = first_date()
+        return Period(end if first is None or first > end else first, end)
     return current_month(timezone, now)
 
 

@@ -4,7 +4,7 @@
 -- claim_next the most overdue one of one endpoint. This index answers both in the index's order,
 -- without reading an endpoint's delivered history (webhook_deliveries_endpoint_idx) or every
 -- due row of the other endpoints (webhook_deliveries_due_idx).
--- depends: 0013.recurring-rule-failures
+-- depends: 0014.recurring-fair-claims
 
 CREATE INDEX webhook_deliveries_pending_per_endpoint_idx
     ON webhook_deliveries (ledger_id, endpoint_id, next_attempt_at, id)

@@ -94,3 +94,8 @@ WHERE ledger_id = %(ledger_id)s AND user_id = %(user_id)s
 -- name: remove_member!
 -- The member's own alert read states go with them (alert_reads references ledger_members).
 DELETE FROM ledger_members WHERE ledger_id = %(ledger_id)s AND user_id = %(user_id)s
+
+-- name: time_zone_known$
+-- Whether this database knows the time zone (the worker's claim works out each ledger's date
+-- with date_in_zone, migration 0014, which is NULL for a zone it does not know).
+SELECT date_in_zone(now(), %(name)s) IS NOT NULL

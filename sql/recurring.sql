@@ -57,23 +57,34 @@ WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 DELETE FROM recurring_rules WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
 -- name: claim_due^
--- The worker's claim: the rule with the oldest date due by `now` in its ledger's time zone,
--- locked until the end of the transaction. SKIP LOCKED: a rule another worker holds is passed
+-- The worker's claim: in the first ledger after `after_ledger` (by id) that has a date due by
+-- `now` in its own time zone, the rule with the oldest such date, locked until the end of the
+-- transaction. The worker passes the ledger it served last, and 0 once no ledger after it has a
+-- date due, so the ledgers take turns, one date each: a ledger with years to catch up delays
+-- another's date by one date per turn, not by its whole backlog. Within a ledger, dates go
+-- oldest first (budgets see them in order). SKIP LOCKED: a rule another worker holds is passed
 -- over, so any number of workers share the work and never handle one date twice (the lock is
--- held until the date's occurrence and the rule's progress commit together). The first
--- next_date bound (no zone is more than 14 hours ahead of UTC) lets the partial index
--- recurring_rules_due_idx find the candidates. A rule whose handling failed waits until its
--- retry_at (services/recurring_failures.py), so it holds up no rule due after it.
+-- held until the date's occurrence and the rule's progress commit together). The next_date
+-- bound in UTC (no zone is more than 14 hours ahead of UTC) is an index condition of
+-- recurring_rules_due_by_ledger_idx, which gives the rows in this order. A rule whose handling
+-- failed waits until its retry_at (services/recurring_failures.py), so it holds up no other.
+-- A ledger whose time zone this database does not know (date_in_zone is NULL: `AT TIME ZONE`
+-- would raise, for every rule in the claim) has its rules claimed by the UTC bound with
+-- zone_unknown set: the step records that as the rule's failure, and nothing fails for the
+-- other ledgers.
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id, r.type, r.amount, r.description,
        r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day, r.start_date, r.end_date,
-       r.max_occurrences, r.last_date, r.next_date, r.occurrence_count
+       r.max_occurrences, r.last_date, r.next_date, r.occurrence_count, l.timezone,
+       date_in_zone(%(now)s::timestamptz, l.timezone) IS NULL AS zone_unknown
 FROM recurring_rules r
 JOIN ledgers l ON l.id = r.ledger_id
 WHERE NOT r.paused AND r.next_date IS NOT NULL
+  AND r.ledger_id > %(after_ledger)s
   AND r.next_date <= (%(now)s::timestamptz AT TIME ZONE 'UTC')::date + 1
-  AND r.next_date <= (%(now)s::timestamptz AT TIME ZONE l.timezone)::date
+  AND r.next_date <= coalesce(date_in_zone(%(now)s::timestamptz, l.timezone),
+                              (%(now)s::timestamptz AT TIME ZONE 'UTC')::date + 1)
   AND (r.retry_at IS NULL OR r.retry_at <= %(now)s::timestamptz)
-ORDER BY r.next_date, r.ledger_id, r.id
+ORDER BY r.ledger_id, r.next_date, r.id
 LIMIT 1
 FOR UPDATE OF r SKIP LOCKED
 

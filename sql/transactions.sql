@@ -108,3 +108,8 @@ CROSS JOIN LATERAL (
     LIMIT %(limit)s
 ) t
 ORDER BY p.ledger_id, t.occurred_on DESC, t.id DESC
+
+-- name: first_date$
+-- The date of the ledger's earliest transaction (NULL: it has none): where a period given only
+-- its `to` starts. One step down transactions_ledger_date_idx.
+SELECT min(occurred_on) FROM transactions WHERE ledger_id = %(ledger_id)s

@@ -234,6 +234,17 @@ def accounts(client):
 
 
 @pytest.fixture
+def zone_only_python_knows(monkeypatch):
+    """A time zone Python's zoneinfo lists and the database does not know, as the embedded
+    PostgreSQL 16.2 does not know America/Coyhaique or localtime: returns its name."""
+    from expense_api.services import ledgers
+
+    name, known = "Mars/Olympus", ledgers.python_time_zones()
+    monkeypatch.setattr(ledgers, "python_time_zones", lambda: known | {name})
+    return name
+
+
+@pytest.fixture
 def alice(accounts):
     return accounts.new_user(name="Alice")
 

@@ -112,7 +112,7 @@ def graphql_codes(body: dict) -> list[str]:
 
 def race(count: int, work):
     """Runs work(i) in `count` threads released at the same moment; returns the results."""
-    barrier = threading.Barrier(count)
+    barrier = threading.Barrier(count, timeout=60)
 
     def run(index):
         barrier.wait()

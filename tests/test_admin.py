@@ -206,7 +206,7 @@ def test_racing_http_demotions_leave_one_admin(app, accounts, conn):
     """The same through the API with real parallel requests (each its own pooled connection)."""
     first, second = accounts.new_user(name="First"), accounts.new_user(name="Second")
     _only_admins(conn, first, second)
-    statuses, barrier = [], threading.Barrier(2)
+    statuses, barrier = [], threading.Barrier(2, timeout=60)
 
     def demote(actor, target):
         barrier.wait()

@@ -217,21 +217,17 @@ def test_trends_default_to_twelve_months_up_to_now(alice):
     ("path", "query"),
     [
         ("summary", "month=13&year=2026"),
-        ("summary", "month=1"),
         ("summary", "from=2026-02-01&to=2026-01-01"),
         ("summary", "from=2026-01-01&to=2026-01-31&month=1&year=2026"),
         ("summary", "months=3"),
-        ("category-breakdown", "year=2026"),
         ("category-breakdown", "from=x&to=y"),
         ("budget-usage", "from=2026-01-01&to=2026-01-31"),
-        ("budget-usage", "month=3"),
         ("budget-usage", "year=2026"),
         ("budget-usage", "month=0&year=2026"),
         ("trends", "months=0"),
         ("trends", "months=121"),
         ("trends", "months=3&from=2026-01-01&to=2026-02-01"),
         ("trends", "month=1&year=2026"),
-        ("trends", "from=2026-01-01"),
     ],
 )
 def test_validation(alice, path, query):

@@ -69,6 +69,17 @@ def test_register_validation(client, field, value):
     assert field in problem["errors"]
 
 
+def test_register_refuses_a_time_zone_the_database_does_not_know(client, zone_only_python_knows):
+    email = "zone-reg@example.com"
+    body = {"name": "N", "email": email, "password": "password123"}
+    response = client.post("/api/auth/register", json={**body, "timezone": zone_only_python_knows})
+    problem = assert_problem(response, 422, "validation_error")
+    assert problem["errors"] == {
+        "timezone": ["Must be an IANA time zone name the database knows, such as Europe/Berlin."]
+    }
+    assert client.post("/api/auth/register", json=body).status_code == 201  # nothing was kept
+
+
 @pytest.mark.parametrize("missing", ["name", "email", "password"])
 def test_register_requires_fields(client, missing):
     body = {"name": "N", "email": "valid-req@example.com", "password": "password123"}

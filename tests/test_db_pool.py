@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 
 import psycopg
+import pytest
+from psycopg_pool import PoolTimeout
 
 from expense_api.database import Database
 
@@ -52,5 +54,59 @@ def test_a_just_used_connection_that_the_server_closed_is_replaced(database_url,
             raise AssertionError(f"the pool handed out a closed connection: {error}") from None
         assert pid != killed
         database.pool.putconn(replacement)
+    finally:
+        database.close()
+
+
+def _unreachable_database(pool_timeout: str) -> Database:
+    # Nothing listens on port 1: every connection attempt is refused at once.
+    settings = make_settings(DB_POOL_MIN="1", DB_POOL_MAX="2", DB_POOL_TIMEOUT=pool_timeout)
+    database = Database("postgresql://postgres@127.0.0.1:1/none", settings)
+    database.open()
+    return database
+
+
+def _timed_checkout(pool) -> float:
+    started = time.monotonic()
+    with pytest.raises(PoolTimeout):
+        pool.getconn()
+    return time.monotonic() - started
+
+
+def test_checkouts_fail_fast_once_the_database_is_known_unreachable(database_url):
+    """The first checkout waits the pool timeout; the next ones, while the database stays
+    unreachable, fail at once instead of each waiting it out again (requests queued behind
+    them for a thread would otherwise wait a multiple of it)."""
+    database = _unreachable_database("1")
+    try:
+        assert _timed_checkout(database.pool) >= 0.9
+        assert database.pool.unreachable
+        assert _timed_checkout(database.pool) < 0.5
+    finally:
+        database.close()
+
+
+def test_a_busy_pool_is_not_taken_for_an_unreachable_one(database_url):
+    database = Database(
+        database_url, make_settings(DB_POOL_MIN="1", DB_POOL_MAX="1", DB_POOL_TIMEOUT="1")
+    )
+    database.open()
+    try:
+        held = database.pool.getconn()
+        assert _timed_checkout(database.pool) >= 0.9  # every connection is lent: contention
+        assert not database.pool.unreachable
+        assert _timed_checkout(database.pool) >= 0.9  # so the next checkout waits in full
+        database.pool.putconn(held)
+        database.pool.putconn(database.pool.getconn())  # and a free connection is handed out
+    finally:
+        database.close()
+
+
+def test_a_successful_checkout_ends_the_fast_failures(database_url):
+    database = _database(database_url)
+    try:
+        database.pool.unreachable = True  # as after an outage
+        _borrow_and_return(database)
+        assert not database.pool.unreachable
     finally:
         database.close()

@@ -35,6 +35,14 @@ def test_wrong_method_allow_header(client):
         ("text/plain", '{"email": "a"}'),
         ("application/x-www-form-urlencoded", "email=a"),
         (None, "{}"),
+        # Only application/json is JSON here: not the +json types werkzeug also counts as JSON
+        # (their meaning differs: a JSON Patch is a list of operations), nor another charset.
+        ("application/json-patch+json", '{"email": "a"}'),
+        ("application/merge-patch+json", '{"email": "a"}'),
+        ("application/vnd.api+json", '{"email": "a"}'),
+        ("text/json", '{"email": "a"}'),
+        ("application/json; charset=latin-1", '{"email": "a"}'),
+        ("application/json; profile=x", '{"email": "a"}'),
     ],
 )
 def test_non_json_body_is_415(client, content_type, data):
@@ -42,13 +50,26 @@ def test_non_json_body_is_415(client, content_type, data):
     assert_problem(response, 415, "unsupported_media_type")
 
 
-def test_json_with_a_charset_is_accepted(client):
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=utf-8",
+        "Application/JSON; Charset=UTF-8",
+        'application/json;charset="utf-8"',
+        "APPLICATION/JSON",
+    ],
+)
+def test_json_with_a_charset_is_accepted(client, content_type):
     response = client.post(
-        "/api/auth/login",
-        data='{"email": "x@example.com"}',
-        content_type="application/json; charset=utf-8",
+        "/api/auth/login", data='{"email": "x@example.com"}', content_type=content_type
     )
-    assert_problem(response, 422)
+    assert_problem(response, 422)  # read as JSON: the password is missing
+
+
+def test_a_non_json_body_is_415_where_no_body_is_read_too(alice):
+    response = alice.post("/api/auth/logout", data="[]", content_type="application/json-patch+json")
+    assert_problem(response, 415, "unsupported_media_type")
+    assert alice.get("/api/auth/me").status_code == 200  # the logout did not happen
 
 
 @pytest.mark.parametrize(

@@ -165,3 +165,44 @@ def test_a_slow_statement_is_cancelled_with_503(database_url):
         assert app.test_client().get("/readyz").status_code == 200  # the connection is usable again
     finally:
         app.extensions["database"].close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_during_an_outage_a_503_comes_within_the_pool_timeout_even_after_waiting_for_a_thread(
+    tmp_path,
+):
+    """DB_POOL_TIMEOUT bounds the whole answer, not only the checkout: six clients on one worker
+    of two threads, the database down. Each thread's first checkout waits the timeout; the
+    requests queued behind them used to wait for a thread and then the whole timeout again (6 s
+    with a 3 s timeout); once a checkout has found the database unreachable, the others fail
+    at once (database.CountedPool)."""
+    postgres = StoppablePostgres(tmp_path)
+    apply_migrations(postgres.url)
+    server = LiveServer(
+        {"DATABASE_URL": postgres.url, "JWT_SECRET_KEY": "fault-" + "f" * 40, "WEB_CONCURRENCY": "1",
+         "WEB_THREADS": "2", "DB_POOL_TIMEOUT": "2", "DB_CONNECT_TIMEOUT": "2", "APP_ENV": "test"}
+    )  # fmt: skip
+    try:
+        postgres.stop()
+        answers: list[tuple[int, float]] = []
+
+        def client() -> None:
+            for _ in range(2):
+                started = time.monotonic()
+                status = call(
+                    server.base, "POST", "/api/auth/login", {"email": "a@b.c", "password": "p" * 10}
+                )[0]
+                answers.append((status, time.monotonic() - started))
+
+        threads = [threading.Thread(target=client) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        server.stop()
+        postgres.cleanup()
+    assert len(answers) == 12
+    assert {status for status, _ in answers} == {503}
+    assert max(seconds for _, seconds in answers) < 2 + 0.8, sorted(answers)

@@ -110,14 +110,20 @@ def _snapshot(owner, ledger: int) -> dict:
 
 
 @pytest.fixture
-def cast(accounts, conn):
-    users = {role: accounts.new_user(name=role.title()) for role in ROLES}
-    conn.execute("UPDATE users SET role = 'admin' WHERE id = %s", (users["admin non-member"].id,))
-    return users, accounts.new_user(name="Target")
+def users(accounts, conn):
+    """One user per role of ROLES (the admin non-member is a system admin)."""
+    cast = {role: accounts.new_user(name=role.title()) for role in ROLES}
+    conn.execute("UPDATE users SET role = 'admin' WHERE id = %s", (cast["admin non-member"].id,))
+    return cast
 
 
-def test_every_id_taking_field_answers_each_role_as_the_contract_says(cast, conn):
-    users, target = cast
+@pytest.fixture
+def target(accounts):
+    """The user whose ledger the roles act on."""
+    return accounts.new_user(name="Target")
+
+
+def test_every_id_taking_field_answers_each_role_as_the_contract_says(users, target, conn):
     owner = users["owner"]
     members = {role: users[role] for role in ("editor", "viewer", "disabled editor")}
     disabled = users["disabled editor"]

@@ -133,6 +133,7 @@ def test_create_update_delete_through_the_services(alice):
         ({"amount": "1.234"}, "amount"),
         ({"interval": 0}, "interval"),
         ({"frequency": "weekly", "byMonthDay": 3}, "byMonthDay"),
+        ({"startDate": "1900-01-01"}, "startDate"),
     ],
 )
 def test_bad_rules_are_rests_validation_errors_and_store_nothing(alice, changes, field):

@@ -119,7 +119,7 @@ def test_invalid_keys_are_422(alice):
 def test_concurrent_requests_with_one_key_do_the_work_once(app, alice, conn):
     food = category(alice)
     body, headers = _body(food), {"Idempotency-Key": "race"}
-    results, barrier = [], threading.Barrier(16)
+    results, barrier = [], threading.Barrier(16, timeout=60)
 
     def send():
         user = User(client_from(app, "10.200.0.1"), alice.data, alice.tokens)

@@ -19,6 +19,7 @@ import contextlib
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 import psycopg
 import pytest
@@ -338,18 +339,23 @@ def v1_database(admin_url: str):
         yield url, before, schema
 
 
+class Migrated(NamedTuple):
+    url: str  # the migrated database
+    v1_rows: dict  # what the v1 schema held before 0007
+
+
 @pytest.fixture(scope="module")
 def migrated(admin_url):
     """One database migrated from v1 for the checks that only read, or write and roll back."""
     with v1_database(admin_url) as (url, before, _):
         apply_0007(url)
-        yield url, before
+        yield Migrated(url, before)
 
 
 @pytest.fixture
 def db(migrated):
     """A connection to the migrated database whose transaction is always rolled back."""
-    conn = psycopg.connect(migrated[0])
+    conn = psycopg.connect(migrated.url)
     try:
         yield conn
     finally:
@@ -359,7 +365,7 @@ def db(migrated):
 
 @pytest.fixture
 def before(migrated):
-    return migrated[1]
+    return migrated.v1_rows
 
 
 # --- The migration -------------------------------------------------------------------------

@@ -123,6 +123,26 @@ def test_create_validation(alice, body, field):
     assert field in problem["errors"]
 
 
+def test_a_time_zone_the_database_does_not_know_is_refused(alice, conn, zone_only_python_knows):
+    """REST and GraphQL; and the user's own zone, the default, when it is such a zone (stored
+    before the database was asked)."""
+    before = alice.get("/api/ledgers").get_json()["items"]
+    problem = assert_problem(
+        _create(alice, timezone=zone_only_python_knows), 422, "validation_error"
+    )
+    assert list(problem["errors"]) == ["timezone"]
+    answer = factories.graphql(
+        alice,
+        'mutation($z: String) { createLedger(input: {name: "Shared", timezone: $z}) { id } }',
+        {"z": zone_only_python_knows},
+    )
+    assert factories.graphql_codes(answer) == ["validation_error"]
+    assert answer["errors"][0]["extensions"]["errors"] == problem["errors"]
+    conn.execute("UPDATE users SET timezone = %s WHERE id = %s", (zone_only_python_knows, alice.id))
+    assert_problem(_create(alice), 422, "validation_error")
+    assert alice.get("/api/ledgers").get_json()["items"] == before
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -446,7 +466,7 @@ def test_a_demotion_waits_for_the_other_and_sees_it(database_url, conn):
 @pytest.mark.parametrize("round_", range(5))
 def test_two_owners_demoting_each_other_at_once_leave_an_owner(database_url, conn, round_):
     ledger_id, a, b = _two_owners(conn)
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=60)
     results = {}
 
     def demote(actor, target):

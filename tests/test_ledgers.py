@@ -212,7 +212,7 @@ def test_three_members_racing_on_one_hard_budget_never_overspend_it(database_url
         {"category_id": food, "year": 2026, "month": 3, "amount": Decimal("100")}
         | {"mode": "hard", "alert_threshold": None},
     )
-    barrier = threading.Barrier(48)
+    barrier = threading.Barrier(48, timeout=60)
 
     def write(index: int) -> str:
         actor = members[index % 3]

@@ -60,6 +60,12 @@ def test_accepted_amounts_in_usd(raw, expected):
         '"0x10"',
         "1000000000000",
         '"99999999999999999999"',
+        '" 12.34"',  # the message says "no spaces": none before, after or inside
+        '"12.34 "',
+        '"12.34\\n"',
+        '"\\t12.34"',
+        '"12. 34"',
+        '"\\u0661\\u0662"',  # Arabic-Indic digits: int() reads them, money does not
     ],
 )
 def test_refused_amounts_in_usd(raw):

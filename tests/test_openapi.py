@@ -79,3 +79,27 @@ def test_refresh_and_logout_document_idempotency_key_and_the_reuse_grace(client)
     refresh = paths["/api/auth/refresh"]["post"]
     assert "REFRESH_REUSE_GRACE_SECONDS" in refresh["description"]
     assert "5 minutes" in refresh["parameters"][0]["description"]
+
+
+def test_the_document_states_the_rules_a_schema_can_state(client):
+    """What the service refuses, the document says where a schema can say it (the full check
+    is tests/test_api_document_checks.py, schemathesis with every check)."""
+    spec = _spec(client)
+    schemas = spec["components"]["schemas"]
+    for patch in ("TransactionPatch", "RecurringPatch", "WebhookPatch", "AdminUserPatch"):
+        assert schemas[patch]["minProperties"] == 1, patch
+    amount = schemas["TransactionInput"]["properties"]["amount"]["oneOf"]
+    as_string, as_number = amount
+    assert as_string["not"] == {"pattern": r"^\s*0*(\.0*)?\s*$"}  # zero is refused
+    assert str(as_number["minimum"]) == "0.001" and as_number["exclusiveMaximum"] is True
+    assert "USD" in schemas["Register"]["properties"]["currency"]["enum"]
+    assert "Asia/Kolkata" in schemas["Register"]["properties"]["timezone"]["enum"]
+    assert schemas["Register"]["properties"]["email"]["format"] == "email"
+    assert "pattern" in schemas["Register"]["properties"]["name"]
+    assert "pattern" in schemas["TransactionInput"]["properties"]["description"]
+    by_month_day = schemas["RecurringInput"]["properties"]["byMonthDay"]
+    assert (by_month_day["minimum"], by_month_day["maximum"]) == (-1, 31)
+    summary = {p["name"]: p for p in spec["paths"]["/api/summary"]["get"]["parameters"]}
+    assert summary["from"]["schema"]["pattern"] == "^(19|2[0-9])[0-9]{2}-"
+    assert "alone" in summary["month"]["description"]
+    assert "to alone" in spec["paths"]["/api/summary"]["get"]["description"]

@@ -5,11 +5,12 @@ The module has a database of its own (the worker acts on every due rule in a dat
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from expense_api import metrics
+from expense_api.worker import jobs
 
 from . import factories
 from .conftest import assert_problem, module_database_fixtures
@@ -87,6 +88,7 @@ def test_the_ledger_path_serves_the_same_rules(alice):
         ({"amount": "1.234"}, "amount"),
         ({"categoryId": 999999999}, "categoryId"),
         ({"startDate": "someday"}, "startDate"),
+        ({"startDate": "1900-01-01"}, "startDate"),  # more than ten years back
         ({"type": "GIFT"}, "type"),
         ({"surprise": 1}, "surprise"),
     ],
@@ -97,6 +99,37 @@ def test_bad_rules_are_422_and_nothing_is_stored(alice, changes, field):
     problem = assert_problem(alice.post("/api/recurring", json=body), 422, "validation_error")
     assert field in problem["errors"], problem
     assert alice.get("/api/recurring").get_json() == {"items": []}
+
+
+def test_a_start_date_goes_back_ten_years_at_most(alice, conn):
+    """Ten years before today in the ledger's time zone (UTC here); a start date kept from
+    before is not checked again when something else changes."""
+    today = datetime.now(UTC).date()
+    try:
+        earliest = today.replace(year=today.year - 10)
+    except ValueError:
+        earliest = today.replace(year=today.year - 10, day=28)
+    food = category(alice)
+    rule = recurring(alice, food, frequency="yearly", startDate=earliest.isoformat())
+    body = {"amount": "10", "type": "EXPENSE", "categoryId": food, "frequency": "yearly",
+            "startDate": (earliest - timedelta(days=1)).isoformat()}  # fmt: skip
+    problem = assert_problem(alice.post("/api/recurring", json=body), 422, "validation_error")
+    assert problem["errors"] == {
+        "startDate": [
+            f"Must be {earliest} or later: at most 10 years before today in the ledger's time zone."
+        ]
+    }
+    too_early = {"startDate": body["startDate"]}
+    response = alice.patch(f"/api/recurring/{rule['id']}", json=too_early)
+    assert assert_problem(response, 422, "validation_error")["errors"] == problem["errors"]
+    assert alice.get("/api/recurring").get_json()["items"] == [rule]
+    conn.execute(
+        "UPDATE recurring_rules SET start_date = '1999-01-01' WHERE id = %s", (rule["id"],)
+    )
+    changed = alice.patch(f"/api/recurring/{rule['id']}", json={"amount": "11"})
+    assert changed.status_code == 200, changed.get_json()
+    # Far ahead is fine: the rule does nothing until then.
+    assert recurring(alice, food, startDate="2999-12-31")["nextDate"] == "2999-12-31"
 
 
 def test_missing_fields_and_tokens(alice, client):
@@ -243,6 +276,27 @@ def test_a_date_is_due_when_it_has_come_in_the_ledgers_time_zone(
     run_worker(database, datetime.fromisoformat(after))
     assert _dates(_occurrences(user, rule["id"])) == [day]
     assert [t["date"] for t in _transactions(user)] == [day]
+
+
+def test_ledgers_take_turns_so_a_backlog_holds_up_no_other_ledgers_date(
+    alice, bob, accounts, database
+):
+    run_worker(database, NOW)  # what earlier tests left due
+    carol = accounts.new_user(name="Carol")
+    # 112 dates each to catch up, more than one tick's batch.
+    behind = recurring(alice, category(alice), frequency="daily", startDate="2029-11-01")
+    also_behind = recurring(bob, category(bob), frequency="daily", startDate="2029-11-01")
+    due = recurring(carol, category(carol), startDate="2030-02-20")
+    assert jobs.create_due_occurrences(database, lambda: NOW) == jobs.BATCH  # one tick
+    assert _dates(_occurrences(carol, due["id"])) == ["2030-02-20"]
+    alices, bobs = len(_occurrences(alice, behind["id"])), len(_occurrences(bob, also_behind["id"]))
+    assert alices + bobs == jobs.BATCH - 1 and abs(alices - bobs) <= 1
+    # Each ledger's own dates still go oldest first, and all of them come.
+    run_worker(database, NOW)
+    for user, rule in ((alice, behind), (bob, also_behind)):
+        dates = [item["date"] for item in _occurrences(user, rule["id"], limit=200)]
+        assert dates == sorted(dates, reverse=True) and len(dates) == 112
+        assert (dates[-1], dates[0]) == ("2029-11-01", "2030-02-20")
 
 
 # --- Changes ----------------------------------------------------------------------------------

@@ -245,3 +245,26 @@ def test_a_failure_only_the_commit_reveals_is_recorded_too(alice, database, pois
     state = _rule(alice, bad["id"])
     assert state["failures"] == 1 and state["lastError"].startswith("ForeignKeyViolation")
     assert _dates(alice, bad["id"]) == []
+
+
+def test_a_ledger_whose_time_zone_the_database_does_not_know_fails_alone(
+    alice, bob, database, conn
+):
+    """A zone stored before the API asked the database (or dropped by a PostgreSQL upgrade), put
+    in place here by SQL: `AT TIME ZONE` would raise in the claim, for every ledger."""
+    lost = recurring(alice, category(alice), startDate="2030-02-01")
+    kept = recurring(bob, category(bob), frequency="daily", startDate="2030-02-18")
+    conn.execute("UPDATE ledgers SET timezone = 'Mars/Olympus' WHERE id = %s", (alice.ledger_id,))
+    try:
+        run_worker(database, NOW)
+        assert _dates(bob, kept["id"]) == ["2030-02-18", "2030-02-19", "2030-02-20"]
+        state = _rule(alice, lost["id"])
+        assert state["lastError"] == (
+            "UnknownTimeZone: The ledger's time zone 'Mars/Olympus' is not known to the database."
+        )
+        assert (state["failures"], state["paused"], state["nextDate"]) == (1, False, "2030-02-01")
+        assert _dates(alice, lost["id"]) == []
+    finally:
+        conn.execute("UPDATE ledgers SET timezone = 'UTC' WHERE id = %s", (alice.ledger_id,))
+    run_worker(database, _at(state["retryAt"]))  # the zone fixed: the rule goes on
+    assert _dates(alice, lost["id"]) == ["2030-02-01"]

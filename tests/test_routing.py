@@ -244,3 +244,69 @@ def test_options_with_a_query_is_not_refused(client):
     filters; OPTIONS does nothing with the query either way."""
     assert client.options("/api/transactions?year=2026&month=1").status_code == 200
     assert client.options("/api/categories?bogus=1").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("type=%FF", "type"),  # a value that is not UTF-8
+        ("type=EXPENSE&note=%C3", "note"),  # a sequence cut short
+        ("%FFx=1", None),  # a name that is not UTF-8: not echoed back
+        ("type=%ED%A0%80", "type"),  # an encoded surrogate is not UTF-8 either
+    ],
+)
+def test_a_query_string_that_is_not_utf8_is_400(alice, query, named):
+    """As a body that is not UTF-8 is 400 malformed_json: never decoded with U+FFFD in its place
+    and then served (a filter on a mangled value would silently match nothing)."""
+    body = assert_problem(alice.get(f"/api/transactions?{query}"), 400, "malformed_query")
+    if named:
+        assert repr(named) in body["detail"]
+
+
+def test_a_query_string_in_raw_non_ascii_bytes_is_400_unless_utf8(alice):
+    """Bytes sent without percent-encoding count the same (through gunicorn they reach the app
+    as they were sent)."""
+    environ = {"QUERY_STRING": "type=\xff"}  # the WSGI environ holds bytes as latin-1 text
+    response = alice.client.get(
+        "/api/transactions", headers=alice.headers, environ_overrides=environ
+    )
+    assert_problem(response, 400, "malformed_query")
+
+
+def test_a_utf8_query_string_is_read_as_utf8(alice):
+    body = assert_problem(alice.get("/api/transactions?type=%C3%A9"), 422, "validation_error")
+    assert "type" in body["errors"]  # read as "é", then refused by the schema: not a 400
+    assert alice.get("/api/transactions?type=EXPENSE&limit=5").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "named"),
+    [
+        ("/api/transactions", "type=INCOME&type=EXPENSE", "type"),
+        ("/api/transactions", "limit=5&limit=5", "limit"),
+        ("/api/transactions", "type=EXPENSE&limit=1&limit=2", "limit"),
+    ],
+)
+def test_a_single_valued_parameter_given_twice_is_422_naming_it(alice, path, query, named):
+    body = assert_problem(alice.get(f"{path}?{query}"), 422, "validation_error")
+    assert body["errors"] == {named: ["Give this parameter once."]}
+
+
+def test_a_repeatable_parameter_stays_repeatable(app):
+    """No route has one yet; the rule is the parser's (jsonio.JsonParser), for every schema: a
+    List field takes each value given."""
+    from marshmallow import Schema, fields
+
+    from expense_api.api.jsonio import JsonParser
+
+    class Tags(Schema):
+        tag = fields.List(fields.String())
+        kind = fields.String()
+
+    with app.test_request_context("/?tag=a&tag=b&kind=x"):
+        from flask import request
+
+        assert JsonParser().parse(Tags, request, location="query") == {
+            "tag": ["a", "b"],
+            "kind": "x",
+        }

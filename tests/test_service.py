@@ -36,6 +36,11 @@ def test_serve_runs_on_embedded_postgres_and_keeps_data_across_restarts(tmp_path
     try:
         user = {"name": "Restart", "email": "restart@example.com", "password": "password123"}
         assert call(service.base, "POST", "/api/auth/register", user)[0] == 201
+        # Python's tzdata has this zone and the embedded PostgreSQL 16.2 does not: refused, or
+        # the worker could not tell when the ledger's dates are due (issue 25).
+        unknown = {**user, "email": "zone@example.com", "timezone": "America/Coyhaique"}
+        status, problem, _ = call(service.base, "POST", "/api/auth/register", unknown)
+        assert (status, list(problem.get("errors", {}))) == (422, ["timezone"]), problem
     finally:
         output = service.stop()
     assert service.process.returncode == 0, output

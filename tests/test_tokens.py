@@ -190,3 +190,56 @@ def test_a_verified_tokens_header_is_parsed_once_per_worker(alice, client, monke
     for _ in range(2):
         assert_problem(_me(client, forged), 401, "invalid_token")
     assert forged not in client.application.extensions["expense_api.verified_token_headers"]
+
+
+_WRONG_CLAIMS = {
+    "exp as a string": {"exp": "9999999999"},
+    "exp as a boolean": {"exp": True},
+    "exp as null": {"exp": None},
+    "exp as a list": {"exp": [9999999999]},
+    "no exp": {"exp": ...},
+    "iat as a string": {"iat": "1"},
+    "iat as a boolean": {"iat": False},
+    "nbf as a string": {"nbf": "1"},
+    "nbf as an object": {"nbf": {"a": 1}},
+    "sub as a number": {"sub": 1},
+    "sub as a decimal": {"sub": 1.0},
+    "sub not a user id": {"sub": " 1"},
+    "sub of non-ASCII digits": {"sub": "\u0661"},
+    "sid as a number": {"sid": 5},
+    "sid as a list": {"sid": ["00000000-0000-4000-8000-000000000000"]},
+    "jti as a number": {"jti": 5},
+    "type as a list": {"type": ["access"]},
+    "type unknown": {"type": "id"},
+    "fresh as a string": {"fresh": "yes"},
+    "csrf as a number": {"csrf": 5},
+}
+
+
+@pytest.mark.parametrize("changes", _WRONG_CLAIMS.values(), ids=_WRONG_CLAIMS.keys())
+def test_a_signed_token_with_a_claim_of_the_wrong_type_is_refused_every_time(
+    alice, accounts, client, changes
+):
+    """Validly signed, but a claim the service reads has the wrong JSON type (or exp is
+    missing): 401 problem+json on every use, never a 500 (the verified-token cache compared
+    a string exp with a number on the second use) and never a token that never expires."""
+    _, payload, _ = _segments(alice.tokens["accessToken"])
+    payload["sub"] = str(alice.id)  # the user's own id: only the changed claim is wrong
+    for claim, value in changes.items():
+        if value is ...:
+            del payload[claim]
+        else:
+            payload[claim] = value
+    token = pyjwt.encode(payload, TEST_SECRET, algorithm="HS256")
+    for _ in range(2):
+        assert_problem(_me(client, token), 401, "invalid_token")
+    assert token not in client.application.extensions["expense_api.verified_tokens"]
+
+
+def test_a_refresh_token_with_a_claim_of_the_wrong_type_is_refused(alice, client):
+    _, payload, _ = _segments(alice.tokens["refreshToken"])
+    payload["jti"] = 12345
+    token = pyjwt.encode(payload, TEST_SECRET, algorithm="HS256")
+    for _ in range(2):
+        response = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {token}"})
+        assert_problem(response, 401, "invalid_token")

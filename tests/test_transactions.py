@@ -132,6 +132,17 @@ def test_exponent_json_number_is_refused(alice):
     assert "amount" in assert_problem(response, 422)["errors"]
 
 
+@pytest.mark.parametrize("amount", [" 12.34", "12.34 ", "12.34\n"])
+def test_an_amount_string_with_white_space_is_refused(alice, amount):
+    body = {
+        "amount": amount,
+        "type": "EXPENSE",
+        "categoryId": category(alice),
+        "date": "2026-01-01",
+    }
+    assert "amount" in assert_problem(alice.post("/api/transactions", json=body), 422)["errors"]
+
+
 @pytest.mark.parametrize("missing", ["amount", "type", "categoryId", "date"])
 def test_create_requires_fields(alice, missing):
     body = {
@@ -306,13 +317,9 @@ def test_list_orders_same_day_by_highest_id(alice):
 @pytest.mark.parametrize(
     "query",
     [
-        "month=3",
-        "year=2026",
         "month=13&year=2026",
         "month=0&year=2026",
         "month=3&year=1800",
-        "from=2026-01-01",
-        "to=2026-01-01",
         "from=2026-02-01&to=2026-01-31",
         "month=1&year=2026&from=2026-01-01&to=2026-01-31",
         "from=bad&to=2026-01-01",

@@ -207,6 +207,8 @@ EMBEDDED_IPV4 = [
     "http://[64:ff9b::10.0.0.5]/",  # NAT64, well-known prefix
     "http://[64:ff9b:1::10.0.0.5]/",  # NAT64, local-use prefix
     "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
+    "http://[2a00:1450:1:2::5efe:10.0.0.5]/",  # ISATAP host 10.0.0.5 (u/l bit clear)
+    "http://[2606:4700::200:5efe:a9fe:a9fe]/",  # ISATAP, u/l bit set, metadata address
 ]
 
 REFUSED = [
@@ -254,6 +256,7 @@ def test_private_addresses_are_refused_unless_allowed(url, no_dns):
         ("https://v6.example/", "2606:4700:4700::1111"),  # a name with a public IPv6 address
         ("http://[64:ff9b::8.8.8.8]/", "64:ff9b::808:808"),  # NAT64 of a public address
         ("http://[2002:808:808::1]/", "2002:808:808::1"),  # 6to4 of a public address
+        ("http://[2606:4700::5efe:808:808]/", "2606:4700::5efe:808:808"),  # ISATAP, public host
     ],
 )
 def test_public_addresses_are_allowed_and_pinned(url, address, no_dns):

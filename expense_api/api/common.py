@@ -97,7 +97,7 @@ def idempotent(blp, description: str = IDEMPOTENCY_KEY_DESCRIPTION):
                 "in": "header",
                 "name": idempotency.HEADER,
                 "required": False,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "schema": {"type": "string", "pattern": idempotency.KEY_PATTERN},
                 "description": description,
             }
         ]

@@ -30,7 +30,8 @@ from .problems import HttpError
 from .request_transaction import expect_work_after_view, get_conn
 
 HEADER = "Idempotency-Key"
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as in the IETF draft's examples
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # visible ASCII, as in the IETF draft's examples
+_KEY = re.compile(KEY_PATTERN)
 
 
 class KeyReused(HttpError):

@@ -2,7 +2,8 @@
 
 Every JSON number with a fraction or exponent is parsed straight from its text to `Decimal`;
 numbers written in exponent form keep that fact (`ExponentDecimal`) so money fields can refuse
-`1e3`. Request bodies must be `application/json` (415 otherwise) and well-formed (400 otherwise).
+`1e3`. Request bodies must be `application/json`, with no parameter but `charset=utf-8` (415
+otherwise; `is_json`) and well-formed (400 otherwise).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def find_bad_text(value: Any, path: str = "") -> str | None:
 
 
 BAD_TEXT_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
+GIVE_ONCE = "Give this parameter once."
 
 
 class UnsupportedMediaType(HttpError):
@@ -96,10 +98,28 @@ class MalformedJson(HttpError):
     status, code = 400, "malformed_json"
 
 
+NOT_JSON = (
+    "Request bodies must be sent as Content-Type: application/json "
+    "(its only parameter may be charset=utf-8)."
+)
+
+
+def is_json(request: Request) -> bool:
+    """Content-Type application/json, in any case, with no parameter but charset=utf-8.
+
+    Not werkzeug's `request.is_json`, which also takes every `+json` type: a JSON Patch
+    (application/json-patch+json) or a merge patch means something else than the object it
+    would be read as, and a body in another charset would be read as UTF-8."""
+    if request.mimetype != "application/json":  # werkzeug gives it in lower case
+        return False
+    params = {name.lower(): value for name, value in request.mimetype_params.items()}
+    return params.keys() <= {"charset"} and params.get("charset", "utf-8").lower() == "utf-8"
+
+
 def read_json_body(request: Request) -> Any:
     """The request's JSON body, or a 415/400 problem; never a float."""
-    if not request.is_json:
-        raise UnsupportedMediaType("Request bodies must be sent as Content-Type: application/json.")
+    if not is_json(request):
+        raise UnsupportedMediaType(NOT_JSON)
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise MalformedJson("The request body is empty; a JSON object was expected.")
@@ -118,7 +138,8 @@ def read_json_body(request: Request) -> Any:
 class JsonParser(FlaskParser):
     """webargs' parser, reading bodies with our Decimal-preserving, media-type-checking reader.
     Unknown query parameters are refused like unknown body fields: a misspelt filter
-    (`categoryID`) must not silently return unfiltered data."""
+    (`categoryID`) must not silently return unfiltered data. A parameter given twice is refused
+    (422 naming it) unless its field is a list."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
 
@@ -146,7 +167,19 @@ class JsonParser(FlaskParser):
                 raise ValidationFailed(
                     {name if not _bad_text(name) else "_query": [BAD_TEXT_MESSAGE]}
                 )
-        return super().load_querystring(req, schema)
+        proxy = super().load_querystring(req, schema)
+        # webargs would take the first of a repeated parameter its schema reads as one value
+        # (type=INCOME&type=EXPENSE filtered by INCOME alone); a List field takes them all.
+        # Unknown names are left to the schema (RAISE: "Unknown field.").
+        known = {field.data_key or name for name, field in schema.load_fields.items()}
+        repeated = sorted(
+            name
+            for name, values in req.args.lists()
+            if len(values) > 1 and name in known and name not in proxy.multiple_keys
+        )
+        if repeated:
+            raise ValidationFailed({name: [GIVE_ONCE] for name in repeated})
+        return proxy
 
 
 class Blueprint(SmorestBlueprint):
@@ -156,8 +189,8 @@ class Blueprint(SmorestBlueprint):
 def refuse_non_json_bodies(request: Request) -> None:
     """Any request that carries a body must carry JSON (also where no body is expected)."""
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
-    if has_body and request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.is_json:
-        raise UnsupportedMediaType("Request bodies must be sent as Content-Type: application/json.")
+    if has_body and request.method in ("POST", "PUT", "PATCH", "DELETE") and not is_json(request):
+        raise UnsupportedMediaType(NOT_JSON)
 
 
 def init_app(app: Flask) -> None:

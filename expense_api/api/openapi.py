@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http
 
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
@@ -22,14 +23,44 @@ Expense and budget tracking with exact money and race-free budget enforcement.
 
 All errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
 A query parameter an operation does not list is 422 `validation_error` on every operation, and
-paths match exactly: `//` or a trailing slash is 404, never a redirect.
+paths match exactly: `//` or a trailing slash is 404, never a redirect. No text, anywhere in a
+request, may hold a NUL character or an unpaired surrogate (422). Rules between parameters or
+fields, and rules about stored data (a category of the ledger, a cursor the service issued, an
+amount's fraction digits, which follow the ledger's currency), are in each operation's text:
+OpenAPI's schemas cannot state them.
 Authenticate with `Authorization: Bearer <accessToken>` from POST /api/auth/login.
 
 A request whose database transaction PostgreSQL aborts for a deadlock or a serialization
 failure is run again by the service ({retry.ATTEMPTS} runs at most, with short random pauses);
 only when every run is aborted is the answer 503 `transaction_conflict` with `Retry-After`. It is
 never a 500, and never `database_unavailable`, which means the database cannot be reached.
+While it cannot be, the 503 comes within the pool timeout (`DB_POOL_TIMEOUT`, 3 s by default)
+of the request's arrival.
+
+Request bodies are `application/json`, in any case, with no parameter but `charset=utf-8`;
+any other Content-Type (`+json` types such as `application/json-patch+json` included) is 415
+`unsupported_media_type`, and a body that is not UTF-8 or not JSON is 400 `malformed_json`.
+A query string that is not UTF-8 once percent-decoded is 400 `malformed_query`; a parameter
+given twice is 422 `validation_error` naming it (no parameter is repeatable). An amount given
+as a string is the plain decimal alone: no sign, exponent, separator or white space.
+
+Some answers come from the HTTP server before any operation is chosen, so no operation lists
+them: 400 `malformed_request` (not valid HTTP/1.1: a CR or LF inside a header value, a header
+line without a colon), 414 `uri_too_long` (a request line over 4094 bytes),
+431 `header_too_large` (a header over 8190 bytes, or more than 100 headers). They are problem
+details too, with `X-Request-ID`, and close the connection (`Connection: close`), as does the
+refusal of any request body over 64 KiB (a 413 among them).
 """
+
+
+class SchemaKeywords(BasePlugin):
+    """A marshmallow schema's `OPENAPI_KEYWORDS` (say `{"minProperties": 1}` for a PATCH body
+    that must change something) added to its component: rules about the whole object that no
+    field can carry."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        return dict(getattr(schema, "OPENAPI_KEYWORDS", {})) or None
 
 
 class Api(SmorestApi):
@@ -64,7 +95,7 @@ def configure(app: Flask) -> Api:
             "servers": [{"url": "/", "description": "this server"}],
         },
     )
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [SchemaKeywords()]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

@@ -7,7 +7,12 @@ routing redirects as they are, past every error handler, so a client got an HTML
 `//` anywhere, or a slash the route does not have, is a plain 404 problem; no answer is ever a
 redirect.
 
-Routes with a query schema refuse parameters it does not declare (jsonio.JsonParser). Every other
+A query string must be UTF-8 once its percent escapes are decoded (400 `malformed_query`, as a
+body that is not UTF-8 is 400 `malformed_json`): werkzeug would put U+FFFD in place of the bad
+bytes, and a filter on the mangled value would silently match nothing.
+
+Routes with a query schema refuse parameters it does not declare (jsonio.JsonParser), and
+a parameter given twice that the schema does not take as a list. Every other
 route takes no query at all: any parameter is a 422 naming it, decided here, once for all routes,
 from what flask-smorest recorded when the views were decorated (`@blp.arguments(...,
 location="query")`). So a misspelt filter never silently returns unfiltered data, on a route
@@ -16,12 +21,15 @@ that has filters or on one that has none.
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Flask, current_app, request
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import RequestRedirect
 
 from ..errors import ValidationFailed
 from .jsonio import find_bad_text
+from .problems import HttpError
 
 QUERY_LOCATIONS = frozenset({"query", "querystring"})
 UNKNOWN_FIELD = "Unknown field."  # marshmallow's message, as routes with a query schema answer
@@ -34,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.url_map.merge_slashes = False
     app.extensions[_TAKES_QUERY] = {}
     app.before_request(refuse_inexact_paths)
+    app.before_request(refuse_undecodable_query)
     app.before_request(refuse_undeclared_query)
 
 
@@ -43,6 +52,31 @@ def refuse_inexact_paths() -> None:
         request.routing_exception, RequestRedirect
     ):
         raise NotFound()
+
+
+class MalformedQuery(HttpError):
+    status, code = 400, "malformed_query"
+
+
+def refuse_undecodable_query() -> None:
+    """400 when a parameter's name or value is not UTF-8 (see the module's text). OPTIONS is
+    left alone, as below."""
+    raw: bytes = request.query_string
+    if not raw or request.method == "OPTIONS" or (raw.isascii() and b"%" not in raw):
+        return  # ASCII without escapes is UTF-8: the common case costs two scans
+    for pair in raw.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            name_text = unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedQuery("A query parameter's name is not valid UTF-8.") from None
+        try:
+            unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            shown = name_text if find_bad_text(name_text) is None else "_query"
+            raise MalformedQuery(
+                f"The value of query parameter {shown!r} is not valid UTF-8."
+            ) from None
 
 
 def refuse_undeclared_query() -> None:

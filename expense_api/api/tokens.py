@@ -9,6 +9,7 @@ access token expires. This module only turns tokens into claims and answers into
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from datetime import timedelta
@@ -25,7 +26,7 @@ from flask_jwt_extended import (
 )
 from flask_jwt_extended import view_decorators as _view_decorators
 from flask_jwt_extended.exceptions import JWTExtendedException
-from jwt import PyJWTError
+from jwt import InvalidTokenError, PyJWTError
 
 from ..services import auth
 from .problems import problem
@@ -54,21 +55,55 @@ class CachingJWTManager(JWTManager):
         self, encoded_token: str, csrf_value=None, allow_expired: bool = False
     ) -> dict:
         if allow_expired or csrf_value is not None:  # paths the cache is not meant for
-            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+            return _typed(super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired))
         verified: dict[str, dict] = current_app.extensions[self.EXTENSION]
         claims = verified.get(encoded_token)
         if claims is not None:
             if time.time() < claims["exp"]:
                 return dict(claims)
             verified.pop(encoded_token, None)
-        claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
-        if "exp" in claims:
-            if len(verified) >= self.CACHE_SIZE:
-                # Start afresh rather than evict one by one: iterating a dict that other
-                # threads change is not safe, and a refill costs one verification per token.
-                verified.clear()
-            verified[encoded_token] = dict(claims)
+        claims = _typed(super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired))
+        if len(verified) >= self.CACHE_SIZE:
+            # Start afresh rather than evict one by one: iterating a dict that other
+            # threads change is not safe, and a refill costs one verification per token.
+            verified.clear()
+        verified[encoded_token] = dict(claims)
         return claims
+
+
+def _is_number(value) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)  # bool is not a number here
+
+
+_USER_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+# The claims this service reads, each with the JSON type it must have. PyJWT checks only that
+# exp/iat/nbf convert with int() (so "9999999999" passes) and accepts a token without exp;
+# flask-jwt-extended fills in a missing type. A token signed with our key but shaped otherwise
+# was not made by this service: it is invalid (401), on every use.
+_CLAIM_TYPES = {
+    "exp": (True, _is_number),
+    "iat": (False, _is_number),
+    "nbf": (False, _is_number),
+    "sub": (True, lambda v: isinstance(v, str) and _USER_ID.fullmatch(v) is not None),
+    "sid": (True, lambda v: isinstance(v, str)),
+    "jti": (False, lambda v: v is None or isinstance(v, str)),
+    "type": (True, lambda v: v in ("access", "refresh")),
+    "fresh": (False, lambda v: isinstance(v, bool) or _is_number(v)),
+    "csrf": (False, lambda v: isinstance(v, str)),
+}
+
+
+def _typed(claims: dict) -> dict:
+    """The decoded claims, if every claim this service reads has its JSON type; else
+    InvalidTokenError, which flask-jwt-extended answers through _invalid_token (401)."""
+    for name, (required, valid) in _CLAIM_TYPES.items():
+        if name not in claims:
+            if required:
+                raise InvalidTokenError(f"Missing claim: {name}")
+        elif not valid(claims[name]):
+            raise InvalidTokenError(f"Claim {name} has the wrong type")
+    return claims
 
 
 jwt = CachingJWTManager()
@@ -157,6 +192,10 @@ def _invalid_token(reason: str):
 
 @jwt.expired_token_loader
 def _expired_token(header: dict, payload: dict):
+    try:
+        _typed(payload)  # exp: true converts to 1 and so looks expired, but is not ours
+    except InvalidTokenError:
+        return _invalid_token("wrong claim types")
     return _unauthorized("token_expired", "The token has expired.")
 
 

@@ -62,7 +62,15 @@ class Transactions(MethodView):
     @blp.arguments(TransactionQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, TransactionPageSchema)
     def get(self, limit, cursor=None, **filters):
-        """List transactions: newest date first, then highest id"""
+        """List transactions: newest date first, then highest id
+
+        The period: month with year, or from and to, never both kinds; from after to is 422.
+        A part means what a person would mean, in the ledger's time zone: month alone is that
+        month of the current year, year alone the whole year, from alone runs to today (empty
+        when after today), to alone starts at the ledger's first transaction (at `to` itself
+        when there is none on or before it). None: the current month. minAmount above
+        maxAmount is 422. A cursor is one a previous page answered (`nextCursor`), with the
+        same filters; any other is 422."""
         period_filter = {name: filters.pop(name) for name in PERIOD_FIELDS if name in filters}
         rows = transactions.list_page(
             read_conn(),

@@ -10,6 +10,10 @@ def insert(conn: Connection, *, name: str, currency: str, timezone: str) -> dict
     return queries.ledgers.insert(conn, name=name, currency=currency, timezone=timezone)
 
 
+def time_zone_known(conn: Connection, *, name: str) -> bool:
+    return queries.ledgers.time_zone_known(conn, name=name)
+
+
 def add_member(
     conn: Connection, *, ledger_id: int, user_id: int, role: str, is_default: bool = False
 ) -> None:

@@ -72,8 +72,8 @@ def delete(conn: Connection, *, ledger_id: int, rule_id: int) -> bool:
     return queries.recurring.delete(conn, ledger_id=ledger_id, id=rule_id) == 1
 
 
-def claim_due(conn: Connection, *, now: datetime) -> dict | None:
-    return queries.recurring.claim_due(conn, now=now)
+def claim_due(conn: Connection, *, now: datetime, after_ledger: int = 0) -> dict | None:
+    return queries.recurring.claim_due(conn, now=now, after_ledger=after_ledger)
 
 
 def advance(

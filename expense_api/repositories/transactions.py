@@ -37,6 +37,10 @@ def delete(conn: Connection, *, ledger_id: int, transaction_id: int) -> dict | N
     return queries.transactions.delete(conn, ledger_id=ledger_id, id=transaction_id)
 
 
+def first_date(conn: Connection, *, ledger_id: int) -> date | None:
+    return queries.transactions.first_date(conn, ledger_id=ledger_id)
+
+
 def list_page(
     conn: Connection,
     *,

@@ -60,6 +60,7 @@ def register(
     conn: Connection, auth: AuthSetup, *, name: str, email: str, password: str, currency: str,
     timezone: str,
 ) -> dict:  # fmt: skip
+    ledgers.check_time_zone(conn, timezone)  # before anything is written
     user = users.create(
         conn,
         name=name,

@@ -12,8 +12,10 @@ see each other's change, so a ledger always keeps an owner.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 
 from psycopg import Connection
 
@@ -22,6 +24,7 @@ from ..repositories import ledgers
 
 DEFAULT_NAME = "Personal"
 ROLES = ("owner", "editor", "viewer")
+TIME_ZONE_MESSAGE = "Must be an IANA time zone name the database knows, such as Europe/Berlin."
 
 
 class LedgerIsDefault(Conflict):
@@ -87,6 +90,22 @@ def actor_in(conn: Connection, *, user_id: int, ledger_id: int) -> Actor:
     )
 
 
+@cache
+def python_time_zones() -> frozenset[str]:
+    """The IANA names Python's zoneinfo knows (periods work a ledger's dates out with it)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_time_zone(conn: Connection, name: str) -> None:
+    """A time zone a user or a ledger may have: an IANA name that Python knows and that the
+    database knows too, or 422 naming `timezone`. The database is the authority, asked each
+    time (one cheap query: a server upgrade may drop a zone, and the embedded PostgreSQL's list
+    is not the machine's): its worker works each ledger's dates out with it (sql/recurring.sql,
+    claim_due), so a zone it does not know would leave the ledger's rules without a due date."""
+    if name not in python_time_zones() or not ledgers.time_zone_known(conn, name=name):
+        raise ValidationFailed({"timezone": [TIME_ZONE_MESSAGE]})
+
+
 def create_default(conn: Connection, user: dict) -> dict:
     """A new user's personal ledger, with their currency and time zone; they own it."""
     ledger = ledgers.insert(
@@ -101,12 +120,12 @@ def create_default(conn: Connection, user: dict) -> dict:
 def create(
     conn: Connection, user: dict, *, name: str, currency: str | None, timezone: str | None
 ) -> dict:
-    """A new (shared) ledger owned by the user; currency and time zone default to the user's."""
+    """A new (shared) ledger owned by the user; currency and time zone default to the user's
+    (a time zone the database does not know, the user's too, is 422)."""
+    timezone = timezone or user["timezone"]
+    check_time_zone(conn, timezone)
     ledger = ledgers.insert(
-        conn,
-        name=name,
-        currency=currency or user["currency"],
-        timezone=timezone or user["timezone"],
+        conn, name=name, currency=currency or user["currency"], timezone=timezone
     )
     ledgers.add_member(conn, ledger_id=ledger["id"], user_id=user["id"], role="owner")
     return {**ledger, "is_default": False, "role": "owner"}

@@ -5,6 +5,10 @@ each date through `transactions.create` as that member, so budget enforcement an
 exactly an API write's (services/recurring_runs.py). Changing a rule changes only the dates not
 yet handled: its next date is worked out again from the last date handled. Deleting it stops it
 and keeps the transactions it created.
+
+A start date may be at most EARLIEST_START_YEARS years before today in the ledger's time zone
+(a rule started in 1900 would have the worker catch up tens of thousands of dates); it may be
+as far ahead as any date (2999-12-31): a rule that starts later does no work until then.
 """
 
 from __future__ import annotations
@@ -13,18 +17,20 @@ from datetime import date
 
 from psycopg import Connection
 
+from .. import periods
 from ..errors import ValidationFailed, found
 from ..repositories import recurring
 from . import recurrence
 from .ledgers import Action, Actor, authorize
 
 PREVIEW_MAX = 100
+EARLIEST_START_YEARS = 10
 
 
 def create(conn: Connection, actor: Actor, values: dict) -> dict:
     authorize(actor, Action.WRITE)
     schedule = {**values, "occurrence_count": 0}
-    _check(schedule)
+    _check(schedule, earliest_start(actor))
     rule_id = recurring.insert(
         conn,
         ledger_id=actor.ledger_id,
@@ -63,7 +69,8 @@ def update(conn: Connection, actor: Actor, rule_id: int, changes: dict) -> dict:
         rule["by_weekday"] = None
     if rule["frequency"] != "monthly" and "by_month_day" not in changes:
         rule["by_month_day"] = None
-    _check(rule)
+    # A start date is bounded when it is given: one kept from before stays as it is.
+    _check(rule, earliest_start(actor) if "start_date" in changes else None)
     if old["paused"] and not rule["paused"]:
         # Resumed: it acts from now on as the member who resumed it, and a rule paused as
         # failing gets its ten tries again, at once (services/recurring_failures.py).
@@ -102,9 +109,25 @@ def preview(conn: Connection, actor: Actor, rule_id: int, *, count: int) -> list
     return [day for day, _ in zip(upcoming, range(min(count, PREVIEW_MAX)), strict=False)]
 
 
-def _check(rule: dict) -> None:
-    """The rules across fields (each field's own range is the schema's): 422, nothing stored."""
+def earliest_start(actor: Actor) -> date:
+    """The earliest start date a rule may be given: the same day EARLIEST_START_YEARS years
+    before today in the ledger's time zone (28 February for 29 February)."""
+    today = periods.today_in(actor.timezone)
+    try:
+        return today.replace(year=today.year - EARLIEST_START_YEARS)
+    except ValueError:  # 29 February, in a common year
+        return today.replace(year=today.year - EARLIEST_START_YEARS, day=28)
+
+
+def _check(rule: dict, earliest: date | None) -> None:
+    """The rules across fields (each field's own range is the schema's) and the earliest start
+    date (None: not checked): 422, nothing stored."""
     errors: dict[str, list[str]] = {}
+    if earliest is not None and rule["start_date"] < earliest:
+        errors["startDate"] = [
+            f"Must be {earliest} or later: at most {EARLIEST_START_YEARS} years before today "
+            "in the ledger's time zone."
+        ]
     frequency = rule["frequency"]
     if rule.get("by_weekday") and frequency != "weekly":
         errors["byWeekday"] = ["Only a weekly rule takes byWeekday."]

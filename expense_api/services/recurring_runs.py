@@ -5,7 +5,10 @@ A date is due once it has come in the ledger's time zone. The rule is claimed wi
 SKIP LOCKED (sql/recurring.sql, claim_due), so workers never share one; its occurrence row,
 the transaction it records (or the alert of its refusal) and the rule's progress commit
 together, so a crash anywhere loses or doubles nothing: the next claim finds the rule where the
-last commit left it. Catch-up is one date per step, oldest first.
+last commit left it. Catch-up is one date per step, oldest first within a ledger, and the
+ledgers take turns: each step serves the first ledger after the one the caller served last
+(`after_ledger`), starting over from the lowest once none after it has a date due, so one
+ledger's backlog never holds up another's due date for longer than a turn.
 
 Each date goes through `transactions.create` as the member the rule acts as: budget
 enforcement, alerts and the category check are an API write's. A hard budget's refusal records
@@ -15,7 +18,9 @@ A member who left the ledger, or who may no longer write in it, pauses the rule 
 `run_next_due` is the worker's unit of work: the step in a transaction of its own, run again
 after a deadlock. Anything else the step raises about a rule (not a database outage) is recorded
 on the rule, which is passed over until its retry time (services/recurring_failures.py), so one
-rule that keeps failing never holds up the others.
+rule that keeps failing never holds up the others. A ledger whose time zone the database does
+not know is such a failure of each of its rules (UnknownTimeZone), not of the claim: the other
+ledgers go on.
 """
 
 from __future__ import annotations
@@ -37,9 +42,25 @@ log = logging.getLogger(__name__)
 TRANSACTION_FIELDS = ("category_id", "type", "amount", "description")
 
 
-def run_next_due(conn: Connection, now: datetime) -> bool:
-    """Handles one due date of one rule in a transaction of its own (`conn` must be idle);
-    False when no rule has a date due.
+class UnknownTimeZone(Exception):
+    """The rule's ledger has a time zone the database does not know (stored before the API asked
+    the database, or dropped by a PostgreSQL upgrade): no date of it can be said to be due."""
+
+
+def claim_next(conn: Connection, now: datetime, after_ledger: int = 0) -> dict | None:
+    """Claims the oldest due date of the first ledger after `after_ledger` that has one, or of
+    the first ledger of all when none after it has (a turn ends); None when no ledger has a
+    date due (or every rule that has one is held by another worker)."""
+    rule = recurring.claim_due(conn, now=now, after_ledger=after_ledger)
+    if rule is None and after_ledger > 0:
+        rule = recurring.claim_due(conn, now=now, after_ledger=0)
+    return rule
+
+
+def run_next_due(conn: Connection, now: datetime, after_ledger: int = 0) -> int | None:
+    """Handles one due date of one rule in a transaction of its own (`conn` must be idle), in
+    the first ledger after `after_ledger` that has one (see `claim_next`); returns the ledger's
+    id, for the next call's `after_ledger`, or None when no rule has a date due.
 
     The date is handled in a savepoint: when it fails for a reason of the rule's own
     (recurring_failures.is_rule_failure), its work is undone and the failure is recorded in the
@@ -49,12 +70,12 @@ def run_next_due(conn: Connection, now: datetime) -> bool:
     claimed: dict | None = None
     failed: tuple[BaseException, dict | None] | None = None
 
-    def step(c: Connection) -> bool:
+    def step(c: Connection) -> int | None:
         nonlocal claimed, failed
         claimed, failed = None, None  # a run again after a deadlock claims afresh
-        claimed = recurring.claim_due(c, now=now)
+        claimed = claim_next(c, now, after_ledger)
         if claimed is None:
-            return False
+            return None
         try:
             with c.transaction():  # a savepoint: a failing date leaves nothing, the lock stays
                 handle(c, claimed)
@@ -62,16 +83,16 @@ def run_next_due(conn: Connection, now: datetime) -> bool:
             if not recurring_failures.is_rule_failure(error):
                 raise
             failed = (error, recurring_failures.record(c, claimed, error, now))
-        return True
+        return claimed["ledger_id"]
 
     try:
-        handled = run_transaction(conn, step)
+        handled: int | None = run_transaction(conn, step)
     except Exception as error:  # the step has rolled back: the COMMIT itself failed
         if claimed is None or not recurring_failures.is_rule_failure(error):
             raise
         rule, failure = claimed, error
         recorded = run_transaction(conn, lambda c: recurring_failures.record(c, rule, failure, now))
-        handled, failed = True, (failure, recorded)
+        handled, failed = rule["ledger_id"], (failure, recorded)
     if failed is not None:
         _report_failure(claimed, *failed)
     return handled
@@ -92,18 +113,23 @@ def _report_failure(rule: dict, failure: BaseException, recorded: dict | None) -
     )
 
 
-def handle_next_due(conn: Connection, now: datetime) -> bool:
-    """Handles one due date of one rule, in the caller's transaction; False when no rule has a
-    date due (or every rule that has one is being handled by another worker)."""
-    rule = recurring.claim_due(conn, now=now)
+def handle_next_due(conn: Connection, now: datetime, after_ledger: int = 0) -> int | None:
+    """Handles one due date of one rule, in the caller's transaction; returns its ledger's id,
+    or None when no rule has a date due (or every rule that has one is being handled by another
+    worker)."""
+    rule = claim_next(conn, now, after_ledger)
     if rule is None:
-        return False
+        return None
     handle(conn, rule)
-    return True
+    return rule["ledger_id"]
 
 
 def handle(conn: Connection, rule: dict) -> None:
     """Handles the next date of a claimed rule (or pauses it when its member cannot write)."""
+    if rule["zone_unknown"]:
+        raise UnknownTimeZone(
+            f"The ledger's time zone {rule['timezone']!r} is not known to the database."
+        )
     keys = {"ledger_id": rule["ledger_id"], "rule_id": rule["id"]}
     try:
         if rule["acts_as"] is None:

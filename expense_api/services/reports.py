@@ -22,6 +22,7 @@ from ..analytics_cache import AnalyticsCache, key
 from ..money import percent
 from ..repositories import reports
 from .ledgers import Action, Actor, authorize_each
+from .transactions import resolve_period
 
 ZERO = Decimal(0)
 Compute = Callable[[list[Actor]], dict[int, dict]]
@@ -97,7 +98,8 @@ def _rows(
 def summary(
     conn: Connection, actor: Actor, query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict:
-    """`query`: month + year, from_ + to, or nothing (the current month in the ledger's zone)."""
+    """`query`: a period, or a part of one, or nothing (the current month in the ledger's zone):
+    see periods.resolve."""
     return summary_for_ledgers(conn, [actor], query, cache=cache)[actor.ledger_id]
 
 
@@ -105,7 +107,7 @@ def summary_for_ledgers(
     conn: Connection, actors: list[Actor], query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict[int, dict]:
     authorize_each(actors, Action.READ)
-    spans = {actor.ledger_id: periods.resolve(query, actor.timezone) for actor in actors}
+    spans = {actor.ledger_id: resolve_period(conn, actor, query) for actor in actors}
 
     def compute(missing: list[Actor]) -> dict[int, dict]:
         rows = _rows(
@@ -140,7 +142,7 @@ def category_breakdown_for_ledgers(
     conn: Connection, actors: list[Actor], query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict[int, dict]:
     authorize_each(actors, Action.READ)
-    spans = {actor.ledger_id: periods.resolve(query, actor.timezone) for actor in actors}
+    spans = {actor.ledger_id: resolve_period(conn, actor, query) for actor in actors}
 
     def compute(missing: list[Actor]) -> dict[int, dict]:
         rows = _rows(
@@ -165,7 +167,8 @@ def _category_breakdown(rows: list[dict], period: periods.Period) -> dict:
 def budget_usage(
     conn: Connection, actor: Actor, query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict:
-    """`query`: month + year, or nothing (the current month in the ledger's zone)."""
+    """`query`: month + year, month alone (of the current year), or nothing (the current
+    month), "current" in the ledger's time zone."""
     return budget_usage_for_ledgers(conn, [actor], query, cache=cache)[actor.ledger_id]
 
 
@@ -193,10 +196,8 @@ def budget_usage_for_ledgers(
 
 
 def _month(query: dict, actor: Actor) -> tuple[int, int]:
-    if "month" in query:
-        return query["year"], query["month"]
     current = periods.current_month(actor.timezone).start
-    return current.year, current.month
+    return query.get("year", current.year), query.get("month", current.month)
 
 
 def _budget_usage(rows: list[dict], year: int, month: int) -> dict:
@@ -214,7 +215,8 @@ def _budget_usage(rows: list[dict], year: int, month: int) -> dict:
 def trends(
     conn: Connection, actor: Actor, query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict:
-    """`query`: from_ + to, or `months` (default 12) up to the current month."""
+    """`query`: from_ + to, from_ alone (to today), to alone (from the ledger's first
+    transaction), or `months` (default 12) up to the current month."""
     return trends_for_ledgers(conn, [actor], query, cache=cache)[actor.ledger_id]
 
 
@@ -222,7 +224,7 @@ def trends_for_ledgers(
     conn: Connection, actors: list[Actor], query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict[int, dict]:
     authorize_each(actors, Action.READ)
-    spans = {actor.ledger_id: _trend_period(query, actor) for actor in actors}
+    spans = {actor.ledger_id: _trend_period(conn, query, actor) for actor in actors}
 
     def compute(missing: list[Actor]) -> dict[int, dict]:
         rows = _rows(
@@ -237,9 +239,9 @@ def trends_for_ledgers(
     return _through_cache(conn, actors, cache, "trends", _params(spans), compute)
 
 
-def _trend_period(query: dict, actor: Actor) -> periods.Period:
-    if "from_" in query:
-        return periods.Period(query["from_"], query["to"])
+def _trend_period(conn: Connection, query: dict, actor: Actor) -> periods.Period:
+    if "from_" in query or "to" in query:
+        return resolve_period(conn, actor, query)
     return periods.last_months(query.get("months", 12), actor.timezone)
 
 

@@ -84,13 +84,23 @@ def delete(conn: Connection, actor: Actor, transaction_id: int) -> None:
     webhook_outbox.transaction_deleted(conn, actor, transaction_id)
 
 
+def resolve_period(conn: Connection, actor: Actor, query: dict) -> periods.Period:
+    """The period a validated query asks for, in the actor's ledger's time zone (periods.resolve);
+    a `to` alone starts at the ledger's first transaction, read only then."""
+    return periods.resolve(
+        query,
+        actor.timezone,
+        first_date=lambda: transactions.first_date(conn, ledger_id=actor.ledger_id),
+    )
+
+
 def list_page(
     conn: Connection, actor: Actor, *, period_filter: dict, limit: int, after=None, **filters
 ) -> list[dict]:
-    """Up to `limit` rows of a period (see periods.resolve), newest date first, after a keyset
+    """Up to `limit` rows of a period (see resolve_period), newest date first, after a keyset
     position (date, id)."""
     authorize(actor, Action.READ)
-    period = periods.resolve(period_filter, actor.timezone)
+    period = resolve_period(conn, actor, period_filter)
     return transactions.list_page(
         conn,
         ledger_id=actor.ledger_id,
@@ -112,12 +122,13 @@ def pages_for_ledgers(
     **filters,
 ) -> dict[int, list[dict]]:
     """list_page for each actor's ledger in one statement ({ledger_id: rows}): each actor
-    authorized as list_page authorizes it, the period resolved in each ledger's time zone, the
-    same order, cursor and filters."""
+    authorized as list_page authorizes it, the period resolved in each ledger's time zone
+    (resolve_period; a `to` alone starts at each ledger's own first transaction), the same
+    order, cursor and filters."""
     for actor in actors:
         authorize(actor, Action.READ)
     spans = {}
     for actor in actors:
-        period = periods.resolve(period_filter, actor.timezone)
+        period = resolve_period(conn, actor, period_filter)
         spans[actor.ledger_id] = (period.start, period.end)
     return transactions.pages_for_ledgers(conn, periods=spans, limit=limit, after=after, **filters)

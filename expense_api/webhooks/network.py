@@ -76,9 +76,14 @@ _LAST_32_BITS = tuple(
 _NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
+# ISATAP (RFC 5214): an interface identifier of 0000:5efe or 0200:5efe (the universal/local bit)
+# followed by the host's IPv4 address, after any /64 prefix; the packets reach that IPv4 address.
+_ISATAP_MARK = 0x00005EFE
+
+
 def embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
     """The IPv4 addresses an IPv6 address leads to (none for a plain IPv6 address or an IPv4
-    address): Teredo gives two, its server and its client."""
+    address): Teredo gives two, its server and its client; ISATAP gives its host's."""
     if isinstance(address, ipaddress.IPv4Address):
         return []
     plain = ipaddress.IPv6Address(int(address))  # without a zone id
@@ -89,6 +94,8 @@ def embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
     if plain.teredo is not None:
         return list(plain.teredo)
     if any(plain in prefix for prefix in _LAST_32_BITS):
+        return [ipaddress.IPv4Address(int(plain) & 0xFFFFFFFF)]
+    if (int(plain) >> 32) & 0xFDFFFFFF == _ISATAP_MARK:  # any /64, then [02]00:5efe:a.b.c.d
         return [ipaddress.IPv4Address(int(plain) & 0xFFFFFFFF)]
     return []
 

@@ -34,16 +34,28 @@ BATCH = 50  # items per job per tick at most, so every job gets its turn
 stopping = threading.Event()
 
 
-def create_due_occurrences(database: Database, clock: Clock) -> int:
-    """Recurring rules: one due date per transaction, a rule that fails recorded and passed over
-    until its retry time (services/recurring_runs.py)."""
-    handled = 0
-    while handled < BATCH and not stopping.is_set():
-        with database.pool.connection() as conn:
-            if not recurring_runs.run_next_due(conn, clock()):
+class DueOccurrences:
+    """Recurring rules: one due date per transaction, the ledgers in turn (each date goes to the
+    first ledger after the one served last, this process's `after_ledger`, kept across ticks), a
+    rule that fails recorded and passed over until its retry time (services/recurring_runs.py)."""
+
+    def __init__(self):
+        self.after_ledger = 0
+
+    def __call__(self, database: Database, clock: Clock) -> int:
+        handled = 0
+        while handled < BATCH and not stopping.is_set():
+            with database.pool.connection() as conn:
+                ledger_id = recurring_runs.run_next_due(conn, clock(), self.after_ledger)
+            if ledger_id is None:
+                self.after_ledger = 0
                 break
-        handled += 1
-    return handled
+            self.after_ledger = ledger_id
+            handled += 1
+        return handled
+
+
+create_due_occurrences = DueOccurrences()
 
 
 class Every:

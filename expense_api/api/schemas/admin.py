@@ -36,6 +36,7 @@ class AdminUserQuerySchema(ListQuerySchema):
 
 
 class AdminUserPatchSchema(BaseSchema):
+    OPENAPI_KEYWORDS = {"minProperties": 1}  # the document says "at least one" too
     role = fields.String(validate=validate.OneOf(SYSTEM_ROLES), metadata={"enum": SYSTEM_ROLES})
     disabled = StrictBoolean(
         metadata={"description": "true ends every session of the account at once"},

@@ -10,7 +10,7 @@ from decimal import Decimal
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from marshmallow.experimental.context import Context
 
-from ...money import AmountError, format_amount, parse_amount
+from ...money import MAX_AMOUNT, AmountError, format_amount, parse_amount
 from ...periods import MAX_YEAR, MIN_YEAR, DateError, parse_calendar_date, utc_timestamp
 
 
@@ -39,9 +39,17 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+_CONTROL_CLASS = r"\x00-\x1f\x7f-\x9f"
+_CONTROL_BUT_LAYOUT_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+
+
 class Name(TrimmedString):
     """A name: trimmed, in Unicode NFC (so "é" typed two ways is one name), no control
-    characters."""
+    characters; the document's pattern says so (and that it is not all white space)."""
+
+    def __init__(self, **kwargs):
+        pattern = rf"^[^{_CONTROL_CLASS}]*[^\s{_CONTROL_CLASS}][^{_CONTROL_CLASS}]*$"
+        super().__init__(metadata={"pattern": pattern, **kwargs.pop("metadata", {})}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs))
@@ -52,7 +60,11 @@ class Name(TrimmedString):
 
 class FreeText(TrimmedString):
     """Free text such as a description: trimmed, NFC; tabs and line breaks allowed, other
-    control characters not."""
+    control characters not (the document's pattern says so)."""
+
+    def __init__(self, **kwargs):
+        pattern = rf"^[^{_CONTROL_BUT_LAYOUT_CLASS}]*$"
+        super().__init__(metadata={"pattern": pattern, **kwargs.pop("metadata", {})}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs))
@@ -92,6 +104,7 @@ class Money(fields.Field):
         *,
         allow_zero: bool = False,
         request_body: bool = False,
+        request: bool = False,
         signed: bool = False,
         **kwargs,
     ):
@@ -102,10 +115,26 @@ class Money(fields.Field):
             "format": "decimal",
             "pattern": rf"^{sign}[0-9]+(\.[0-9]+)?$",
         }
-        if request_body:  # a JSON body may carry the amount as a number or as a string
-            shape = {
-                "oneOf": [as_string, {"type": "number", "exclusiveMinimum": True, "minimum": 0}]
+        if request or request_body:
+            # What parse_amount takes: surrounding white space, at most 12 digits before the
+            # point (below MAX_AMOUNT), not zero. (The fraction digits the currency allows
+            # depend on the ledger: the description says so.)
+            as_string = {
+                "type": "string",
+                "format": "decimal",
+                "pattern": r"^\s*0*[0-9]{1,12}(\.[0-9]+)?\s*$",
+                "not": {"pattern": r"^\s*0*(\.0*)?\s*$"},
             }
+        if request_body:  # a JSON body may carry the amount as a number or as a string
+            # 0.001 up to (not including) a trillion: written out in full by any JSON encoder
+            # (no exponent form, which is refused).
+            as_number = {
+                "type": "number",
+                "minimum": 0.001,
+                "maximum": float(MAX_AMOUNT),
+                "exclusiveMaximum": True,
+            }
+            shape = {"oneOf": [as_string, as_number]}
         else:
             shape = as_string
         metadata = {
@@ -135,6 +164,8 @@ class CalendarDate(fields.Field):
         metadata = {
             "type": "string",
             "format": "date",
+            # The years MIN_YEAR..MAX_YEAR (1900-2999); a date-time may follow the date.
+            "pattern": r"^(19|2[0-9])[0-9]{2}-",
             "example": "2026-02-01",
             "description": "YYYY-MM-DD, or an ISO 8601 date-time whose date (in its own offset) "
             "is taken",
@@ -165,12 +196,30 @@ class Percent(fields.String):
 
 
 class PeriodQuerySchema(BaseSchema):
-    """`month` + `year`, or `from` + `to` (inclusive); never both; none: the current month."""
+    """A period or a part of one (see periods.resolve); month/year and from/to never
+    together, `from` not after `to`."""
 
-    month = fields.Integer(validate=validate.Range(1, 12))
-    year = fields.Integer(validate=validate.Range(MIN_YEAR, MAX_YEAR))
-    from_ = CalendarDate(data_key="from")
-    to = CalendarDate()
+    month = fields.Integer(
+        validate=validate.Range(1, 12),
+        metadata={"description": "with `year`, or alone: that month of the current year"},
+    )
+    year = fields.Integer(
+        validate=validate.Range(MIN_YEAR, MAX_YEAR),
+        metadata={"description": "with `month`, or alone: the whole year"},
+    )
+    from_ = CalendarDate(
+        data_key="from",
+        metadata={
+            "description": "first day (inclusive); alone: up to today. YYYY-MM-DD, or an ISO "
+            "8601 date-time whose date (in its own offset) is taken"
+        },
+    )
+    to = CalendarDate(
+        metadata={
+            "description": "last day (inclusive); alone: from the ledger's first transaction. "
+            "YYYY-MM-DD, or an ISO 8601 date-time whose date (in its own offset) is taken"
+        },
+    )
 
     @validates_schema
     def _one_kind_of_period(self, data, **kwargs):
@@ -178,12 +227,7 @@ class PeriodQuerySchema(BaseSchema):
         has_range = "from_" in data or "to" in data
         if has_month and has_range:
             raise ValidationError("Give month and year, or from and to, not both.", "_schema")
-        if has_month and not ("month" in data and "year" in data):
-            missing = "year" if "month" in data else "month"
-            raise ValidationError("month and year go together.", missing)
-        if has_range and not ("from_" in data and "to" in data):
-            raise ValidationError("from and to go together.", "to" if "from_" in data else "from")
-        if has_range and data["from_"] > data["to"]:
+        if "from_" in data and "to" in data and data["from_"] > data["to"]:
             raise ValidationError("from must not be after to.", "from")
 
 

@@ -10,7 +10,11 @@ STATUSES = ["pending", "accepted", "declined", "expired"]
 
 
 class InvitationInputSchema(BaseSchema):
-    email = TrimmedString(required=True, validate=[validate.Length(3, 254), validate.Email()])
+    email = TrimmedString(
+        required=True,
+        validate=[validate.Length(3, 254), validate.Email()],
+        metadata={"format": "email"},
+    )
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
 

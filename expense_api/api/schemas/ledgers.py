@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .auth import _is_currency, _is_timezone
+from .auth import _is_currency, _is_timezone, currency_codes, timezone_names
 from .common import BaseSchema, Name, UtcTimestamp
 
 ROLES = ["owner", "editor", "viewer"]
@@ -40,14 +40,16 @@ class LedgerInputSchema(BaseSchema):
             "description": "ISO 4217 code; fixes how many fraction digits amounts have. "
             "Defaults to your currency.",
             "example": "EUR",
-            "pattern": "^[A-Z]{3}$",
+            "enum": sorted(currency_codes()),
         },
     )
     timezone = fields.String(
         validate=_is_timezone,
         metadata={
-            "description": "IANA time zone name; defaults to yours",
+            "description": "IANA time zone name that the service's database knows too (422 "
+            "validation_error otherwise, yours too when it is the default); defaults to yours",
             "example": "Europe/Berlin",
+            "enum": sorted(timezone_names()),
         },
     )
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ...services.recurrence import FREQUENCIES, WEEKDAYS
+from ...services.recurring import EARLIEST_START_YEARS
 from .common import BaseSchema, CalendarDate, FreeText, ListQuerySchema, Money, UtcTimestamp
 from .transactions import TYPES, TransactionInputSchema
 
@@ -45,10 +46,22 @@ class RecurringInputSchema(TransactionInputSchema):
         validate=_month_day,
         metadata={
             "description": "monthly rules only; default: the start date's day. 29, 30 or 31 "
-            "give the last day of shorter months; -1 is always the last day"
+            "give the last day of shorter months; -1 is always the last day",
+            "minimum": -1,
+            "maximum": 31,
+            "not": {"enum": [0]},
         },
     )
-    start_date = CalendarDate(required=True, data_key="startDate")
+    start_date = CalendarDate(
+        required=True,
+        data_key="startDate",
+        metadata={
+            "description": "the first date it may fall on; dates before today are caught up. At "
+            f"most {EARLIEST_START_YEARS} years before today in the ledger's time zone (422 "
+            "validation_error otherwise; checked when given, so a PATCH of other fields keeps "
+            "an older one), and as late as 2999-12-31"
+        },
+    )
     end_date = CalendarDate(
         load_default=None,
         allow_none=True,
@@ -71,6 +84,8 @@ class RecurringInputSchema(TransactionInputSchema):
 
 class RecurringPatchSchema(RecurringInputSchema):
     """Any subset of the fields, at least one (loaded with partial=True): no defaults."""
+
+    OPENAPI_KEYWORDS = {"minProperties": 1}  # the document says "at least one" too
 
     description = FreeText(validate=validate.Length(0, 500))
     repeat_interval = fields.Integer(

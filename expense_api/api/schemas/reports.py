@@ -35,17 +35,22 @@ class CategoryBreakdownSchema(BaseSchema):
 
 
 class MonthQuerySchema(BaseSchema):
-    """`month` and `year` together; neither: the current month in the user's time zone."""
+    """`month` and `year`; `month` alone: that month of the current year; neither: the current
+    month (in the ledger's time zone). A `year` alone names no month: 422."""
 
-    month = fields.Integer(validate=validate.Range(1, 12))
-    year = fields.Integer(validate=validate.Range(1900, 2999))
+    month = fields.Integer(
+        validate=validate.Range(1, 12),
+        metadata={"description": "with `year`, or alone: that month of the current year"},
+    )
+    year = fields.Integer(
+        validate=validate.Range(1900, 2999),
+        metadata={"description": "only with `month` (a year alone names no month: 422)"},
+    )
 
     @validates_schema
-    def _together(self, data, **kwargs):
-        if ("month" in data) != ("year" in data):
-            raise ValidationError(
-                "month and year go together.", "year" if "month" in data else "month"
-            )
+    def _year_needs_month(self, data, **kwargs):
+        if "year" in data and "month" not in data:
+            raise ValidationError("A year alone names no month: give month too.", "month")
 
 
 class BudgetUsageItemSchema(BaseSchema):
@@ -66,7 +71,8 @@ class BudgetUsageSchema(BaseSchema):
 
 
 class TrendsQuerySchema(PeriodQuerySchema):
-    """`from` and `to`, or `months` (default 12) up to the current month; not month/year."""
+    """`from` and `to` (or one of them, as for any period), or `months` (default 12) up to the
+    current month; not month/year."""
 
     months = fields.Integer(validate=validate.Range(1, 120))
 

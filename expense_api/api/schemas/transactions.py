@@ -64,6 +64,8 @@ class TransactionInputSchema(BaseSchema):
 class TransactionPatchSchema(TransactionInputSchema):
     """Any subset of the fields, at least one (loaded with partial=True)."""
 
+    OPENAPI_KEYWORDS = {"minProperties": 1}  # the document says "at least one" too
+
     description = FreeText(validate=validate.Length(0, 500))
 
     @validates_schema
@@ -79,8 +81,8 @@ class TransactionQuerySchema(PeriodQuerySchema, ListQuerySchema):
         validate=validate.Length(1, 100),
         metadata={"description": "case-insensitive text in the description"},
     )
-    min_amount = Money(data_key="minAmount")
-    max_amount = Money(data_key="maxAmount")
+    min_amount = Money(request=True, data_key="minAmount")
+    max_amount = Money(request=True, data_key="maxAmount")
 
     @validates_schema
     def _amount_range(self, data, **kwargs):

@@ -11,10 +11,14 @@ STATUSES = ["pending", "delivered", "failed"]
 _URL = {
     "description": "where deliveries are POSTed: https (http too outside production); refused "
     "when it resolves to a loopback, private, link-local or metadata address (an IPv6 address "
-    "carrying an IPv4 address, IPv4-mapped or -compatible, NAT64, 6to4 or Teredo, is judged by "
-    "the IPv4 address inside), unless the operator allows private networks; the port is "
+    "carrying an IPv4 address, IPv4-mapped or -compatible, NAT64, 6to4, Teredo or ISATAP, is "
+    "judged by the IPv4 address inside), unless the operator allows private networks; the port is "
     "1-65535",
     "example": "https://hooks.example.com/expenses",
+    # http(s), a host without user name or password, no #fragment, no white space or control
+    # characters (the host's address and the port's range are checked on the server).
+    "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\s\x00-\x1f\x7f-\x9f]+"
+    r"([/?][^#\s\x00-\x1f\x7f-\x9f]*)?$",
 }
 _EVENTS = {"description": "the events to send", "example": ["alert.threshold", "alert.limit"]}
 
@@ -32,6 +36,8 @@ class WebhookInputSchema(BaseSchema):
 
 class WebhookPatchSchema(WebhookInputSchema):
     """Any subset of the fields, at least one (loaded with partial=True)."""
+
+    OPENAPI_KEYWORDS = {"minProperties": 1}  # the document says "at least one" too
 
     description = FreeText(validate=validate.Length(0, 500))
     enabled = fields.Boolean(
