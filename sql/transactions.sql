@@ -113,3 +113,11 @@ ORDER BY p.ledger_id, t.occurred_on DESC, t.id DESC
 -- The date of the ledger's earliest transaction (NULL: it has none): where a period given only
 -- its `to` starts. One step down transactions_ledger_date_idx.
 SELECT min(occurred_on) FROM transactions WHERE ledger_id = %(ledger_id)s
+
+-- name: first_dates
+-- first_date of each ledger given, in one statement (a `to` alone asked of many ledgers at once:
+-- GraphQL's `ledgers { summary(to: ...) }`); first_date NULL for a ledger with none.
+SELECT l.ledger_id,
+       (SELECT min(t.occurred_on) FROM transactions t WHERE t.ledger_id = l.ledger_id)
+           AS first_date
+FROM unnest(%(ledger_ids)s::bigint[]) AS l(ledger_id)

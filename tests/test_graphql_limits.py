@@ -410,3 +410,30 @@ def test_reports_under_ledgers_take_one_statement_each_whatever_the_number(alice
     # A ledger costs 1, its reports 1 each, their items their list's size (120 months of trends,
     # 100 budgets), all times the 25 ledgers a list is priced at.
     assert _cost(LEDGER_REPORTS) == 25 * (1 + 1 + 1 + (1 + 100) + (1 + 120))
+
+
+def test_a_to_alone_under_ledgers_reads_the_first_dates_once(alice, statements):
+    """A `to` alone starts at each ledger's own first transaction: read for all the listed
+    ledgers in one statement per field (not one per ledger)."""
+    days = {}
+    for n, day in enumerate(("2026-01-05", "2026-02-10", "2026-03-20")):
+        created = alice.post("/api/ledgers", json={"name": f"Extra {n}"}).get_json()
+        base = f"/api/ledgers/{created['id']}"
+        food = alice.post(f"{base}/categories", json={"name": "Food"}).get_json()["id"]
+        alice.post(f"{base}/transactions", json={
+            "amount": "1", "type": "EXPENSE", "categoryId": food, "date": day})  # fmt: skip
+        days[created["id"]] = day
+    query = """{ ledgers { id summary(to: "2026-03-31") { from totalExpense }
+        transactions(filter: {to: "2026-03-31"}) { nodes { date } } } }"""
+    statements.clear()
+    answer = graphql(alice, query)
+    assert "errors" not in answer, answer
+    for ledger in answer["data"]["ledgers"]:
+        if ledger["id"] in days:
+            assert ledger["summary"] == {"from": days[ledger["id"]], "totalExpense": "1.00"}
+            assert [node["date"] for node in ledger["transactions"]["nodes"]] == [
+                days[ledger["id"]]
+            ]
+    assert statements.count("transactions.first_dates") == 2  # one per field, not per ledger
+    assert "transactions.first_date" not in statements
+    assert statements.count("reports.summary_for_ledgers") == 1

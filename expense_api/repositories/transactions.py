@@ -41,6 +41,11 @@ def first_date(conn: Connection, *, ledger_id: int) -> date | None:
     return queries.transactions.first_date(conn, ledger_id=ledger_id)
 
 
+def first_dates(conn: Connection, *, ledger_ids: list[int]) -> dict[int, date | None]:
+    rows = queries.transactions.first_dates(conn, ledger_ids=ledger_ids)
+    return {row["ledger_id"]: row["first_date"] for row in rows}
+
+
 def list_page(
     conn: Connection,
     *,

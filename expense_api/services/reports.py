@@ -22,7 +22,7 @@ from ..analytics_cache import AnalyticsCache, key
 from ..money import percent
 from ..repositories import reports
 from .ledgers import Action, Actor, authorize_each
-from .transactions import resolve_period
+from .transactions import resolve_periods
 
 ZERO = Decimal(0)
 Compute = Callable[[list[Actor]], dict[int, dict]]
@@ -107,7 +107,7 @@ def summary_for_ledgers(
     conn: Connection, actors: list[Actor], query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict[int, dict]:
     authorize_each(actors, Action.READ)
-    spans = {actor.ledger_id: resolve_period(conn, actor, query) for actor in actors}
+    spans = resolve_periods(conn, actors, query)
 
     def compute(missing: list[Actor]) -> dict[int, dict]:
         rows = _rows(
@@ -142,7 +142,7 @@ def category_breakdown_for_ledgers(
     conn: Connection, actors: list[Actor], query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict[int, dict]:
     authorize_each(actors, Action.READ)
-    spans = {actor.ledger_id: resolve_period(conn, actor, query) for actor in actors}
+    spans = resolve_periods(conn, actors, query)
 
     def compute(missing: list[Actor]) -> dict[int, dict]:
         rows = _rows(
@@ -224,7 +224,11 @@ def trends_for_ledgers(
     conn: Connection, actors: list[Actor], query: dict, *, cache: AnalyticsCache | None = None
 ) -> dict[int, dict]:
     authorize_each(actors, Action.READ)
-    spans = {actor.ledger_id: _trend_period(conn, query, actor) for actor in actors}
+    if "from_" in query or "to" in query:
+        spans = resolve_periods(conn, actors, query)
+    else:
+        spans = {a.ledger_id: periods.last_months(query.get("months", 12), a.timezone)
+                 for a in actors}  # fmt: skip
 
     def compute(missing: list[Actor]) -> dict[int, dict]:
         rows = _rows(
@@ -237,12 +241,6 @@ def trends_for_ledgers(
         return {a.ledger_id: _trends(rows[a.ledger_id]) for a in missing}
 
     return _through_cache(conn, actors, cache, "trends", _params(spans), compute)
-
-
-def _trend_period(conn: Connection, query: dict, actor: Actor) -> periods.Period:
-    if "from_" in query or "to" in query:
-        return resolve_period(conn, actor, query)
-    return periods.last_months(query.get("months", 12), actor.timezone)
 
 
 def _trends(rows: list[dict]) -> dict:
