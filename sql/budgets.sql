@@ -30,6 +30,19 @@ WHERE b.ledger_id = %(ledger_id)s
   AND (%(month)s::smallint IS NULL OR b.month = %(month)s::smallint)
 ORDER BY b.year, b.month, b.category_id IS NOT NULL, lower(c.name), b.id
 
+-- name: list_for_ledgers
+-- list_for_ledger for many ledgers in one statement (GraphQL's `ledgers { budgets }`):
+-- ledger_id with every row, each ledger's rows in list_for_ledger's order. The caller has
+-- checked membership of each.
+SELECT b.ledger_id, b.id, b.category_id, c.name AS category, b.year, b.month, b.amount, b.mode,
+       b.alert_threshold, b.created_at
+FROM budgets b
+LEFT JOIN categories c ON c.ledger_id = b.ledger_id AND c.id = b.category_id
+WHERE b.ledger_id = ANY(%(ledger_ids)s::bigint[])
+  AND (%(year)s::smallint IS NULL OR b.year = %(year)s::smallint)
+  AND (%(month)s::smallint IS NULL OR b.month = %(month)s::smallint)
+ORDER BY b.ledger_id, b.year, b.month, b.category_id IS NOT NULL, lower(c.name), b.id
+
 -- name: get_by_id^
 SELECT b.id, b.category_id, c.name AS category, b.year, b.month, b.amount, b.mode,
        b.alert_threshold, b.created_at

@@ -11,6 +11,15 @@ FROM categories
 WHERE ledger_id = %(ledger_id)s
 ORDER BY lower(name), name, id
 
+-- name: list_for_ledgers
+-- list_for_ledger for many ledgers in one statement (a door showing a list of ledgers with
+-- their categories: GraphQL's `ledgers { categories }`): ledger_id with every row, each
+-- ledger's rows in list_for_ledger's order. The caller has checked membership of each.
+SELECT ledger_id, id, name, created_at
+FROM categories
+WHERE ledger_id = ANY(%(ledger_ids)s::bigint[])
+ORDER BY ledger_id, lower(name), name, id
+
 -- name: get_by_id^
 SELECT id, name, created_at
 FROM categories

@@ -66,6 +66,16 @@ JOIN users u ON u.id = m.user_id
 WHERE m.ledger_id = %(ledger_id)s
 ORDER BY m.joined_at, m.user_id
 
+-- name: members_for_ledgers
+-- members for many ledgers in one statement (GraphQL's `ledgers { members }`): ledger_id with
+-- every row, each ledger's members in the order they joined. The caller has checked
+-- membership of each.
+SELECT m.ledger_id, m.user_id, u.name, u.email, m.role, m.is_default, m.joined_at
+FROM ledger_members m
+JOIN users u ON u.id = m.user_id
+WHERE m.ledger_id = ANY(%(ledger_ids)s::bigint[])
+ORDER BY m.ledger_id, m.joined_at, m.user_id
+
 -- name: member^
 SELECT m.user_id, u.name, u.email, m.role, m.is_default, m.joined_at
 FROM ledger_members m

@@ -77,7 +77,47 @@ WHERE t.ledger_id = %(ledger_id)s
 ORDER BY t.occurred_on DESC, t.id DESC
 LIMIT %(limit)s
 
+-- name: pages_for_ledgers
+-- list_page for many ledgers in one statement (GraphQL's `ledgers { transactions }`): one page
+-- per ledger, each with its own period (a default month follows the ledger's time zone), in
+-- list_page's order, after the keyset cursor when given, with list_page's filters; ledger_id
+-- with every row. A LATERAL subquery per ledger keeps each page on the
+-- (ledger_id, occurred_on, id) index with its own LIMIT. The caller has checked membership.
+SELECT p.ledger_id, t.*
+FROM unnest(%(ledger_ids)s::bigint[], %(date_froms)s::date[], %(date_tos)s::date[])
+     AS p(ledger_id, date_from, date_to)
+CROSS JOIN LATERAL (
+    SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
+           t.occurred_on, t.created_at,
+           CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END
+               AS created_by
+    FROM transactions t
+    JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
+    LEFT JOIN users u ON u.id = t.created_by
+    WHERE t.ledger_id = p.ledger_id
+      AND t.occurred_on BETWEEN p.date_from AND p.date_to
+      AND (%(type)s::text IS NULL OR t.type = %(type)s::text)
+      AND (%(category_id)s::bigint IS NULL OR t.category_id = %(category_id)s::bigint)
+      AND (%(min_amount)s::numeric IS NULL OR t.amount >= %(min_amount)s::numeric)
+      AND (%(max_amount)s::numeric IS NULL OR t.amount <= %(max_amount)s::numeric)
+      AND (%(q)s::text IS NULL OR t.description ILIKE
+           '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_', '\_') || '%%')
+      AND (%(after_date)s::date IS NULL
+           OR (t.occurred_on, t.id) < (%(after_date)s::date, %(after_id)s::bigint))
+    ORDER BY t.occurred_on DESC, t.id DESC
+    LIMIT %(limit)s
+) t
+ORDER BY p.ledger_id, t.occurred_on DESC, t.id DESC
+
 -- name: first_date$
 -- The date of the ledger's earliest transaction (NULL: it has none): where a period given only
 -- its `to` starts. One step down transactions_ledger_date_idx.
 SELECT min(occurred_on) FROM transactions WHERE ledger_id = %(ledger_id)s
+
+-- name: first_dates
+-- first_date of each ledger given, in one statement (a `to` alone asked of many ledgers at once:
+-- GraphQL's `ledgers { summary(to: ...) }`); first_date NULL for a ledger with none.
+SELECT l.ledger_id,
+       (SELECT min(t.occurred_on) FROM transactions t WHERE t.ledger_id = l.ledger_id)
+           AS first_date
+FROM unnest(%(ledger_ids)s::bigint[]) AS l(ledger_id)

@@ -14,7 +14,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from expense_api import analytics_cache, metrics
+from expense_api import analytics_cache, metrics, sqlfiles
 from expense_api.analytics_cache import AnalyticsCache
 from expense_api.api.app import create_app
 from expense_api.devtools import RedisServer
@@ -22,7 +22,7 @@ from expense_api.services import reports
 from expense_api.services.ledgers import actor_in
 
 from .conftest import Accounts, client_from, make_settings
-from .factories import category, record, save
+from .factories import category, graphql, record, save
 
 pytestmark = pytest.mark.skipif(
     not RedisServer.available(), reason="redis-server is not installed: no cache to test"
@@ -384,3 +384,52 @@ def test_concurrent_writers_and_readers_never_see_data_from_before_an_answered_w
     assert Decimal(final) == _expense_total(conn, ledger_id)
     assert _lookups("hit") > hits  # the cache did serve
     assert metrics.CACHE_ERRORS.labels(operation="get")._value.get() > errors  # and was killed
+
+
+def _spend(user, base: str, category_id: int, amount: str, day: str) -> None:
+    body = {"amount": amount, "type": "EXPENSE", "categoryId": category_id, "date": day}
+    assert user.post(f"{base}/transactions", json=body).status_code == 201
+
+
+def test_reports_of_listed_ledgers_are_read_per_ledger_and_the_misses_computed_together(
+    carol, cache, monkeypatch
+):
+    """GraphQL's `ledgers { summary }`: each ledger's report is looked up under its own
+    generation (one statement reads them all); the misses are computed in one statement and
+    stored; a write to one ledger makes only its report a miss."""
+    bases = ["/api"] + [
+        f"/api/ledgers/{carol.post('/api/ledgers', json={'name': n}).get_json()['id']}"
+        for n in ("Second", "Third")
+    ]
+    for n, base in enumerate(bases, start=1):
+        food = carol.post(f"{base}/categories", json={"name": "Food"}).get_json()["id"]
+        _spend(carol, base, food, f"{n}.00", "2026-03-02")
+    names: list[str] = []
+    run = sqlfiles.Query.__call__
+
+    def counted(self, conn, **params):
+        names.append(self.name)
+        return run(self, conn, **params)
+
+    monkeypatch.setattr(sqlfiles.Query, "__call__", counted)
+    query = "{ ledgers { id summary(month: 3, year: 2026) { totalExpense } } }"
+
+    def read() -> list[str]:
+        names.clear()
+        answer = graphql(carol, query)
+        assert "errors" not in answer, answer
+        return [ledger["summary"]["totalExpense"] for ledger in answer["data"]["ledgers"]]
+
+    hits, misses = _lookups("hit"), _lookups("miss")
+    assert read() == ["1.00", "2.00", "3.00"]
+    assert (_lookups("hit") - hits, _lookups("miss") - misses) == (0, 3)
+    assert names.count("reports.cache_states") == 1
+    assert names.count("reports.summary_for_ledgers") == 1
+    assert read() == ["1.00", "2.00", "3.00"]
+    assert (_lookups("hit") - hits, _lookups("miss") - misses) == (3, 3)
+    assert not [name for name in names if name.startswith("reports.summary")]
+    food = carol.get(f"{bases[1]}/categories").get_json()["items"][0]["id"]
+    _spend(carol, bases[1], food, "0.50", "2026-03-03")
+    assert read() == ["1.00", "2.50", "3.00"]
+    assert (_lookups("hit") - hits, _lookups("miss") - misses) == (5, 4)
+    assert names.count("reports.summary") == 1 and "reports.summary_for_ledgers" not in names

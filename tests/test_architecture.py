@@ -131,6 +131,39 @@ def test_views_reach_data_only_through_services():
     assert wrong == []
 
 
+def _rest_view_modules() -> set[str]:
+    """The REST view modules: those whose routes are the API's (flask-smorest's Blueprint, as
+    api/jsonio.py extends it)."""
+    return {
+        module
+        for module, targets in _layer_imports().items()
+        if "expense_api.api.jsonio.Blueprint" in targets
+    }
+
+
+def test_graphql_never_imports_rest_views_or_private_names():
+    """GraphQL is a door of its own: it calls services and shared api helpers (schemas,
+    pagination, common), never a REST view module, and its modules share only public names."""
+    views = _rest_view_modules()
+    assert {"expense_api.api.reports", "expense_api.api.recurring"} <= views
+    assert "expense_api.api.pagination" not in views and "expense_api.api.common" not in views
+    wrong = []
+    for module, targets in _layer_imports().items():
+        if module.startswith("expense_api.api.graphql"):
+            wrong += [(module, target) for target in targets if target in views]
+    assert wrong == []
+    private = []
+    for path in (PACKAGE_DIR / "api" / "graphql").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                private += [
+                    (path.name, node.module, alias.name)
+                    for alias in node.names
+                    if alias.name.startswith("_")
+                ]
+    assert private == []
+
+
 def test_each_resource_has_its_chain():
     """api/<resource>.py -> services/<resource>.py -> repositories/<resource>.py -> sql/."""
     root = PACKAGE_DIR.parent

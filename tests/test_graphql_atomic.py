@@ -108,7 +108,7 @@ def _run_the_worker(database_url: str) -> None:
 
 
 def test_each_mutation_of_a_document_keeps_its_own_outcome(alice, shared, conn):
-    """As documented (schema.graphql, docs/GRAPHQL.md): a refused mutation changes nothing, the
+    """As documented (the SDL, docs/GRAPHQL.md): a refused mutation changes nothing, the
     others' writes are kept, whether the refusal came from the write or from its selection."""
     document = (
         """mutation($l: Int, $i: TransactionInput!) {

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 
-from expense_api.api.graphql.schema import SDL
+from expense_api.api.graphql.schema import sdl
 
 from .conftest import Accounts, client_from
 
@@ -63,13 +63,13 @@ def _check(user, document: str) -> None:
 
 
 def _fuzz(strategy_of):
-    sdl = SDL.read_text()
+    schema_sdl = sdl()
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
               derandomize=True)  # fmt: skip
     @given(document=st.one_of(
-        strategy_of(sdl, custom_scalars=SCALARS),
-        strategy_of(sdl, custom_scalars=SCALARS, mode=hypothesis_graphql.Mode.NEGATIVE),
+        strategy_of(schema_sdl, custom_scalars=SCALARS),
+        strategy_of(schema_sdl, custom_scalars=SCALARS, mode=hypothesis_graphql.Mode.NEGATIVE),
     ))  # fmt: skip
     def run(user, document):
         _check(user, document)

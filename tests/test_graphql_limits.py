@@ -226,7 +226,7 @@ def test_nested_lists_take_one_statement_per_level(alice, statements):
     answer = graphql(alice, query)
     assert len(answer["data"]["ledgers"]) == 5 and "errors" not in answer
     assert sorted(statements) == with_one
-    assert statements.count("ledger_batches.transaction_pages") == 1
+    assert statements.count("transactions.pages_for_ledgers") == 1
 
 
 def test_introspection_off_in_production_unless_turned_on(database_url):
@@ -294,10 +294,10 @@ def test_one_refused_mutation_leaves_the_others_written(alice):
 @pytest.mark.parametrize(
     "selection",
     [
-        "summary { savings }",
+        "budget(id: 1) { id }",
         "invitations { id }",
         "category(id: 1) { id }",
-        "categories { ledger { trends { items { month } } } }",
+        "categories { ledger { transaction(id: 1) { id } } }",
         "...F",
         "ROOT",
         "recurring { id }",
@@ -306,10 +306,10 @@ def test_one_refused_mutation_leaves_the_others_written(alice):
     ],
 )
 def test_one_ledger_at_a_time_fields_are_refused_below_ledgers(alice, statements, selection):
-    fragment = " fragment F on Ledger { budgetUsage { month } }" if selection == "...F" else ""
+    fragment = " fragment F on Ledger { webhook(id: 1) { id } }" if selection == "...F" else ""
     query = f"{{ ledgers {{ id {selection} }} }}{fragment}"
     if selection == "ROOT":  # `ledgers` itself inside a fragment on Query
-        query = "{ ... on Query { ...Q } } fragment Q on Query { ledgers { summary { to } } }"
+        query = "{ ... on Query { ...Q } } fragment Q on Query { ledgers { recurring { id } } }"
     answer = _refused_without_database_work(alice, statements, {"query": query}, "validation_error")
     assert "ledger(id" in answer["errors"][0]["message"]
 
@@ -383,3 +383,57 @@ def test_every_list_of_the_schema_has_a_size(monkeypatch):
     monkeypatch.delitem(limits.LIST_SIZES, ("Ledger", "members"))
     with pytest.raises(LookupError, match=r"Ledger\.members"):
         limits.cost_map(schema)
+
+
+LEDGER_REPORTS = """{ ledgers { id summary { savings } categoryBreakdown(month: 3, year: 2026) {
+    total } budgetUsage { items { spent } } trends(months: 2) { items { month } } } }"""
+
+
+def test_reports_under_ledgers_take_one_statement_each_whatever_the_number(alice, statements):
+    """Each report is one statement for all the listed ledgers (the one-ledger query when the
+    list holds one), and costs what a list of reports costs."""
+    graphql(alice, LEDGER_REPORTS)
+    with_one = list(statements)
+    for n in range(3):
+        created = alice.post("/api/ledgers", json={"name": f"Extra {n}"}).get_json()
+        base = f"/api/ledgers/{created['id']}"
+        food = alice.post(f"{base}/categories", json={"name": "Food"}).get_json()["id"]
+        alice.post(f"{base}/transactions", json={
+            "amount": "1", "type": "EXPENSE", "categoryId": food, "date": "2026-03-02"})  # fmt: skip
+    statements.clear()
+    answer = graphql(alice, LEDGER_REPORTS)
+    assert len(answer["data"]["ledgers"]) == 4 and "errors" not in answer
+    assert len(statements) == len(with_one)
+    for report in ("summary", "category_breakdown", "budget_usage", "trends"):
+        assert report in "".join(with_one)
+        assert statements.count(f"reports.{report}_for_ledgers") == 1, statements
+    # A ledger costs 1, its reports 1 each, their items their list's size (120 months of trends,
+    # 100 budgets), all times the 25 ledgers a list is priced at.
+    assert _cost(LEDGER_REPORTS) == 25 * (1 + 1 + 1 + (1 + 100) + (1 + 120))
+
+
+def test_a_to_alone_under_ledgers_reads_the_first_dates_once(alice, statements):
+    """A `to` alone starts at each ledger's own first transaction: read for all the listed
+    ledgers in one statement per field (not one per ledger)."""
+    days = {}
+    for n, day in enumerate(("2026-01-05", "2026-02-10", "2026-03-20")):
+        created = alice.post("/api/ledgers", json={"name": f"Extra {n}"}).get_json()
+        base = f"/api/ledgers/{created['id']}"
+        food = alice.post(f"{base}/categories", json={"name": "Food"}).get_json()["id"]
+        alice.post(f"{base}/transactions", json={
+            "amount": "1", "type": "EXPENSE", "categoryId": food, "date": day})  # fmt: skip
+        days[created["id"]] = day
+    query = """{ ledgers { id summary(to: "2026-03-31") { from totalExpense }
+        transactions(filter: {to: "2026-03-31"}) { nodes { date } } } }"""
+    statements.clear()
+    answer = graphql(alice, query)
+    assert "errors" not in answer, answer
+    for ledger in answer["data"]["ledgers"]:
+        if ledger["id"] in days:
+            assert ledger["summary"] == {"from": days[ledger["id"]], "totalExpense": "1.00"}
+            assert [node["date"] for node in ledger["transactions"]["nodes"]] == [
+                days[ledger["id"]]
+            ]
+    assert statements.count("transactions.first_dates") == 2  # one per field, not per ledger
+    assert "transactions.first_date" not in statements
+    assert statements.count("reports.summary_for_ledgers") == 1

@@ -6,7 +6,7 @@ import inspect
 from datetime import timedelta
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_jwt_extended import get_current_user, get_jwt, verify_jwt_in_request
 from marshmallow.experimental.context import Context
 
@@ -152,6 +152,12 @@ def actor() -> Actor:
     ledger (resolved by `authenticated`), on v1 paths the caller in their default ledger."""
     resolved = g.get("request_actor")
     return resolved if resolved is not None else default_actor()
+
+
+def analytics_cache():
+    """The app's analytics cache (ANALYTICS_CACHE_URL), or None: what every door's reports read
+    through (REST's report views, GraphQL's report fields)."""
+    return current_app.extensions.get("analytics_cache")
 
 
 def token_claims() -> dict:

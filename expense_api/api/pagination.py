@@ -1,4 +1,6 @@
-"""Opaque keyset cursors: the (date, id) of the last row of a page, base64url-encoded JSON."""
+"""Opaque keyset cursors: the (date, id) of the last row of a page, base64url-encoded JSON; and
+the pages REST and GraphQL both serve with them (a rule's occurrences, an endpoint's
+deliveries)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 from datetime import date
 
 from ..errors import ValidationFailed
+from ..services import recurring, webhooks
 
 
 def encode(occurred_on: date, row_id: int) -> str:
@@ -55,3 +58,31 @@ def page_by_id(rows: list[dict], limit: int) -> tuple[list[dict], str | None]:
     if len(rows) <= limit:
         return rows, None
     return rows[:limit], encode_id(rows[limit - 1]["id"])
+
+
+def occurrences_page(conn, acting, rule_id: int, limit: int, cursor: str | None):
+    """A page of a rule's occurrences and the next page's cursor (REST and GraphQL)."""
+    before = None
+    if cursor:
+        before, cursor_rule = decode(cursor)
+        if cursor_rule != rule_id:
+            raise ValidationFailed({"cursor": ["Not a cursor of this rule's occurrences."]})
+    rows = recurring.occurrences_page(conn, acting, rule_id, limit=limit + 1, before=before)
+    # A rule's occurrences are keyed by date; the cursor carries the rule's id as well.
+    return page(rows, limit, position=lambda row: occurrence_position(row, rule_id))
+
+
+def occurrence_position(row: dict, rule_id: int):
+    return row["occurrence_date"], rule_id
+
+
+def deliveries_page(conn, acting, webhook_id: int, limit: int, cursor: str | None):
+    """A page of an endpoint's deliveries and the next page's cursor (REST and GraphQL)."""
+    rows = webhooks.list_deliveries(
+        conn,
+        acting,
+        webhook_id,
+        limit=limit + 1,
+        before_id=decode_id(cursor) if cursor else None,
+    )
+    return page_by_id(rows, limit)

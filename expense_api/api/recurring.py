@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..errors import ValidationFailed
 from ..services import recurring
 from . import pagination
 from .common import actor, authenticated, idempotent, problem_response
@@ -79,24 +78,10 @@ class Occurrences(MethodView):
     @problem_response(blp, 404, _NOT_FOUND)
     def get(self, rule_id, limit, cursor=None):
         """The dates a rule has handled (created or skipped), newest first"""
-        items, next_cursor = occurrences_page(get_conn(), actor(), rule_id, limit, cursor)
+        items, next_cursor = pagination.occurrences_page(
+            get_conn(), actor(), rule_id, limit, cursor
+        )
         return {"items": items, "next_cursor": next_cursor}
-
-
-def occurrences_page(conn, acting, rule_id: int, limit: int, cursor: str | None):
-    """A page of a rule's occurrences and the next page's cursor (REST and GraphQL)."""
-    before = None
-    if cursor:
-        before, cursor_rule = pagination.decode(cursor)
-        if cursor_rule != rule_id:
-            raise ValidationFailed({"cursor": ["Not a cursor of this rule's occurrences."]})
-    rows = recurring.occurrences_page(conn, acting, rule_id, limit=limit + 1, before=before)
-    # A rule's occurrences are keyed by date; the cursor carries the rule's id as well.
-    return pagination.page(rows, limit, position=lambda row: occurrence_position(row, rule_id))
-
-
-def occurrence_position(row: dict, rule_id: int):
-    return row["occurrence_date"], rule_id
 
 
 @blp.route("/<id:rule_id>/preview")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 
 from ..services import reports
-from .common import actor, authenticated
+from .common import actor, analytics_cache, authenticated
 from .jsonio import Blueprint
 from .read_connection import read_conn
 from .schemas.common import PeriodQuerySchema
@@ -18,12 +17,6 @@ from .schemas.reports import (
     TrendsQuerySchema,
     TrendsSchema,
 )
-
-
-def analytics_cache():
-    """The app's analytics cache (ANALYTICS_CACHE_URL), or None."""
-    return current_app.extensions.get("analytics_cache")
-
 
 blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports")
 

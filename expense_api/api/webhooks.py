@@ -133,20 +133,10 @@ class Deliveries(MethodView):
         """List a webhook endpoint's deliveries, newest first (owner)
 
         Kept for WEBHOOK_HISTORY_DAYS (30 by default)."""
-        items, next_cursor = deliveries_page(get_conn(), actor(), webhook_id, limit, cursor)
+        items, next_cursor = pagination.deliveries_page(
+            get_conn(), actor(), webhook_id, limit, cursor
+        )
         return {"items": items, "next_cursor": next_cursor}
-
-
-def deliveries_page(conn, acting, webhook_id: int, limit: int, cursor: str | None):
-    """A page of an endpoint's deliveries and the next page's cursor (REST and GraphQL)."""
-    rows = webhooks.list_deliveries(
-        conn,
-        acting,
-        webhook_id,
-        limit=limit + 1,
-        before_id=pagination.decode_id(cursor) if cursor else None,
-    )
-    return pagination.page_by_id(rows, limit)
 
 
 @blp.route("/<id:webhook_id>/deliveries/<id:delivery_id>/redeliver")

@@ -4,6 +4,7 @@ from psycopg import Connection
 
 from ..database import Batch
 from ..sqlfiles import queries
+from . import by_ledger
 
 
 def upsert(conn: Connection, *, ledger_id: int, values: dict) -> dict:
@@ -12,6 +13,13 @@ def upsert(conn: Connection, *, ledger_id: int, values: dict) -> dict:
 
 def list_for_ledger(conn: Connection, *, ledger_id: int, year=None, month=None) -> list[dict]:
     return queries.budgets.list_for_ledger(conn, ledger_id=ledger_id, year=year, month=month)
+
+
+def list_for_ledgers(
+    conn: Connection, *, ledger_ids: list[int], year=None, month=None
+) -> dict[int, list[dict]]:
+    rows = queries.budgets.list_for_ledgers(conn, ledger_ids=ledger_ids, year=year, month=month)
+    return by_ledger(rows, ledger_ids)
 
 
 def get(conn: Connection, *, ledger_id: int, budget_id: int) -> dict | None:

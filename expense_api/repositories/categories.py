@@ -4,6 +4,7 @@ from psycopg import Connection
 
 from ..errors import Conflict
 from ..sqlfiles import queries
+from . import by_ledger
 from .integrity import CATEGORY_REFERENCES, refusing
 
 
@@ -32,6 +33,11 @@ def insert(conn: Connection, *, ledger_id: int, name: str) -> dict:
 
 def list_for_ledger(conn: Connection, *, ledger_id: int) -> list[dict]:
     return queries.categories.list_for_ledger(conn, ledger_id=ledger_id)
+
+
+def list_for_ledgers(conn: Connection, *, ledger_ids: list[int]) -> dict[int, list[dict]]:
+    rows = queries.categories.list_for_ledgers(conn, ledger_ids=ledger_ids)
+    return by_ledger(rows, ledger_ids)
 
 
 def get(conn: Connection, *, ledger_id: int, category_id: int) -> dict | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from psycopg import Connection
 
 from ..sqlfiles import queries
+from . import by_ledger
 
 
 def insert(conn: Connection, *, name: str, currency: str, timezone: str) -> dict:
@@ -52,6 +53,11 @@ def delete(conn: Connection, *, ledger_id: int) -> bool:
 
 def members(conn: Connection, *, ledger_id: int) -> list[dict]:
     return queries.ledgers.members(conn, ledger_id=ledger_id)
+
+
+def members_for_ledgers(conn: Connection, *, ledger_ids: list[int]) -> dict[int, list[dict]]:
+    rows = queries.ledgers.members_for_ledgers(conn, ledger_ids=ledger_ids)
+    return by_ledger(rows, ledger_ids)
 
 
 def member(conn: Connection, *, ledger_id: int, user_id: int) -> dict | None:

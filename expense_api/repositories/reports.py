@@ -1,9 +1,15 @@
+"""The reports' GROUP BY rows (sql/reports.sql): of one ledger, or of many ledgers in one
+statement (each with its own period; rows grouped by ledger id, every ledger given present)."""
+
 from __future__ import annotations
 
 from psycopg import Connection
 
 from ..periods import Period, months_between, totals_ranges
 from ..sqlfiles import queries
+from . import by_ledger
+
+_RANGES = ("month_from", "month_to", "head_from", "head_to", "tail_from", "tail_to")
 
 
 def summary(conn: Connection, *, ledger_id: int, period: Period) -> list[dict]:
@@ -29,5 +35,50 @@ def budget_usage(conn: Connection, *, ledger_id: int, year: int, month: int) -> 
     return queries.reports.budget_usage(conn, ledger_id=ledger_id, year=year, month=month)
 
 
-def cache_state(conn: Connection, *, ledger_id: int) -> dict:
-    return queries.reports.cache_state(conn, ledger_id=ledger_id)
+def _ranges(periods: dict[int, Period]) -> dict[str, list]:
+    """Each ledger's period as the many-ledger queries' arrays (ledger_ids, month_froms, ...)."""
+    ranges = [totals_ranges(period) for period in periods.values()]
+    arrays = {f"{name}s": [r[name] for r in ranges] for name in _RANGES}
+    return {"ledger_ids": list(periods), **arrays}
+
+
+def summary_for_ledgers(conn: Connection, *, periods: dict[int, Period]) -> dict[int, list[dict]]:
+    rows = queries.reports.summary_for_ledgers(conn, **_ranges(periods))
+    return by_ledger(rows, list(periods))
+
+
+def category_breakdown_for_ledgers(
+    conn: Connection, *, periods: dict[int, Period]
+) -> dict[int, list[dict]]:
+    rows = queries.reports.category_breakdown_for_ledgers(conn, **_ranges(periods))
+    return by_ledger(rows, list(periods))
+
+
+def trends_for_ledgers(conn: Connection, *, periods: dict[int, Period]) -> dict[int, list[dict]]:
+    months = [months_between(period.start, period.end) for period in periods.values()]
+    rows = queries.reports.trends_for_ledgers(
+        conn,
+        first_months=[m[0] for m in months],
+        last_months=[m[-1] for m in months],
+        **_ranges(periods),
+    )
+    return by_ledger(rows, list(periods))
+
+
+def budget_usage_for_ledgers(
+    conn: Connection, *, months: dict[int, tuple[int, int]]
+) -> dict[int, list[dict]]:
+    """months: {ledger_id: (year, month)}."""
+    rows = queries.reports.budget_usage_for_ledgers(
+        conn,
+        ledger_ids=list(months),
+        years=[year for year, _ in months.values()],
+        months=[month for _, month in months.values()],
+    )
+    return by_ledger(rows, list(months))
+
+
+def cache_states(conn: Connection, *, ledger_ids: list[int]) -> dict[int, dict]:
+    """{ledger_id: {generation, wrote, replica}} for each ledger given, in one statement."""
+    rows = queries.reports.cache_states(conn, ledger_ids=ledger_ids)
+    return {row.pop("ledger_id"): row for row in rows}

@@ -7,6 +7,7 @@ from psycopg import Connection
 
 from ..database import Batch, Pending
 from ..sqlfiles import queries
+from . import by_ledger
 
 
 def insert(conn: Connection, *, ledger_id: int, created_by: int, values: dict) -> dict:
@@ -40,6 +41,11 @@ def first_date(conn: Connection, *, ledger_id: int) -> date | None:
     return queries.transactions.first_date(conn, ledger_id=ledger_id)
 
 
+def first_dates(conn: Connection, *, ledger_ids: list[int]) -> dict[int, date | None]:
+    rows = queries.transactions.first_dates(conn, ledger_ids=ledger_ids)
+    return {row["ledger_id"]: row["first_date"] for row in rows}
+
+
 def list_page(
     conn: Connection,
     *,
@@ -69,3 +75,35 @@ def list_page(
         min_amount=min_amount,
         max_amount=max_amount,
     )
+
+
+def pages_for_ledgers(
+    conn: Connection,
+    *,
+    periods: dict[int, tuple[date, date]],
+    limit: int,
+    after: tuple[date, int] | None = None,
+    type: str | None = None,
+    category_id: int | None = None,
+    q: str | None = None,
+    min_amount: Decimal | None = None,
+    max_amount: Decimal | None = None,
+) -> dict[int, list[dict]]:
+    """Up to `limit` rows of each ledger's period {ledger_id: (first day, last day)}."""
+    ledger_ids = list(periods)
+    after_date, after_id = after if after else (None, None)
+    rows = queries.transactions.pages_for_ledgers(
+        conn,
+        ledger_ids=ledger_ids,
+        date_froms=[periods[i][0] for i in ledger_ids],
+        date_tos=[periods[i][1] for i in ledger_ids],
+        limit=limit,
+        after_date=after_date,
+        after_id=after_id,
+        type=type,
+        category_id=category_id,
+        q=q,
+        min_amount=min_amount,
+        max_amount=max_amount,
+    )
+    return by_ledger(rows, ledger_ids)

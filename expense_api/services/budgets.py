@@ -14,7 +14,7 @@ from ..repositories import budgets
 from ..repositories.integrity import category_must_exist, no_such_category
 from . import alerts, categories, webhook_outbox
 from .budget_guard import Scope
-from .ledgers import Action, Actor, authorize
+from .ledgers import Action, Actor, authorize, authorize_each
 
 
 def save(conn: Connection, actor: Actor, values: dict) -> tuple[dict, bool]:
@@ -44,6 +44,15 @@ def _fire_reached(conn: Connection, actor: Actor, budget: dict) -> list[dict]:
 def list_all(conn: Connection, actor: Actor, *, year=None, month=None) -> list[dict]:
     authorize(actor, Action.READ)
     return budgets.list_for_ledger(conn, ledger_id=actor.ledger_id, year=year, month=month)
+
+
+def list_for_ledgers(
+    conn: Connection, actors: list[Actor], *, year=None, month=None
+) -> dict[int, list[dict]]:
+    """list_all for many ledgers in one statement ({ledger_id: rows}), each actor authorized
+    as list_all authorizes it, before any database work."""
+    ledger_ids = authorize_each(actors, Action.READ)
+    return budgets.list_for_ledgers(conn, ledger_ids=ledger_ids, year=year, month=month)
 
 
 def get(conn: Connection, actor: Actor, budget_id: int) -> dict:

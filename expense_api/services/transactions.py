@@ -110,3 +110,49 @@ def list_page(
         after=after,
         **filters,
     )
+
+
+def pages_for_ledgers(
+    conn: Connection,
+    actors: list[Actor],
+    *,
+    period_filter: dict,
+    limit: int,
+    after=None,
+    **filters,
+) -> dict[int, list[dict]]:
+    """list_page for each actor's ledger in one statement ({ledger_id: rows}): each actor
+    authorized as list_page authorizes it, the period resolved in each ledger's time zone
+    (resolve_periods; a `to` alone starts at each ledger's own first transaction), the same
+    order, cursor and filters."""
+    for actor in actors:
+        authorize(actor, Action.READ)
+    spans = {
+        ledger_id: (period.start, period.end)
+        for ledger_id, period in resolve_periods(conn, actors, period_filter).items()
+    }
+    return transactions.pages_for_ledgers(conn, periods=spans, limit=limit, after=after, **filters)
+
+
+def resolve_periods(
+    conn: Connection, actors: list[Actor], query: dict
+) -> dict[int, periods.Period]:
+    """resolve_period for each actor's ledger ({ledger_id: period}), each in its own time zone;
+    when a `to` alone needs the ledgers' first transactions, they are read in one statement for
+    all of them."""
+    firsts: dict = {}  # {ledger_id: its first transaction's date or None}, read once if needed
+
+    def first_date_of(ledger_id: int):
+        if not firsts:
+            ids = [actor.ledger_id for actor in actors]
+            firsts.update(transactions.first_dates(conn, ledger_ids=ids))
+        return firsts[ledger_id]
+
+    return {
+        actor.ledger_id: periods.resolve(
+            query,
+            actor.timezone,
+            first_date=lambda ledger_id=actor.ledger_id: first_date_of(ledger_id),
+        )
+        for actor in actors
+    }

@@ -36,7 +36,8 @@ that size; a connection's size is its `first`, another list's its maximum: webho
 {limits.LIST_SIZES[("Query", "ledgers")]} ledgers, members or invitations), more than
 {limits.MAX_BATCH} operations (`batch_too_large`). An Idempotency-Key works on a request holding a
 mutation as on REST POSTs.
-The schema: `expense_api/api/graphql/schema.graphql`, or introspection where it is on."""
+The schema: `expense_api/api/graphql/sdl/` (one file per resource), or introspection where it
+is on."""
 
 
 def init_app(app: Flask, api) -> None:

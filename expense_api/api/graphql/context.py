@@ -1,20 +1,28 @@
-"""What every resolver shares for one request: the request's connection, the caller, who they
-act as in each ledger, the batched loaders, and how rows become REST's shapes.
+"""What every resource's resolvers share (resources/*.py): the per-request context (the
+connection, the caller, who they act as in each ledger, the batched loaders), the nodes they
+answer, how rows become REST's shapes, and connection shaping.
+
+Nodes: a ledger is a LedgerNode (its fields in REST's shape, the actor in it, the ledgers listed
+with it, what was computed for it); what a ledger holds (a category, a transaction, a budget, a
+recurring rule, a webhook endpoint) is an ItemNode (its fields, the actor, the LedgerNode it was
+read under). Both are read-only mappings of their fields, which GraphQL reads by name.
 
 Shapes: rows are dumped through the REST API's own marshmallow schemas (api/schemas), under the
 acting ledger's currency, so GraphQL's values are REST's values (money strings with the
 currency's digits, YYYY-MM-DD dates, UTC timestamps with Z, camelCase names). Inputs are loaded
 through REST's input schemas, so validation (and its messages) is REST's.
 
-Batching: a ledger shown in a list carries the list (`_siblings`). The first nested list field
-asked of any of them (its categories, budgets, transactions page, members) is loaded for all of
-them in one statement and kept; the others take their part of it. One statement per level,
-however many ledgers.
+Batching: a ledger shown in a list carries the list (`LedgerNode.siblings`). The first nested
+field asked of any of them (its categories, budgets, transactions page, members, reports) is
+loaded for all of them in one statement and kept (RequestContext.batch); the others take their
+part of it. One statement per level, however many ledgers. A field read one ledger at a time
+(limits.ONE_LEDGER_AT_A_TIME) is computed once per ledger node (once_per_ledger).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -51,6 +59,46 @@ def load(kind: type[Schema], data: dict, actor: Actor, *, partial: bool = False)
             return _schema(kind, partial).load(data)
         except ValidationError as error:
             raise ValidationFailed(flatten_messages(error.messages)) from None
+
+
+@dataclass(eq=False)
+class LedgerNode(Mapping):
+    """A Ledger: `fields` in REST's shape, the caller acting in it, the ledgers listed with it
+    (itself included: a batch loads for all of them), what was computed for it (`memo`)."""
+
+    fields: dict
+    actor: Actor
+    siblings: list[LedgerNode]
+    memo: dict = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.fields)
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+
+@dataclass(eq=False)
+class ItemNode(Mapping):
+    """What a ledger holds (a category, transaction, budget, recurring rule, webhook endpoint):
+    `fields` in REST's shape, the actor, and the LedgerNode it was read under (None for what a
+    mutation answers: its `ledger` is read when asked)."""
+
+    fields: dict
+    actor: Actor
+    ledger: LedgerNode | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.fields)
+
+    def __len__(self) -> int:
+        return len(self.fields)
 
 
 class RequestContext:
@@ -90,41 +138,73 @@ class RequestContext:
 
     # -- ledgers and what hangs below them ----------------------------------------------------
 
-    def ledger_nodes(self, rows: list[dict]) -> list[dict]:
+    def ledger_nodes(self, rows: list[dict]) -> list[LedgerNode]:
         """Ledger rows (as a member sees them) as Ledger nodes sharing one sibling list."""
-        siblings: list[dict] = []
+        siblings: list[LedgerNode] = []
         for row in rows:
             actor = Actor(self.user["id"], row["id"], row["role"], row["currency"], row["timezone"])
             self._actors.setdefault(row["id"], actor)
-            node = {**dump(LedgerSchema, row, actor), "_actor": actor, "_siblings": siblings}
-            siblings.append(node)
+            siblings.append(LedgerNode(dump(LedgerSchema, row, actor), actor, siblings))
         return siblings
 
-    def ledger_node(self, actor: Actor) -> dict:
+    def ledger_node(self, actor: Actor) -> LedgerNode:
         """The Ledger node of the ledger an actor acts in (one statement, kept per request)."""
         key = ("ledger", actor.ledger_id)
         if key not in self._batches:
             self._batches[key] = {0: self.ledger_nodes([ledgers.get(self.conn, actor)])[0]}
         return self._batches[key][0]  # type: ignore[index]
 
-    def batch(self, key: tuple, node: dict, load_all: Callable[[list[Actor]], dict[int, Any]]):
+    def batch(
+        self, key: tuple, node: LedgerNode, load_all: Callable[[list[Actor]], dict[int, Any]]
+    ):
         """node's part of a result loaded once for all its siblings: load_all(actors) answers
         {ledger_id: value}. A failure is kept too, and raised for each sibling."""
-        key = (*key, id(node["_siblings"]))
+        key = (*key, id(node.siblings))
         if key not in self._batches:
             try:
-                self._batches[key] = load_all([n["_actor"] for n in node["_siblings"]])
+                self._batches[key] = load_all([sibling.actor for sibling in node.siblings])
             except Exception as error:
                 self._batches[key] = error
         result = self._batches[key]
         if isinstance(result, BaseException):
             raise result
-        return result[node["_actor"].ledger_id]
+        return result[node.actor.ledger_id]
 
 
-def item(value: dict, actor: Actor, ledger: dict | None = None) -> dict:
-    """A dumped row that knows its ledger (for its `ledger` field)."""
-    return {**value, "_actor": actor, "_ledger": ledger}
+def once_per_ledger(resolve):
+    """A ledger field read one ledger at a time (limits.ONE_LEDGER_AT_A_TIME) is computed once per
+    ledger node and arguments: the many transactions of a page share their `ledger`, so
+    `transactions { nodes { ledger { category(id: 1) } } }` reads the category once."""
+
+    def memoized(node: LedgerNode, info, **arguments):
+        key = (info.field_name, repr(sorted(arguments.items())))
+        if key not in node.memo:
+            try:
+                node.memo[key] = resolve(node, info, **arguments)
+            except Exception as error:
+                node.memo[key] = error
+        if isinstance(node.memo[key], Exception):
+            raise node.memo[key]
+        return node.memo[key]
+
+    return memoized
+
+
+def item(kind: type[Schema], row: dict, actor: Actor, ledger: LedgerNode | None = None):
+    """A row of what a ledger holds as a node that knows its ledger (for its `ledger` field)."""
+    return ItemNode(dump(kind, row, actor), actor, ledger)
+
+
+def items(kind: type[Schema], rows: list[dict], ledger: LedgerNode) -> list[ItemNode]:
+    """Rows read under a ledger node, as nodes that know it."""
+    actor = ledger.actor
+    return [ItemNode(value, actor, ledger) for value in dump(kind, rows, actor, many=True)]
+
+
+def owner_ledger(value: ItemNode, info) -> LedgerNode:
+    """The `ledger` field of what a ledger holds: the node it was read under, or (for what a
+    mutation answers) the ledger the mutation acted in."""
+    return value.ledger if value.ledger is not None else info.context.ledger_node(value.actor)
 
 
 def given(**arguments) -> dict:

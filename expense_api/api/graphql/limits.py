@@ -136,11 +136,12 @@ def _in_connection(type_name: str, field_name: str) -> bool:
 
 
 # Ledger fields read one ledger at a time (a service call each). Under `ledgers` they would cost a
-# statement per ledger, so they are refused there: ask them of `ledger(id)` (its lists, contents
-# and members are batched and may be asked under `ledgers`).
+# statement per ledger, so they are refused there: ask them of `ledger(id)`. A ledger's lists,
+# contents, members and reports are batched (one statement per level for all the listed ledgers)
+# and may be asked under `ledgers`.
 ONE_LEDGER_AT_A_TIME = frozenset(
-    {"summary", "categoryBreakdown", "budgetUsage", "trends", "invitations", "category",
-     "transaction", "budget", "recurring", "recurringRule", "webhooks", "webhook"}
+    {"invitations", "category", "transaction", "budget", "recurring", "recurringRule", "webhooks",
+     "webhook"}
 )  # fmt: skip
 # Fields read one item at a time (a service call each): refused below the list that holds the
 # items. Ask them of the item read by id (`recurringRule(id)`, `webhook(id)`).
@@ -155,9 +156,10 @@ class OneLedgerAtATime(ValidationRule):
     fields below their list (fragments followed)."""
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_):
+        ledger = self.context.schema.get_type("Ledger")
         for selection in self._root_fields(node.selection_set, frozenset()):
             if selection.name.value == "ledgers":
-                found = self._find(selection.selection_set, frozenset(), ONE_LEDGER_AT_A_TIME)
+                found = self._find_ledger_field(selection.selection_set, ledger, frozenset())
                 if found is not None:
                     self._refuse(found, "ledger", "ledger(id: ...)", "ledgers")
 
@@ -196,6 +198,38 @@ class OneLedgerAtATime(ValidationRule):
                 if fragment:
                     names = seen | {selection.name.value}
                     yield from self._root_fields(fragment.selection_set, names)
+
+    def _find_ledger_field(self, selections: SelectionSetNode | None, parent, seen: frozenset[str]):
+        """The first ONE_LEDGER_AT_A_TIME field of a Ledger in the selections (of type `parent`),
+        at any depth: only a Ledger's (a report's `category` is a name, not a read)."""
+        schema = self.context.schema
+        for selection in selections.selections if selections else ():
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if parent.name == "Ledger" and name in ONE_LEDGER_AT_A_TIME:
+                    return selection
+                field = getattr(parent, "fields", {}).get(name)
+                if field is None:  # __typename, or unknown (FieldsOnCorrectType reports it)
+                    continue
+                found = self._find_ledger_field(
+                    selection.selection_set, get_named_type(field.type), seen
+                )
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                kind = schema.get_type(condition.name.value) if condition else parent
+                found = self._find_ledger_field(selection.selection_set, kind or parent, seen)
+            else:
+                name = selection.name.value
+                fragment = self.context.get_fragment(name) if name not in seen else None
+                kind = schema.get_type(fragment.type_condition.name.value) if fragment else None
+                found = (
+                    self._find_ledger_field(fragment.selection_set, kind, seen | {name})
+                    if fragment and kind
+                    else None
+                )
+            if found is not None:
+                return found
+        return None
 
     def _find(self, selections: SelectionSetNode | None, seen: frozenset[str], names):
         for selection in selections.selections if selections else ():

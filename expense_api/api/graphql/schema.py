@@ -1,4 +1,5 @@
-"""The executable schema: the SDL in schema.graphql (schema first), its scalars and resolvers.
+"""The executable schema: the SDL in sdl/ (schema first: a base file, then one file per resource),
+its scalars and the resolvers of resources/ (one module per resource).
 
 The scalars only carry text: `Decimal` and `Date` inputs reach REST's marshmallow fields (Money,
 CalendarDate) as the client wrote them, so they are checked against the ledger's currency and
@@ -14,9 +15,14 @@ from ariadne import ScalarType, load_schema_from_path, make_executable_schema
 from graphql import GraphQLSchema
 from graphql.language import FloatValueNode, IntValueNode, StringValueNode
 
-from . import ledger_fields, mutations, queries, rule_fields
+from .resources import BINDABLES
 
-SDL = Path(__file__).with_name("schema.graphql")
+SDL_DIR = Path(__file__).with_name("sdl")
+
+
+def sdl() -> str:
+    """The whole SDL: sdl/'s files, in name order (the order of the fields in the schema)."""
+    return load_schema_from_path(str(SDL_DIR))
 
 
 def _text(value):
@@ -53,13 +59,4 @@ datetime = ScalarType("DateTime", serializer=str)
 
 @cache
 def executable_schema() -> GraphQLSchema:
-    return make_executable_schema(
-        load_schema_from_path(str(SDL)),
-        decimal,
-        date,
-        datetime,
-        *queries.BINDABLES,
-        *ledger_fields.BINDABLES,
-        *rule_fields.BINDABLES,
-        *mutations.BINDABLES,
-    )
+    return make_executable_schema(sdl(), decimal, date, datetime, *BINDABLES)

@@ -12,7 +12,7 @@ In order, so that a refused request costs no database work but the session check
    (api/idempotency.py, as on REST POSTs);
 4. execution in the request's one transaction (api/request_transaction.py): committed when a
    mutation field succeeded, rolled back otherwise; each mutation field, its selection included,
-   runs in a savepoint (mutations.MutationExecutor). A request without a mutation only reads:
+   runs in a savepoint (execution.MutationExecutor). A request without a mutation only reads:
    its statements run as a GET's do (no BEGIN, no COMMIT).
 A deadlock or serialization failure propagates, so api/retry.py runs the whole request again as it
 does for REST; a database outage is REST's 503.
@@ -48,7 +48,7 @@ from ..tokens import claims_before_session_check
 from . import explorer, limits
 from .context import RequestContext
 from .errors import format_error
-from .mutations import MutationExecutor
+from .execution import MutationExecutor
 from .schema import executable_schema
 
 blp = Blueprint("graphql", __name__)
