@@ -181,8 +181,14 @@ def test_a_revoked_token_is_401_whatever_the_document(alice, body):
 
 @pytest.mark.parametrize(
     "body",
-    ["{ me { id } }", 42, None, True, [], [1], [{"query": "{ me { id } }"}, "{ me { id } }"]],
-)
+    [
+        "{ me { id } }", 42, None, True, [], [1], [{"query": "{ me { id } }"}, "{ me { id } }"],
+        {}, {"query": 42}, {"query": "{ me { id } }", "variables": [1]},
+        {"query": "{ me { id } }", "operationName": True},
+        {"query": "{ me { id } }", "extensions": "x"}, {"query": "{ me { id } }", "extra": 1},
+        [{"query": "{ me { id } }"}, {"query": "{ me { id } }", "operationName": True}],
+    ],
+)  # fmt: skip
 def test_a_body_that_is_neither_an_operation_nor_a_batch_is_400(alice, body):
     response = alice.post("/api/graphql", data=json.dumps(body), content_type="application/json")
     problem = assert_problem(response, 400, "malformed_request")

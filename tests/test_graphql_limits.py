@@ -19,7 +19,7 @@ from expense_api.api.graphql.schema import executable_schema
 from expense_api.config import PROJECT_ROOT
 from expense_api.services import webhooks
 
-from .conftest import Accounts, make_settings
+from .conftest import Accounts, assert_problem, make_settings
 from .factories import category, graphql, graphql_codes
 
 SESSION_CHECK = "auth_sessions.get_active_with_user"
@@ -239,6 +239,22 @@ def test_introspection_off_in_production_unless_turned_on(database_url):
 
     assert set(graphql_codes(schema_query())) == {"validation_error"}
     assert "errors" not in schema_query(GRAPHQL_INTROSPECTION="on")
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "two words", "caf\u00e9"])
+@pytest.mark.parametrize(
+    "query", ["{ me { id } }", 'mutation { createCategory(input: {name: "A"}) { id } }']
+)
+def test_an_idempotency_key_of_the_wrong_form_is_422_whatever_the_operation(alice, key, query):
+    """The header's form is checked as on REST POSTs, also when no mutation would claim it."""
+    response = alice.post(
+        "/api/graphql",
+        json={"query": query},
+        headers={"Idempotency-Key": key.encode().decode("latin-1")},
+    )
+    problem = assert_problem(response, 422, "validation_error")
+    assert "Idempotency-Key" in problem["errors"]
+    assert alice.get("/api/categories").get_json()["items"] == []
 
 
 def test_idempotency_key_replays_a_mutation(alice):

@@ -203,3 +203,24 @@ def test_to_alone_in_a_ledger_without_transactions_is_that_day(accounts):
     body = empty.get("/api/summary?to=2026-01-31").get_json()
     assert (body["from"], body["to"], body["totalExpense"]) == ("2026-01-31", "2026-01-31", "0.00")
     assert empty.get("/api/transactions?to=2026-01-31").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("path", ["/api/summary", "/api/category-breakdown", "/api/trends",
+                                  "/api/transactions"])  # fmt: skip
+def test_from_alone_after_today_answers_an_empty_period(ledger, path):
+    """`from` in the future with no `to`: the period runs from it to today, backwards, so holds
+    nothing; every report and the list answer it, never a 500 (found by schemathesis)."""
+    response = ledger.get(f"{path}?from=2902-12-31")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    if path == "/api/trends" or path == "/api/transactions":
+        assert body["items"] == []
+    else:
+        assert body["from"] == "2902-12-31"
+
+
+def test_graphql_trends_from_after_today_are_empty_under_ledger_and_ledgers(ledger):
+    document = '{ ledgers { trends(from: "2902-12-31") { items { month } } } }'
+    assert graphql(ledger, document)["data"]["ledgers"][0]["trends"]["items"] == []
+    one = f'{{ ledger(id: {ledger.ledger_id}) {{ trends(from: "2902-12-31") {{ items {{ month }} }} }} }}'
+    assert graphql(ledger, one)["data"]["ledger"]["trends"]["items"] == []

@@ -57,6 +57,14 @@ def _request_hash(bound_to: bytes) -> bytes:
     return digest.digest()
 
 
+def check_key() -> None:
+    """A request's Idempotency-Key, when it has one, has the documented form (422 otherwise),
+    also where it turns out to be unused (a GraphQL request without a mutation)."""
+    key = request.headers.get(HEADER)
+    if key is not None and not _KEY.match(key):
+        raise ValidationFailed({HEADER: ["Must be 1 to 255 visible ASCII characters."]})
+
+
 def begin(
     user_id: int, *, bound_to: bytes = b"", keep: timedelta = idempotency_keys.KEEP
 ) -> Response | None:
@@ -65,8 +73,7 @@ def begin(
     key = request.headers.get(HEADER)
     if request.method != "POST" or key is None:
         return None
-    if not _KEY.match(key):
-        raise ValidationFailed({HEADER: ["Must be 1 to 255 visible ASCII characters."]})
+    check_key()
     conn = get_conn()
     request_hash = _request_hash(bound_to)
     if idempotency_keys.claim(conn, user_id=user_id, key=key, request_hash=request_hash, keep=keep):

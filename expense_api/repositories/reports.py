@@ -3,9 +3,11 @@ statement (each with its own period; rows grouped by ledger id, every ledger giv
 
 from __future__ import annotations
 
+from datetime import date
+
 from psycopg import Connection
 
-from ..periods import Period, months_between, totals_ranges
+from ..periods import Period, totals_ranges
 from ..sqlfiles import queries
 from . import by_ledger
 
@@ -20,13 +22,19 @@ def category_breakdown(conn: Connection, *, ledger_id: int, period: Period) -> l
     return queries.reports.category_breakdown(conn, ledger_id=ledger_id, **totals_ranges(period))
 
 
+def _month_span(period: Period) -> tuple[date, date]:
+    """The first days of the period's first and last months; a period that runs backwards (a
+    `from` after today with no `to`) gives a last month before the first: no rows."""
+    return period.start.replace(day=1), period.end.replace(day=1)
+
+
 def trends(conn: Connection, *, ledger_id: int, period: Period) -> list[dict]:
-    months = months_between(period.start, period.end)
+    first_month, last_month = _month_span(period)
     return queries.reports.trends(
         conn,
         ledger_id=ledger_id,
-        first_month=months[0],
-        last_month=months[-1],
+        first_month=first_month,
+        last_month=last_month,
         **totals_ranges(period),
     )
 
@@ -55,11 +63,11 @@ def category_breakdown_for_ledgers(
 
 
 def trends_for_ledgers(conn: Connection, *, periods: dict[int, Period]) -> dict[int, list[dict]]:
-    months = [months_between(period.start, period.end) for period in periods.values()]
+    spans = [_month_span(period) for period in periods.values()]
     rows = queries.reports.trends_for_ledgers(
         conn,
-        first_months=[m[0] for m in months],
-        last_months=[m[-1] for m in months],
+        first_months=[first for first, _ in spans],
+        last_months=[last for _, last in spans],
         **_ranges(periods),
     )
     return by_ledger(rows, list(periods))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .. import idempotency
 from . import explorer, limits
 from .view import PATH, blp
 
 REQUEST_SCHEMA = {
     "type": "object",
     "required": ["query"],
+    "additionalProperties": False,
     "properties": {
         "query": {"type": "string", "maxLength": limits.MAX_DOCUMENT_BYTES},
         "variables": {"type": "object", "nullable": True},
@@ -22,7 +24,9 @@ REQUEST_SCHEMA = {
 DESCRIPTION = f"""\
 One GraphQL operation (a JSON object), or a batch of at most {limits.MAX_BATCH} (a JSON array,
 answered by an array in the same order); any other JSON (a string, a number, null, an empty
-array, an array holding anything but objects) is 400 problem+json `malformed_request`. Same
+array, an array holding anything but operations) and an operation of another shape (no `query`
+string, `variables` or `extensions` not an object, `operationName` not a string, another member)
+is 400 problem+json `malformed_request`. Same
 bearer token as REST: 401 problem+json without a valid one, checked before any answer (a revoked
 token is 401 whatever the body or document). Field and validation errors are HTTP 200 with
 `errors`, each with `extensions.code` equal to REST's code (`budget_exceeded` with `budget`,
@@ -64,10 +68,11 @@ def _describe(app: Flask, api) -> None:
                 "parameters": [
                     {
                         "in": "header",
-                        "name": "Idempotency-Key",
+                        "name": idempotency.HEADER,
                         "required": False,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                        "description": "On a request holding a mutation: as on REST POSTs.",
+                        "schema": {"type": "string", "pattern": idempotency.KEY_PATTERN},
+                        "description": "On a request holding a mutation: as on REST POSTs. Its "
+                        "form is checked on every request (422 validation_error otherwise).",
                     }
                 ],
                 "requestBody": {

@@ -69,17 +69,7 @@ def _bad_request(message: str) -> GraphQLError:
 
 def _prepare(payload) -> Operation | list[GraphQLError]:
     """An operation ready to run, or why it is refused (no database work either way)."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-        return [_bad_request("Each request must be a JSON object with a `query` string.")]
-    unknown = set(payload) - {"query", "variables", "operationName", "extensions"}
     variables, name = payload.get("variables"), payload.get("operationName")
-    if unknown or not isinstance(variables, dict | None) or not isinstance(name, str | None):
-        return [
-            _bad_request(
-                "A request takes `query`, and optionally `variables` (an object) and "
-                "`operationName` (a string)."
-            )
-        ]
     too_large = limits.document_too_large(payload["query"])
     if too_large is not None:
         return [too_large]
@@ -126,6 +116,9 @@ def _costed(query: str, introspection: bool, variables: str) -> tuple:
     return tuple(validate(schema, document, [limits.cost_rule(schema, json.loads(variables))]))
 
 
+OPERATION_MEMBERS = frozenset({"query", "variables", "operationName", "extensions"})
+
+
 class NotAnOperation(HttpError):
     status, code = 400, "malformed_request"
 
@@ -148,6 +141,7 @@ def graphql():
     runnable = [op for op in prepared if isinstance(op, Operation)]
     writes = any(op.is_mutation for op in runnable)
     _check_session(writes)
+    idempotency.check_key()  # its form, whether or not a mutation will claim it
     if writes:
         replay = idempotency.begin(current_user["id"])
         if replay is not None:
@@ -161,13 +155,27 @@ def graphql():
 
 def _payloads(body) -> list:
     """The operations of a body: one (a JSON object) or a batch (a JSON array of objects)."""
-    if isinstance(body, dict):
-        return [body]
-    if isinstance(body, list) and body and all(isinstance(item, dict) for item in body):
-        return body
-    raise NotAnOperation(
-        "The body must be one operation (a JSON object with a `query` string) or a batch (a "
-        f"JSON array of 1 to {limits.MAX_BATCH} such objects)."
+    payloads = [body] if isinstance(body, dict) else body
+    if not isinstance(payloads, list) or not payloads or not all(map(_is_operation, payloads)):
+        raise NotAnOperation(
+            "The body must be one operation (a JSON object with a `query` string, and optionally "
+            "`variables` and `extensions` (objects) and `operationName` (a string), nothing "
+            f"else) or a batch (a JSON array of 1 to {limits.MAX_BATCH} such objects)."
+        )
+    return payloads
+
+
+def _is_operation(payload) -> bool:
+    """A GraphQL-over-HTTP request object: what the OpenAPI document's request schema says. Any
+    other shape is the request's fault, not the document's: 400, as for a body that is no JSON
+    object at all (the GraphQL-over-HTTP spec's answer for application/json)."""
+    return (
+        isinstance(payload, dict)
+        and set(payload) <= OPERATION_MEMBERS
+        and isinstance(payload.get("query"), str)
+        and isinstance(payload.get("variables"), dict | None)
+        and isinstance(payload.get("operationName"), str | None)
+        and isinstance(payload.get("extensions"), dict | None)
     )
 
 

@@ -83,7 +83,11 @@ class RegisterSchema(BaseSchema):
 
 class LoginSchema(BaseSchema):
     # Trimmed like RegisterSchema's, so an email pasted with a space logs in as it registered.
-    email = TrimmedString(required=True, validate=validate.Length(1, 254))
+    email = TrimmedString(
+        required=True,
+        validate=validate.Length(1, 254),
+        metadata={"pattern": r"\S", "description": "trimmed; not blank"},
+    )
     password = fields.String(required=True, validate=validate.Length(1, 1024), load_only=True)
     refresh_cookie = StrictBoolean(
         load_default=False,

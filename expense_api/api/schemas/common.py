@@ -116,14 +116,14 @@ class Money(fields.Field):
             "pattern": rf"^{sign}[0-9]+(\.[0-9]+)?$",
         }
         if request or request_body:
-            # What parse_amount takes: surrounding white space, at most 12 digits before the
-            # point (below MAX_AMOUNT), not zero. (The fraction digits the currency allows
-            # depend on the ledger: the description says so.)
+            # What parse_amount takes: digits only (no white space, sign or exponent), at most
+            # 12 before the point (below MAX_AMOUNT), not zero. (The fraction digits the
+            # currency allows depend on the ledger: the description says so.)
             as_string = {
                 "type": "string",
                 "format": "decimal",
-                "pattern": r"^\s*0*[0-9]{1,12}(\.[0-9]+)?\s*$",
-                "not": {"pattern": r"^\s*0*(\.0*)?\s*$"},
+                "pattern": r"^0*[0-9]{1,12}(\.[0-9]+)?$",
+                "not": {"pattern": r"^0*(\.0*)?$"},
             }
         if request_body:  # a JSON body may carry the amount as a number or as a string
             # 0.001 up to (not including) a trillion: written out in full by any JSON encoder
