@@ -155,6 +155,24 @@ def test_each_resource_has_its_chain():
         assert f"expense_api.services.{resource}" in view_imports, resource
 
 
+def test_services_and_repositories_never_end_a_transaction():
+    """The door that owns the transaction (the REST request, GraphQL's, the worker's) commits or
+    rolls back; a service may only say that a batch ends its writes (database.Batch's
+    `ends_work`), and the database layer sends the COMMIT with it when the door consented."""
+    ending = ("commit", "rollback", "commits_with_last_write", "commit_with_last_write")
+    found = []
+    for folder in ("services", "repositories"):
+        for path in sorted((PACKAGE_DIR / folder).glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                name = getattr(node, "attr", None) or getattr(node, "id", None)
+                if name in ending:
+                    found.append(f"{folder}/{path.name}:{node.lineno} {name}")
+                text = node.value if isinstance(node, ast.Constant) else None
+                if isinstance(text, str) and text.strip().upper() in ("COMMIT", "ROLLBACK"):
+                    found.append(f"{folder}/{path.name}:{node.lineno} {text}")
+    assert not found, found
+
+
 def test_the_app_knows_its_views_are_not_coroutines(app):
     """ExpenseApp.ensure_sync remembers each function's answer, and still wraps a coroutine."""
 
