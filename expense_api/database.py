@@ -141,8 +141,13 @@ class Batch:
     (older than 14) each statement is simply its own round trip.
     """
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, *, ends_work: bool = False):
+        """ends_work: the caller writes nothing after this batch in the unit of work (a fact
+        about its own statements, not a decision to commit). When the door that owns the
+        transaction has consented (`commit_with_last_write`), the batch ends with the
+        transaction's COMMIT, in the same round trip; otherwise it is a batch like any other."""
         self.conn = conn
+        self.ends_work = ends_work
         self._pipeline: contextlib.AbstractContextManager | None = None
 
     def __enter__(self) -> Batch:
@@ -154,18 +159,19 @@ class Batch:
             self.cursor().execute("BEGIN")
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
+        # The door's COMMIT, queued after the batch's statements: when one of them fails, it
+        # does not run and the transaction stays open (failed) for the door to roll back.
+        commits = exc_type is None and self.ends_work and commits_with_last_write(self.conn)
+        if commits:
+            self.cursor().execute("COMMIT")
         if self._pipeline is not None:
-            self._pipeline.__exit__(*exc_info)  # the Sync: sends everything, reads every result
+            self._pipeline.__exit__(exc_type, exc, tb)  # the Sync: sends all, reads every result
+        if commits:
+            setattr(self.conn, _COMMIT_WITH_LAST_WRITE, _COMMITTED)
 
     def cursor(self) -> Cursor:
         return self.conn.cursor(row_factory=dict_row)
-
-    def commit(self) -> None:
-        """Queues the COMMIT of the connection's transaction after what is queued so far: when
-        a statement before it fails, it does not run and the transaction stays open (failed)
-        for its owner to roll back."""
-        self.cursor().execute("COMMIT")
 
 
 # A connection that sends the BEGIN of its transactions itself, with their first statement.
@@ -220,11 +226,13 @@ def opens_transaction(conn: Connection) -> bool:
     )
 
 
-# Whether a unit of work may send its COMMIT together with its last write (Batch.commit),
-# saving the round trip a separate COMMIT costs. The door that owns the transaction decides,
-# before the work starts: only when it will commit on success anyway and has nothing left to write
-# after the work (the REST API: no Idempotency-Key answer to store, no dry run).
+# Whether a unit of work's COMMIT may go with its last write (the Batch its service marks
+# `ends_work`), saving the round trip a separate COMMIT costs. The door that owns the transaction
+# decides, before the work starts: only when it will commit on success anyway and has nothing
+# left to write after the work (the REST API: no Idempotency-Key answer to store, no dry run).
+# Services never commit, nor ask: the Batch (this layer) reads the consent.
 _COMMIT_WITH_LAST_WRITE = "expense_api_commit_with_last_write"
+_COMMITTED = "committed"  # the consent, used: the transaction is committed
 
 
 def commit_with_last_write(conn: Connection, allowed: bool = True) -> None:
@@ -233,8 +241,14 @@ def commit_with_last_write(conn: Connection, allowed: bool = True) -> None:
 
 
 def commits_with_last_write(conn: Connection) -> bool:
-    """Asked by a service about to send its last write; False unless the door consented."""
-    return getattr(conn, _COMMIT_WITH_LAST_WRITE, False)
+    """Whether a batch that ends the work sends the COMMIT (the door consented, not yet used)."""
+    return getattr(conn, _COMMIT_WITH_LAST_WRITE, False) is True
+
+
+def committed_with_last_write(conn: Connection) -> bool:
+    """Whether the unit of work's COMMIT has gone with its last write: a write after it would
+    run outside the work's transaction, so sqlfiles refuses it before sending it."""
+    return getattr(conn, _COMMIT_WITH_LAST_WRITE, False) == _COMMITTED
 
 
 # While the database is unreachable, a checkout waits this long at most (see CountedPool).

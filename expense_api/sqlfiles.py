@@ -16,8 +16,10 @@ trip: a `database.Batch` queues them (`query.later(batch, ...)` returns a `datab
 sends them, with a Sync, when its block ends; each statement still runs on its own, in order, and
 sees what the ones before it did (a row lock, say). On a connection that opens its transactions
 with their first statement (`database.begin_with_first_statement`, the REST API's), a query that
-finds no transaction open is sent with our BEGIN, as one round trip. A batch may end with the
-transaction's COMMIT when its door allows it (`database.commit_with_last_write`).
+finds no transaction open is sent with our BEGIN, as one round trip. A batch that ends the caller's
+writes (`Batch(conn, ends_work=True)`) also carries the transaction's COMMIT when the door that
+owns the transaction allows it (`database.commit_with_last_write`); a write after that batch is
+refused before it is sent.
 """
 
 from __future__ import annotations
@@ -31,7 +33,13 @@ from typing import Any
 from psycopg import Connection, Cursor
 from psycopg.rows import dict_row
 
-from .database import Batch, Pending, opens_transaction, reads_statement_by_statement
+from .database import (
+    Batch,
+    Pending,
+    committed_with_last_write,
+    opens_transaction,
+    reads_statement_by_statement,
+)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*([$^!]?)\s*$", re.MULTILINE)
@@ -70,8 +78,8 @@ class Query:
         return _WRITES.search(_COMMENT_OR_LITERAL.sub(" ", self.sql)) is not None
 
     def __call__(self, conn: Connection, **params: Any) -> Any:
-        if self.writes and reads_statement_by_statement(conn):
-            raise self._refused()
+        if self.writes:
+            self._check_may_write(conn)
         if opens_transaction(conn):
             with Batch(conn) as batch:  # our BEGIN and this statement: one round trip
                 pending = self.later(batch, **params)
@@ -83,18 +91,25 @@ class Query:
 
     def later(self, batch: Batch, **params: Any) -> Pending:
         """Queues the query in `batch`; its result is there once the batch has been sent."""
-        if self.writes and reads_statement_by_statement(batch.conn):
-            raise self._refused()
+        if self.writes:
+            self._check_may_write(batch.conn)
         self._check(params)
         cur = batch.cursor()
         self._send(cur, params)
         return Pending(cur, self._result)
 
-    def _refused(self) -> QueryError:
-        return QueryError(
-            f"{self.name} writes or locks, on a connection that only reads (a GET request's): "
-            "each statement there is its own transaction, and an error would not undo it"
-        )
+    def _check_may_write(self, conn: Connection) -> None:
+        if reads_statement_by_statement(conn):
+            raise QueryError(
+                f"{self.name} writes or locks, on a connection that only reads (a GET "
+                "request's): each statement there is its own transaction, and an error would "
+                "not undo it"
+            )
+        if committed_with_last_write(conn):
+            raise QueryError(
+                f"{self.name} writes or locks after the batch that ended the work committed "
+                "(database.Batch's ends_work): it would run outside the work's transaction"
+            )
 
     def _check(self, params: dict) -> None:
         missing = set(self.parameters) - params.keys()

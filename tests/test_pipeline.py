@@ -17,8 +17,14 @@ import time
 import psycopg
 import pytest
 
-from expense_api.database import Batch, begin_with_first_statement
+from expense_api.database import (
+    Batch,
+    begin_with_first_statement,
+    commit_with_last_write,
+    committed_with_last_write,
+)
 from expense_api.pipeline import send_once_pipeline
+from expense_api.sqlfiles import Query, QueryError
 
 LOCK_KEY = 740_421
 
@@ -130,6 +136,71 @@ def test_a_batch_opens_its_transaction_with_its_first_statement(worker):
     assert worker.pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
     assert fresh.fetchone() == {"fresh": True}
     worker.rollback()
+
+
+def _count_marks(conn) -> int:
+    return conn.execute("SELECT count(*) FROM pipeline_marks").fetchone()[0]
+
+
+@pytest.fixture
+def marks(worker, conn):
+    conn.execute("CREATE TABLE IF NOT EXISTS pipeline_marks (n int)")
+    conn.execute("TRUNCATE pipeline_marks")
+    begin_with_first_statement(worker)
+    yield
+    commit_with_last_write(worker, allowed=False)
+    worker.rollback()
+    begin_with_first_statement(worker, enabled=False)
+    conn.execute("DROP TABLE pipeline_marks")
+
+
+def test_a_batch_that_ends_the_work_commits_only_with_the_doors_consent(worker, conn, marks):
+    with Batch(worker, ends_work=True) as batch:
+        batch.cursor().execute("INSERT INTO pipeline_marks VALUES (1)")
+    assert worker.pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+    assert _count_marks(conn) == 0  # no consent: the door's commit is still to come
+    worker.rollback()
+    commit_with_last_write(worker)  # the door's consent
+    with Batch(worker) as batch:  # not the last: no COMMIT
+        batch.cursor().execute("INSERT INTO pipeline_marks VALUES (2)")
+    assert _count_marks(conn) == 0
+    with Batch(worker, ends_work=True) as batch:
+        batch.cursor().execute("INSERT INTO pipeline_marks VALUES (3)")
+    assert worker.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert _count_marks(conn) == 2  # the COMMIT went with the batch
+    assert committed_with_last_write(worker)
+
+
+def test_a_failing_batch_that_ends_the_work_leaves_its_transaction_to_the_door(worker, conn, marks):
+    commit_with_last_write(worker)
+
+    def failing_batch():
+        with Batch(worker, ends_work=True) as batch:
+            batch.cursor().execute("INSERT INTO pipeline_marks VALUES (1)")
+            batch.cursor().execute("SELECT 1 / 0")
+
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        failing_batch()
+    assert worker.pgconn.transaction_status == psycopg.pq.TransactionStatus.INERROR
+    assert not committed_with_last_write(worker)
+    worker.rollback()
+    assert _count_marks(conn) == 0
+
+
+def test_a_write_after_the_work_committed_is_refused_before_it_is_sent(worker, conn, marks):
+    commit_with_last_write(worker)
+    with Batch(worker, ends_work=True) as batch:
+        batch.cursor().execute("INSERT INTO pipeline_marks VALUES (1)")
+    write = Query(
+        name="test.w", returns="rowcount", sql="INSERT INTO pipeline_marks VALUES (2)", doc=""
+    )
+    with pytest.raises(QueryError, match="after the batch that ended the work committed"):
+        write(worker)
+    with Batch(worker) as batch, pytest.raises(QueryError):
+        write.later(batch)
+    assert _count_marks(conn) == 1
+    read = Query(name="test.r", returns="scalar", sql="SELECT count(*) FROM pipeline_marks", doc="")
+    assert read(worker) == 1  # reading is still allowed
 
 
 def test_a_nested_pipeline_is_refused(worker):

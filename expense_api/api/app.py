@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from importlib import import_module
 
 from flask import Flask, request
@@ -34,34 +33,6 @@ from .retry import init_app as install_transaction_retry
 from .security_headers import SecurityHeaders
 
 
-class ExpenseApp(Flask):
-    """Flask, remembering which of its functions are coroutines.
-
-    Flask asks `inspect.iscoroutinefunction` of every request hook and view on every request
-    (`ensure_sync`): some twenty times per request here, a few percent of a small request's CPU.
-    The answer never changes for a function's code, so it is kept by code object: the closures
-    made per request (after_this_request's) share theirs, and none of them is kept alive."""
-
-    KNOWN_LIMIT = 4096
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._is_sync: dict = {}
-
-    def ensure_sync(self, func):
-        target = getattr(func, "__func__", func)  # a bound method: its function
-        key = getattr(target, "__code__", None)
-        if key is None:  # a callable object: asked every time, never kept
-            return super().ensure_sync(func)
-        sync = self._is_sync.get(key)
-        if sync is None:
-            sync = not inspect.iscoroutinefunction(func)
-            if len(self._is_sync) >= self.KNOWN_LIMIT:
-                self._is_sync.clear()
-            self._is_sync[key] = sync
-        return func if sync else super().ensure_sync(func)
-
-
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Flask:
     """Builds the app. Without a database_url it uses settings.database_url (the embedded
     server's URL is put there by whoever started it: the serve command or the tests)."""
@@ -74,7 +45,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         )
     logs.configure(settings.log_format, settings.log_level)
 
-    app = ExpenseApp(__name__, static_folder=None)  # serves no files: no /static route
+    app = Flask(__name__, static_folder=None)  # serves no files: no /static route
     app.config.update(
         SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_content_length,

@@ -10,10 +10,12 @@ with `reads_only`): its statements run each as its own transaction, without BEGI
 snapshot either way), which saves the COMMIT's round trip; a query that writes or locks is
 refused there before it is sent.
 
-A view whose work ends with a write may let the service send the COMMIT with that write, in the
+A view whose work ends with a write may let the request's COMMIT go with that write, in the
 same round trip (`commit_with_last_write`): only when nothing is left to write after the view
-(no Idempotency-Key answer to store: `expect_work_after_view`) and it is not a dry run. Then the
-commit below finds the transaction already committed and does nothing.
+(no Idempotency-Key answer to store: `expect_work_after_view`) and it is not a dry run. The
+service only marks its last batch (`database.Batch`'s `ends_work`); the database layer sends
+this door's COMMIT with it, and the commit below then finds the transaction committed and does
+nothing.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def expect_work_after_view() -> None:
 
 
 def commit_with_last_write() -> None:
-    """Lets the view's service commit together with its last write, when the request allows."""
+    """Lets the request's COMMIT go with the last write of the view's work (the batch its
+    service marks `ends_work`), when the request allows."""
     if not g.get("db_work_after_view") and not g.get("db_force_rollback"):
         database.commit_with_last_write(get_conn())
 

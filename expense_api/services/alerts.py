@@ -41,8 +41,8 @@ def fire_reached_later(batch: Batch, actor: Actor, budget: dict, spent: Decimal)
 
 def recorded(conn: Connection, actor: Actor, pending: list[Pending]) -> list[dict]:
     """The alerts that queued inserts recorded (those that had fired earlier are not), with
-    their webhook events recorded on `conn`: so the batch that sent them must not have
-    committed, unless the ledger has no webhooks (webhook_outbox.wanted)."""
+    their webhook events recorded on `conn`: so the batch that sent them must not end the work
+    (`Batch`'s `ends_work`) unless the ledger has no webhooks (webhook_outbox.wanted)."""
     fired = [alert for alert in (item.value() for item in pending) if alert is not None]
     return _announced(conn, actor, fired)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from psycopg import Connection
 
 from .. import periods
-from ..database import Batch, commits_with_last_write
+from ..database import Batch
 from ..errors import found
 from ..repositories import transactions
 from ..repositories.integrity import category_must_exist, no_such_category
@@ -29,8 +29,12 @@ def create(conn: Connection, actor: Actor, values: dict) -> dict:
         if not categories.exists(conn, actor, values["category_id"]):
             raise no_such_category() from None
         raise
-    # The alerts, the row and (when the caller allows it) the COMMIT: one round trip.
-    with category_must_exist(), Batch(conn) as batch:
+    # The alerts and the row: one round trip, and nothing written after it unless the ledger has
+    # webhooks (their events need the rows just written). So the batch ends the work, and the
+    # door's COMMIT goes with it when the door allows it (database.Batch); this service never
+    # commits.
+    ends_work = not webhook_outbox.wanted(actor)
+    with category_must_exist(), Batch(conn, ends_work=ends_work) as batch:
         fired = allowed.fire_later(batch, actor)
         row = transactions.insert_later(
             batch,
@@ -38,10 +42,6 @@ def create(conn: Connection, actor: Actor, values: dict) -> dict:
             created_by=actor.user_id,
             values={k: values[k] for k in FIELDS},
         )
-        # The webhook events need the rows just written, so a ledger with webhooks commits
-        # at the end of the request instead (one more round trip, only there).
-        if commits_with_last_write(conn) and not webhook_outbox.wanted(actor):
-            batch.commit()
     fired_alerts = alerts.recorded(conn, actor, fired)
     created = row.value()
     webhook_outbox.transaction_written(conn, actor, "transaction.created", created)

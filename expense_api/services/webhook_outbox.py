@@ -45,7 +45,7 @@ def record(conn: Connection, ledger_id: int, type: str, data: dict) -> int:
 def wanted(actor: Actor) -> bool:
     """Whether the actor's writes must go through the outbox: False when the ledger had no
     enabled endpoint as the actor was found, so the hot write path renders and sends nothing
-    (and may commit with its last write)."""
+    (and its insert ends its work: the door's COMMIT may go with it)."""
     return actor.has_webhooks
 
 
