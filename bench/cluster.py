@@ -198,7 +198,10 @@ default_pool_size = 40
             self.stack.callback(server.stop)
             self.apis.append(server)
 
-    def start_haproxy(self) -> None:
+    def start_haproxy(self, check: str = "/readyz") -> None:
+        """`check`: the instances' health check; the failover scenario checks /healthz (the
+        process answers), so that while there is no primary the API itself answers 503
+        database_unavailable with Retry-After instead of haproxy's own 503 page."""
         api1, api2 = (server.port for server in self.apis)
         config = self.write("haproxy.cfg", f"""
 global
@@ -223,11 +226,11 @@ frontend one
     default_backend one
 backend both
     balance roundrobin
-    option httpchk GET /readyz
+    option httpchk GET {check}
     server api1 127.0.0.1:{api1} check inter 500ms fall 2 rise 2
     server api2 127.0.0.1:{api2} check inter 500ms fall 2 rise 2
 backend one
-    option httpchk GET /readyz
+    option httpchk GET {check}
     server api1 127.0.0.1:{api1} check inter 500ms fall 2 rise 2
 """)  # fmt: skip
         self.spawn("haproxy", _which("haproxy"), "-f", str(config), "-db")
@@ -475,7 +478,20 @@ def main(argv: list[str] | None = None) -> int:
         help="bounded run (the suite's): the 40-way race only, short loads",
     )
     parser.add_argument("--seconds", type=float, default=None, help="seconds per throughput run")
+    parser.add_argument(
+        "--failover",
+        action="store_true",
+        help="the failover scenario instead (bench/failover.py): pg_auto_failover, the primary "
+        "lost under write load, --runs times",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=None, help="failover runs (default 5, --quick 1)"
+    )
     args = parser.parse_args(argv)
+    if args.failover:
+        from bench import failover
+
+        return 0 if failover.main(args.runs or (1 if args.quick else 5), args.quick) else 1
     lacking = missing_tools()
     if lacking:
         print(
