@@ -487,11 +487,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--runs", type=int, default=None, help="failover runs (default 5, --quick 1)"
     )
+    parser.add_argument(
+        "--kill",
+        choices=("node", "postmaster"),
+        default="node",
+        help="failover: what is killed (SIGKILL): the primary's node (its keeper's process group:"
+        " pg_autoctl, the postmaster, the backends) or its postmaster alone (the keeper restarts it)",
+    )
     args = parser.parse_args(argv)
     if args.failover:
         from bench import failover
 
-        return 0 if failover.main(args.runs or (1 if args.quick else 5), args.quick) else 1
+        runs = args.runs or (1 if args.quick else 5)
+        return 0 if failover.main(runs, args.quick, args.kill) else 1
     lacking = missing_tools()
     if lacking:
         print(

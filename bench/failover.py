@@ -18,11 +18,12 @@ itself; haproxy is in front. Then, for each run:
    the time until a write through haproxy succeeds again are measured; every answer during the
    outage must be a 201, a 409 or a 503 `database_unavailable` with Retry-After (never a 500,
    never slower than the pool's timeout allows);
-4. checks on the new primary: every acknowledged write is there, none twice; no hard budget
-   overspent; monthly_totals equal a GROUP BY over the rows; every rule has each of its dates
-   exactly once; every webhook event was delivered under its one webhook-id;
-5. the old primary's keeper is started again: it rejoins as a standby (pg_rewind, or a new base
-   backup); every node has replayed the primary's WAL; the suite's 40-way race runs again.
+4. the old primary's keeper is started again, the clients still writing: it rejoins as a
+   standby (pg_rewind, or a new base backup);
+5. checks on the new primary: every acknowledged write is there, none twice; no hard budget
+   overspent; monthly_totals equal a GROUP BY over the rows; every node has replayed the
+   primary's WAL; the suite's 40-way race runs again; every rule has each of its dates exactly
+   once; every webhook event was delivered under its one webhook-id.
 
 The next run kills whichever node is then the primary. Everything runs as an unprivileged user
 (runuser) when started as root, and is stopped on exit, error, Ctrl-C or SIGTERM.
@@ -159,6 +160,13 @@ class FailoverCluster(Cluster):
                                    start_new_session=True, cwd=self.dir)  # fmt: skip
         self.stack.callback(_stop_group, process)
         self.keepers[name] = process
+
+    def kill_postmaster(self, name: str) -> int:
+        """SIGKILL to the node's postmaster alone: its keeper is left running (and restarts it,
+        or the monitor fails over: whichever comes first). Returns the postmaster's pid."""
+        postmaster = int((self.dir / name / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGKILL)
+        return postmaster
 
     def lose(self, name: str) -> int:
         """The node is lost: SIGKILL to its keeper's whole process group (pg_autoctl, the
@@ -585,8 +593,11 @@ class RunResult:
     totals_mismatch: int
     statuses: dict
     slowest_503: float
+    replayed: int
+    unresolved: int
     hangs: int
     bad_503: int
+    single_copy: int
     race_ok: bool
     worker_ok: bool
     worker_summary: str
@@ -601,7 +612,7 @@ class RunResult:
 
 
 def one_run(cluster: FailoverCluster, number: int, *, clients: int, before: float, after: float,
-            quick: bool) -> RunResult:  # fmt: skip
+            quick: bool, kill: str = "node") -> RunResult:  # fmt: skip
     base = cluster.base("both")
     ledgers = load_ledgers(base, 3)
     token, category = _user(base, f"worker{number}")
@@ -617,7 +628,7 @@ def one_run(cluster: FailoverCluster, number: int, *, clients: int, before: floa
         victim = cluster.primary()
         started_at = dt.datetime.now(dt.UTC)
         killed = time.monotonic()
-        postmaster = cluster.lose(victim)
+        postmaster = cluster.lose(victim) if kill == "node" else cluster.kill_postmaster(victim)
         found: list[float] = []
         probe_stop = threading.Event()
         probe = threading.Thread(target=probe_primary,
@@ -631,6 +642,14 @@ def one_run(cluster: FailoverCluster, number: int, *, clients: int, before: floa
         # accepted the probe's read-write session.
         new_primary = next(name for name in NODES if cluster.ports[name] == found[1])
         time.sleep(after)
+        # The old primary's keeper again (when it was lost with its node), the clients still
+        # writing: it rejoins as a standby, and must never take a write on its old timeline.
+        rejoin_started = time.monotonic()
+        if cluster.keepers[victim].poll() is not None:
+            cluster.start_keeper(victim)
+        wanted = {name: "primary" if name == new_primary else "secondary" for name in NODES}
+        cluster.wait_states(wanted, 120)
+        rejoin = time.monotonic() - rejoin_started
     finally:
         stop.set()
         for thread in threads:
@@ -672,34 +691,55 @@ def one_run(cluster: FailoverCluster, number: int, *, clients: int, before: floa
         ).fetchone()[0]
     lost = len(log.acknowledged) - stored
     twice = per_key[0] + refused_stored
-    # The old primary's keeper again: it rejoins as a standby.
-    rejoin_started = time.monotonic()
-    cluster.start_keeper(victim)
-    cluster.wait_states({victim: "secondary", new_primary: "primary"}, 120)
-    rejoin = time.monotonic() - rejoin_started
     caught_up = replicas_caught_up(cluster, new_primary)
     race_ok = live_tests(cluster, LIVE_TESTS[:1]) and caught_up
     worker_ok, worker_summary = worker_checks(cluster, worker_ledger, rules, receiver,
                                               seconds=60 if quick else 90)  # fmt: skip
     receiver.close()
-    events = _events_summary(cluster.events_since(started_at), started_at, victim)
-    print(f"  killed {victim} (keeper and postmaster pid {postmaster}); the monitor: {events}")
+    history = cluster.events_since(started_at)
+    events = _events_summary(history, started_at, victim)
+    # pg_auto_failover promotes into wait_primary, synchronous replication off, and sets
+    # synchronous_standby_names again on the way to primary: writes acknowledged in between were
+    # on one server when acknowledged (streamed to the standbys within milliseconds, but not
+    # waited for).
+    sync_back = next((when for when, name, reported, goal, _ in history
+                      if name == new_primary and reported == goal == "primary"), None)  # fmt: skip
+    if sync_back is None:  # never left primary (its keeper restarted it): never off
+        single_copy = 0
+    else:
+        back = killed + (sync_back - started_at).total_seconds()
+        single_copy = sum(sent > killed and answered < back for sent, answered in log.ack_times)
+    what = "keeper and postmaster" if kill == "node" else "postmaster alone"
+    print(f"  killed {victim} ({what}, postmaster pid {postmaster}); the monitor: {events}")
     return RunResult(
         number, victim, new_primary, found[0], first_write, rejoin, len(log.acknowledged), stored,
         lost, twice, overspent, mismatch, dict(sorted(log.statuses.items())), log.slowest_503,
-        log.hangs, log.bad_503, race_ok, worker_ok, worker_summary, events,
+        log.replayed, len(log.unresolved), log.hangs, log.bad_503, single_copy, race_ok, worker_ok,
+        worker_summary, events,
     )  # fmt: skip
 
 
 def _events_summary(events, since: dt.datetime, victim: str) -> str:
-    """When the monitor marked the lost node unhealthy, and when its successor reported
-    wait_primary (writable, synchronous replication not yet back) and primary."""
-    marks = {}
+    """When the monitor marked the killed node unhealthy (and healthy again, when its keeper
+    restarted it), and when a primary reported wait_primary (writable, synchronous replication
+    not yet back) and primary."""
+    marks, victim_back = {}, False
     for when, name, reported, goal, description in events:
         at = f"+{(when - since).total_seconds():.1f} s"
         if name == victim and "marked as unhealthy" in description:
             marks.setdefault(f"{name} unhealthy", at)
-        elif name != victim and reported == goal and reported in ("wait_primary", "primary"):
+        elif name == victim and "marked as healthy" in description:
+            marks.setdefault(f"{name} healthy", at)
+            victim_back = True
+        elif (
+            (name != victim or victim_back)
+            and reported == goal
+            and reported
+            in (
+                "wait_primary",
+                "primary",
+            )
+        ):
             marks.setdefault(f"{name} {reported}", at)
     return ", ".join(f"{what} at {at}" for what, at in marks.items()) or "no events"
 
@@ -735,15 +775,18 @@ def report(result: RunResult) -> None:
           f"{result.first_write:.1f} s; {result.acknowledged} writes acknowledged, "
           f"{result.stored} stored, {result.lost} lost, {result.twice} twice; "
           f"overspent {result.overspent}; totals mismatches {result.totals_mismatch}; "
-          f"old primary back as a standby in {result.rejoin:.1f} s")  # fmt: skip
-    print(f"  answers: {result.statuses}; slowest 503 {result.slowest_503:.2f} s, "
-          f"{result.hangs} over {HANG_SECONDS} s, {result.bad_503} other 503s")  # fmt: skip
+          f"primary and two standbys again {result.rejoin:.1f} s later")  # fmt: skip
+    print(f"  {result.single_copy} writes acknowledged before synchronous replication was back")
+    print(f"  answers: {result.statuses}; {result.replayed} 201s replayed from an Idempotency-Key, "
+          f"{result.unresolved} writes without a final answer; slowest 503 "
+          f"{result.slowest_503:.2f} s, {result.hangs} over {HANG_SECONDS} s, {result.bad_503} "
+          "other 503s")  # fmt: skip
     print(f"  {result.worker_summary}")
     print(f"  race after rejoin: {'passed' if result.race_ok else 'FAILED'}")
     print(f"run {result.number}: {'ok' if result.ok else 'FAILED'}")
 
 
-def main(runs: int, quick: bool) -> bool:
+def main(runs: int, quick: bool, kill: str = "node") -> bool:
     lacking = missing_tools()
     if lacking:
         print("bench.cluster --failover needs: " + ", ".join(lacking)
@@ -769,7 +812,8 @@ def main(runs: int, quick: bool) -> bool:
         results = []
         for number in range(1, runs + 1):
             result = one_run(cluster, number, clients=6 if quick else 8,
-                             before=3 if quick else 8, after=3 if quick else 8, quick=quick)  # fmt: skip
+                             before=3 if quick else 8, after=3 if quick else 8, quick=quick,
+                             kill=kill)  # fmt: skip
             report(result)
             results.append(result)
             ok &= result.ok
