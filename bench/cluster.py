@@ -10,6 +10,7 @@ docker/entrypoint.sh like the image, DB_POOL_MODE=transaction) and haproxy in fr
 
     python -m bench.cluster              # full run (3-5 minutes on the 2 shared cores here)
     python -m bench.cluster --quick      # bounded: what tests/test_cluster.py runs
+    python -m bench.cluster --failover   # losing the primary instead: bench/failover.py, 5 runs
 
 Uses Debian's packages (postgresql-15, pgbouncer, haproxy); the servers run as an unprivileged
 user (runuser) when started as root, since PostgreSQL refuses root. Everything it started is

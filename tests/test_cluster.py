@@ -58,7 +58,7 @@ def test_failover_quick_run_loses_no_acknowledged_write():
     assert " 0 lost, 0 twice; overspent 0; totals mismatches 0;" in output
     assert ", 0 over 8 s, 0 other 503s" in output
     assert "0 dates twice" in output and "0 unknown, 0 never received" in output
-    assert "race after rejoin: passed" in output
+    assert "standbys after rejoin: caught up; race after rejoin: passed" in output
     assert "run 1: ok" in output
     assert "failover: all checks passed" in output
     assert "Traceback" not in output
