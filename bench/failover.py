@@ -85,8 +85,14 @@ DB_POOL_TIMEOUT = 3  # the API's DB_POOL_TIMEOUT here (its default)
 # An answer slower than this during the outage is a hang: the pool's timeout, plus a connect
 # timeout's worth for a connection attempt under way, plus scheduling on two busy cores.
 HANG_SECONDS = DB_POOL_TIMEOUT + 5
-BUDGET = Decimal("20.00")  # each load ledger's hard budget, per month of 2026 and 2027
+# Each load ledger's hard budgets, one per month of 2026 and 2027: a tight one every other month
+# (4 writes of AMOUNT: the ledger's clients contend for it and most of their writes there are
+# refused) and a roomy one (80 writes) in between, so that writes are acknowledged all along.
 MONTHS = [(year, month) for year in (2026, 2027) for month in range(1, 13)]
+BUDGETS = {
+    month: Decimal("10.00") if number % 2 == 0 else Decimal("200.00")
+    for number, month in enumerate(MONTHS)
+}
 AMOUNT = Decimal("2.50")
 
 
@@ -426,8 +432,8 @@ def load_ledgers(base: str, count: int) -> list[Ledger]:
     ledgers = []
     for number in range(count):
         token, category = _user(base, f"failover{number}")
-        for year, month in MONTHS:
-            budget = {"categoryId": category, "amount": str(BUDGET), "month": month, "year": year}
+        for (year, month), limit in BUDGETS.items():
+            budget = {"categoryId": category, "amount": str(limit), "month": month, "year": year}
             assert call(base, "POST", "/api/budgets", budget, token)[0] == 201
         ledgers.append(Ledger(token, category, _default_ledger(base, token)))
     return ledgers
@@ -585,11 +591,13 @@ class RunResult:
     without_primary: float
     first_write: float
     rejoin: float
+    rejoined_by: str
     acknowledged: int
     stored: int
     lost: int
     twice: int
     overspent: int
+    at_limit: int
     totals_mismatch: int
     statuses: dict
     slowest_503: float
@@ -647,11 +655,20 @@ def one_run(cluster: FailoverCluster, number: int, *, clients: int, before: floa
         # The old primary's keeper again (when it was lost with its node), the clients still
         # writing: it rejoins as a standby, and must never take a write on its old timeline.
         rejoin_started = time.monotonic()
+        keeper_log = cluster.dir / f"{victim}.log"
+        log_before = keeper_log.stat().st_size
         if cluster.keepers[victim].poll() is not None:
             cluster.start_keeper(victim)
         wanted = {name: "primary" if name == new_primary else "secondary" for name in NODES}
         cluster.wait_states(wanted, 120)
         rejoin = time.monotonic() - rejoin_started
+        with open(keeper_log, errors="replace") as text:
+            text.seek(log_before)
+            said = text.read()
+        rewound, rebuilt = "bin/pg_rewind " in said, "bin/pg_basebackup " in said
+        how = ("pg_rewind failed, a new base backup" if rewound and rebuilt
+               else "a new base backup" if rebuilt else "pg_rewind" if rewound
+               else "restarted by its keeper")  # fmt: skip
     finally:
         stop.set()
         for thread in threads:
@@ -673,10 +690,21 @@ def one_run(cluster: FailoverCluster, number: int, *, clients: int, before: floa
             "SELECT count(*) FROM transactions WHERE description = ANY(%s)", (list(log.refused),)
         ).fetchone()[0]
         ledger_ids = [ledger.ledger_id for ledger in ledgers]
-        overspent = conn.execute(
-            "SELECT count(*) FROM (SELECT ledger_id, date_trunc('month', occurred_on) FROM"
-            " transactions WHERE ledger_id = ANY(%s) AND type = 'EXPENSE' GROUP BY 1, 2"
-            " HAVING sum(amount) > %s) o", (ledger_ids, BUDGET)).fetchone()[0]  # fmt: skip
+        # Against the budgets as stored, each month's expenses of its category.
+        overspent, at_limit = conn.execute(
+            """
+            SELECT count(*) FILTER (WHERE s.spent > b.amount),
+                   count(*) FILTER (WHERE s.spent = b.amount)
+            FROM budgets b, LATERAL (
+                SELECT coalesce(sum(t.amount), 0) AS spent FROM transactions t
+                WHERE t.ledger_id = b.ledger_id AND t.category_id = b.category_id
+                  AND t.type = 'EXPENSE' AND t.occurred_on >= make_date(b.year, b.month, 1)
+                  AND t.occurred_on < make_date(b.year, b.month, 1) + interval '1 month'
+            ) s
+            WHERE b.ledger_id = ANY(%s) AND b.mode = 'hard'
+            """,
+            (ledger_ids,),
+        ).fetchone()
         mismatch = conn.execute(
             """
             SELECT count(*) FROM (
@@ -714,10 +742,10 @@ def one_run(cluster: FailoverCluster, number: int, *, clients: int, before: floa
     what = "keeper and postmaster" if kill == "node" else "postmaster alone"
     print(f"  killed {victim} ({what}, postmaster pid {postmaster}); the monitor: {events}")
     return RunResult(
-        number, victim, new_primary, found[0], first_write, rejoin, len(log.acknowledged), stored,
-        lost, twice, overspent, mismatch, dict(sorted(log.statuses.items())), log.slowest_503,
-        log.replayed, len(log.unresolved), log.hangs, log.bad_503, single_copy, standbys_ok,
-        race_ok, worker_ok, worker_summary, events,
+        number, victim, new_primary, found[0], first_write, rejoin, how, len(log.acknowledged),
+        stored, lost, twice, overspent, at_limit, mismatch, dict(sorted(log.statuses.items())),
+        log.slowest_503, log.replayed, len(log.unresolved), log.hangs, log.bad_503, single_copy,
+        standbys_ok, race_ok, worker_ok, worker_summary, events,
     )  # fmt: skip
 
 
@@ -781,7 +809,8 @@ def report(result: RunResult) -> None:
           f"{result.first_write:.1f} s; {result.acknowledged} writes acknowledged, "
           f"{result.stored} stored, {result.lost} lost, {result.twice} twice; "
           f"overspent {result.overspent}; totals mismatches {result.totals_mismatch}; "
-          f"primary and two standbys again {result.rejoin:.1f} s later")  # fmt: skip
+          f"{result.at_limit} of {3 * len(BUDGETS)} hard budgets at their limit; "
+          f"primary and two standbys again {result.rejoin:.1f} s later ({result.rejoined_by})")  # fmt: skip
     print(f"  {result.single_copy} writes acknowledged before synchronous replication was back")
     print(f"  answers: {result.statuses}; {result.replayed} 201s replayed from an Idempotency-Key, "
           f"{result.unresolved} writes without a final answer; slowest 503 "
