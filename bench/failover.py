@@ -728,17 +728,24 @@ def one_run(cluster: FailoverCluster, number: int, *, clients: int, before: floa
     receiver.close()
     history = cluster.events_since(started_at)
     events = _events_summary(history, started_at, victim)
-    # pg_auto_failover promotes into wait_primary, synchronous replication off, and sets
-    # synchronous_standby_names again on the way to primary: writes acknowledged in between were
-    # on one server when acknowledged (streamed to the standbys within milliseconds, but not
-    # waited for).
-    sync_back = next((when for when, name, reported, goal, _ in history
-                      if name == new_primary and reported == goal == "primary"), None)  # fmt: skip
-    if sync_back is None:  # never left primary (its keeper restarted it): never off
-        single_copy = 0
-    else:
-        back = killed + (sync_back - started_at).total_seconds()
-        single_copy = sum(sent > killed and answered < back for sent, answered in log.ack_times)
+    # pg_auto_failover turns synchronous replication off when it assigns stop_replication (on
+    # the way to promoting a standby) or wait_primary (a primary without a healthy standby), and
+    # sets synchronous_standby_names again on the way to primary: writes acknowledged in between
+    # were on one server when acknowledged (streamed to the standbys within milliseconds, but not
+    # waited for). Counted from the assignment, a little early: an upper bound.
+    off = back = None
+    for when, name, reported, goal, _ in history:
+        at = killed + (when - started_at).total_seconds()
+        if name == new_primary and off is None and goal in ("stop_replication", "wait_primary"):
+            off = at
+        elif name == new_primary and off is not None and reported == goal == "primary":
+            back = at
+            break
+    single_copy = (
+        0
+        if off is None
+        else sum(off <= answered < (back or float("inf")) for _sent, answered in log.ack_times)
+    )
     what = "keeper and postmaster" if kill == "node" else "postmaster alone"
     print(f"  killed {victim} ({what}, postmaster pid {postmaster}); the monitor: {events}")
     return RunResult(
@@ -846,9 +853,15 @@ def main(runs: int, quick: bool, kill: str = "node") -> bool:
               + f" (pg_auto_failover, number_sync_standbys=1), API "
               f"{' '.join(f':{s.port}' for s in cluster.apis)}, haproxy :{cluster.ports['both']}")  # fmt: skip
         for number in range(1, runs + 1):
-            result = one_run(cluster, number, clients=6 if quick else 8,
-                             before=3 if quick else 8, after=3 if quick else 8, quick=quick,
-                             kill=kill)  # fmt: skip
+            try:
+                result = one_run(cluster, number, clients=6 if quick else 8,
+                                 before=3 if quick else 8, after=3 if quick else 8, quick=quick,
+                                 kill=kill)  # fmt: skip
+            except RuntimeError as error:  # no primary, or the nodes stuck: no further run
+                print(f"run {number}: FAILED: {error}")
+                print(f"  the monitor: {cluster.states()}")
+                ok = False
+                break
             report(result)
             results.append(result)
             ok &= result.ok
