@@ -13,7 +13,8 @@ itself; haproxy is in front. Then, for each run:
    acknowledged; meanwhile recurring rules are created (the workers create their occurrences)
    and a webhook endpoint receives a delivery for each of those transactions;
 2. the primary's node is lost: SIGKILL to its keeper's process group (pg_autoctl, the
-   postmaster and its backends; the postmaster alone would only be restarted by its keeper);
+   postmaster and its backends); `--kill postmaster` kills the postmaster alone instead, which
+   its keeper restarts in place while the monitor may start an election (docs/SCALING.md);
 3. the time without a primary (a probe connecting with target_session_attrs=read-write) and
    the time until a write through haproxy succeeds again are measured; every answer during the
    outage must be a 201, a 409 or a 503 `database_unavailable` with Retry-After (never a 500,

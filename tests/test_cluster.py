@@ -41,7 +41,7 @@ def test_cluster_quick_run_passes_its_checks():
 def test_failover_quick_run_loses_no_acknowledged_write():
     """`python -m bench.cluster --failover --quick`: pg_auto_failover (a monitor, a primary and
     two synchronous standbys), the primary's node killed (SIGKILL) under write load through
-    haproxy; about 110 s here."""
+    haproxy; 75-110 s here."""
     lacking = failover.missing_tools()
     if lacking:
         pytest.skip(
