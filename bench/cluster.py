@@ -10,6 +10,7 @@ docker/entrypoint.sh like the image, DB_POOL_MODE=transaction) and haproxy in fr
 
     python -m bench.cluster              # full run (3-5 minutes on the 2 shared cores here)
     python -m bench.cluster --quick      # bounded: what tests/test_cluster.py runs
+    python -m bench.cluster --failover   # losing the primary instead: bench/failover.py, 5 runs
 
 Uses Debian's packages (postgresql-15, pgbouncer, haproxy); the servers run as an unprivileged
 user (runuser) when started as root, since PostgreSQL refuses root. Everything it started is
@@ -198,7 +199,10 @@ default_pool_size = 40
             self.stack.callback(server.stop)
             self.apis.append(server)
 
-    def start_haproxy(self) -> None:
+    def start_haproxy(self, check: str = "/readyz") -> None:
+        """`check`: the instances' health check; the failover scenario checks /healthz (the
+        process answers), so that while there is no primary the API itself answers 503
+        database_unavailable with Retry-After instead of haproxy's own 503 page."""
         api1, api2 = (server.port for server in self.apis)
         config = self.write("haproxy.cfg", f"""
 global
@@ -223,11 +227,11 @@ frontend one
     default_backend one
 backend both
     balance roundrobin
-    option httpchk GET /readyz
+    option httpchk GET {check}
     server api1 127.0.0.1:{api1} check inter 500ms fall 2 rise 2
     server api2 127.0.0.1:{api2} check inter 500ms fall 2 rise 2
 backend one
-    option httpchk GET /readyz
+    option httpchk GET {check}
     server api1 127.0.0.1:{api1} check inter 500ms fall 2 rise 2
 """)  # fmt: skip
         self.spawn("haproxy", _which("haproxy"), "-f", str(config), "-db")
@@ -475,7 +479,28 @@ def main(argv: list[str] | None = None) -> int:
         help="bounded run (the suite's): the 40-way race only, short loads",
     )
     parser.add_argument("--seconds", type=float, default=None, help="seconds per throughput run")
+    parser.add_argument(
+        "--failover",
+        action="store_true",
+        help="the failover scenario instead (bench/failover.py): pg_auto_failover, the primary "
+        "lost under write load, --runs times",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=None, help="failover runs (default 5, --quick 1)"
+    )
+    parser.add_argument(
+        "--kill",
+        choices=("node", "postmaster"),
+        default="node",
+        help="failover: what is killed (SIGKILL): the primary's node (its keeper's process group:"
+        " pg_autoctl, the postmaster, the backends) or its postmaster alone (the keeper restarts it)",
+    )
     args = parser.parse_args(argv)
+    if args.failover:
+        from bench import failover
+
+        runs = args.runs or (1 if args.quick else 5)
+        return 0 if failover.main(runs, args.quick, args.kill) else 1
     lacking = missing_tools()
     if lacking:
         print(
