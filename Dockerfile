@@ -1,6 +1,6 @@
 # expense-api: gunicorn behind `docker/entrypoint.sh` (the same script the tests run).
 # Not built on the development machines (no registry reachable there): linted by hadolint in
-# the suite (tests/test_deploy.py).
+# the suite (tests/ops/test_deploy.py).
 
 # --- build: the dependencies into a virtualenv (all of them ship wheels: no compiler needed) ---
 FROM python:3.11-slim-bookworm AS build

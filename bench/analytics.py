@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 
+from expense_api.db.sqlfiles import queries
 from expense_api.demo import DEMO_PASSWORD, seed
-from expense_api.periods import Period, totals_ranges
-from expense_api.sqlfiles import queries
+from expense_api.domain.periods import Period, totals_ranges
 
 from .common import Client, bench_database, machine, start_server, summarize_ms
 

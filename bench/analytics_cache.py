@@ -24,8 +24,8 @@ import urllib.request
 
 import psycopg
 
+from devtools.servers import RedisServer
 from expense_api.demo import DEMO_PASSWORD, seed
-from expense_api.devtools import RedisServer
 
 from . import cpu
 from .common import Client, bench_database, machine, start_server, summarize_ms

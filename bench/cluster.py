@@ -9,7 +9,7 @@ docker/entrypoint.sh like the image, DB_POOL_MODE=transaction) and haproxy in fr
 5. the replica has replayed everything the primary committed.
 
     python -m bench.cluster              # full run (3-5 minutes on the 2 shared cores here)
-    python -m bench.cluster --quick      # bounded: what tests/test_cluster.py runs
+    python -m bench.cluster --quick      # bounded: what tests/ops/test_cluster.py runs
     python -m bench.cluster --failover   # losing the primary instead: bench/failover.py, 5 runs
 
 Uses Debian's packages (postgresql-15, pgbouncer, haproxy); the servers run as an unprivileged
@@ -39,10 +39,10 @@ from cryptography.fernet import Fernet
 
 from bench.common import summarize_ms
 from bench.load import closed_loop
+from devtools.servers import PROJECT_ROOT, LiveServer, call, free_port
 from expense_api.config import load_settings
-from expense_api.database import role_settings_sql
-from expense_api.devtools import PROJECT_ROOT, LiveServer, call, free_port
-from expense_api.migrate import apply_migrations
+from expense_api.db.migrate import apply_migrations
+from expense_api.db.pool import role_settings_sql
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 ROLE = "expense"
@@ -50,13 +50,13 @@ ROLE = "expense"
 # The suite's tests that talk HTTP to a live service (conftest.py's live_server), run here with
 # LIVE_BASE_URL = haproxy. The 40-way race is test_http_writers_on_category_and_overall_budgets.
 LIVE_TESTS = [
-    "tests/test_concurrency.py::test_http_writers_on_category_and_overall_budgets",
-    "tests/test_concurrency.py::test_http_writers_on_one_hard_budget_never_overspend",
-    "tests/test_concurrency.py::test_moves_between_two_months_never_deadlock_or_overspend",
-    "tests/test_web_security.py::test_throttling_holds_across_gunicorn_workers",
-    "tests/test_routing.py::test_through_gunicorn",
-    "tests/test_clients.py::test_curl_walkthrough",
-    "tests/test_clients.py::test_postman_collection_with_newman",
+    "tests/money/test_concurrency.py::test_http_writers_on_category_and_overall_budgets",
+    "tests/money/test_concurrency.py::test_http_writers_on_one_hard_budget_never_overspend",
+    "tests/money/test_concurrency.py::test_moves_between_two_months_never_deadlock_or_overspend",
+    "tests/http/test_web_security.py::test_throttling_holds_across_gunicorn_workers",
+    "tests/http/test_routing.py::test_through_gunicorn",
+    "tests/ops/test_clients.py::test_curl_walkthrough",
+    "tests/ops/test_clients.py::test_postman_collection_with_newman",
 ]
 
 

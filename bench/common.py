@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import psycopg
 from cryptography.fernet import Fernet
 
-from expense_api.devtools import LiveServer, migrated_database
+from devtools.servers import LiveServer, migrated_database
 
 
 def bench_database(keep: bool = False):

@@ -53,8 +53,8 @@ from cryptography.fernet import Fernet
 
 from bench.cluster import LIVE_TESTS, PG_BIN, ROLE, Cluster, _user, _wait_for, live_tests
 from bench.cluster import missing_tools as cluster_missing_tools
-from expense_api.devtools import LiveServer, call, free_port
-from expense_api.migrate import apply_migrations
+from devtools.servers import LiveServer, call, free_port
+from expense_api.db.migrate import apply_migrations
 
 NODES = ("node1", "node2", "node3")
 # The monitor's failure detection and promotion, shortened for loopback (defaults: checks every

@@ -38,8 +38,8 @@ from psycopg import sql
 from yoyo import get_backend, read_migrations
 from yoyo.migrations import read_sql_migration
 
-from expense_api.devtools import database_server, throwaway_database, with_database
-from expense_api.migrate import MIGRATIONS_DIR, yoyo_url
+from devtools.servers import database_server, throwaway_database, with_database
+from expense_api.db.migrate import MIGRATIONS_DIR, yoyo_url
 
 from .common import machine
 

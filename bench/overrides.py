@@ -48,25 +48,25 @@ VARIANTS = {
 
 def _undo(variant: str) -> None:
     if variant == "-send_once":
-        from expense_api import database
+        from expense_api.db import pool as database
 
         database.send_once_pipeline = lambda conn: conn.pipeline()
     elif variant == "-jwt_cache":
         from flask_jwt_extended import JWTManager
 
-        from expense_api.api.tokens import CachingJWTManager
+        from expense_api.api.core.tokens import CachingJWTManager
 
         CachingJWTManager._decode_jwt_from_config = JWTManager._decode_jwt_from_config
     elif variant == "-jwt_headers":
         from flask_jwt_extended import view_decorators
 
-        from expense_api.api import tokens
+        from expense_api.api.core import tokens
 
         view_decorators.get_unverified_jwt_headers = tokens._parse_unverified_headers
     elif variant == "-get_schema":
         from webargs.flaskparser import FlaskParser
 
-        from expense_api.api.jsonio import JsonParser
+        from expense_api.api.core.blueprint import JsonParser
 
         JsonParser._get_schema = FlaskParser._get_schema
     elif variant != "shipped":
@@ -146,7 +146,7 @@ def run_batches(url: str, variant: str, iterations: int) -> None:
     _undo(variant)
     import psycopg
 
-    from expense_api.database import Batch, begin_with_first_statement
+    from expense_api.db.pool import Batch, begin_with_first_statement
 
     conn = psycopg.connect(url)
     begin_with_first_statement(conn)

@@ -17,7 +17,7 @@
    Printed: requests/s, p50/p99, errors, the CPU each request cost the service, PostgreSQL and
    the load tool, the CPU seconds of each gunicorn worker (the split), all from /proc, and the
    round trips to PostgreSQL per request (counted from libpq's protocol trace in an in-process
-   run, expense_api.devtools.count_pool_round_trips).
+   run, devtools.servers.count_pool_round_trips).
 3. The floor: bench/floor_app.py (Flask answering JSON with JSON, nothing else) under gunicorn
    with the same worker count and threads, for what the web stack alone costs.
 4. pgbench runs the very same SQL transaction at the same concurrency, pipelined in the API's
@@ -49,10 +49,10 @@ from pathlib import Path
 import jwt
 import psycopg
 
+from devtools.servers import free_port
 from expense_api.config import PROJECT_ROOT, load_settings
+from expense_api.db.sqlfiles import Query, queries
 from expense_api.demo import EXPENSES, INCOME, seed
-from expense_api.devtools import free_port
-from expense_api.sqlfiles import Query, queries
 
 from . import cpu, wrk
 from .common import PRODUCTION_SECRETS, bench_database, machine, start_server, summarize_ms
@@ -328,7 +328,7 @@ def expense_script() -> str:
 
 def summary_script() -> str:
     """GET /api/summary as the API runs it: the session, then the summary, each a transaction
-    of its own (a read sends no BEGIN or COMMIT: api/request_transaction.py)."""
+    of its own (a read sends no BEGIN or COMMIT: api/core/request_transaction.py)."""
     first = TODAY.replace(day=1)
     after = (first + timedelta(days=32)).replace(day=1)
     session = [
@@ -398,9 +398,9 @@ def _script(text: str, scenario: Scenario) -> str:
 def round_trips_in_process(url: str, tokens: list[str], scenario: Scenario, requests: int = 20):
     """Round trips to PostgreSQL per request of each kind, counted on the request's connection
     (libpq's protocol trace) in an in-process app driven by Flask's test client."""
+    from devtools.servers import count_pool_round_trips
     from expense_api.api.app import create_app
     from expense_api.config import load_settings
-    from expense_api.devtools import count_pool_round_trips
 
     settings = load_settings(
         {"APP_ENV": "production", "LOG_LEVEL": "WARNING", **PRODUCTION_SECRETS,

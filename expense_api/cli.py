@@ -8,14 +8,14 @@ import os
 import sys
 
 from .config import ConfigError, load_settings
-from .database_url import database_url
-from .migrate import apply_migrations, rollback_migrations
+from .db.location import database_url
+from .db.migrate import apply_migrations, rollback_migrations
 
 
 def _serve(args) -> int:
     settings = load_settings()  # fail fast, before gunicorn, on a bad configuration
     _check_pool_mode(settings)
-    argv = ["gunicorn", "-c", "python:expense_api.gunicorn_conf", "wsgi:app"]
+    argv = ["gunicorn", "-c", "python:expense_api.ops.gunicorn_conf", "wsgi:app"]
     os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606  # gunicorn becomes this process
 
 
@@ -26,7 +26,7 @@ def _check_pool_mode(settings) -> None:
         return
     if not settings.database_url:
         raise ConfigError("DB_POOL_MODE=transaction needs DATABASE_URL (the pooler's address)")
-    from .database import check_pooled_session_settings
+    from .db.pool import check_pooled_session_settings
 
     check_pooled_session_settings(settings.database_url, settings)
 
@@ -34,13 +34,13 @@ def _check_pool_mode(settings) -> None:
 def _worker(args) -> int:
     """The background worker (recurring transactions, webhooks, housekeeping) until
     SIGTERM/SIGINT."""
-    from .logs import configure
+    from .ops.logs import configure
     from .worker.loop import main as run_worker
 
     settings = load_settings()
     configure(settings.log_format, settings.log_level)  # LOG_FORMAT=json as the API's lines
     if settings.worker_metrics_port:  # run apart: a /metrics of its own (see README)
-        from .metrics import serve_metrics
+        from .ops.metrics import serve_metrics
 
         serve_metrics(settings.worker_metrics_port, settings.host, settings.metrics_token)
     _check_pool_mode(settings)
@@ -110,7 +110,7 @@ def _users(args) -> int:
     service runs (it locks the admins' rows like the admin routes do)."""
     import psycopg
 
-    from .errors import DomainError
+    from .domain.errors import DomainError
     from .services import admin
 
     change = admin.promote if args.action == "promote" else admin.demote

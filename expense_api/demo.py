@@ -17,10 +17,10 @@ from decimal import Decimal
 from psycopg import Connection
 from tqdm import tqdm
 
+from .db.sqlfiles import queries
 from .repositories import totals
 from .services import ledgers
-from .services.passwords import PasswordHasher
-from .sqlfiles import queries
+from .services.auth.passwords import PasswordHasher
 
 DEMO_PASSWORD = "demo-password"
 

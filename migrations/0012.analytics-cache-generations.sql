@@ -1,6 +1,6 @@
 -- The analytics cache's generations: one random UUID per ledger, replaced in the same
 -- transaction as every write to what the reports read (monthly_totals, daily_totals, budgets,
--- categories), whichever door wrote it. The cache (expense_api/analytics_cache.py) keys each
+-- categories), whichever door wrote it. The cache (expense_api/db/analytics_cache.py) keys each
 -- report by the generation it read first, so a committed write makes older entries unreachable.
 -- The argument that no read after an answered write returns older data: docs/ARCHITECTURE.md.
 -- depends: 0011.webhooks

@@ -67,7 +67,7 @@ DELETE FROM recurring_rules WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 -- held until the date's occurrence and the rule's progress commit together). The next_date
 -- bound in UTC (no zone is more than 14 hours ahead of UTC) is an index condition of
 -- recurring_rules_due_by_ledger_idx, which gives the rows in this order. A rule whose handling
--- failed waits until its retry_at (services/recurring_failures.py), so it holds up no other.
+-- failed waits until its retry_at (services/recurring/failures.py), so it holds up no other.
 -- A ledger whose time zone this database does not know (date_in_zone is NULL: `AT TIME ZONE`
 -- would raise, for every rule in the claim) has its rules claimed by the UTC bound with
 -- zone_unknown set: the step records that as the rule's failure, and nothing fails for the

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
 import types
-import uuid
 
 import psycopg
 import pytest
 
+from devtools.servers import database_server, throwaway_database
 from expense_api.api.app import create_app
-from expense_api.config import PROJECT_ROOT, load_settings
-from expense_api.devtools import LiveServer, database_server, throwaway_database
-from expense_api.webhooks import network
+from expense_api.services.webhooks import network
+from tests.helpers import Accounts, client_from, make_settings, start_live_server
 
-TEST_SECRET = "test-secret-" + "x" * 40
 _addresses = itertools.count(1)
 
 
@@ -69,62 +66,11 @@ def own_database_url(admin_url):
         yield url
 
 
-def module_database_fixtures():
-    """`database_url`, `app` and `database` for a module whose tests run the worker's jobs: on a
-    database of the module's own (own_database_url). Use as
-    `database_url, app, database = module_database_fixtures()`."""
-
-    @pytest.fixture(scope="module")
-    def database_url(own_database_url):
-        return own_database_url
-
-    @pytest.fixture(scope="module")
-    def app(database_url):
-        application = create_app(make_settings(), database_url)
-        yield application
-        application.extensions["database"].close()
-
-    @pytest.fixture
-    def database(app):
-        return app.extensions["database"]
-
-    return database_url, app, database
-
-
-def make_settings(**overrides):
-    env = {
-        "APP_ENV": "test",
-        "JWT_SECRET_KEY": TEST_SECRET,
-        "BCRYPT_ROUNDS": "4",  # bcrypt's cheapest cost: the suite tests logic, not hashing speed
-        "WEB_THREADS": "8",
-        "DB_POOL_MAX": "40",
-        "DATA_DIR": str(PROJECT_ROOT / ".data"),
-        # The webhook tests' receivers listen on 127.0.0.1 (tests never connect anywhere else).
-        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
-    }
-    env.update({key: str(value) for key, value in overrides.items()})
-    return load_settings(env)
-
-
 @pytest.fixture(scope="session")
 def app(database_url):
     application = create_app(make_settings(), database_url)
     yield application
     application.extensions["database"].close()
-
-
-def start_live_server(database_url: str, **overrides: str) -> LiveServer:
-    """gunicorn on the test database: 2 workers x 16 threads unless `overrides` say otherwise."""
-    env = {
-        "DATABASE_URL": database_url,
-        "JWT_SECRET_KEY": TEST_SECRET,
-        "WEB_CONCURRENCY": "2",
-        "WEB_THREADS": "16",
-        "APP_ENV": "test",
-        "WORKER": "off",  # tests run the worker's jobs themselves, with a clock of their own
-        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
-    }
-    return LiveServer({**env, **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -146,86 +92,11 @@ def client(app):
     return client_from(app, address)
 
 
-def client_from(app, address: str):
-    test_client = app.test_client()
-    test_client.environ_base["REMOTE_ADDR"] = address
-    return test_client
-
-
 @pytest.fixture
 def conn(database_url):
     """A direct connection for asserting on what the database holds."""
     with psycopg.connect(database_url, autocommit=True) as connection:
         yield connection
-
-
-class Accounts:
-    """Registers and logs in users through the API, like AuthActions in Flask's tutorial."""
-
-    password = "correct horse battery staple"
-
-    def __init__(self, client):
-        self.client = client
-
-    def register(self, **fields) -> dict:
-        body = {
-            "name": "Test User",
-            "email": f"user-{uuid.uuid4().hex[:12]}@example.com",
-            "password": self.password,
-            **fields,
-        }
-        response = self.client.post("/api/auth/register", json=body)
-        assert response.status_code == 201, response.get_json()
-        return {**response.get_json()["user"], "password": body["password"]}
-
-    def login(self, email: str, password: str | None = None) -> dict:
-        response = self.client.post(
-            "/api/auth/login", json={"email": email, "password": password or self.password}
-        )
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()
-
-    def new_user(self, **fields) -> User:
-        registered = self.register(**fields)
-        tokens = self.login(registered["email"], registered["password"])
-        return User(self.client, registered, tokens)
-
-
-class User:
-    """A logged-in user: `user.get("/api/auth/me")` sends its bearer token."""
-
-    def __init__(self, client, data: dict, tokens: dict):
-        self.client, self.data, self.tokens = client, data, tokens
-        self.id = data["id"]
-
-    @property
-    def ledger_id(self) -> int:
-        """The user's default ledger, where v1 paths act."""
-        with self.client.application.extensions["database"].pool.connection() as conn:
-            return conn.execute(
-                "SELECT ledger_id FROM ledger_members WHERE user_id = %s AND is_default",
-                (self.id,),
-            ).fetchone()[0]
-
-    @property
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.tokens['accessToken']}"}
-
-    def request(self, method: str, path: str, **kwargs):
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        return self.client.open(path, method=method, headers=headers, **kwargs)
-
-    def get(self, path, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.request("POST", path, **kwargs)
-
-    def patch(self, path, **kwargs):
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.request("DELETE", path, **kwargs)
 
 
 @pytest.fixture
@@ -252,32 +123,3 @@ def alice(accounts):
 @pytest.fixture
 def bob(accounts):
     return accounts.new_user(name="Bob")
-
-
-def assert_problem(response, status: int, code: str | None = None) -> dict:
-    """Every error has the problem+json shape; returns the body for further checks."""
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert {"type", "title", "status", "detail", "code"} <= body.keys()
-    assert body["status"] == status
-    assert body["type"].endswith("/" + body["code"])
-    if code is not None:
-        assert body["code"] == code, body
-    return body
-
-
-def wait_until_blocked_by(observer, blocker_pid: int, timeout: float = 15.0) -> int:
-    """Waits until some backend waits on a lock that `blocker_pid` holds; returns its pid.
-
-    `observer` is an autocommit connection of its own, so each poll sees the current state."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        row = observer.execute(
-            "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid)) LIMIT 1",
-            (blocker_pid,),
-        ).fetchone()
-        if row is not None:
-            return row[0]
-        time.sleep(0.02)
-    raise AssertionError(f"nothing waited on backend {blocker_pid} within {timeout} s")

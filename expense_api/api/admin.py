@@ -7,10 +7,10 @@ from functools import wraps
 from flask.views import MethodView
 
 from ..services import admin
-from . import pagination
-from .common import authenticated, problem_response, user
-from .jsonio import Blueprint
-from .request_transaction import get_conn
+from .core import pagination
+from .core.blueprint import Blueprint
+from .core.request_transaction import get_conn
+from .core.views import authenticated, problem_response, user
 from .schemas.admin import (
     AdminUserListSchema,
     AdminUserPatchSchema,

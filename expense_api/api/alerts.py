@@ -8,10 +8,10 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..services import alerts
-from . import pagination
-from .common import actor, authenticated, idempotent, on_ledger_path, problem_response, user
-from .jsonio import Blueprint
-from .request_transaction import get_conn
+from .core import pagination
+from .core.blueprint import Blueprint
+from .core.request_transaction import get_conn
+from .core.views import actor, authenticated, idempotent, on_ledger_path, problem_response, user
 from .schemas.alerts import AlertPageSchema, AlertQuerySchema, AlertSchema
 
 # The URL (and so the tag) says notifications: that is the contract; the code says alerts.

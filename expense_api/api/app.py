@@ -8,15 +8,17 @@ from flask import Flask, request
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .. import analytics_cache, logs
 from ..config import Settings, load_settings
-from ..database import Database
-from ..read_replica import ReadReplica
-from ..services.auth import AuthSetup
-from ..services.login_throttle import make_store
-from ..services.passwords import PasswordHasher
-from . import (
-    graphql,
+from ..db import analytics_cache
+from ..db.pool import Database
+from ..db.read_replica import ReadReplica
+from ..ops import logs
+from ..ops.security_headers import SecurityHeaders
+from ..services.auth.accounts import AuthSetup
+from ..services.auth.passwords import PasswordHasher
+from ..services.auth.throttle import make_store
+from . import graphql
+from .core import (
     idempotency,
     jsonio,
     observability,
@@ -27,10 +29,9 @@ from . import (
     routing,
     tokens,
 )
-from .converters import IdConverter, id_parameter_schema
-from .ledger_paths import register_ledger_paths
-from .retry import init_app as install_transaction_retry
-from .security_headers import SecurityHeaders
+from .core.converters import IdConverter, id_parameter_schema
+from .core.ledger_paths import register_ledger_paths
+from .core.retry import init_app as install_transaction_retry
 
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Flask:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 
-from ..services import auth, idempotency_keys
-from .common import (
+from ..services import idempotency_keys
+from ..services.auth import accounts as auth
+from .core.blueprint import Blueprint
+from .core.request_transaction import get_conn
+from .core.tokens import clear_refresh_cookies, issue_pair, refreshing_by_cookie, session_of
+from .core.views import (
     authenticated,
     client_address,
     idempotent,
@@ -14,10 +18,7 @@ from .common import (
     token_claims,
     user,
 )
-from .jsonio import Blueprint
-from .request_transaction import get_conn
 from .schemas.auth import LoginSchema, RegisterSchema, TokenPairSchema, UserEnvelopeSchema
-from .tokens import clear_refresh_cookies, issue_pair, refreshing_by_cookie, session_of
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..services import categories
-from .common import actor, authenticated, idempotent, problem_response
-from .jsonio import Blueprint
-from .request_transaction import get_conn
+from .core.blueprint import Blueprint
+from .core.request_transaction import get_conn
+from .core.views import actor, authenticated, idempotent, problem_response
 from .schemas.categories import CategoryInputSchema, CategoryListSchema, CategorySchema
 
 blp = Blueprint("categories", __name__, url_prefix="/api/categories", description="Categories")

@@ -2,7 +2,7 @@
 
 The page talks to the same REST API as every other client (nothing here reads the database): it
 signs in with `refreshCookie: true`, keeps the access token in memory only and renews it through
-the HttpOnly refresh cookie with the CSRF header (api/tokens.py). Charts are SVG drawn by the
+the HttpOnly refresh cookie with the CSRF header (api/core/tokens.py). Charts are SVG drawn by the
 page's own script (native ES modules, docs/DASHBOARD.md), so there is no library to install and
 nothing is fetched from another origin. Only the files listed in ASSETS are served (the route's
 converter matches nothing else), under a policy that allows this origin only and no inline

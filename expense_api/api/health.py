@@ -6,12 +6,12 @@ from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from .. import metrics
+from ..ops import metrics
 from ..services import health
-from .common import problem_response
-from .jsonio import Blueprint
-from .problems import problem
-from .request_transaction import get_database
+from .core.blueprint import Blueprint
+from .core.problems import problem
+from .core.request_transaction import get_database
+from .core.views import problem_response
 
 blp = Blueprint("health", __name__, description="Operations")
 

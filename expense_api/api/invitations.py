@@ -8,9 +8,9 @@ from flask.views import MethodView
 
 from ..services import invitations
 from ..services.invitations import PER_HOUR
-from .common import actor, authenticated, idempotent, problem_response, user
-from .jsonio import Blueprint
-from .request_transaction import get_conn
+from .core.blueprint import Blueprint
+from .core.request_transaction import get_conn
+from .core.views import actor, authenticated, idempotent, problem_response, user
 from .schemas.invitations import (
     InvitationInputSchema,
     InvitationListSchema,

@@ -7,9 +7,9 @@ from flask.views import MethodView
 
 from ..services import ledgers
 from ..services.ledgers import Actor
-from .common import authenticated, idempotent, problem_response, user
-from .jsonio import Blueprint
-from .request_transaction import get_conn
+from .core.blueprint import Blueprint
+from .core.request_transaction import get_conn
+from .core.views import authenticated, idempotent, problem_response, user
 from .schemas.ledgers import (
     LedgerInputSchema,
     LedgerListSchema,

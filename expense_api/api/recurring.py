@@ -1,15 +1,15 @@
 """/api/recurring: recurring rules (create, list, get, change, delete), their occurrences and a
-preview of their next dates. The worker creates the occurrences (services/recurring_runs.py)."""
+preview of their next dates. The worker creates the occurrences (services/recurring/runs.py)."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..services import recurring
-from . import pagination
-from .common import actor, authenticated, idempotent, problem_response
-from .jsonio import Blueprint
-from .request_transaction import get_conn
+from ..services.recurring import rules as recurring
+from .core import pagination
+from .core.blueprint import Blueprint
+from .core.request_transaction import get_conn
+from .core.views import actor, authenticated, idempotent, problem_response
 from .schemas.recurring import (
     OccurrencePageSchema,
     OccurrenceQuerySchema,

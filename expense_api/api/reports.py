@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..services import reports
-from .common import actor, analytics_cache, authenticated
-from .jsonio import Blueprint
-from .read_connection import read_conn
-from .schemas.common import PeriodQuerySchema
+from .core.blueprint import Blueprint
+from .core.read_connection import read_conn
+from .core.views import actor, analytics_cache, authenticated
+from .schemas.base import PeriodQuerySchema
 from .schemas.reports import (
     BudgetUsageSchema,
     CategoryBreakdownSchema,

@@ -6,11 +6,11 @@ from flask import current_app
 from flask.views import MethodView
 
 from ..services import transactions
-from . import pagination
-from .common import actor, authenticated, idempotent, problem_response
-from .jsonio import Blueprint
-from .read_connection import read_conn
-from .request_transaction import commit_with_last_write, get_conn, rollback_at_end
+from .core import pagination
+from .core.blueprint import Blueprint
+from .core.read_connection import read_conn
+from .core.request_transaction import commit_with_last_write, get_conn, rollback_at_end
+from .core.views import actor, authenticated, idempotent, problem_response
 from .schemas.transactions import (
     DryRunQuerySchema,
     DryRunTransactionSchema,

@@ -1,5 +1,5 @@
 """/api/webhooks (and /api/ledgers/<id>/webhooks): a ledger's webhook endpoints, owner only;
-their deliveries and redelivery. Delivery itself is services/webhook_delivery.py."""
+their deliveries and redelivery. Delivery itself is services/webhooks/delivery.py."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask.views import MethodView
 
-from ..services import webhooks
-from ..services.webhooks import MAX_PER_LEDGER
-from . import pagination
-from .common import actor, authenticated, idempotent, problem_response
-from .jsonio import Blueprint
-from .request_transaction import get_conn
+from ..services.webhooks import endpoints as webhooks
+from ..services.webhooks.endpoints import MAX_PER_LEDGER
+from .core import pagination
+from .core.blueprint import Blueprint
+from .core.request_transaction import get_conn
+from .core.views import actor, authenticated, idempotent, problem_response
 from .schemas.webhooks import (
     DeliveryPageSchema,
     DeliveryQuerySchema,

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from psycopg import Connection
 
-from ..database import Batch, Pending
-from ..sqlfiles import queries
+from ..db.pool import Batch, Pending
+from ..db.sqlfiles import queries
 
 
 def insert(

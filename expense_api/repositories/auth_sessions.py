@@ -4,7 +4,7 @@ from uuid import UUID
 
 from psycopg import Connection
 
-from ..sqlfiles import queries
+from ..db.sqlfiles import queries
 
 
 def start(conn: Connection, *, user_id: int, session_id: UUID, refresh_jti: UUID, days: int):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from psycopg import Connection
 
-from ..database import Batch
-from ..sqlfiles import queries
+from ..db.pool import Batch
+from ..db.sqlfiles import queries
 from . import by_ledger
 
 

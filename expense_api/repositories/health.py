@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from psycopg import Connection
 
-from ..sqlfiles import queries
+from ..db.sqlfiles import queries
 
 
 def ping(conn: Connection) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 
 import psycopg
 
-from ..errors import DomainError, ValidationFailed
+from ..domain.errors import DomainError, ValidationFailed
 
 # The composite foreign keys (ledger, category) of the tables that point at a category.
 CATEGORY_REFERENCES = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from psycopg import Connection
 
 from ..config import Settings
-from ..database import Database
-from ..sqlfiles import queries
+from ..db.pool import Database
+from ..db.sqlfiles import queries
 
 
 class PostgresStore:

@@ -18,7 +18,7 @@ from functools import cached_property
 from psycopg import Connection
 
 from ..config import Settings
-from ..errors import Unavailable
+from ..domain.errors import Unavailable
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from psycopg import Connection
 
-from ..sqlfiles import queries
+from ..db.sqlfiles import queries
 from .integrity import category_must_exist
 
 # A rule's schedule and what each occurrence records: the columns a create or a change writes.

@@ -7,8 +7,8 @@ from datetime import date
 
 from psycopg import Connection
 
-from ..periods import Period, totals_ranges
-from ..sqlfiles import queries
+from ..db.sqlfiles import queries
+from ..domain.periods import Period, totals_ranges
 from . import by_ledger
 
 _RANGES = ("month_from", "month_to", "head_from", "head_to", "tail_from", "tail_to")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from psycopg import Connection
 
-from ..sqlfiles import queries
+from ..db.sqlfiles import queries
 
 
 def rebuild_for_ledgers(conn: Connection, ledger_ids: Sequence[int]) -> None:

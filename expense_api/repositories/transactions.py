@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from psycopg import Connection
 
-from ..database import Batch, Pending
-from ..sqlfiles import queries
+from ..db.pool import Batch, Pending
+from ..db.sqlfiles import queries
 from . import by_ledger
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from psycopg import Connection
 
-from ..errors import Conflict
-from ..sqlfiles import queries
+from ..db.sqlfiles import queries
+from ..domain.errors import Conflict
 from .integrity import refusing
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
-from ..sqlfiles import queries
+from ..db.sqlfiles import queries
 
 
 def count_for_ledger(conn: Connection, *, ledger_id: int) -> int:

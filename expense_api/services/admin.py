@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from psycopg import Connection
 
-from ..errors import Conflict, Forbidden, NotFound, found
+from ..domain.errors import Conflict, Forbidden, NotFound, found
 from ..repositories import auth_sessions, users
 
 ROLES = ("user", "admin")

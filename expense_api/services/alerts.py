@@ -9,13 +9,13 @@ from decimal import Decimal
 
 from psycopg import Connection
 
-from .. import metrics
-from ..database import Batch, Pending
-from ..errors import found
-from ..money import percent
+from ..db.pool import Batch, Pending
+from ..domain.errors import found
+from ..domain.money import percent
+from ..ops import metrics
 from ..repositories import alerts
-from . import webhook_outbox
 from .ledgers import ROLE_ACTIONS, Action, Actor, authorize
+from .webhooks import outbox as webhook_outbox
 
 # Across ledgers, READ is authorized in the query itself: only ledgers where the caller's role
 # allows it take part (every role does today; the table in ledgers.py decides).

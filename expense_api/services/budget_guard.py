@@ -25,10 +25,10 @@ from decimal import Decimal
 
 from psycopg import Connection
 
-from .. import metrics
-from ..database import Batch, Pending
-from ..errors import Conflict
-from ..money import format_amount
+from ..db.pool import Batch, Pending
+from ..domain.errors import Conflict
+from ..domain.money import format_amount
+from ..ops import metrics
 from ..repositories import budgets
 from . import alerts
 from .ledgers import Actor

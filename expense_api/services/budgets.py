@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from psycopg import Connection
 
-from ..errors import found
+from ..domain.errors import found
 from ..repositories import budgets
 from ..repositories.integrity import category_must_exist, no_such_category
-from . import alerts, categories, webhook_outbox
+from . import alerts, categories
 from .budget_guard import Scope
 from .ledgers import Action, Actor, authorize, authorize_each
+from .webhooks import outbox as webhook_outbox
 
 
 def save(conn: Connection, actor: Actor, values: dict) -> tuple[dict, bool]:

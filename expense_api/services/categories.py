@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from psycopg import Connection
 
-from ..errors import found
+from ..domain.errors import found
 from ..repositories import categories
 from .ledgers import Action, Actor, authorize, authorize_each
 

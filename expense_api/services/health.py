@@ -6,7 +6,7 @@ import logging
 
 import psycopg
 
-from ..database import Database
+from ..db.pool import Database
 from ..repositories import health
 
 log = logging.getLogger(__name__)

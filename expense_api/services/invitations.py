@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from psycopg import Connection
 
-from ..errors import Conflict, NotFound, Throttled, ValidationFailed
+from ..domain.errors import Conflict, NotFound, Throttled, ValidationFailed
 from ..repositories import invitations
 from ..repositories import ledgers as ledger_rows
 from . import ledgers

@@ -19,7 +19,7 @@ from functools import cache
 
 from psycopg import Connection
 
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, found
+from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed, found
 from ..repositories import ledgers
 
 DEFAULT_NAME = "Personal"

@@ -17,9 +17,10 @@ from decimal import Decimal
 
 from psycopg import Connection
 
-from .. import metrics, periods
-from ..analytics_cache import AnalyticsCache, key
-from ..money import percent
+from ..db.analytics_cache import AnalyticsCache, key
+from ..domain import periods
+from ..domain.money import percent
+from ..ops import metrics
 from ..repositories import reports
 from .ledgers import Action, Actor, authorize_each
 from .transactions import resolve_periods

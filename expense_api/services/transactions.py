@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from psycopg import Connection
 
-from .. import periods
-from ..database import Batch
-from ..errors import found
+from ..db.pool import Batch
+from ..domain import periods
+from ..domain.errors import found
 from ..repositories import transactions
 from ..repositories.integrity import category_must_exist, no_such_category
-from . import alerts, budget_guard, categories, webhook_outbox
+from . import alerts, budget_guard, categories
 from .ledgers import Action, Actor, authorize
+from .webhooks import outbox as webhook_outbox
 
 FIELDS = ("category_id", "type", "amount", "description", "occurred_on")
 

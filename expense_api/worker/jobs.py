@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from ..database import Database
-from ..services import housekeeping, recurring_runs
-from ..services.webhook_delivery import Dispatcher
+from ..db.pool import Database
+from ..services import housekeeping
+from ..services.recurring import runs as recurring_runs
+from ..services.webhooks.delivery import Dispatcher
 
 Clock = Callable[[], datetime]
 
@@ -37,7 +38,7 @@ stopping = threading.Event()
 class DueOccurrences:
     """Recurring rules: one due date per transaction, the ledgers in turn (each date goes to the
     first ledger after the one served last, this process's `after_ledger`, kept across ticks), a
-    rule that fails recorded and passed over until its retry time (services/recurring_runs.py)."""
+    rule that fails recorded and passed over until its retry time (services/recurring/runs.py)."""
 
     def __init__(self):
         self.after_ledger = 0
@@ -82,7 +83,7 @@ def prune_expired(database: Database) -> int:
 
 PRUNE_PERIOD = timedelta(hours=1)
 
-# Webhook deliveries run in lanes, a thread per endpoint (services/webhook_delivery.py): the job
+# Webhook deliveries run in lanes, a thread per endpoint (services/webhooks/delivery.py): the job
 # starts lanes and returns, so a slow receiver holds neither the other endpoints nor the other jobs.
 webhook_lanes = Dispatcher(stopping=stopping)
 

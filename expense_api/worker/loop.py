@@ -13,9 +13,9 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from .. import metrics
 from ..config import Settings
-from ..database import Database
+from ..db.pool import Database
+from ..ops import metrics
 from . import jobs as job_list
 from .jobs import Clock, Job
 

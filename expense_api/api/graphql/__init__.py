@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .. import idempotency
+from ..core import idempotency
 from . import explorer, limits
 from .view import PATH, blp
 

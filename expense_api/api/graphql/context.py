@@ -29,11 +29,11 @@ from marshmallow import Schema, ValidationError
 from marshmallow.experimental.context import Context
 from psycopg import Connection
 
-from ...errors import ValidationFailed
+from ...domain.errors import ValidationFailed
 from ...services import ledgers
 from ...services.ledgers import Actor
-from ..common import default_actor
-from ..problems import flatten_messages
+from ..core.problems import flatten_messages
+from ..core.views import default_actor
 from ..schemas.ledgers import LedgerSchema
 
 _SCHEMAS: dict[type[Schema], Schema] = {}

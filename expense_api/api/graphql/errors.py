@@ -1,5 +1,5 @@
 """GraphQL errors carry REST's codes: `extensions.code` is the code the REST API would answer
-(the domain error's own code, its HTTP status through api/problems.py's table, and its extra
+(the domain error's own code, its HTTP status through api/core/problems.py's table, and its extra
 members: `budget` for budget_exceeded, `errors` for validation_error). An error of the document
 itself (syntax, an unknown field, a wrong argument type, a variable that does not fit) is
 `malformed_request` or `validation_error`; a limit has its own code (limits.py). Anything else is
@@ -11,8 +11,8 @@ import logging
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
-from ...errors import DomainError
-from ..problems import status_of
+from ...domain.errors import DomainError
+from ..core.problems import status_of
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from graphql.language import (
 )
 from graphql.validation import ValidationRule
 
-from ...services import webhooks
+from ...services.webhooks import endpoints as webhooks
 
 MAX_DOCUMENT_BYTES = 10 * 1024
 MAX_BATCH = 5

@@ -9,13 +9,13 @@ In order, so that a refused request costs no database work but the session check
    token is 401 whatever the body, so nothing about the schema is told to a dead session. Then
    refused operations get errors and no data, and when nothing is left to run nothing else
    touches the database; an Idempotency-Key claim when the request holds a mutation
-   (api/idempotency.py, as on REST POSTs);
-4. execution in the request's one transaction (api/request_transaction.py): committed when a
+   (api/core/idempotency.py, as on REST POSTs);
+4. execution in the request's one transaction (api/core/request_transaction.py): committed when a
    mutation field succeeded, rolled back otherwise; each mutation field, its selection included,
    runs in a savepoint (execution.MutationExecutor). A request without a mutation only reads:
    its statements run as a GET's do (no BEGIN, no COMMIT).
-A deadlock or serialization failure propagates, so api/retry.py runs the whole request again as it
-does for REST; a database outage is REST's 503.
+A deadlock or serialization failure propagates, so api/core/retry.py runs the whole request again
+as it does for REST; a database outage is REST's 503.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from psycopg_pool import PoolTimeout
 
-from ...errors import DomainError
-from .. import idempotency
-from ..jsonio import read_json_body
-from ..problems import HttpError
-from ..request_transaction import get_conn, reads_only, rollback_at_end
-from ..tokens import claims_before_session_check
+from ...domain.errors import DomainError
+from ..core import idempotency
+from ..core.jsonio import read_json_body
+from ..core.problems import HttpError
+from ..core.request_transaction import get_conn, reads_only, rollback_at_end
+from ..core.tokens import claims_before_session_check
 from . import explorer, limits
 from .context import RequestContext
 from .errors import format_error

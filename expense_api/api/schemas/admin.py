@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .auth import UserSchema
-from .common import BaseSchema, ListQuerySchema, StrictBoolean, UtcTimestamp
+from .base import BaseSchema, ListQuerySchema, StrictBoolean, UtcTimestamp
 
 SYSTEM_ROLES = ["user", "admin"]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .common import BaseSchema, UtcTimestamp
+from .base import BaseSchema, UtcTimestamp
 
 
 class AlertSchema(BaseSchema):

@@ -6,7 +6,7 @@ import iso4217
 from marshmallow import ValidationError, fields, validate
 
 from ...services import ledgers
-from .common import BaseSchema, Name, StrictBoolean, TrimmedString, UtcTimestamp
+from .base import BaseSchema, Name, StrictBoolean, TrimmedString, UtcTimestamp
 
 
 @cache

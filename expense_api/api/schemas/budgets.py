@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ...periods import MAX_YEAR, MIN_YEAR
+from ...domain.periods import MAX_YEAR, MIN_YEAR
 from .alerts import AlertSchema
-from .common import BaseSchema, Money, UtcTimestamp
+from .base import BaseSchema, Money, UtcTimestamp
 
 
 class BudgetInputSchema(BaseSchema):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .common import BaseSchema, Name, UtcTimestamp
+from .base import BaseSchema, Name, UtcTimestamp
 
 
 class CategorySchema(BaseSchema):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .common import BaseSchema, TrimmedString, UtcTimestamp
+from .base import BaseSchema, TrimmedString, UtcTimestamp
 from .transactions import MemberRefSchema
 
 ROLES = ["editor", "viewer"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from .auth import _is_currency, _is_timezone, currency_codes, timezone_names
-from .common import BaseSchema, Name, UtcTimestamp
+from .base import BaseSchema, Name, UtcTimestamp
 
 ROLES = ["owner", "editor", "viewer"]
 

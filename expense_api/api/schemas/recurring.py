@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ...services.recurrence import FREQUENCIES, WEEKDAYS
-from ...services.recurring import EARLIEST_START_YEARS
-from .common import BaseSchema, CalendarDate, FreeText, ListQuerySchema, Money, UtcTimestamp
+from ...services.recurring.dates import FREQUENCIES, WEEKDAYS
+from ...services.recurring.rules import EARLIEST_START_YEARS
+from .base import BaseSchema, CalendarDate, FreeText, ListQuerySchema, Money, UtcTimestamp
 from .transactions import TYPES, TransactionInputSchema
 
 MAX_INTERVAL = 1000

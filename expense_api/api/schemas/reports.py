@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from .common import BaseSchema, CalendarDate, Money, Percent, PeriodQuerySchema
+from .base import BaseSchema, CalendarDate, Money, Percent, PeriodQuerySchema
 
 
 class SummarySchema(BaseSchema):

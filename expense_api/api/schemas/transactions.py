@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .alerts import AlertSchema, DryRunAlertSchema
-from .common import (
+from .base import (
     BaseSchema,
     CalendarDate,
     FreeText,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ...services.webhook_outbox import EVENTS
-from ...webhooks.network import MAX_URL_LENGTH
-from .common import BaseSchema, FreeText, UtcTimestamp
+from ...services.webhooks.network import MAX_URL_LENGTH
+from ...services.webhooks.outbox import EVENTS
+from .base import BaseSchema, FreeText, UtcTimestamp
 
 STATUSES = ["pending", "delivered", "failed"]
 

@@ -8,7 +8,7 @@ from marshmallow import Schema
 
 from ....services import alerts
 from ....services.ledgers import Actor
-from ... import pagination
+from ...core import pagination
 from ...schemas.alerts import AlertQuerySchema, AlertSchema
 from ..context import connection, dump, given, item, load
 from ..execution import writes

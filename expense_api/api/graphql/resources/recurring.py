@@ -1,5 +1,5 @@
 """Recurring rules: a ledger's, one by id, a rule's occurrences and preview and its ledger, and
-their mutations. Pages through the same helpers as REST (api/pagination.py), so the cursors are
+their mutations. Pages through the same helpers as REST (api/core/pagination.py), so the cursors are
 REST's.
 
 A ledger's rules are read one ledger at a time (limits.ONE_LEDGER_AT_A_TIME): refused below
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ariadne import MutationType, ObjectType
 
-from ....services import recurring
-from ... import pagination
+from ....services.recurring import rules as recurring
+from ...core import pagination
 from ...schemas.recurring import (
     OccurrenceQuerySchema,
     OccurrenceSchema,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from ariadne import ObjectType
 
 from ....services import reports
-from ...common import analytics_cache
-from ...schemas.common import PeriodQuerySchema
+from ...core.views import analytics_cache
+from ...schemas.base import PeriodQuerySchema
 from ...schemas.reports import (
     BudgetUsageSchema,
     CategoryBreakdownSchema,

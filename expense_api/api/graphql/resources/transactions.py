@@ -6,7 +6,7 @@ from __future__ import annotations
 from ariadne import MutationType, ObjectType
 
 from ....services import transactions
-from ... import pagination
+from ...core import pagination
 from ...schemas.transactions import (
     TransactionInputSchema,
     TransactionPatchSchema,

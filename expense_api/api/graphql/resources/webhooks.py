@@ -1,5 +1,5 @@
 """Webhook endpoints (owner: the services authorize): a ledger's, one by id, an endpoint's
-deliveries, and their mutations. Pages through the same helper as REST (api/pagination.py).
+deliveries, and their mutations. Pages through the same helper as REST (api/core/pagination.py).
 
 A ledger's endpoints are read one ledger at a time (limits.ONE_LEDGER_AT_A_TIME): refused below
 `ledgers`; an endpoint's deliveries per endpoint: refused below the `webhooks` list
@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from ariadne import MutationType, ObjectType
 from flask import current_app
 
-from ....services import webhooks
-from ... import pagination
+from ....services.webhooks import endpoints as webhooks
+from ...core import pagination
 from ...schemas.webhooks import (
     DeliveryQuerySchema,
     DeliverySchema,

@@ -1,0 +1,1 @@
+"""Running the service: gunicorn's settings, logs and metrics."""

@@ -1,0 +1,2 @@
+"""Accounts and sessions (accounts), password hashing (passwords) and login throttling
+(throttle)."""

@@ -1,3 +1,0 @@
--- name: database_exists$
--- Used when setting up the embedded server and the tests' throwaway databases.
-SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %(name)s)

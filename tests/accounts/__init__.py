@@ -1,0 +1,1 @@
+"""Accounts: register, login, tokens and sessions, throttling, admins."""

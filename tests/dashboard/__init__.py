@@ -1,0 +1,1 @@
+"""The dashboard: its pages and the browser tests."""

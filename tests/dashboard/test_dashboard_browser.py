@@ -1,0 +1,524 @@
+"""The dashboard at /app in a real headless Chromium (Debian's), driven by Playwright.
+
+A household's week: register through the page, add a category, a budget and expenses, watch the
+cards and charts change, be refused an over-budget expense in plain words, page through the
+transactions, edit and delete one, invite a second user who accepts in a second browser context,
+and both see the same ledger. Screenshots of each screen go to test-artefacts/dashboard/
+(gitignored). axe-core (installed by bin/_bootstrap from npm, injected here) checks each screen.
+
+The browser talks to nothing but the service under test: its background services are switched
+off by flags, and every request the page makes is recorded and must be to the service's origin.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from devtools.servers import PROJECT_ROOT, call
+from expense_api.demo import DEMO_PASSWORD, seed
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = PROJECT_ROOT / "tests" / "browser_assets" / "node_modules" / "axe-core" / "axe.min.js"
+ARTEFACTS = PROJECT_ROOT / "test-artefacts" / "dashboard"
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--no-sandbox",  # CI runs as root
+]
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (bin/test installs it)"
+    )
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed: `apt-get install chromium` (.ci/run does)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Person:
+    """One person at one browser context, recording every request their page makes."""
+
+    def __init__(self, browser, base: str, name: str):
+        self.base, self.name = base, name
+        self.email = f"{name.lower()}-{uuid.uuid4().hex[:10]}@example.com"
+        self.context = browser.new_context(
+            locale="en-US", timezone_id="UTC", viewport={"width": 1280, "height": 900}
+        )
+        if AXE.exists():  # before the page's own scripts, through the DevTools protocol: the
+            # page's policy (no inline script) stays in force for everything else
+            self.context.add_init_script(path=str(AXE))
+        self.page = self.context.new_page()
+        self.requested: list[str] = []
+        self.page.on("request", lambda request: self.requested.append(request.url))
+        self.page.set_default_timeout(10_000)
+
+    def open(self):
+        self.page.goto(self.base + "/app")
+
+    def register(self):
+        form = self.page.locator("#register")
+        form.get_by_label("Name").fill(self.name)
+        form.get_by_label("Email").fill(self.email)
+        form.get_by_label("Password").fill(PASSWORD)
+        form.get_by_role("button", name="Register").click()
+        self.page.locator("#who").filter(has_text=self.name).wait_for()
+
+    def sign_in(self, email: str, password: str):
+        self.email = email
+        form = self.page.locator("#signin")
+        form.get_by_label("Email").fill(email)
+        form.get_by_label("Password").fill(password)
+        form.get_by_role("button", name="Sign in").click()
+        self.page.locator("#signed-in").wait_for()
+
+    def token(self) -> str:
+        status, tokens, _ = call(
+            self.base, "POST", "/api/auth/login", {"email": self.email, "password": PASSWORD}
+        )
+        assert status == 200
+        return tokens["accessToken"]
+
+    def screenshot(self, name: str):
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+    def accessibility_violations(self) -> list[dict]:
+        if not AXE.exists():
+            return []  # test_accessibility says it is skipped and why
+        result = self.page.evaluate("() => axe.run(document)")
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+
+    def add_transaction(self, amount: str, kind: str = "Expense", description: str = ""):
+        form = self.page.locator("#tx-form")
+        form.get_by_label("Type").select_option(label=kind)
+        form.get_by_label("Amount").fill(amount)
+        form.get_by_label("Description").fill(description)
+        form.get_by_role("button", name="Add").click()
+
+    def text(self, selector: str) -> str:
+        return self.page.locator(selector).inner_text()
+
+
+def _wait_text(person: Person, selector: str, text: str):
+    person.page.locator(selector).filter(has_text=text).first.wait_for()
+
+
+def test_a_household_week(browser, live_server):
+    asha = Person(browser, live_server.base, "Asha")
+    ben = Person(browser, live_server.base, "Ben")
+    try:
+        _household_week(asha, ben, live_server.base)
+    finally:
+        asha.context.close()
+        ben.context.close()
+    for person in (asha, ben):
+        strangers = [u for u in person.requested if not u.startswith(live_server.base + "/")]
+        assert strangers == [], "the page contacted another origin"
+
+
+def _household_week(asha: Person, ben: Person, base: str):
+    page = asha.page
+    asha.open()
+    page.locator("#signin").wait_for()
+    asha.screenshot("01-sign-in")
+    assert asha.accessibility_violations() == []
+
+    asha.register()
+    ben.open()
+    ben.register()
+    _wait_text(asha, "#expense", "$0.00")
+    asha.screenshot("02-empty-ledger")
+
+    # A category, a budget of 100 with its alert at 80%, then expenses.
+    category = page.locator("#category-form")
+    category.get_by_label("Name").fill("Groceries")
+    category.get_by_role("button", name="Add category").click()
+    page.locator("#tx-form select[name=categoryId] option", has_text="Groceries").wait_for(
+        state="attached"
+    )
+    budget = page.locator("#budget-form")
+    budget.get_by_label("Category").select_option(label="Groceries")
+    budget.get_by_label("Amount").fill("100")
+    budget.get_by_role("button", name="Save budget").click()
+    _wait_text(asha, "#budgets li", "Groceries (hard): $0.00 of $100.00")
+
+    asha.add_transaction("30", description="Market")
+    _wait_text(asha, "#expense", "$30.00")
+    assert "Groceries" in asha.text("#breakdown")
+    assert page.locator("#budgets .bar-fill").count() == 1
+    asha.add_transaction("55.50", description="Weekly shop")
+    _wait_text(asha, "#expense", "$85.50")
+    _wait_text(asha, "#alerts-list", "Groceries budget passed its alert threshold: 85.50% used")
+    assert page.locator("#budgets .bar-warn").count() == 1  # past the dashed threshold mark
+    asha.add_transaction("2500", kind="Income", description="Salary")
+    _wait_text(asha, "#savings", "$2,414.50")
+    assert "Income" in page.locator("#trend svg").get_attribute("aria-label")
+    asha.screenshot("03-spending")
+    assert asha.accessibility_violations() == []
+
+    # Over the hard budget: refused, in plain words, and nothing changes.
+    asha.add_transaction("20", description="Too much")
+    _wait_text(
+        asha,
+        "#tx-error",
+        "Not saved: this expense would put the Groceries budget over by $5.50. "
+        "The budget is $100.00, $85.50 is already spent and $14.50 remains.",
+    )
+    assert asha.text("#expense") == "$85.50"
+    asha.screenshot("04-refused-over-budget")
+    page.locator("#alerts-list").get_by_role("button", name="Mark read").click()
+    _wait_text(asha, "#alerts-list", "No unread alerts.")
+
+    # A validation error is shown next to its field.
+    asha.add_transaction("12.345")
+    _wait_text(asha, '#tx-form .error[data-for="amount"]', "USD allows at most 2 fraction digits.")
+    assert page.locator("#tx-form input[name=amount]").get_attribute("aria-invalid") == "true"
+
+    # Ten more rows through the API, then a reload: the page signs in again by its cookie.
+    _seed_income(base, asha.email, count=10)
+    page.reload()
+    _wait_text(asha, "#who", "Asha")
+    page.locator("#tx-list tr").nth(9).wait_for()
+    assert page.locator("#tx-list tr").count() == 10
+    page.get_by_role("button", name="Load more").click()
+    page.locator("#tx-list tr").nth(12).wait_for()
+    assert page.locator("#tx-list tr").count() == 13
+    assert page.get_by_role("button", name="Load more").is_hidden()
+
+    # Edit: the market run was 25, not 30; then delete it.
+    page.get_by_role("button", name="Edit Market").click()
+    page.locator("#tx-form").get_by_label("Amount").fill("25")
+    page.locator("#tx-form").get_by_role("button", name="Save").click()
+    _wait_text(asha, "#expense", "$80.50")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete Market").click()
+    _wait_text(asha, "#expense", "$55.50")
+
+    # The keyboard alone reaches and moves the month picker; another month is empty.
+    page.locator("#month").focus()
+    page.keyboard.press("ArrowDown")
+    _wait_text(asha, "#expense", "$0.00")
+    page.keyboard.press("ArrowUp")
+    _wait_text(asha, "#expense", "$55.50")
+
+    # Asha invites Ben, who accepts in his own browser context; both see the same ledger.
+    invite = page.locator("#invite-form")
+    invite.get_by_label("Email").fill(ben.email)
+    invite.get_by_role("button", name="Invite").click()
+    _wait_text(asha, "#invitations", f"{ben.email} as editor")
+    asha.screenshot("05-household")
+    ben.page.reload()
+    ben.page.get_by_role("button", name="Accept Personal").click()
+    _wait_text(ben, "#status", "You joined Personal.")
+    assert "(USD, editor)" in ben.page.locator("#ledger option:checked").inner_text()
+    _wait_text(ben, "#expense", "$55.50")
+    _wait_text(ben, "#members", "Asha")
+    assert "Weekly shop" in ben.text("#tx-list")
+    ben.screenshot("06-second-member")
+    assert ben.accessibility_violations() == []
+    page.reload()
+    _wait_text(asha, "#members", "Ben")
+
+    # A phone-width screen: one column, still usable.
+    page.set_viewport_size({"width": 390, "height": 844})
+    asha.screenshot("07-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert asha.accessibility_violations() == []
+
+    # Signing out forgets the cookie: a reload shows the sign-in form.
+    page.get_by_role("button", name="Sign out").click()
+    page.locator("#signin").wait_for()
+    page.reload()
+    page.locator("#signin").wait_for()
+    assert page.locator("#signed-in").is_hidden()
+
+
+def _seed_income(base: str, email: str, count: int):
+    status, tokens, _ = call(
+        base, "POST", "/api/auth/login", {"email": email, "password": PASSWORD}
+    )
+    assert status == 200
+    categories = call(base, "GET", "/api/categories", token=tokens["accessToken"])[1]["items"]
+    period = call(base, "GET", "/api/summary", token=tokens["accessToken"])[1]
+    for n in range(count):
+        status, body, _ = call(
+            base,
+            "POST",
+            "/api/transactions",
+            {
+                "amount": "1",
+                "type": "INCOME",
+                "categoryId": categories[0]["id"],
+                "date": period["from"],
+                "description": f"Refund {n}",
+            },
+            token=tokens["accessToken"],
+        )
+        assert status == 201, body
+
+
+def test_accessibility_engine_is_installed(browser):
+    if not AXE.exists():
+        pytest.skip(f"axe-core is not installed at {AXE} (bin/_bootstrap installs it with npm)")
+
+
+def test_page_refuses_inline_script(browser, live_server):
+    """The policy is enforced by the browser: an injected inline script does not run."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(live_server.base + "/app")
+        page.evaluate(
+            """() => { const s = document.createElement('script');
+                       s.textContent = 'window.injected = true'; document.head.append(s); }"""
+        )
+        assert page.evaluate("window.injected === undefined")
+    finally:
+        context.close()
+
+
+def _settle(page, requests, done: set, timeout: float = 10.0):
+    """Waits until every request `requests()` lists has finished or failed, and no new one has
+    started for 300 ms, so the page has drawn whatever their answers bring."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = list(requests())
+        if all(request in done for request in listed):
+            page.wait_for_timeout(300)
+            if len(list(requests())) == len(listed) and all(r in done for r in requests()):
+                return
+        still_open = [r.url for r in requests() if r not in done]
+        assert time.monotonic() < deadline, f"requests still open: {still_open}"
+        page.wait_for_timeout(20)
+
+
+def test_a_fast_ledger_switch_shows_the_ledger_picked_last(browser, live_server):
+    """The first ledger's answers come late, after the second ledger was picked and drawn: they
+    are dropped (the load was cancelled), not drawn over the second ledger's figures."""
+    person = Person(browser, live_server.base, "Switcher")
+    page = person.page
+    try:
+        person.open()
+        person.register()
+        token = person.token()
+        first = call(person.base, "GET", "/api/ledgers", token=token)[1]["items"][0]["id"]
+        _expense(person.base, token, first, "7")
+        status, second, _ = call(
+            person.base, "POST", "/api/ledgers", {"name": "Holiday", "currency": "EUR"}, token=token
+        )
+        assert status == 201, second
+        _expense(person.base, token, second["id"], "42", description="Ferry")
+        page.reload()
+        _wait_text(person, "#expense", "$7.00")
+        select = page.locator("#ledger")
+        select.select_option(str(second["id"]))
+        _wait_text(person, "#expense", "€42.00")
+
+        held, done = [], set()
+        page.on("requestfinished", lambda request: done.add(request))
+        page.on("requestfailed", lambda request: done.add(request))
+
+        def hold_first(route):
+            if f"/api/ledgers/{first}/" in route.request.url:
+                held.append(route)
+            else:
+                route.continue_()
+
+        page.route("**/api/ledgers/**", hold_first)
+        select.select_option(str(first))
+        while len(held) < 7:  # the first ledger's requests are out, and held
+            page.wait_for_timeout(20)
+        select.select_option(str(second["id"]))
+        _wait_text(person, "#tx-list", "Ferry")
+        for route in held:
+            # A request the page cancelled while it was held has nothing to continue.
+            with contextlib.suppress(Exception):
+                route.continue_()
+        _settle(page, lambda: [route.request for route in held], done)
+        assert person.text("#expense") == "€42.00"
+        assert "Ferry" in person.text("#tx-list")
+        assert "€" in page.locator("#trend svg").get_attribute("aria-label")
+        assert select.input_value() == str(second["id"])
+    finally:
+        person.context.close()
+
+
+def test_parallel_401s_wait_for_one_refresh(browser, live_server):
+    """The access token expires: the month's seven parallel requests are all refused with 401,
+    and all of them wait for one refresh by the cookie, then each is retried once."""
+    person = Person(browser, live_server.base, "Expired")
+    page = person.page
+    try:
+        person.open()
+        person.register()
+        token = person.token()
+        ledger = call(person.base, "GET", "/api/ledgers", token=token)[1]["items"][0]["id"]
+        _expense(person.base, token, ledger, "5")
+        page.reload()
+        _wait_text(person, "#expense", "$5.00")
+
+        sent = {"token": None}
+        expired: set[str] = set()
+        refreshes, requests, done = [], [], set()
+
+        def watch(request):
+            if request.url.endswith("/api/auth/refresh"):
+                refreshes.append(request)
+            if "/api/ledgers/" in request.url:
+                requests.append(request)
+                sent["token"] = request.headers.get("authorization")
+
+        page.on("request", watch)
+        # Answered is done here: a refused refresh's body may never be read, so never "finished".
+        page.on("response", lambda response: done.add(response.request))
+        page.on("requestfailed", lambda request: done.add(request))
+
+        def refuse_expired(route):
+            if route.request.headers.get("authorization") in expired:
+                route.fulfill(
+                    status=401,
+                    content_type="application/problem+json",
+                    body=json.dumps(
+                        {
+                            "type": "about:blank",
+                            "title": "Unauthorized",
+                            "status": 401,
+                            "detail": "The token has expired.",
+                            "code": "token_expired",
+                        }
+                    ),
+                )
+            else:
+                route.continue_()
+
+        # One more look at the ledger records the token the page holds; then it has expired.
+        page.locator("#month").focus()
+        page.keyboard.press("ArrowDown")
+        _wait_text(person, "#expense", "$0.00")
+        assert sent["token"]
+        expired.add(sent["token"])
+        page.route("**/api/**", refuse_expired)
+        refreshes.clear()
+        requests.clear()
+        page.keyboard.press("ArrowUp")
+        _settle(page, lambda: [*requests, *refreshes], done)
+        refused = [r for r in requests if r.headers.get("authorization") in expired]
+        assert len(refused) >= 7, "the month's requests went out in parallel with the old token"
+        assert len(refreshes) == 1, f"{len(refreshes)} refreshes for {len(refused)} refusals"
+        retried = [r for r in requests if r.headers.get("authorization") not in expired]
+        assert len(retried) >= len(refused)  # each refused one once, then the transactions etc.
+        _wait_text(person, "#expense", "$5.00")
+    finally:
+        person.context.close()
+
+
+def _expense(base: str, token: str, ledger: int, amount: str, description: str = "Shop"):
+    status, category, _ = call(
+        base, "POST", f"/api/ledgers/{ledger}/categories", {"name": "Spending"}, token=token
+    )
+    assert status == 201, category
+    day = call(base, "GET", f"/api/ledgers/{ledger}/summary", token=token)[1]["from"]
+    body = {"amount": amount, "type": "EXPENSE", "categoryId": category["id"], "date": day,
+            "description": description}  # fmt: skip
+    status, saved, _ = call(base, "POST", f"/api/ledgers/{ledger}/transactions", body, token=token)
+    assert status == 201, saved
+
+
+CHART_GEOMETRY = """() => {
+  const box = (node) => node.getBoundingClientRect();
+  const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  // The size text is drawn at: its font size times the picture's scale on the page.
+  const drawnSize = (text) => {
+    const chart = text.ownerSVGElement;
+    const scale = box(chart).width / chart.viewBox.baseVal.width;
+    return parseFloat(getComputedStyle(text).fontSize) * scale;
+  };
+  const texts = [...document.querySelectorAll("#trend text, #breakdown text")];
+  const rows = [...document.querySelectorAll("#breakdown rect")].map((bar, n) => {
+    const [label, amount] = [document.querySelectorAll("#breakdown .label")[n],
+                             document.querySelectorAll("#breakdown .amount")[n]];
+    return overlaps(box(bar), box(label)) || overlaps(box(bar), box(amount));
+  });
+  const budgets = [...document.querySelectorAll("#budgets li")].map((li) => {
+    const bar = box(li.querySelector("svg")), row = box(li);
+    return [bar.left - row.left, Math.round(bar.width), Math.round(row.right - box(li.children[1]).right)];
+  });
+  return {
+    pageText: parseFloat(getComputedStyle(document.querySelector("#tx-list td")).fontSize),
+    drawnSizes: texts.map(drawnSize),
+    ticks: [...document.querySelectorAll("#trend .tick")].map((t) => t.textContent),
+    months: [...document.querySelectorAll("#trend .month")].map((t) => t.textContent),
+    legend: [...document.querySelectorAll("#trend .legend")].map((t) => t.textContent),
+    breakdownRows: rows.length,
+    barsOverlappingText: rows.filter(Boolean).length,
+    budgets,
+  };
+}"""
+
+
+REDRAWN = """() => [...document.querySelectorAll("#breakdown > svg, #trend > svg")].every(
+  (chart) => Number(chart.getAttribute("width")) === Math.floor(chart.parentElement.clientWidth))"""
+
+
+def _assert_readable(geometry: dict, months: int):
+    assert len(geometry["ticks"]) >= 3 and geometry["ticks"][0] == "$0", geometry["ticks"]
+    assert all(tick.startswith("$") for tick in geometry["ticks"])
+    assert len(geometry["months"]) >= months, geometry["months"]
+    assert geometry["legend"] == ["Income", "Expenses"]
+    page_text = geometry["pageText"]
+    assert all(abs(size - page_text) < 0.5 for size in geometry["drawnSizes"]), (
+        page_text,
+        sorted(set(geometry["drawnSizes"])),
+    )
+    assert geometry["breakdownRows"] >= 8
+    assert geometry["barsOverlappingText"] == 0
+    assert len(geometry["budgets"]) == 4
+    assert len({tuple(row) for row in geometry["budgets"]}) == 1, geometry["budgets"]
+
+
+def test_a_year_of_demo_data_reads_at_1280(browser, live_server, database_url):
+    """A year of the demo's data at 1280 px: the 12-month chart has values on its axis, a month
+    under each point and a legend, all at the page's text size; no category's amount runs into
+    its bar; every budget row is laid out alike."""
+    with psycopg.connect(database_url) as conn:
+        (user,) = seed(conn, [1500], years=1, progress=False, bcrypt_rounds=4, label="chart")
+    person = Person(browser, live_server.base, "Demo")
+    page = person.page
+    try:
+        person.open()
+        person.sign_in(user.email, DEMO_PASSWORD)
+        page.locator("#trend .tick").first.wait_for()
+        page.locator("#budgets li").nth(3).wait_for()
+        person.screenshot("08-demo-year-1280")
+        _assert_readable(page.evaluate(CHART_GEOMETRY), months=12)
+        # Narrower (still two columns): the charts are drawn again at their boxes' new width.
+        page.set_viewport_size({"width": 760, "height": 900})
+        page.wait_for_function(REDRAWN)
+        person.screenshot("09-demo-year-760")
+        _assert_readable(page.evaluate(CHART_GEOMETRY), months=4)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 760
+        assert person.accessibility_violations() == []
+    finally:
+        person.context.close()

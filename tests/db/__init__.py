@@ -1,0 +1,1 @@
+"""The database layer: pool, pipeline, replicas, retries, round trips, SQL, migrations, outages."""

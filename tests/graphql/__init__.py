@@ -1,0 +1,1 @@
+"""The GraphQL door: parity with REST, limits, roles, fuzzing, races."""

@@ -1,0 +1,202 @@
+"""Parity: on one seeded ledger, each REST read and its GraphQL twin give the same values (money
+strings, dates, timestamps, ordering, pagination cursors); each REST refusal has a GraphQL twin
+with the same code."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import category, graphql, graphql_codes, record, save
+
+TX_FIELDS = "id amount type categoryId category description date createdAt createdBy { id name }"
+BUDGET_FIELDS = "id categoryId category amount month year mode alertThreshold createdAt"
+ALERT_FIELDS = "id ledgerId budgetId kind percentUsed recurringId createdAt readAt"
+
+
+@pytest.fixture
+def seeded(alice):
+    """A KWD ledger (3 fraction digits) with categories, a month of transactions, budgets and
+    the alerts they fired, besides alice's default USD ledger."""
+    ledger = alice.post("/api/ledgers", json={"name": "Kuwait", "currency": "KWD"}).get_json()
+    base = f"/api/ledgers/{ledger['id']}"
+    ids = [alice.post(f"{base}/categories", json={"name": n}).get_json()["id"]
+           for n in ("rent", "Food", "travel")]  # fmt: skip
+    alice.post(f"{base}/budgets", json={"categoryId": ids[1], "amount": "20", "month": 3,
+                                        "year": 2026, "mode": "soft"})  # fmt: skip
+    alice.post(f"{base}/budgets", json={"amount": "1000.5", "month": 3, "year": 2026})
+    for day in range(1, 13):
+        body = {"amount": f"{day}.125", "type": "EXPENSE" if day % 3 else "INCOME",
+                "categoryId": ids[day % 3], "description": f"day {day}",
+                "date": f"2026-03-{day % 6 + 1:02d}"}  # fmt: skip
+        assert alice.post(f"{base}/transactions", json=body).status_code == 201
+    return ledger["id"], base
+
+
+def _rest(user, path):
+    response = user.get(path)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _ledger(user, ledger_id, selection, variables=None, declared=""):
+    query = f"query($id: Int!{declared}) {{ ledger(id: $id) {{ {selection} }} }}"
+    body = graphql(user, query, {"id": ledger_id, **(variables or {})})
+    assert "errors" not in body, body
+    return body["data"]["ledger"]
+
+
+def test_categories_budgets_and_the_ledger(alice, seeded):
+    ledger_id, base = seeded
+    got = _ledger(
+        alice,
+        ledger_id,
+        f"""id name currency timezone isDefault role createdAt
+        categories {{ id name createdAt }} budgets(month: 3, year: 2026) {{ {BUDGET_FIELDS} }}
+        members {{ userId name email role joinedAt }}""",
+    )
+    assert got["categories"] == _rest(alice, f"{base}/categories")["items"]
+    assert got["budgets"] == _rest(alice, f"{base}/budgets?month=3&year=2026")["items"]
+    assert got["members"] == _rest(alice, f"{base}/members")["items"]
+    rest_ledger = _rest(alice, base)
+    assert {k: got[k] for k in rest_ledger} == rest_ledger
+    assert any(b["amount"] == "1000.500" for b in got["budgets"])
+
+
+def test_transaction_pages_follow_the_rest_cursor(alice, seeded):
+    ledger_id, base = seeded
+    selection = f"""transactions(first: 5, after: $after, filter: {{month: 3, year: 2026}}) {{
+        edges {{ cursor node {{ {TX_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }}"""
+    rest_path = f"{base}/transactions?month=3&year=2026&limit=5"
+    after, rest_cursor, pages = None, None, 0
+    while True:
+        page = _ledger(alice, ledger_id, selection, {"after": after}, ", $after: String")
+        rest = _rest(alice, rest_path + (f"&cursor={rest_cursor}" if rest_cursor else ""))
+        nodes = [edge["node"] for edge in page["transactions"]["edges"]]
+        assert nodes == rest["items"]
+        info = page["transactions"]["pageInfo"]
+        assert info["hasNextPage"] == (rest["nextCursor"] is not None)
+        pages += 1
+        if not info["hasNextPage"]:
+            break
+        assert info["endCursor"] == rest["nextCursor"]
+        after = rest_cursor = rest["nextCursor"]
+    assert pages == 3
+    assert nodes[-1]["amount"].endswith(".125")
+
+
+def test_filters_as_rest(alice, seeded):
+    ledger_id, base = seeded
+    selection = f"""transactions(filter: {{from: "2026-03-02", to: "2026-03-04", type: EXPENSE,
+        q: "DAY 1", minAmount: "1.125", maxAmount: 12}}) {{ nodes {{ {TX_FIELDS} }} }}"""
+    got = _ledger(alice, ledger_id, selection)["transactions"]["nodes"]
+    rest = _rest(alice, f"{base}/transactions?from=2026-03-02&to=2026-03-04&type=EXPENSE"
+                        "&q=DAY%201&minAmount=1.125&maxAmount=12")  # fmt: skip
+    assert got == rest["items"] and got
+
+
+def test_reports_as_rest(alice, seeded):
+    ledger_id, base = seeded
+    got = _ledger(
+        alice,
+        ledger_id,
+        """
+        summary(month: 3, year: 2026) { from to currency totalIncome totalExpense savings
+                                       savingsRate }
+        categoryBreakdown(from: "2026-03-01", to: "2026-03-31") { from to total
+            items { categoryId category amount share } }
+        budgetUsage(month: 3, year: 2026) { month year items { budgetId categoryId category
+            budget spent remaining percentUsed mode } }
+        trends(from: "2026-01-01", to: "2026-03-31") { items { month income expense savings } }
+    """,
+    )
+    assert got["summary"] == _rest(alice, f"{base}/summary?month=3&year=2026")
+    assert got["categoryBreakdown"] == _rest(
+        alice, f"{base}/category-breakdown?from=2026-03-01&to=2026-03-31"
+    )
+    assert got["budgetUsage"] == _rest(alice, f"{base}/budget-usage?month=3&year=2026")
+    assert got["trends"] == _rest(alice, f"{base}/trends?from=2026-01-01&to=2026-03-31")
+
+
+def test_notifications_me_and_ledgers_as_rest(alice, seeded):
+    ledger_id, base = seeded
+    body = graphql(
+        alice,
+        f"""{{ me {{ id name email role currency timezone createdAt }}
+        ledgers {{ id name currency timezone isDefault role createdAt }}
+        notifications(first: 1) {{ nodes {{ {ALERT_FIELDS} }} pageInfo {{ hasNextPage endCursor }} }}
+        one: notifications(ledgerId: {ledger_id}) {{ nodes {{ {ALERT_FIELDS} }} }} }}""",
+    )
+    data = body["data"]
+    assert data["me"] == _rest(alice, "/api/auth/me")["user"]
+    assert data["ledgers"] == _rest(alice, "/api/ledgers")["items"]
+    rest = _rest(alice, "/api/notifications?limit=1")
+    assert data["notifications"]["nodes"] == rest["items"] and rest["items"]
+    assert data["notifications"]["pageInfo"] == {
+        "hasNextPage": True,
+        "endCursor": rest["nextCursor"],
+    }
+    assert data["one"]["nodes"] == _rest(alice, f"{base}/notifications")["items"]
+
+
+# (REST method, REST path, REST body, GraphQL document, variables): the same refusal both ways.
+def _twins(alice, bob):
+    food = category(alice, "Food")
+    spent = record(alice, food, amount="5", date="2026-03-01")
+    assert save(alice, categoryId=food, amount="10").status_code == 201
+    bobs = record(bob, category(bob, "Bob's"), date="2026-03-01")
+    over = {"amount": "6", "type": "EXPENSE", "categoryId": food, "date": "2026-03-09"}
+    bad = {**over, "amount": "-1"}
+    return [
+        ("POST", "/api/transactions", over, "mutation($i: TransactionInput!) "
+         "{ createTransaction(input: $i) { transaction { id } } }", {"i": over},
+         "budget_exceeded"),
+        ("POST", "/api/transactions", bad, "mutation($i: TransactionInput!) "
+         "{ createTransaction(input: $i) { transaction { id } } }", {"i": bad},
+         "validation_error"),
+        ("GET", f"/api/transactions/{bobs['id']}", None,
+         f"{{ ledger(id: {alice.ledger_id}) {{ transaction(id: {bobs['id']}) {{ id }} }} }}", None,
+         "not_found"),
+        ("PATCH", f"/api/transactions/{bobs['id']}", {"amount": "1"},
+         f'mutation {{ updateTransaction(id: {bobs["id"]}, input: {{amount: "1"}}) '
+         "{ transaction { id } } }", None, "not_found"),
+        ("PATCH", f"/api/transactions/{spent['id']}", {}, f"mutation {{ updateTransaction("
+         f"id: {spent['id']}, input: {{}}) {{ transaction {{ id }} }} }}", None,
+         "validation_error"),
+        ("POST", "/api/categories", {"name": " food "},
+         'mutation { createCategory(input: {name: " food "}) { id } }', None, "category_exists"),
+        ("DELETE", f"/api/categories/{food}", None,
+         f"mutation {{ deleteCategory(id: {food}) }}", None, "category_in_use"),
+        ("DELETE", f"/api/ledgers/{alice.ledger_id}", None,
+         f"mutation {{ deleteLedger(id: {alice.ledger_id}) }}", None, "ledger_is_default"),
+        ("PATCH", f"/api/ledgers/{alice.ledger_id}/members/{alice.id}", {"role": "viewer"},
+         f"mutation {{ updateMember(ledgerId: {alice.ledger_id}, userId: {alice.id}, "
+         "input: {role: viewer}) { userId } }", None, "last_owner"),
+        ("POST", f"/api/ledgers/{alice.ledger_id}/invitations",
+         {"email": alice.data["email"], "role": "viewer"},
+         f'mutation {{ createInvitation(ledgerId: {alice.ledger_id}, input: {{email: '
+         f'"{alice.data["email"]}", role: viewer}}) {{ id }} }}', None, "already_member"),
+        ("GET", "/api/ledgers/999999999", None, "{ ledger(id: 999999999) { id } }", None,
+         "not_found"),
+        ("GET", "/api/transactions?cursor=bogus", None,
+         f'{{ ledger(id: {alice.ledger_id}) {{ transactions(after: "bogus") {{ nodes {{ id }} }} }} }}',
+         None, "validation_error"),
+        ("GET", "/api/summary?month=3&from=2026-03-01", None,
+         f'{{ ledger(id: {alice.ledger_id}) {{ summary(month: 3, from: "2026-03-01") {{ from }} }} }}',
+         None, "validation_error"),
+        ("POST", "/api/notifications/999999999/read", None,
+         "mutation { markNotificationRead(id: 999999999) { id } }", None, "not_found"),
+        ("POST", "/api/invitations/999999999/accept", None,
+         "mutation { acceptInvitation(id: 999999999) { id } }", None, "not_found"),
+    ]  # fmt: skip
+
+
+def test_each_rest_refusal_has_a_graphql_twin(alice, bob):
+    for method, path, body, document, variables, code in _twins(alice, bob):
+        rest = alice.request(method, path, **({"json": body} if body is not None else {}))
+        assert rest.get_json()["code"] == code, (path, rest.get_json())
+        answer = graphql(alice, document, variables)
+        assert graphql_codes(answer) == [code], (document, answer)
+        error = answer["errors"][0]
+        assert error["extensions"]["status"] == rest.status_code
+        if code == "validation_error" and method != "GET":
+            assert error["extensions"]["errors"] == rest.get_json()["errors"]

@@ -1,0 +1,1 @@
+"""Ledgers, the tenant: members, roles, invitations, isolation between tenants."""

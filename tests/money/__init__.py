@@ -1,0 +1,1 @@
+"""Transactions, categories and budgets: exact money, enforcement, races, totals."""

@@ -1,0 +1,85 @@
+"""The write-path benchmark's pgbench scripts are made from sql/*.sql: a renamed query or a new
+parameter must break this test, not the next benchmark run."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from bench.analytics_cache import _maker
+from bench.common import server_env
+from bench.write_path import expense_script, summary_script
+from expense_api.config import load_settings
+from tests.factories import category
+
+
+def _statements(script: str, values: dict[str, int]) -> list[str]:
+    # Without pgbench's meta-commands (\set, \startpipeline, \endpipeline).
+    body = "\n".join(line for line in script.splitlines() if not line.startswith("\\"))
+    body = re.sub(r":(uid|lid|cid|cents)\b", lambda match: str(values[match.group(1)]), body)
+    return [part.strip() for part in body.split(";\n") if part.strip()]
+
+
+@pytest.mark.parametrize("make_script", [expense_script, summary_script])
+def test_a_pgbench_script_runs_against_the_schema(alice, database_url, make_script):
+    food = category(alice)
+    values = {"uid": alice.id, "lid": alice.ledger_id, "cid": food, "cents": 1234}
+    # Pipelined as the API sends them (tests/db/test_round_trips.py): a write in three round
+    # trips within BEGIN and COMMIT, a read in two without either.
+    writes = make_script is expense_script
+    round_trips = 3 if writes else 2
+    assert make_script().count("\\startpipeline") == make_script().count("\\endpipeline")
+    assert make_script().count("\\startpipeline") == round_trips
+    statements = _statements(make_script(), values)
+    if writes:
+        assert statements[0] == "BEGIN" and statements[-1].rstrip(";") == "COMMIT"
+        statements = statements[1:-1]
+    else:
+        assert not {"BEGIN", "COMMIT;", "COMMIT"} & set(statements)
+    with psycopg.connect(database_url) as conn:
+        for statement in statements:
+            conn.execute(statement)
+        if make_script is expense_script:
+            inserted = conn.execute(
+                "SELECT amount, created_by FROM transactions WHERE ledger_id = %s",
+                (alice.ledger_id,),
+            ).fetchall()
+            assert inserted == [(Decimal("12.34"), alice.id)]
+        conn.rollback()
+
+
+def test_the_cache_benchmarks_requests_are_answered(alice):
+    """bench/analytics_cache.py's request mix: every request it makes is a success."""
+    food = category(alice)
+    make = _maker([alice.tokens["accessToken"]], [food], write_percent=10)
+    for index in range(100):
+        method, path, body, headers = make(index)
+        response = alice.client.open(path, method=method, json=body, headers=headers)
+        assert response.status_code < 300, (method, path, response.get_json())
+
+
+def test_the_benchmarks_servers_have_what_production_mode_requires():
+    # Production refuses to start without its secrets; a benchmark's server must not.
+    settings = load_settings(server_env("postgresql://127.0.0.1/bench"))
+    assert settings.app_env == "production" and settings.webhook_secrets_key
+
+
+def test_the_profile_benchmark_reads_py_spys_folded_stacks():
+    from bench.profile import package_of, parse_folded, tally
+
+    lines = [
+        'process 7:"gunicorn";handle (/x/lib/python3.11/site-packages/gunicorn/workers/'
+        "gthread.py:1);wait (/x/lib/python3.11/site-packages/psycopg/connection.py:9) 3\n",
+        "handle (/x/lib/python3.11/site-packages/gunicorn/workers/gthread.py:1);"
+        "post (/work/main/expense_api/api/transactions.py:5) 1\n",
+        "\n",
+    ]
+    stacks = parse_folded(lines)
+    assert [count for _, count in stacks] == [3, 1]
+    figures = tally(stacks)
+    assert figures["packages_inclusive"] == {"gunicorn": 4, "psycopg": 3, "expense_api": 1}
+    assert figures["packages_self"] == {"psycopg": 3, "expense_api": 1}
+    assert package_of("/usr/lib/python3.11/json/encoder.py") == "stdlib:json"

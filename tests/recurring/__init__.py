@@ -1,0 +1,1 @@
+"""Recurring rules and the background worker."""

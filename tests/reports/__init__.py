@@ -1,0 +1,1 @@
+"""Analytics reports, their cache and the indexes they need."""
