@@ -9,7 +9,7 @@ VALUES (%(user_id)s, %(session_id)s, %(refresh_jti)s,
 -- current refresh token id, and the owner's default ledger (where v1 paths act) with their role
 -- there, so that no request needs another round trip to find it. No row: the token must be
 -- refused (revoked, expired, user deleted or disabled). default_ledger_has_webhooks: whether
--- writes there must record webhook events (services/webhook_outbox.wanted).
+-- writes there must record webhook events (services/webhooks/outbox.wanted).
 SELECT u.id, u.name, u.email, u.role, u.currency, u.timezone, u.created_at,
        s.refresh_jti,
        m.ledger_id AS default_ledger_id, m.role AS default_ledger_role,

@@ -12,7 +12,7 @@ VALUES (%(ledger_id)s, %(user_id)s, %(role)s, %(is_default)s)
 -- name: membership^
 -- What a user may do in a ledger, with the ledger's money and time settings. No row: the user is
 -- not a member (to them the ledger does not exist). has_webhooks: whether the write path must
--- record webhook events (services/webhook_outbox.wanted), found here at no extra round trip.
+-- record webhook events (services/webhooks/outbox.wanted), found here at no extra round trip.
 SELECT m.ledger_id, m.user_id, m.role, m.is_default, l.currency, l.timezone,
        EXISTS (SELECT 1 FROM webhook_endpoints w
                WHERE w.ledger_id = m.ledger_id AND w.disabled_at IS NULL) AS has_webhooks

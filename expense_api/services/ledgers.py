@@ -59,7 +59,7 @@ class Actor:
     currency: str
     timezone: str
     # False only when the query that found this actor saw no enabled webhook endpoint in the
-    # ledger: the write path then skips the outbox entirely (services/webhook_outbox.wanted).
+    # ledger: the write path then skips the outbox entirely (services/webhooks/outbox.wanted).
     # An endpoint created since is in the same race as one created a moment after the write.
     has_webhooks: bool = True
 

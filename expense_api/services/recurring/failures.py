@@ -5,7 +5,7 @@ raises something the step does not expect (a bug the rule's values trigger, a co
 write violates, a statement timeout), the rule itself is the likely cause: claimed again at once,
 it would fail forever and hold up every rule due after it. So the date's work is rolled back (a
 savepoint) and the failure is recorded on the rule in the same transaction, under the claim's
-lock (services/recurring_runs.run_next_due; a failure only the COMMIT reveals, in a second
+lock (services/recurring/runs.run_next_due; a failure only the COMMIT reveals, in a second
 transaction): `failures` (in a row) + 1, `retry_at` (the claim passes the rule over until then)
 and `last_error` (the exception's class and the first line of its message: no traceback, and for
 a PostgreSQL error no DETAIL, which may quote the row's values). The wait doubles from
