@@ -235,7 +235,7 @@ def test_a_dead_process_live_gauges_stop_counting(tmp_path):
     counts until the process is marked dead, as gunicorn's child_exit does."""
     program = (
         "import os, sys\n"
-        "from expense_api import metrics, metrics_setup\n"
+        "from expense_api.ops import metrics, metrics_setup\n"
         "pid = os.fork()\n"
         "if pid == 0:\n"
         "    metrics.POOL_IN_USE.inc(2)\n"
