@@ -7,13 +7,17 @@
 -- database, or dropped by a PostgreSQL upgrade) fails for its own rules only; the API uses it to
 -- accept only zones the database knows. The exception block costs about a microsecond per call.
 --
--- recurring_rules_due_by_ledger_idx replaces recurring_rules_due_idx: the claim now walks the
--- ledgers in turn (the first ledger after the worker's last one that has a date due, its oldest
--- due date first), which is this index's order.
+-- recurring_rules_due_by_ledger_idx: the claim now walks the ledgers in turn (the first ledger
+-- after the worker's last one that has a date due, its oldest due date first), which is this
+-- index's order. recurring_rules_due_idx (next_date) stays: the claim asks it first whether
+-- anything at all is due, so an idle tick reads a page or two instead of the whole new index.
+--
+-- PARALLEL RESTRICTED: an EXCEPTION block starts a subtransaction, which a parallel worker
+-- cannot (a parallel plan over ledgers calling it would fail).
 -- depends: 0013.recurring-rule-failures
 
 CREATE FUNCTION date_in_zone(moment timestamptz, zone text) RETURNS date
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED AS $$
 BEGIN
     RETURN (moment AT TIME ZONE zone)::date;
 EXCEPTION WHEN invalid_parameter_value THEN
@@ -23,4 +27,3 @@ $$;
 
 CREATE INDEX recurring_rules_due_by_ledger_idx ON recurring_rules (ledger_id, next_date, id)
     WHERE NOT paused AND next_date IS NOT NULL;
-DROP INDEX recurring_rules_due_idx;

@@ -84,6 +84,12 @@ WHERE NOT r.paused AND r.next_date IS NOT NULL
   AND r.next_date <= coalesce(date_in_zone(%(now)s::timestamptz, l.timezone),
                               (%(now)s::timestamptz AT TIME ZONE 'UTC')::date + 1)
   AND (r.retry_at IS NULL OR r.retry_at <= %(now)s::timestamptz)
+  -- Anything due at all, anywhere (recurring_rules_due_idx, once per claim): an idle tick stops
+  -- here instead of walking the whole per-ledger index.
+  AND EXISTS (SELECT 1 FROM recurring_rules d
+              WHERE NOT d.paused AND d.next_date IS NOT NULL
+                AND d.next_date <= (%(now)s::timestamptz AT TIME ZONE 'UTC')::date + 1
+                AND (d.retry_at IS NULL OR d.retry_at <= %(now)s::timestamptz))
 ORDER BY r.ledger_id, r.next_date, r.id
 LIMIT 1
 FOR UPDATE OF r SKIP LOCKED

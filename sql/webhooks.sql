@@ -70,22 +70,34 @@ SELECT event.ledger_id, targets.id, event.id FROM event CROSS JOIN targets
 -- name: claim_due
 -- The delivery job starts a lane per endpoint: it takes the most overdue pending delivery of each
 -- endpoint that has one due and no lane in this process yet (`busy_*`: the endpoints whose lanes
--- run), the `limit` most overdue of those, skipping rows another job holds; it counts each
--- attempt and pushes its next_attempt_at to `lease_until`: the attempt's lease. The caller commits
--- at once, so no row lock is held during the HTTP call; a job that dies mid-attempt leaves the
--- row due again when the lease ends (delivered at least once).
-WITH heads AS (
+-- run), at most `per_ledger` lanes a ledger (its running ones counted), ledgers taking turns: each
+-- ledger's first endpoint before any ledger's second, so one tenant's backlog or slow receivers
+-- never hold every lane; the `limit` first of those, skipping rows another job holds. It counts
+-- each attempt and pushes its next_attempt_at to `lease_until`: the attempt's lease. The caller
+-- commits at once, so no row lock is held during the HTTP call; a job that dies mid-attempt
+-- leaves the row due again when the lease ends (delivered at least once).
+WITH busy AS (
+    SELECT ledger_id, endpoint_id
+    FROM unnest(%(busy_ledger_ids)s::bigint[], %(busy_endpoint_ids)s::bigint[])
+         AS busy (ledger_id, endpoint_id)
+), load AS (
+    SELECT ledger_id, count(*) AS lanes FROM busy GROUP BY ledger_id
+), heads AS (
     SELECT DISTINCT ON (ledger_id, endpoint_id) ledger_id, id, next_attempt_at
     FROM webhook_deliveries d
     WHERE status = 'pending' AND next_attempt_at <= %(now)s::timestamptz
       AND NOT EXISTS (
-          SELECT 1 FROM unnest(%(busy_ledger_ids)s::bigint[], %(busy_endpoint_ids)s::bigint[])
-                        AS busy (ledger_id, endpoint_id)
-          WHERE busy.ledger_id = d.ledger_id AND busy.endpoint_id = d.endpoint_id)
+          SELECT 1 FROM busy WHERE busy.ledger_id = d.ledger_id AND busy.endpoint_id = d.endpoint_id)
     ORDER BY ledger_id, endpoint_id, next_attempt_at, id
+), turns AS (
+    SELECT h.ledger_id, h.id, h.next_attempt_at,
+           COALESCE(l.lanes, 0)
+           + row_number() OVER (PARTITION BY h.ledger_id ORDER BY h.next_attempt_at, h.id) AS turn
+    FROM heads h LEFT JOIN load l ON l.ledger_id = h.ledger_id
 ), due AS (
     SELECT d.ledger_id, d.id
-    FROM (SELECT ledger_id, id FROM heads ORDER BY next_attempt_at, ledger_id, id
+    FROM (SELECT ledger_id, id FROM turns WHERE turn <= %(per_ledger)s
+          ORDER BY turn, next_attempt_at, ledger_id, id
           LIMIT %(limit)s) h
     JOIN webhook_deliveries d ON d.ledger_id = h.ledger_id AND d.id = h.id
     WHERE d.status = 'pending' AND d.next_attempt_at <= %(now)s::timestamptz

@@ -67,15 +67,18 @@ def claim_due(
     lease_until: datetime,
     limit: int,
     busy: Iterable[tuple[int, int]] = (),
+    per_ledger: int | None = None,
 ) -> list[dict]:
     """Up to `limit` deliveries, the most overdue one of each endpoint with one due, except the
-    `busy` endpoints ((ledger_id, endpoint_id) pairs); claimed until `lease_until`."""
+    `busy` endpoints ((ledger_id, endpoint_id) pairs), at most `per_ledger` lanes a ledger with
+    its busy ones (None: `limit`), ledgers taking turns; claimed until `lease_until`."""
     busy = list(busy)
     return queries.webhooks.claim_due(
         conn,
         now=now,
         lease_until=lease_until,
         limit=limit,
+        per_ledger=limit + len(busy) if per_ledger is None else per_ledger,
         busy_ledger_ids=[ledger_id for ledger_id, _ in busy],
         busy_endpoint_ids=[endpoint_id for _, endpoint_id in busy],
     )

@@ -71,3 +71,20 @@ def test_the_recurring_claim_reads_its_index_in_the_ledgers_order(conn):
         )
     assert "Index Scan using recurring_rules_due_by_ledger_idx" in plan, plan
     assert "Sort" not in plan, plan
+
+
+def test_an_idle_recurring_claim_stops_at_the_due_date_index(conn):
+    """With nothing due anywhere, the claim stops at a one-time filter (an index probe for any
+    due date; on a large table the planner takes recurring_rules_due_idx, next_date first)
+    instead of walking the per-ledger index from the cursor to its end (found by review: 8.9 ms
+    per idle tick at 200,000 rules)."""
+    params = {"now": "2030-02-20T12:00:00Z", "after_ledger": 0}
+    with conn.transaction(force_rollback=True):
+        for method in ("seqscan", "bitmapscan"):
+            conn.execute(f"SET LOCAL enable_{method} = off")
+        plan = "\n".join(
+            row[0] for row in conn.execute("EXPLAIN " + queries.recurring.claim_due.sql, params)
+        )
+    assert "One-Time Filter" in plan, plan
+    init_plan = plan.split("InitPlan", 1)[1].split("->  Result", 1)[0]
+    assert "Index" in init_plan and "Seq Scan" not in init_plan, plan

@@ -29,7 +29,7 @@ from expense_api.config import PROJECT_ROOT
 from expense_api.db.pool import Database
 from expense_api.services.webhooks import delivery as webhook_delivery
 from expense_api.services.webhooks import network
-from expense_api.services.webhooks.delivery import deliver_due
+from expense_api.services.webhooks.delivery import Dispatcher, deliver_due
 from tests.factories import category, record, save
 from tests.helpers import TEST_SECRET, Accounts, make_settings
 
@@ -96,6 +96,7 @@ class Receiver:
         self.arrived, self.released = threading.Event(), threading.Event()
         self.released.set()
         self.location = None
+        self.delay = 0.0  # seconds each answer takes
         self.in_flight = self.most_in_flight = 0  # requests being answered at once
         self._counting = threading.Lock()
         server.expect_request("/hook", method="POST").respond_with_handler(self._answer)
@@ -117,6 +118,7 @@ class Receiver:
         self.requests.append((dict(request.headers), request.get_data(as_text=True)))
         self.arrived.set()
         self.released.wait(30)
+        time.sleep(self.delay)
         with self._counting:
             self.in_flight -= 1
         status = self.statuses.pop(0) if self.statuses else self.default
@@ -371,6 +373,40 @@ def test_a_slow_receiver_does_not_delay_another_tenants_delivery(
     assert handled == [5]
     assert _event_ids(receiver) == sent and receiver.most_in_flight == 1
     assert {d["status"] for d in deliveries(owner, slow)} == {"delivered"}
+
+
+def test_one_tenants_failing_endpoints_never_hold_every_lane(
+    owner, hooks_app, receiver, other_receiver, database
+):
+    """A tenant with four slow, failing endpoints and a backlog (found by review: the oldest
+    deliveries were always theirs, so every lane that came free went back to them, and another
+    tenant's delivery waited for 60 attempts): that tenant holds at most all lanes but one,
+    ledgers take turns, and a failing receiver gives its lane back."""
+    receiver.default, receiver.delay = 500, 0.3
+    for n in range(4):
+        endpoint(owner, f"{receiver.url}?n={n}")
+    food = category(owner)
+    for _ in range(6):
+        record(owner, food)  # 24 deliveries, older than the other tenant's
+    other = Accounts(hooks_app.test_client()).new_user(name="Other tenant")
+    prompt = endpoint(other, other_receiver.url)
+    record(other, category(other))
+    dispatcher, clock = Dispatcher(lanes=4), Clock()
+    seen_at = None
+    try:
+        deadline = time.monotonic() + 60
+        while seen_at is None and time.monotonic() < deadline:
+            dispatcher(database, clock)
+            if other_receiver.arrived.is_set():
+                seen_at = len(receiver.requests)
+            time.sleep(0.02)
+    finally:
+        dispatcher.stopping.set()
+        dispatcher.close()
+    assert seen_at is not None, "the other tenant's delivery never went out"
+    assert seen_at <= 3, f"the other tenant waited for {seen_at} of the failing tenant's attempts"
+    assert receiver.most_in_flight <= 3  # one lane was always left for others
+    _wait_for(lambda: deliveries(other, prompt)[0]["status"] == "delivered")
 
 
 def test_the_worker_delivers_new_events_of_others_while_a_receiver_hangs(

@@ -61,8 +61,17 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 JITTER = 0.2
 DISABLE_AFTER = timedelta(days=5)
 LANES = 4  # endpoints served at once by one process, a thread each
+
+
 PER_LANE = 20  # deliveries a lane sends before it makes way for another endpoint
 USER_AGENT = "expense-api-webhooks/1"
+
+
+def lanes_per_ledger(lanes: int) -> int:
+    """One ledger holds at most all lanes but one, so another tenant's delivery always finds a
+    lane (lanes=1: that one), and ledgers take turns for the lanes that come free."""
+    return max(1, lanes - 1)
+
 
 Clock = Callable[[], datetime]
 transport: httpx.BaseTransport | None = None  # None: a real HTTP transport
@@ -141,6 +150,7 @@ class Dispatcher:
                 lease_until=now + lease(settings),
                 limit=lanes - len(busy),
                 busy=busy,
+                per_ledger=lanes_per_ledger(lanes),
             )
         if claims:
             if self._executor is None:
@@ -190,6 +200,11 @@ class Dispatcher:
                 with self._lock:
                     self._recorded += 1
                     self.attempted += 1
+                if not outcome.delivered and not outcome.final:
+                    # A failing receiver gives its lane back (its delivery waits for its retry
+                    # anyway): other endpoints and ledgers take their turn. A final outcome
+                    # (a disabled endpoint's, a refused address's) cost no request: go on.
+                    break
         except Exception:  # the database is down, say: the claimed delivery's lease runs out
             log.exception(
                 "webhook lane of endpoint %s (ledger %s) failed; its claimed delivery is due "
