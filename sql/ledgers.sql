@@ -99,3 +99,11 @@ DELETE FROM ledger_members WHERE ledger_id = %(ledger_id)s AND user_id = %(user_
 -- Whether this database knows the time zone (the worker's claim works out each ledger's date
 -- with date_in_zone, migration 0014, which is NULL for a zone it does not know).
 SELECT date_in_zone(now(), %(name)s) IS NOT NULL
+
+-- name: local_times
+-- The wall-clock time in a zone this database knows, now and half a year on (one side of any
+-- daylight-saving change each): compared with Python's, as the API's dates and the worker's
+-- must agree. (PostgreSQL reads CET, EET, MET and WET as fixed-offset abbreviations; Python's
+-- zoneinfo gives them summer time.)
+SELECT m AS moment, m AT TIME ZONE %(name)s AS local
+FROM (VALUES (now()), (now() + interval '182 days')) AS v (m)

@@ -14,6 +14,11 @@ def time_zone_known(conn: Connection, *, name: str) -> bool:
     return queries.ledgers.time_zone_known(conn, name=name)
 
 
+def local_times(conn: Connection, *, name: str) -> list[dict]:
+    """(moment, local) now and half a year on, in a zone the database knows."""
+    return queries.ledgers.local_times(conn, name=name)
+
+
 def add_member(
     conn: Connection, *, ledger_id: int, user_id: int, role: str, is_default: bool = False
 ) -> None:

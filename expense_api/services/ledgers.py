@@ -101,9 +101,21 @@ def check_time_zone(conn: Connection, name: str) -> None:
     database knows too, or 422 naming `timezone`. The database is the authority, asked each
     time (one cheap query: a server upgrade may drop a zone, and the embedded PostgreSQL's list
     is not the machine's): its worker works each ledger's dates out with it (sql/recurring.sql,
-    claim_due), so a zone it does not know would leave the ledger's rules without a due date."""
-    if name not in python_time_zones() or not ledgers.time_zone_known(conn, name=name):
+    claim_due), so a zone it does not know would leave the ledger's rules without a due date.
+    And both must read the name alike: the same wall-clock time now and half a year on (a name
+    PostgreSQL takes for a fixed-offset abbreviation, such as CET, would put the worker's "today"
+    an hour from the API's all summer)."""
+    known = name in python_time_zones() and ledgers.time_zone_known(conn, name=name)
+    if not known or not _read_alike(conn, name):
         raise ValidationFailed({"timezone": [TIME_ZONE_MESSAGE]})
+
+
+def _read_alike(conn: Connection, name: str) -> bool:
+    zone = zoneinfo.ZoneInfo(name)
+    return all(
+        row["moment"].astimezone(zone).replace(tzinfo=None) == row["local"]
+        for row in ledgers.local_times(conn, name=name)
+    )
 
 
 def create_default(conn: Connection, user: dict) -> dict:
