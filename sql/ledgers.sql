@@ -107,3 +107,12 @@ SELECT date_in_zone(now(), %(name)s) IS NOT NULL
 -- zoneinfo gives them summer time.)
 SELECT m AS moment, m AT TIME ZONE %(name)s AS local
 FROM (VALUES (now()), (now() + interval '182 days')) AS v (m)
+
+-- name: lock_member!
+-- The user's row, locked (FOR NO KEY UPDATE, as an owner's invitations are counted) before their
+-- ledgers are counted: two joins or creations at once then count each other. The count is a
+-- statement of its own, so that its snapshot, taken after the lock, sees the other's commit.
+SELECT id FROM users WHERE id = %(user_id)s FOR NO KEY UPDATE
+
+-- name: count_for_user$
+SELECT count(*) FROM ledger_members WHERE user_id = %(user_id)s

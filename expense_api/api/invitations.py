@@ -33,7 +33,8 @@ _NOT_YOURS = "No such invitation for you (missing, revoked, or bound to another 
 _ANSWERED = (
     "Expired (past `expiresAt`): `invitation_expired`; already accepted or declined: "
     "`invitation_answered`; on accept, the member who invited you is no longer an owner: "
-    "`invitation_withdrawn`"
+    "`invitation_withdrawn`, or you belong to as many ledgers as one person may: "
+    "`too_many_ledgers`"
 )
 
 
@@ -116,7 +117,8 @@ class AcceptInvitation(MethodView):
         """Accept an invitation: you become a member of its ledger with the invited role
 
         Answers the ledger as `GET /api/ledgers/{id}` would. The body is optional (none, or
-        `{}`)."""
+        `{}`). Someone who already belongs to as many ledgers as one person may gets 409
+        `too_many_ledgers`."""
         return invitations.accept(get_conn(), user()["id"], invitation_id)
 
 

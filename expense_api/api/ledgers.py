@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..services import ledgers
-from ..services.ledgers import Actor
+from ..services.ledgers import MAX_LEDGERS_PER_USER, Actor
 from .core.blueprint import Blueprint
 from .core.request_transaction import get_conn
 from .core.views import authenticated, idempotent, problem_response, user
@@ -50,10 +50,15 @@ class Ledgers(MethodView):
     @idempotent(blp)
     @blp.arguments(LedgerInputSchema)
     @blp.response(201, LedgerSchema)
+    @problem_response(
+        blp, 409, f"You belong to {MAX_LEDGERS_PER_USER} ledgers already: `too_many_ledgers`"
+    )
     def post(self, body):
         """Create a ledger; you are its owner
 
-        Currency and time zone default to yours."""
+        Currency and time zone default to yours. One person may belong to a bounded number of
+        ledgers (their own and shared ones; the 409 says how many): beyond it, 409
+        `too_many_ledgers`."""
         return ledgers.create(
             get_conn(),
             user(),

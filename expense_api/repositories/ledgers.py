@@ -14,6 +14,13 @@ def time_zone_known(conn: Connection, *, name: str) -> bool:
     return queries.ledgers.time_zone_known(conn, name=name)
 
 
+def count_for_user_locked(conn: Connection, *, user_id: int) -> int:
+    """How many ledgers the user belongs to, counted after locking their row (two statements:
+    the count's snapshot must follow the lock)."""
+    queries.ledgers.lock_member(conn, user_id=user_id)
+    return queries.ledgers.count_for_user(conn, user_id=user_id)
+
+
 def local_times(conn: Connection, *, name: str) -> list[dict]:
     """(moment, local) now and half a year on, in a zone the database knows."""
     return queries.ledgers.local_times(conn, name=name)

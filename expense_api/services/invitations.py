@@ -110,6 +110,7 @@ def accept(conn: Connection, user_id: int, invitation_id: int) -> dict:
             "The member who invited you is no longer an owner of this ledger; ask an owner to "
             "invite you again."
         )
+    ledgers.check_room_for_another_ledger(conn, user_id)
     invitations.answer(conn, ledger_id=row["ledger_id"], id=row["id"], status="accepted")
     invitations.join(conn, ledger_id=row["ledger_id"], user_id=user_id, role=row["role"])
     actor = ledgers.actor_in(conn, user_id=user_id, ledger_id=row["ledger_id"])

@@ -31,6 +31,25 @@ class LedgerIsDefault(Conflict):
     code = "ledger_is_default"
 
 
+class TooManyLedgers(Conflict):
+    code = "too_many_ledgers"
+
+
+# The ledgers one person may belong to (their own and shared ones). A household needs a few; the
+# bound keeps `ledgers { ... }` in GraphQL as cheap as its cost rule prices it (api/graphql/limits).
+MAX_LEDGERS_PER_USER = 25
+
+
+def check_room_for_another_ledger(conn: Connection, user_id: int) -> None:
+    """409 too_many_ledgers when the user already belongs to MAX_LEDGERS_PER_USER ledgers,
+    counted under a lock on their row."""
+    if ledgers.count_for_user_locked(conn, user_id=user_id) >= MAX_LEDGERS_PER_USER:
+        raise TooManyLedgers(
+            f"You belong to {MAX_LEDGERS_PER_USER} ledgers, the most one person may: delete or "
+            "leave one first."
+        )
+
+
 class LastOwner(Conflict):
     code = "last_owner"
 
@@ -136,6 +155,7 @@ def create(
     (a time zone the database does not know, the user's too, is 422)."""
     timezone = timezone or user["timezone"]
     check_time_zone(conn, timezone)
+    check_room_for_another_ledger(conn, user["id"])
     ledger = ledgers.insert(
         conn, name=name, currency=currency or user["currency"], timezone=timezone
     )

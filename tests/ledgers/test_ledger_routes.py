@@ -486,3 +486,65 @@ def test_two_owners_demoting_each_other_at_once_leave_an_owner(database_url, con
     assert sorted(results.values()) == ["forbidden", "ok"]
     roles = _roles(conn, ledger_id)
     assert sorted(roles.values()) == ["owner", "viewer"]
+
+
+# --- How many ledgers one person may belong to (found by review: GraphQL's `ledgers` is priced
+# as MAX_LEDGERS_PER_USER ledgers, and nothing bounded them) -------------------------------------
+
+
+def _fill_up(user) -> None:
+    """Ledgers until the user belongs to MAX_LEDGERS_PER_USER (the default one counts)."""
+    for n in range(ledgers.MAX_LEDGERS_PER_USER - 1):
+        assert user.post("/api/ledgers", json={"name": f"L{n}"}).status_code == 201
+
+
+def test_one_person_belongs_to_at_most_max_ledgers(alice):
+    _fill_up(alice)
+    problem = assert_problem(
+        alice.post("/api/ledgers", json={"name": "One too many"}), 409, "too_many_ledgers"
+    )
+    assert str(ledgers.MAX_LEDGERS_PER_USER) in problem["detail"]
+    listed = alice.get("/api/ledgers").get_json()["items"]
+    assert len(listed) == ledgers.MAX_LEDGERS_PER_USER
+    mine = next(item for item in listed if item["name"] == "L0")
+    assert alice.delete(f"/api/ledgers/{mine['id']}").status_code == 204
+    assert alice.post("/api/ledgers", json={"name": "Room again"}).status_code == 201
+
+
+def test_an_invitation_is_not_accepted_beyond_max_ledgers(alice, bob):
+    _fill_up(bob)
+    shared = alice.post("/api/ledgers", json={"name": "Shared"}).get_json()
+    invited = alice.post(
+        f"/api/ledgers/{shared['id']}/invitations",
+        json={"email": bob.data["email"], "role": "viewer"},
+    ).get_json()
+    assert_problem(bob.post(f"/api/invitations/{invited['id']}/accept"), 409, "too_many_ledgers")
+    assert bob.get(f"/api/ledgers/{shared['id']}").status_code == 404  # not joined
+    assert bob.get("/api/invitations").get_json()["items"][0]["id"] == invited["id"]  # still open
+
+
+def test_two_creations_at_the_limit_count_each_other(alice, database_url):
+    """Two ledgers created at once by someone one short of the limit: exactly one is made (the
+    count is taken under a lock on the user's row)."""
+    for n in range(ledgers.MAX_LEDGERS_PER_USER - 2):
+        assert alice.post("/api/ledgers", json={"name": f"L{n}"}).status_code == 201
+    barrier, outcomes = threading.Barrier(2, timeout=60), []
+    user = {"id": alice.id, "currency": "USD", "timezone": "UTC"}
+
+    def create(name: str) -> None:
+        with psycopg.connect(database_url) as own:
+            barrier.wait()
+            try:
+                with own.transaction():
+                    ledgers.create(own, user, name=name, currency=None, timezone=None)
+                outcomes.append("created")
+            except ledgers.TooManyLedgers:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=create, args=(f"Race {n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["created", "refused"]
+    assert len(alice.get("/api/ledgers").get_json()["items"]) == ledgers.MAX_LEDGERS_PER_USER

@@ -35,9 +35,11 @@ session check: a document over {limits.MAX_DOCUMENT_BYTES} bytes (`query_too_lar
 deeper than {limits.MAX_DEPTH} fields (`query_too_deep`), a cost above {limits.MAX_COST}
 (`query_too_complex`: an object costs 1, a list its size and multiplies what is below it by
 that size; a connection's size is its `first`, another list's its maximum: webhooks
-{limits.LIST_SIZES[("Ledger", "webhooks")]} a ledger, and where the service has none an assumed
+{limits.LIST_SIZES[("Ledger", "webhooks")]} a ledger, ledgers
+{limits.LIST_SIZES[("Query", "ledgers")]} (the most one person may belong to), and where the
+service has none an assumed
 {limits.LIST_SIZES[("Ledger", "categories")]} categories, budgets or recurring rules and
-{limits.LIST_SIZES[("Query", "ledgers")]} ledgers, members or invitations), more than
+{limits.LIST_SIZES[("Ledger", "members")]} members or invitations), more than
 {limits.MAX_BATCH} operations (`batch_too_large`). An Idempotency-Key works on a request holding a
 mutation as on REST POSTs.
 The schema: `expense_api/api/graphql/sdl/` (one file per resource), or introspection where it

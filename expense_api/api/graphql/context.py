@@ -159,13 +159,16 @@ class RequestContext:
     ):
         """node's part of a result loaded once for all its siblings: load_all(actors) answers
         {ledger_id: value}. A failure is kept too, and raised for each sibling."""
+        # Keyed by the sibling list's identity; the entry keeps the list alive, so its id cannot
+        # be reused by another list within the request.
         key = (*key, id(node.siblings))
         if key not in self._batches:
             try:
-                self._batches[key] = load_all([sibling.actor for sibling in node.siblings])
+                result = load_all([sibling.actor for sibling in node.siblings])
             except Exception as error:
-                self._batches[key] = error
-        result = self._batches[key]
+                result = error
+            self._batches[key] = (node.siblings, result)
+        _, result = self._batches[key]
         if isinstance(result, BaseException):
             raise result
         return result[node.actor.ledger_id]

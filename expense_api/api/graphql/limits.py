@@ -40,6 +40,7 @@ from graphql.language import (
 )
 from graphql.validation import ValidationRule
 
+from ...services.ledgers import MAX_LEDGERS_PER_USER
 from ...services.webhooks import endpoints as webhooks
 
 MAX_DOCUMENT_BYTES = 10 * 1024
@@ -84,7 +85,7 @@ def batch_too_large(size: int) -> GraphQLError | None:
 # size assumed for costing (docs/GRAPHQL.md, "Cost"): the list is not cut to it, a query asking
 # for it is only priced as if it held that many.
 LIST_SIZES = {
-    ("Query", "ledgers"): 25,  # assumed: the ledgers a user belongs to
+    ("Query", "ledgers"): MAX_LEDGERS_PER_USER,  # the most a user may belong to
     ("Query", "invitations"): 25,  # assumed: the caller's pending invitations
     ("Ledger", "categories"): 100,  # assumed
     ("Ledger", "budgets"): 100,  # assumed
