@@ -1,7 +1,7 @@
 #!/bin/sh
 # The one entry point of the Docker image, and what the tests (tests/test_deploy.py) and
 # `python -m bench.cluster` start, so the commands the image runs are the ones tested here.
-#   entrypoint.sh [serve]     gunicorn with settings from the environment (expense_api/gunicorn_conf.py)
+#   entrypoint.sh [serve]     gunicorn with settings from the environment (expense_api/ops/gunicorn_conf.py)
 #   entrypoint.sh worker      the background worker (compose runs it apart, with WORKER=off on the API)
 #   entrypoint.sh migrate     apply pending migrations, then exit (compose's one-shot service)
 # Any other `expense-api` subcommand passes through. Production mode unless APP_ENV says otherwise:
