@@ -2,7 +2,7 @@
 loaded with COPY, and budgets. Used by `expense-api seed` and the benchmarks.
 
 Totals upkeep is deferred while loading and rebuilt exactly for the loaded users in the same
-transaction (repositories/totals.py rebuild_for_users), so the data is consistent the moment it
+transaction (repositories/totals.py rebuild_for_ledgers), so the data is consistent the moment it
 commits.
 """
 

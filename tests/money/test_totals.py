@@ -159,7 +159,7 @@ def test_deferred_bulk_load_and_rebuild_is_exact(conn):
     _assert_exact(conn, [ledger_id])
 
 
-def test_rebuild_for_users_replaces_wrong_totals_of_those_users_only_and_never_commits(conn):
+def test_rebuild_for_ledgers_replaces_wrong_totals_of_those_ledgers_only_and_never_commits(conn):
     users = [_user_with_categories(conn, 1) for _ in range(2)]
     for ledger_id, (category_id,) in users:
         for day in (1, 2):
