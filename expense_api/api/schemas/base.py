@@ -131,7 +131,7 @@ class Money(fields.Field):
             as_number = {
                 "type": "number",
                 "minimum": 0.001,
-                "maximum": float(MAX_AMOUNT),
+                "maximum": int(MAX_AMOUNT),  # a whole number: exact in the document, no float
                 "exclusiveMaximum": True,
             }
             shape = {"oneOf": [as_string, as_number]}
