@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import random
 import re
 import shlex
@@ -274,6 +275,14 @@ def _pgbench_sql(query: Query, values: dict[str, str]) -> str:
     return text.replace("%%", "%") + ";"
 
 
+# A transaction's change-log image as the API writes it (services/changes/shapes.py), for the
+# pgbench script's entry: the same size on disk.
+ENTRY_AFTER = {
+    "id": 1234567, "amount": "12.34", "type": "EXPENSE", "categoryId": 12, "category": "Food",
+    "description": "", "date": "2026-12-06", "createdAt": "2026-12-06T10:43:57.123Z",
+    "createdBy": {"id": 42, "name": "Bench User 42"},
+}  # fmt: skip
+
 SESSION = "('00000000-0000-4000-8000-' || lpad(:uid::text, 12, '0'))::uuid"
 
 
@@ -285,7 +294,8 @@ def _pipelined(*batches: list[str]) -> list[str]:
 def expense_script() -> str:
     """One POST /api/transactions as the API runs it (no Idempotency-Key, no alert firing), in
     the API's three round trips: BEGIN and the session lookup; the scope lock, the budget row
-    locks and the spent read; the insert and the COMMIT."""
+    locks, the spent read and the new row's id; the insert, its change-log entry and the
+    COMMIT."""
     scope = {
         "years": f"ARRAY[{TODAY.year}, {TODAY.year}]::smallint[]",
         "months": f"ARRAY[{TODAY.month}, {TODAY.month}]::smallint[]",
@@ -301,18 +311,43 @@ def expense_script() -> str:
         _pgbench_sql(queries.budgets.lock_scope_shared, {"ledger_id": ":lid"}),
         _pgbench_sql(queries.budgets.lock_applicable, {"ledger_id": ":lid", **scope}),
         _pgbench_sql(queries.budgets.spent, {"ledger_id": ":lid", **scope}),
+        _pgbench_sql(
+            queries.transactions.allocate,
+            {"ledger_id": ":lid", "category_id": ":cid", "created_by": ":uid"},
+        ),
     ]
+    # pgbench cannot pass a result on inside a pipeline: the allocated id is the sequence's
+    # currval in this session, the creation time now(), as the API's values are.
+    allocated_id = "currval(pg_get_serial_sequence('transactions', 'id'))"
     write = [
         _pgbench_sql(
             queries.transactions.insert,
             {
                 "ledger_id": ":lid",
+                "id": allocated_id,
+                "created_at": "now()",
                 "created_by": ":uid",
                 "category_id": ":cid",
                 "type": "'EXPENSE'",
                 "amount": ":cents / 100.0",
                 "description": "''",
                 "occurred_on": f"'{TODAY}'::date",
+            },
+        ),
+        _pgbench_sql(
+            queries.changes.record,
+            {
+                "ledger_id": ":lid",
+                "actor_id": ":uid",
+                "via": "'rest'",
+                "request_id": "'pgbench'",
+                "entity": "'transaction'",
+                "entity_id": allocated_id,
+                "op": "'created'",
+                "before": "NULL::jsonb",
+                "after": f"'{json.dumps(ENTRY_AFTER)}'::jsonb",
+                "event": "NULL::text",
+                "payload": "NULL::jsonb",
             },
         ),
         "COMMIT;",

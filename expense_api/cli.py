@@ -10,6 +10,8 @@ import sys
 from .config import ConfigError, load_settings
 from .db.location import database_url
 from .db.migrate import apply_migrations, rollback_migrations
+from .ops import logs
+from .services.changes import door
 
 
 def _serve(args) -> int:
@@ -173,11 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     settings.add_argument("--current", action="store_true", help="values after .env and defaults")
     settings.set_defaults(run=_settings)
     args = parser.parse_args(argv)
+    request_id = logs.REQUEST_ID.set(logs.new_request_id())  # this command's change-log entries
     try:
-        return args.run(args) or 0
+        with door.through("cli"):
+            return args.run(args) or 0
     except ConfigError as error:
         print(f"expense-api: configuration error: {error}", file=sys.stderr)
         return 2
+    finally:
+        logs.REQUEST_ID.reset(request_id)
 
 
 if __name__ == "__main__":

@@ -50,9 +50,26 @@ FROM budgets b
 LEFT JOIN categories c ON c.ledger_id = b.ledger_id AND c.id = b.category_id
 WHERE b.ledger_id = %(ledger_id)s AND b.id = %(id)s
 
--- name: delete!
--- Its alerts go with it (ON DELETE CASCADE).
-DELETE FROM budgets WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+-- name: get_by_scope^
+-- The budget of (year, month, category or overall), as get_by_id shows it; NULL when none. Read
+-- under the exclusive scope lock by a budget write (its change log `before`).
+SELECT b.id, b.category_id, c.name AS category, b.year, b.month, b.amount, b.mode,
+       b.alert_threshold, b.created_at
+FROM budgets b
+LEFT JOIN categories c ON c.ledger_id = b.ledger_id AND c.id = b.category_id
+WHERE b.ledger_id = %(ledger_id)s AND b.year = %(year)s AND b.month = %(month)s
+  AND b.category_id IS NOT DISTINCT FROM %(category_id)s::bigint
+
+-- name: delete^
+-- Its alerts go with it (ON DELETE CASCADE). Returns what was deleted, as get_by_id showed it.
+WITH deleted AS (
+    DELETE FROM budgets WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+    RETURNING *
+)
+SELECT d.id, d.category_id, c.name AS category, d.year, d.month, d.amount, d.mode,
+       d.alert_threshold, d.created_at
+FROM deleted d
+LEFT JOIN categories c ON c.ledger_id = d.ledger_id AND c.id = d.category_id
 
 -- name: lock_scope_exclusive$
 -- Taken by budget writes: waits for expense writes of this ledger in flight, so a budget that is

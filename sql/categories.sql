@@ -25,13 +25,22 @@ SELECT id, name, created_at
 FROM categories
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
+-- name: get_for_update^
+-- As get_by_id, locked until the end of the transaction (a rename's change-log `before`).
+SELECT id, name, created_at
+FROM categories
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+FOR UPDATE
+
 -- name: rename^
 UPDATE categories
 SET name = %(name)s, updated_at = now()
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 RETURNING id, name, created_at
 
--- name: delete!
--- Fails with a foreign key violation while transactions or budgets use the category.
+-- name: delete^
+-- Fails with a foreign key violation while transactions or budgets use the category. Returns
+-- what was deleted.
 DELETE FROM categories
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+RETURNING id, name, created_at

@@ -1,20 +1,21 @@
--- name: insert^
--- Records a transaction, by a member. The (ledger_id, category_id) foreign key refuses another
--- ledger's category.
-WITH inserted AS (
-    INSERT INTO transactions
-        (ledger_id, category_id, type, amount, description, occurred_on, created_by)
-    VALUES (%(ledger_id)s, %(category_id)s, %(type)s, %(amount)s, %(description)s,
-            %(occurred_on)s, %(created_by)s)
-    RETURNING id, ledger_id, category_id, type, amount, description, occurred_on, created_at,
-              created_by
-)
-SELECT i.id, i.category_id, c.name AS category, i.type, i.amount, i.description,
-       i.occurred_on, i.created_at,
-       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
-FROM inserted i
-JOIN categories c ON c.ledger_id = i.ledger_id AND c.id = i.category_id
-LEFT JOIN users u ON u.id = i.created_by
+-- name: allocate^
+-- What a new transaction's REST shape needs before it is written (the change log's `after` goes
+-- in the same round trip as the insert): its id, its creation time (now(): the transaction's
+-- start, the same for every statement of it), its category's name (NULL: no such category in
+-- the ledger) and the name of the member recording it.
+SELECT nextval(pg_get_serial_sequence('transactions', 'id')) AS id, now() AS created_at,
+       (SELECT name FROM categories
+        WHERE ledger_id = %(ledger_id)s AND id = %(category_id)s) AS category,
+       (SELECT name FROM users WHERE id = %(created_by)s) AS created_by_name
+
+-- name: insert!
+-- Records a transaction allocated above, by a member. The (ledger_id, category_id) foreign key
+-- refuses another ledger's category (and one deleted since it was read).
+INSERT INTO transactions
+    (ledger_id, id, category_id, type, amount, description, occurred_on, created_at, created_by)
+OVERRIDING SYSTEM VALUE
+VALUES (%(ledger_id)s, %(id)s, %(category_id)s, %(type)s, %(amount)s, %(description)s,
+        %(occurred_on)s, %(created_at)s, %(created_by)s)
 
 -- name: get_by_id^
 SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
@@ -26,11 +27,21 @@ LEFT JOIN users u ON u.id = t.created_by
 WHERE t.ledger_id = %(ledger_id)s AND t.id = %(id)s
 
 -- name: get_for_update^
--- The row as it is now, locked until the end of the transaction, for changing it.
-SELECT id, category_id, type, amount, description, occurred_on
-FROM transactions
-WHERE ledger_id = %(ledger_id)s AND id = %(id)s
-FOR UPDATE
+-- The row as it is now (as get_by_id shows it: the change log's `before`), locked until the end
+-- of the transaction, for changing it. Locked alone, then joined: a row lock waited for in a
+-- join would re-check the join against the category the row had before (0 rows: a false 404
+-- when a concurrent write moved it).
+WITH locked AS (
+    SELECT * FROM transactions
+    WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+    FOR UPDATE
+)
+SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
+       t.occurred_on, t.created_at,
+       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
+FROM locked t
+JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
+LEFT JOIN users u ON u.id = t.created_by
 
 -- name: update^
 WITH updated AS (
@@ -49,10 +60,19 @@ JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
 LEFT JOIN users u ON u.id = t.created_by
 
 -- name: delete^
--- Deletes and returns what was deleted (what the budgets and summaries had counted).
-DELETE FROM transactions
-WHERE ledger_id = %(ledger_id)s AND id = %(id)s
-RETURNING id, category_id, type, amount, occurred_on
+-- Deletes and returns what was deleted, as get_by_id showed it (the change log's `before`).
+WITH deleted AS (
+    DELETE FROM transactions
+    WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+    RETURNING id, ledger_id, category_id, type, amount, description, occurred_on, created_at,
+              created_by
+)
+SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
+       t.occurred_on, t.created_at,
+       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
+FROM deleted t
+JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
+LEFT JOIN users u ON u.id = t.created_by
 
 -- name: list_page
 -- One page, newest date first then highest id, after the keyset cursor (after_date, after_id)

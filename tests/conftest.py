@@ -16,6 +16,7 @@ import pytest
 
 from devtools.servers import database_server, throwaway_database
 from expense_api.api.app import create_app
+from expense_api.services.changes import door
 from expense_api.services.webhooks import network
 from tests.helpers import Accounts, client_from, make_settings, start_live_server
 
@@ -33,6 +34,15 @@ def no_name_resolution():
     saved, network.resolver = network.resolver, unknown
     yield
     network.resolver = saved
+
+
+@pytest.fixture(autouse=True)
+def direct_service_calls_are_a_door():
+    """A test that calls a service directly is a door of its own: its changes are logged as the
+    CLI's (the REST, GraphQL, worker and CLI doors set their own, and their tests check it).
+    Threads a test starts run in a copy of this context (factories.race)."""
+    with door.through("cli"):
+        yield
 
 
 @pytest.fixture(scope="session")

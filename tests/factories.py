@@ -4,6 +4,7 @@ test module. Each asserts that the API accepted it."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -118,5 +119,8 @@ def race(count: int, work):
         barrier.wait()
         return work(index)
 
+    # Each thread in a copy of the caller's context: the door a direct service call runs in
+    # (tests/conftest.py) goes with it.
+    contexts = [contextvars.copy_context() for _ in range(count)]
     with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
+        return list(pool.map(lambda i: contexts[i].run(run, i), range(count)))

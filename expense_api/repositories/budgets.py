@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from psycopg import Connection
 
-from ..db.pool import Batch
+from ..db.pool import Batch, Pending
 from ..db.sqlfiles import queries
 from . import by_ledger
 
@@ -26,8 +26,15 @@ def get(conn: Connection, *, ledger_id: int, budget_id: int) -> dict | None:
     return queries.budgets.get_by_id(conn, ledger_id=ledger_id, id=budget_id)
 
 
-def delete(conn: Connection, *, ledger_id: int, budget_id: int) -> bool:
-    return queries.budgets.delete(conn, ledger_id=ledger_id, id=budget_id) == 1
+def get_by_scope(conn: Connection, *, ledger_id: int, year: int, month: int, category_id):
+    return queries.budgets.get_by_scope(
+        conn, ledger_id=ledger_id, year=year, month=month, category_id=category_id
+    )
+
+
+def delete(conn: Connection, *, ledger_id: int, budget_id: int) -> dict | None:
+    """The deleted budget; None when there was none."""
+    return queries.budgets.delete(conn, ledger_id=ledger_id, id=budget_id)
 
 
 def lock_scope_exclusive(conn: Connection, *, ledger_id: int) -> None:
@@ -42,19 +49,16 @@ def _scope_arrays(scopes) -> dict:
     }
 
 
-def lock_and_read_spent(
-    conn: Connection, *, ledger_id: int, scopes
-) -> tuple[list[dict], list[dict]]:
-    """The budgets of `scopes`, locked, and what each scope has spent, in one round trip: the
+def lock_and_read_spent_later(batch: Batch, *, ledger_id: int, scopes) -> tuple[Pending, Pending]:
+    """The budgets of `scopes`, locked, and what each scope has spent, queued in a batch: the
     scope lock (shared), then the budgets' row locks, then the spent read, each a statement of
     its own, in this order, so the read runs once the locks are granted and sees every write
-    committed before they were."""
+    committed before they were. Their values: (locked budgets, spent per scope)."""
     arrays = _scope_arrays(scopes)
-    with Batch(conn) as batch:
-        queries.budgets.lock_scope_shared.later(batch, ledger_id=ledger_id)
-        locked = queries.budgets.lock_applicable.later(batch, ledger_id=ledger_id, **arrays)
-        spent = queries.budgets.spent.later(batch, ledger_id=ledger_id, **arrays)
-    return locked.value(), spent.value()
+    queries.budgets.lock_scope_shared.later(batch, ledger_id=ledger_id)
+    locked = queries.budgets.lock_applicable.later(batch, ledger_id=ledger_id, **arrays)
+    spent = queries.budgets.spent.later(batch, ledger_id=ledger_id, **arrays)
+    return locked, spent
 
 
 def spent(conn: Connection, *, ledger_id: int, scopes) -> list[dict]:

@@ -44,14 +44,19 @@ def get(conn: Connection, *, ledger_id: int, category_id: int) -> dict | None:
     return queries.categories.get_by_id(conn, ledger_id=ledger_id, id=category_id)
 
 
+def get_for_update(conn: Connection, *, ledger_id: int, category_id: int) -> dict | None:
+    return queries.categories.get_for_update(conn, ledger_id=ledger_id, id=category_id)
+
+
 def rename(conn: Connection, *, ledger_id: int, category_id: int, name: str) -> dict | None:
     with _name_taken(name):
         return queries.categories.rename(conn, ledger_id=ledger_id, id=category_id, name=name)
 
 
-def delete(conn: Connection, *, ledger_id: int, category_id: int) -> bool:
+def delete(conn: Connection, *, ledger_id: int, category_id: int) -> dict | None:
+    """The deleted category; None when there was none."""
     in_use = CategoryInUse(
         "Transactions, budgets or recurring rules use this category; move or delete them first."
     )
     with refusing(dict.fromkeys(CATEGORY_REFERENCES, in_use)):
-        return queries.categories.delete(conn, ledger_id=ledger_id, id=category_id) == 1
+        return queries.categories.delete(conn, ledger_id=ledger_id, id=category_id)

@@ -9,15 +9,28 @@ from ..db.pool import Batch, Pending
 from ..db.sqlfiles import queries
 from . import by_ledger
 
+# The fields a client gives (the rest are the service's: id, created_at, created_by).
+FIELDS = ("category_id", "type", "amount", "description", "occurred_on")
 
-def insert(conn: Connection, *, ledger_id: int, created_by: int, values: dict) -> dict:
-    return queries.transactions.insert(conn, ledger_id=ledger_id, created_by=created_by, **values)
+
+def allocate_later(batch: Batch, *, ledger_id: int, category_id: int, created_by: int) -> Pending:
+    """A new transaction's id and creation time, its category's name (None: not the ledger's)
+    and its recorder's name, queued in a batch (sql/transactions.sql, allocate)."""
+    return queries.transactions.allocate.later(
+        batch, ledger_id=ledger_id, category_id=category_id, created_by=created_by
+    )
 
 
-def insert_later(batch: Batch, *, ledger_id: int, created_by: int, values: dict) -> Pending:
-    """insert(), queued in a batch: the row once the batch has been sent."""
+def insert_later(batch: Batch, *, ledger_id: int, row: dict) -> Pending:
+    """Inserts an allocated transaction (`row`: its id, created_at, created_by and the input
+    fields), queued in a batch."""
     return queries.transactions.insert.later(
-        batch, ledger_id=ledger_id, created_by=created_by, **values
+        batch,
+        ledger_id=ledger_id,
+        id=row["id"],
+        created_at=row["created_at"],
+        created_by=row["created_by"]["id"],
+        **{field: row[field] for field in FIELDS},
     )
 
 

@@ -14,8 +14,8 @@ from ..domain.errors import found
 from ..domain.money import percent
 from ..ops import metrics
 from ..repositories import alerts
+from .changes import hook
 from .ledgers import ROLE_ACTIONS, Action, Actor, authorize
-from .webhooks import outbox as webhook_outbox
 
 # Across ledgers, READ is authorized in the query itself: only ledgers where the caller's role
 # allows it take part (every role does today; the table in ledgers.py decides).
@@ -42,7 +42,7 @@ def fire_reached_later(batch: Batch, actor: Actor, budget: dict, spent: Decimal)
 def recorded(conn: Connection, actor: Actor, pending: list[Pending]) -> list[dict]:
     """The alerts that queued inserts recorded (those that had fired earlier are not), with
     their webhook events recorded on `conn`: so the batch that sent them must not end the work
-    (`Batch`'s `ends_work`) unless the ledger has no webhooks (webhook_outbox.wanted)."""
+    (`Batch`'s `ends_work`) unless the ledger has no webhooks (Actor.has_webhooks)."""
     fired = [alert for alert in (item.value() for item in pending) if alert is not None]
     return _announced(conn, actor, fired)
 
@@ -52,7 +52,7 @@ def _announced(conn: Connection, actor: Actor, fired: list[dict]) -> list[dict]:
     transaction."""
     for alert in fired:
         metrics.alert_fired(alert["kind"])
-        webhook_outbox.alert_fired(conn, actor, alert)
+        hook.alert_fired(conn, actor, alert)
     return fired
 
 
@@ -81,7 +81,7 @@ def record_recurring_skipped(
         recurring_id=recurring_id,
         percent_used=used,
     )
-    webhook_outbox.alert_fired(conn, actor, alert)
+    hook.alert_fired(conn, actor, alert)
     return alert
 
 

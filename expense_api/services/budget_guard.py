@@ -69,6 +69,13 @@ class Allowed:
 
     raised: list[tuple[dict, Decimal]]
 
+    def fire(self, conn: Connection, actor: Actor) -> list[dict]:
+        """Records the alerts the write makes fire; those it recorded."""
+        fired = []
+        for budget, would_spend in self.raised:
+            fired.extend(alerts.fire_reached(conn, actor, budget, would_spend))
+        return fired
+
     def fire_later(self, batch: Batch, actor: Actor) -> list[Pending]:
         """Queues the alerts the write makes fire (alerts.recorded gives them once sent)."""
         return [
@@ -83,38 +90,57 @@ def before_write(
 ) -> list[dict]:
     """Checks a write that turns `old` into `new` (None: nothing) and fires its alerts; raises
     BudgetExceeded instead when a hard budget would be exceeded."""
-    allowed = check(conn, actor, old=old, new=new)
-    fired = []
-    for budget, would_spend in allowed.raised:
-        fired.extend(alerts.fire_reached(conn, actor, budget, would_spend))
-    return fired
+    return check(conn, actor, old=old, new=new).fire(conn, actor)
 
 
 def check(conn: Connection, actor: Actor, *, old: dict | None, new: dict | None) -> Allowed:
     """Steps 1-4 of before_write: the locks, what was spent, the refusal; the caller fires the
     alerts (Allowed.fire_later) with its own write, in one round trip."""
-    ledger_id = actor.ledger_id
+    with Batch(conn) as batch:
+        pending = check_later(batch, actor, old=old, new=new)
+    return pending.decide()
+
+
+def check_later(batch: Batch, actor: Actor, *, old: dict | None, new: dict | None) -> PendingCheck:
+    """check(), queued in a batch with the caller's own statements (steps 1-3 in the batch's
+    round trip; `decide()` once it is sent is step 4). A write that raises no budget queues
+    nothing."""
     before, after = spending_of(old), spending_of(new)
     rising = sorted(
         (scope for scope, amount in after.items() if amount > before.get(scope, 0)), key=_sort_key
     )
     if not rising:
-        return Allowed([])
-    # One round trip: the scope lock, the budgets' row locks, then what the scopes have spent.
-    locked, spent_rows = budgets.lock_and_read_spent(conn, ledger_id=ledger_id, scopes=rising)
-    spent = {Scope(r["year"], r["month"], r["category_id"]): r["spent"] for r in spent_rows}
-    # The category's budget is reported before the overall one.
-    ordered = sorted(locked, key=lambda row: row["category_id"] is None)
-    raised = []
-    for budget in ordered:
-        scope = Scope(budget["year"], budget["month"], budget["category_id"])
-        spent_by_others = spent[scope] - before.get(scope, Decimal(0))
-        would_spend = spent_by_others + after[scope]
-        if budget["mode"] == "hard" and would_spend > budget["amount"]:
-            metrics.budget_refused()
-            raise _exceeded(budget, spent_by_others, would_spend, actor.currency)
-        raised.append((budget, would_spend))
-    return Allowed(raised)
+        return PendingCheck(actor, before, after, None)
+    # The scope lock, the budgets' row locks, then what the scopes have spent.
+    locks = budgets.lock_and_read_spent_later(batch, ledger_id=actor.ledger_id, scopes=rising)
+    return PendingCheck(actor, before, after, locks)
+
+
+@dataclass(frozen=True)
+class PendingCheck:
+    actor: Actor
+    before: dict[Scope, Decimal]
+    after: dict[Scope, Decimal]
+    locks: tuple[Pending, Pending] | None  # (locked budgets, spent per scope) once sent
+
+    def decide(self) -> Allowed:
+        """Allowed, or BudgetExceeded when a hard budget would end above its amount."""
+        if self.locks is None:
+            return Allowed([])
+        locked, spent_rows = (pending.value() for pending in self.locks)
+        spent = {Scope(r["year"], r["month"], r["category_id"]): r["spent"] for r in spent_rows}
+        # The category's budget is reported before the overall one.
+        ordered = sorted(locked, key=lambda row: row["category_id"] is None)
+        raised = []
+        for budget in ordered:
+            scope = Scope(budget["year"], budget["month"], budget["category_id"])
+            spent_by_others = spent[scope] - self.before.get(scope, Decimal(0))
+            would_spend = spent_by_others + self.after[scope]
+            if budget["mode"] == "hard" and would_spend > budget["amount"]:
+                metrics.budget_refused()
+                raise _exceeded(budget, spent_by_others, would_spend, self.actor.currency)
+            raised.append((budget, would_spend))
+        return Allowed(raised)
 
 
 def _exceeded(budget: dict, spent: Decimal, would_spend: Decimal, currency: str) -> BudgetExceeded:

@@ -14,8 +14,8 @@ from ..repositories import budgets
 from ..repositories.integrity import category_must_exist, no_such_category
 from . import alerts, categories
 from .budget_guard import Scope
+from .changes import hook
 from .ledgers import Action, Actor, authorize, authorize_each
-from .webhooks import outbox as webhook_outbox
 
 
 def save(conn: Connection, actor: Actor, values: dict) -> tuple[dict, bool]:
@@ -28,10 +28,24 @@ def save(conn: Connection, actor: Actor, values: dict) -> tuple[dict, bool]:
     # Expense writes in flight finish first (see budget_guard), so none misses this budget, and
     # what the scope has spent (read below) cannot rise until this write commits.
     budgets.lock_scope_exclusive(conn, ledger_id=actor.ledger_id)
+    old = budgets.get_by_scope(  # no budget write can change it while the lock is held
+        conn,
+        ledger_id=actor.ledger_id,
+        year=values["year"],
+        month=values["month"],
+        category_id=category_id,
+    )
     with category_must_exist():  # deleted since the check above: the foreign key says so
         row = budgets.upsert(conn, ledger_id=actor.ledger_id, values=values)
     created = row.pop("created")
-    webhook_outbox.budget_saved(conn, actor, row)
+    hook.record(
+        conn,
+        actor,
+        "budget",
+        "created" if created else "updated",
+        before=None if old is None else hook.render(actor, "budget", old),
+        after=hook.render(actor, "budget", row),
+    )
     return {**row, "alerts": _fire_reached(conn, actor, row)}, created
 
 
@@ -63,5 +77,5 @@ def get(conn: Connection, actor: Actor, budget_id: int) -> dict:
 
 def delete(conn: Connection, actor: Actor, budget_id: int) -> None:
     authorize(actor, Action.WRITE)
-    if not budgets.delete(conn, ledger_id=actor.ledger_id, budget_id=budget_id):
-        found(None, "budget")
+    deleted = found(budgets.delete(conn, ledger_id=actor.ledger_id, budget_id=budget_id), "budget")
+    hook.record(conn, actor, "budget", "deleted", before=hook.render(actor, "budget", deleted))

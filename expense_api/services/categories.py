@@ -7,12 +7,15 @@ from psycopg import Connection
 
 from ..domain.errors import found
 from ..repositories import categories
+from .changes import hook
 from .ledgers import Action, Actor, authorize, authorize_each
 
 
 def create(conn: Connection, actor: Actor, *, name: str) -> dict:
     authorize(actor, Action.WRITE)
-    return categories.insert(conn, ledger_id=actor.ledger_id, name=name)
+    row = categories.insert(conn, ledger_id=actor.ledger_id, name=name)
+    hook.record(conn, actor, "category", "created", after=hook.render(actor, "category", row))
+    return row
 
 
 def list_all(conn: Connection, actor: Actor) -> list[dict]:
@@ -36,14 +39,25 @@ def get(conn: Connection, actor: Actor, category_id: int) -> dict:
 
 def rename(conn: Connection, actor: Actor, category_id: int, *, name: str) -> dict:
     authorize(actor, Action.WRITE)
+    old = categories.get_for_update(conn, ledger_id=actor.ledger_id, category_id=category_id)
+    found(old, "category")
     row = categories.rename(conn, ledger_id=actor.ledger_id, category_id=category_id, name=name)
-    return found(row, "category")
+    hook.record(
+        conn,
+        actor,
+        "category",
+        "updated",
+        before=hook.render(actor, "category", old),
+        after=hook.render(actor, "category", row),
+    )
+    return row
 
 
 def delete(conn: Connection, actor: Actor, category_id: int) -> None:
     authorize(actor, Action.WRITE)
-    if not categories.delete(conn, ledger_id=actor.ledger_id, category_id=category_id):
-        found(None, "category")
+    deleted = categories.delete(conn, ledger_id=actor.ledger_id, category_id=category_id)
+    found(deleted, "category")
+    hook.record(conn, actor, "category", "deleted", before=hook.render(actor, "category", deleted))
 
 
 def exists(conn: Connection, actor: Actor, category_id: int) -> bool:

@@ -78,7 +78,7 @@ class Actor:
     currency: str
     timezone: str
     # False only when the query that found this actor saw no enabled webhook endpoint in the
-    # ledger: the write path then skips the outbox entirely (services/webhooks/outbox.wanted).
+    # ledger: the write path then renders no webhook event (services/changes/hook.py).
     # An endpoint created since is in the same race as one created a moment after the write.
     has_webhooks: bool = True
 

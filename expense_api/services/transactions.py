@@ -11,42 +11,47 @@ from ..domain import periods
 from ..domain.errors import found
 from ..repositories import transactions
 from ..repositories.integrity import category_must_exist, no_such_category
+from ..repositories.transactions import FIELDS
 from . import alerts, budget_guard, categories
+from .changes import hook
 from .ledgers import Action, Actor, authorize
-from .webhooks import outbox as webhook_outbox
-
-FIELDS = ("category_id", "type", "amount", "description", "occurred_on")
 
 
 def create(conn: Connection, actor: Actor, values: dict) -> dict:
     """The new transaction, recorded by the actor, with the alerts it fired."""
     authorize(actor, Action.WRITE)
-    # The category is not looked up first: the insert's foreign key checks it, which saves a
-    # round trip on every write. Only when a budget refuses the expense is it looked up, so that
-    # a wrong category is still answered with 422 before any 409.
-    try:
-        allowed = budget_guard.check(conn, actor, old=None, new=values)
-    except budget_guard.BudgetExceeded:
-        if not categories.exists(conn, actor, values["category_id"]):
-            raise no_such_category() from None
-        raise
-    # The alerts and the row: one round trip, and nothing written after it unless the ledger has
-    # webhooks (their events need the rows just written). So the batch ends the work, and the
-    # door's COMMIT goes with it when the door allows it (database.Batch); this service never
-    # commits.
-    ends_work = not webhook_outbox.wanted(actor)
-    with category_must_exist(), Batch(conn, ends_work=ends_work) as batch:
-        fired = allowed.fire_later(batch, actor)
-        row = transactions.insert_later(
+    # Round trip 1: the budget locks and spending (when the write raises a budget) and the new
+    # row's id, time and names, so that its change-log entry can go with the insert.
+    with Batch(conn) as batch:
+        check = budget_guard.check_later(batch, actor, old=None, new=values)
+        allocated = transactions.allocate_later(
             batch,
             ledger_id=actor.ledger_id,
+            category_id=values["category_id"],
             created_by=actor.user_id,
-            values={k: values[k] for k in FIELDS},
         )
-    fired_alerts = alerts.recorded(conn, actor, fired)
-    created = row.value()
-    webhook_outbox.transaction_written(conn, actor, "transaction.created", created)
-    return {**created, "alerts": fired_alerts}
+    fresh = allocated.value()
+    if fresh["category"] is None:  # a wrong category is a 422 before any 409
+        raise no_such_category()
+    allowed = check.decide()
+    row = {
+        **{field: values[field] for field in FIELDS},
+        "id": fresh["id"],
+        "category": fresh["category"],
+        "created_at": fresh["created_at"],
+        "created_by": {"id": actor.user_id, "name": fresh["created_by_name"]},
+    }
+    # Round trip 2: the alerts, the row and its entry; nothing is written after it unless the
+    # ledger has webhooks (the alerts' events need the alerts' rows). So the batch ends the
+    # work, and the door's COMMIT goes with it when the door allows it (database.Batch); this
+    # service never commits.
+    with category_must_exist(), Batch(conn, ends_work=not actor.has_webhooks) as batch:
+        fired = allowed.fire_later(batch, actor)
+        transactions.insert_later(batch, ledger_id=actor.ledger_id, row=row)
+        hook.record_later(
+            batch, actor, "transaction", "created", after=hook.render(actor, "transaction", row)
+        )
+    return {**row, "alerts": alerts.recorded(conn, actor, fired)}
 
 
 def get(conn: Connection, actor: Actor, transaction_id: int) -> dict:
@@ -66,15 +71,23 @@ def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -
     if moved_to != old["category_id"] and not categories.exists(conn, actor, moved_to):
         raise no_such_category()
     new = {**{k: old[k] for k in FIELDS}, **changes}
-    fired = budget_guard.before_write(conn, actor, old=old, new=new)
+    allowed = budget_guard.check(conn, actor, old=old, new=new)
     # Checked above for a clear answer before any 409, and by the foreign key for a category
     # deleted in between.
     with category_must_exist():
         row = transactions.update(
             conn, ledger_id=actor.ledger_id, transaction_id=transaction_id, values=new
         )
-    webhook_outbox.transaction_written(conn, actor, "transaction.updated", row)
-    return {**row, "alerts": fired}
+    hook.record(
+        conn,
+        actor,
+        "transaction",
+        "updated",
+        before=hook.render(actor, "transaction", old),
+        after=hook.render(actor, "transaction", row),
+    )
+    # The change first, then the alerts it fired (their webhook events in that order, as create's).
+    return {**row, "alerts": allowed.fire(conn, actor)}
 
 
 def delete(conn: Connection, actor: Actor, transaction_id: int) -> None:
@@ -82,7 +95,9 @@ def delete(conn: Connection, actor: Actor, transaction_id: int) -> None:
     # Deleting only lowers spending: no budget can block it, no alert can fire.
     deleted = transactions.delete(conn, ledger_id=actor.ledger_id, transaction_id=transaction_id)
     found(deleted, "transaction")
-    webhook_outbox.transaction_deleted(conn, actor, transaction_id)
+    hook.record(
+        conn, actor, "transaction", "deleted", before=hook.render(actor, "transaction", deleted)
+    )
 
 
 def resolve_period(conn: Connection, actor: Actor, query: dict) -> periods.Period:

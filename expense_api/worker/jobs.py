@@ -14,7 +14,9 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from ..db.pool import Database
+from ..ops import logs
 from ..services import housekeeping
+from ..services.changes import door
 from ..services.recurring import runs as recurring_runs
 from ..services.webhooks.delivery import Dispatcher
 
@@ -46,8 +48,13 @@ class DueOccurrences:
     def __call__(self, database: Database, clock: Clock) -> int:
         handled = 0
         while handled < BATCH and not stopping.is_set():
-            with database.pool.connection() as conn:
-                ledger_id = recurring_runs.run_next_due(conn, clock(), self.after_ledger)
+            # Each unit of work gets a request id of its own: its change-log entries share it.
+            request_id = logs.REQUEST_ID.set(logs.new_request_id())
+            try:
+                with door.through("worker"), database.pool.connection() as conn:
+                    ledger_id = recurring_runs.run_next_due(conn, clock(), self.after_ledger)
+            finally:
+                logs.REQUEST_ID.reset(request_id)
             if ledger_id is None:
                 self.after_ledger = 0
                 break

@@ -36,13 +36,14 @@ def test_an_enforced_expense_takes_three_round_trips(alice, pool, conn):
     record(alice, food, "1.00")  # prepared statements and caches warm, as under load
     with count_pool_round_trips(pool) as counted:
         created = record(alice, food, "80.00")  # 81 of 100: the category's threshold alert
-    # 1: BEGIN and the session lookup; 2: the scope lock, the budget row locks and the spent
-    # read; 3: the alert this expense fires, the insert and the COMMIT.
+    # 1: BEGIN and the session lookup; 2: the scope lock, the budget row locks, the spent read
+    # and the new row's id and names; 3: the alert this expense fires, the insert, its
+    # change-log entry and the COMMIT.
     assert counted.count == 3, counted.exchanges
     session, locks, write = map(_sent, counted.exchanges)
     assert session.count("Execute") == 2  # BEGIN, the session
-    assert locks.count("Execute") == 3
-    assert write.count("Execute") == 3
+    assert locks.count("Execute") == 4
+    assert write.count("Execute") == 4
     assert [alert["kind"] for alert in created["alerts"]] == ["threshold"]
     # Committed by that third round trip: another connection sees it.
     row = conn.execute("SELECT amount FROM transactions WHERE id = %s", (created["id"],))
@@ -62,10 +63,10 @@ def test_a_refused_expense_commits_nothing_and_locks_in_one_round_trip(alice, po
             409,
             "budget_exceeded",
         )
-    # The session, the locks and spent read, the category check; then the ROLLBACK (and
-    # psycopg's DEALLOCATE ALL after it).
-    _session, locks, _category, rollback, *_ = counted.exchanges
-    assert _sent(locks).count("Execute") == 3
+    # The session, the locks, spent read and the allocation (which checked the category); then
+    # the ROLLBACK (and psycopg's DEALLOCATE ALL after it).
+    _session, locks, rollback, *_ = counted.exchanges
+    assert _sent(locks).count("Execute") == 4
     assert rollback == ['Query "ROLLBACK"']
     assert "COMMIT" not in str(counted.exchanges)
 
@@ -128,7 +129,7 @@ def test_a_read_takes_the_session_lookup_and_its_query_without_begin_or_commit(a
 
 def test_a_ledger_with_webhooks_records_the_events_before_its_commit(alice, pool, conn):
     # The session lookup tells the write path the ledger has an endpoint, so the COMMIT does not
-    # ride with the insert: the events are written after it, in the same transaction.
+    # ride with the insert: the alerts' events are written after it, in the same transaction.
     alice.post("/api/webhooks", json={"url": "http://127.0.0.1:9/hook",
                                       "events": ["transaction.created", "alert.threshold"]})  # fmt: skip
     food = category(alice, "Food")
@@ -137,13 +138,13 @@ def test_a_ledger_with_webhooks_records_the_events_before_its_commit(alice, pool
     with count_pool_round_trips(pool) as counted:
         created = record(alice, food, "80.00")
     _session, _locks, write, *after = map(_sent, counted.exchanges)
-    assert "COMMIT" not in write
-    # The threshold alert's event, the transaction's event, then the COMMIT on its own.
-    assert len(after) == 3 and "COMMIT" in after[-1], counted.exchanges
+    assert "COMMIT" not in write  # the transaction's event went with it, from its entry
+    # The threshold alert's event, then the COMMIT on its own.
+    assert len(after) == 2 and "COMMIT" in after[-1], counted.exchanges
     events = conn.execute(
         "SELECT type FROM webhook_events WHERE ledger_id = %s ORDER BY id", (alice.ledger_id,)
     ).fetchall()
-    assert events[-2:] == [("alert.threshold",), ("transaction.created",)]
+    assert events[-2:] == [("transaction.created",), ("alert.threshold",)]
     assert [alert["kind"] for alert in created["alerts"]] == ["threshold"]
 
 

@@ -4,6 +4,7 @@ race, each member has their own alert read state, and transactions record who wr
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -224,8 +225,9 @@ def test_three_members_racing_on_one_hard_budget_never_overspend_it(database_url
             except BudgetExceeded:
                 return "refused"
 
+    contexts = [contextvars.copy_context() for _ in range(48)]  # each thread in this test's door
     with ThreadPoolExecutor(max_workers=48) as pool:
-        results = list(pool.map(write, range(48)))
+        results = list(pool.map(lambda i: contexts[i].run(write, i), range(48)))
     assert results.count("ok") == 10
     spent = conn.execute(
         "SELECT sum(amount) FROM transactions WHERE ledger_id = %s", (ledger_id,)

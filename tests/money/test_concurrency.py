@@ -3,6 +3,7 @@ repository level. Every test asserts exact counts, so an overspend or a lost upd
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import uuid
 from datetime import date
@@ -229,7 +230,7 @@ def test_budget_creation_waits_for_an_expense_in_flight(database_url, conn):
                 budgets.save(budget_conn, acting(budget_conn, ledger_id), values=budget)
             done.set()
 
-        thread = threading.Thread(target=create_budget)
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(create_budget,))
         thread.start()
         # The budget write is queued on the scope lock behind the uncommitted expense.
         waiting = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import random
 import threading
 from datetime import date, timedelta
@@ -92,7 +93,10 @@ def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
                 except Exception as error:  # a deadlock or constraint failure fails the test
                     errors.append(error)
 
-    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(8)]
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(writer, seed))
+        for seed in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

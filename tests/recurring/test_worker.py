@@ -23,6 +23,7 @@ from devtools.servers import LiveServer, call, free_port
 from expense_api.config import PROJECT_ROOT
 from expense_api.db.pool import Database
 from expense_api.db.retry import run_transaction
+from expense_api.services.changes import door
 from expense_api.services.recurring import (
     dates as recurrence,
 )
@@ -122,7 +123,7 @@ def test_several_workers_at_once_handle_each_date_once_and_keep_budgets(conn, da
 
     def worker():
         count = 0
-        with psycopg.connect(database.url) as own:
+        with door.through("worker"), psycopg.connect(database.url) as own:
             while run_transaction(own, lambda c: recurring_runs.handle_next_due(c, NOW)):
                 count += 1
         handled_by.append(count)

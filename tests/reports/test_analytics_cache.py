@@ -158,17 +158,28 @@ def _generation(conn, ledger_id: int) -> str | None:
     return row and str(row[0])
 
 
+def _logged(conn, ledger_id: int, transaction_id: int) -> None:
+    """The change-log entry every write has (the write hook's, written here by hand)."""
+    conn.execute(
+        "INSERT INTO ledger_changes (ledger_id, via, entity, entity_id, op)"
+        " VALUES (%s, 'import', 'transaction', %s, 'created')",
+        (ledger_id, transaction_id),
+    )
+
+
 def test_a_write_through_another_door_is_seen_too(carol, cache, conn):
-    """Any writer, here plain SQL as an import or the worker would run it, replaces the
-    generation: nothing for a door to remember."""
+    """Any writer, here plain SQL as an import would run it, replaces the generation with its
+    change-log entry (migration 0016's commit trigger): nothing for a door to remember."""
     food = category(carol, "Food")
     record(carol, food, "5.00", date="2026-03-02")
     assert carol.get(MARCH).get_json()["totalExpense"] == "5.00"
-    conn.execute(
-        "INSERT INTO transactions (ledger_id, category_id, created_by, type, amount, "
-        "occurred_on) VALUES (%s, %s, %s, 'EXPENSE', 7, '2026-03-09')",
-        (carol.ledger_id, food, carol.id),
-    )
+    with conn.transaction():
+        [new_id] = conn.execute(
+            "INSERT INTO transactions (ledger_id, category_id, created_by, type, amount, "
+            "occurred_on) VALUES (%s, %s, %s, 'EXPENSE', 7, '2026-03-09') RETURNING id",
+            (carol.ledger_id, food, carol.id),
+        ).fetchone()
+        _logged(conn, carol.ledger_id, new_id)
     assert carol.get(MARCH).get_json()["totalExpense"] == "12.00"
 
 
@@ -177,17 +188,18 @@ def test_one_transaction_writing_many_rows_bumps_once(carol, cache, conn):
     record(carol, food, "1.00", date="2026-03-02")
     with conn.transaction():
         for day in range(1, 20):
-            conn.execute(
+            [new_id] = conn.execute(
                 "INSERT INTO transactions (ledger_id, category_id, created_by, type, amount, "
-                "occurred_on) VALUES (%s, %s, %s, 'EXPENSE', 1, %s)",
+                "occurred_on) VALUES (%s, %s, %s, 'EXPENSE', 1, %s) RETURNING id",
                 (carol.ledger_id, food, carol.id, f"2026-03-{day:02d}"),
-            )
+            ).fetchone()
+            _logged(conn, carol.ledger_id, new_id)
         conn.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred triggers run now
         written = conn.execute(
             "SELECT n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables "
             "WHERE relname = 'ledger_generations'"
         ).fetchone()[0]
-    assert written == 1  # 38 rows of totals written, one generation
+    assert written == 1  # 19 entries (and 38 rows of totals) written, one generation
     assert carol.get(MARCH).get_json()["totalExpense"] == "20.00"
 
 

@@ -372,10 +372,10 @@ def test_each_change_records_its_event_with_the_resource_as_the_api_answers_it(a
     events = outbox(conn, alice.ledger_id)
     assert [(kind, deliveries) for kind, _data, deliveries in events] == [
         ("budget.updated", 1),
+        ("transaction.created", 1),  # a change's event, then those of the alerts it fired
         ("alert.threshold", 1),
-        ("transaction.created", 1),
-        ("alert.limit", 1),
         ("transaction.updated", 1),
+        ("alert.limit", 1),
         ("transaction.deleted", 1),
     ]
     data = {kind: data for kind, data, _ in events}
@@ -402,8 +402,8 @@ def test_a_refused_or_dry_run_change_records_nothing(alice, conn):
     assert outbox(conn, alice.ledger_id) == []
     record(alice, food, amount="90", date="2026-03-10")  # committed: recorded
     assert [kind for kind, _, _ in outbox(conn, alice.ledger_id)] == [
-        "alert.threshold",
         "transaction.created",
+        "alert.threshold",
     ]
 
 

@@ -16,6 +16,7 @@ from flask import Flask, request
 
 from ...ops import logs, metrics
 from ...ops.gunicorn_logging import ENVIRON_REQUEST_ID, ENVIRON_ROUTE
+from ...services.changes import door
 
 # Any other method is counted as OTHER: a label value per made-up method would be unbounded.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -42,6 +43,7 @@ class RequestObserver:
         request_id = logs.accept_request_id(environ.get("HTTP_X_REQUEST_ID"))
         environ[ENVIRON_REQUEST_ID] = request_id
         context = logs.REQUEST_ID.set(request_id)
+        via = door.VIA.set("rest")  # the change log's door (GraphQL's view says `graphql`)
         started = time.perf_counter()
         statuses: list[str] = []
 
@@ -69,4 +71,5 @@ class RequestObserver:
                 histogram = metrics.HTTP_LATENCY.labels(route, method)
                 self._histograms[(route, method)] = histogram
             histogram.observe(elapsed)
+            door.VIA.reset(via)
             logs.REQUEST_ID.reset(context)

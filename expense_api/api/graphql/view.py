@@ -40,6 +40,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from psycopg_pool import PoolTimeout
 
 from ...domain.errors import DomainError
+from ...services.changes import door
 from ..core import idempotency
 from ..core.jsonio import read_json_body
 from ..core.problems import HttpError
@@ -125,6 +126,7 @@ class NotAnOperation(HttpError):
 
 @blp.post(PATH)
 def graphql():
+    door.VIA.set("graphql")  # for the change log; the request's own context ends with it
     if claims_before_session_check(refresh=False) is None:
         verify_jwt_in_request()  # no readable token: its 401, before any database work
     try:

@@ -1,0 +1,101 @@
+"""The one write hook: every change to a ledger's data, by any door, is recorded here, in the
+change's own database transaction, and everything that follows a change starts here.
+
+    door (REST, GraphQL, worker, import, CLI)
+      -> service (the rules: authorize, validate, enforce budgets)
+        -> repositories (the change itself)
+        -> hook.record(...)  (the same transaction, usually the same round trip)
+             -> the change log entry (actor, via, request id, entity, op, before/after)
+             -> the webhook event the entry makes (transaction.*, budget.updated)
+             -> at COMMIT: the entry's seq in commit order and the analytics cache's new
+                generation (migration 0016's deferred trigger)
+
+Services never call the webhook outbox or touch the cache's generation themselves. Alerts are
+not entities of the log (they are consequences of a change), but their webhook events leave
+through here too (`alert_fired`).
+"""
+
+from __future__ import annotations
+
+from psycopg import Connection
+
+from ...db.pool import Batch, Pending
+from ...ops import logs
+from ...repositories import changes
+from ..ledgers import Actor
+from ..webhooks import outbox
+from . import door, shapes
+
+OPS = ("created", "updated", "deleted")
+
+# The webhook event an entry makes, by (entity, op); its payload is the entry's `after`, or for a
+# deletion the id and ledger.
+EVENT_OF = {
+    ("transaction", "created"): "transaction.created",
+    ("transaction", "updated"): "transaction.updated",
+    ("transaction", "deleted"): "transaction.deleted",
+    ("budget", "created"): "budget.updated",
+    ("budget", "updated"): "budget.updated",
+}
+
+
+def entry(actor: Actor | None, ledger_id: int, entity: str, op: str, *, before, after) -> dict:
+    """The statement's parameters for one change of `entity` (a shape each of before/after,
+    shapes.render; None for the side that does not exist). actor None: the service itself."""
+    assert op in OPS, op
+    assert (before is None) == (op == "created") and (after is None) == (op == "deleted"), op
+    entity_id = shapes.identity(entity, after if after is not None else before)
+    event = EVENT_OF.get((entity, op)) if actor is None or actor.has_webhooks else None
+    payload = None
+    if event is not None:
+        payload = after if after is not None else {"id": entity_id, "ledgerId": ledger_id}
+    return {
+        "ledger_id": ledger_id,
+        "actor_id": None if actor is None else actor.user_id,
+        "via": door.current(),
+        "request_id": logs.REQUEST_ID.get(),
+        "entity": entity,
+        "entity_id": entity_id,
+        "op": op,
+        "before": before,
+        "after": after,
+        "event": event,
+        "payload": payload,
+    }
+
+
+def record(
+    conn: Connection, actor: Actor, entity: str, op: str, *, before=None, after=None
+) -> None:
+    """Records a change the actor made in their ledger, in the caller's transaction."""
+    changes.record(conn, entry(actor, actor.ledger_id, entity, op, before=before, after=after))
+
+
+def record_later(
+    batch: Batch, actor: Actor, entity: str, op: str, *, before=None, after=None
+) -> Pending:
+    """record(), queued in the batch that makes the change (no round trip of its own)."""
+    return changes.record_later(
+        batch, entry(actor, actor.ledger_id, entity, op, before=before, after=after)
+    )
+
+
+def record_by_service(
+    conn: Connection, ledger_id: int, entity: str, op: str, *, before=None, after=None
+) -> None:
+    """A change the service made by itself (no member acted: the worker pausing a failing rule,
+    say); the actor is null in the log."""
+    changes.record(conn, entry(None, ledger_id, entity, op, before=before, after=after))
+
+
+def render(actor: Actor, entity: str, row: dict) -> dict:
+    """The entity's REST shape of a repository row, in the actor's ledger's currency."""
+    return shapes.render(entity, row, actor.currency)
+
+
+def alert_fired(conn: Connection, actor: Actor, alert: dict) -> None:
+    """An alert's webhook event (alert.threshold, alert.limit, recurring.skipped)."""
+    if not actor.has_webhooks:
+        return
+    data = shapes.render("alert", alert, actor.currency)
+    outbox.record(conn, actor.ledger_id, outbox.ALERT_EVENTS[alert["kind"]], data)

@@ -1,0 +1,141 @@
+"""Each logged entity as its REST GET shows it (camelCase, money as exact strings with the
+ledger's currency's digits, dates as ISO dates, timestamps in UTC with a `Z`), rendered without
+HTTP so every door records the same images: the change log's `before` and `after`, and the
+webhook payloads that come from them. A test compares each shape with the API's own answer
+(tests/ledgers/test_change_log_shapes.py).
+
+A shape is a list of (key, column, kind): the same fields, names and order as the entity's
+marshmallow schema in api/schemas.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ...domain.money import format_amount
+from ...domain.periods import utc_timestamp
+
+PLAIN, MONEY, DATE, TIMESTAMP = "plain", "money", "date", "timestamp"
+
+SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "ledger": (
+        ("id", "id", PLAIN),
+        ("name", "name", PLAIN),
+        ("currency", "currency", PLAIN),
+        ("timezone", "timezone", PLAIN),
+        ("isDefault", "is_default", PLAIN),
+        ("role", "role", PLAIN),
+        ("createdAt", "created_at", TIMESTAMP),
+    ),
+    "member": (
+        ("userId", "user_id", PLAIN),
+        ("name", "name", PLAIN),
+        ("email", "email", PLAIN),
+        ("role", "role", PLAIN),
+        ("joinedAt", "joined_at", TIMESTAMP),
+    ),
+    "invitation": (
+        ("id", "id", PLAIN),
+        ("ledgerId", "ledger_id", PLAIN),
+        ("email", "email", PLAIN),
+        ("role", "role", PLAIN),
+        ("status", "status", PLAIN),
+        ("createdAt", "created_at", TIMESTAMP),
+        ("expiresAt", "expires_at", TIMESTAMP),
+    ),
+    "category": (
+        ("id", "id", PLAIN),
+        ("name", "name", PLAIN),
+        ("createdAt", "created_at", TIMESTAMP),
+    ),
+    "transaction": (
+        ("id", "id", PLAIN),
+        ("amount", "amount", MONEY),
+        ("type", "type", PLAIN),
+        ("categoryId", "category_id", PLAIN),
+        ("category", "category", PLAIN),
+        ("description", "description", PLAIN),
+        ("date", "occurred_on", DATE),
+        ("createdAt", "created_at", TIMESTAMP),
+        ("createdBy", "created_by", PLAIN),
+    ),
+    "budget": (
+        ("id", "id", PLAIN),
+        ("categoryId", "category_id", PLAIN),
+        ("category", "category", PLAIN),
+        ("amount", "amount", MONEY),
+        ("month", "month", PLAIN),
+        ("year", "year", PLAIN),
+        ("mode", "mode", PLAIN),
+        ("alertThreshold", "alert_threshold", PLAIN),
+        ("createdAt", "created_at", TIMESTAMP),
+    ),
+    "recurring": (
+        ("id", "id", PLAIN),
+        ("amount", "amount", MONEY),
+        ("type", "type", PLAIN),
+        ("categoryId", "category_id", PLAIN),
+        ("category", "category", PLAIN),
+        ("description", "description", PLAIN),
+        ("frequency", "frequency", PLAIN),
+        ("interval", "repeat_interval", PLAIN),
+        ("byWeekday", "by_weekday", PLAIN),
+        ("byMonthDay", "by_month_day", PLAIN),
+        ("startDate", "start_date", DATE),
+        ("endDate", "end_date", DATE),
+        ("count", "max_occurrences", PLAIN),
+        ("paused", "paused", PLAIN),
+        ("pausedReason", "paused_reason", PLAIN),
+        ("nextDate", "next_date", DATE),
+        ("failures", "failures", PLAIN),
+        ("retryAt", "retry_at", TIMESTAMP),
+        ("lastError", "last_error", PLAIN),
+        ("createdAt", "created_at", TIMESTAMP),
+    ),
+    # The secret never appears (it is not part of the GET either).
+    "webhook": (
+        ("id", "id", PLAIN),
+        ("ledgerId", "ledger_id", PLAIN),
+        ("url", "url", PLAIN),
+        ("events", "events", PLAIN),
+        ("description", "description", PLAIN),
+        ("enabled", "enabled", PLAIN),
+        ("disabledAt", "disabled_at", TIMESTAMP),
+        ("disabledReason", "disabled_reason", PLAIN),
+        ("createdAt", "created_at", TIMESTAMP),
+    ),
+    # Not a logged entity: alerts are consequences of changes; their webhook events use it.
+    "alert": (
+        ("id", "id", PLAIN),
+        ("ledgerId", "ledger_id", PLAIN),
+        ("budgetId", "budget_id", PLAIN),
+        ("kind", "kind", PLAIN),
+        ("percentUsed", "percent_used", PLAIN),
+        ("recurringId", "recurring_id", PLAIN),
+        ("createdAt", "created_at", TIMESTAMP),
+        ("readAt", "read_at", TIMESTAMP),
+    ),
+}
+
+
+def render(entity: str, row: dict, currency: str) -> dict:
+    """The entity's REST shape of a repository row."""
+    return {key: _value(row.get(column), kind, currency) for key, column, kind in SHAPES[entity]}
+
+
+def identity(entity: str, shape: dict) -> int:
+    """The entity's id in its shape (a member's is its user id)."""
+    return shape["userId"] if entity == "member" else shape["id"]
+
+
+def _value(value, kind: str, currency: str):
+    if value is None:
+        return None
+    if kind == MONEY:
+        return format_amount(value, currency)
+    if kind == DATE:
+        return value.isoformat()
+    if kind == TIMESTAMP:
+        return utc_timestamp(value)
+    # A Decimal that is not money (an alert's percentUsed) is shown as an exact string.
+    return str(value) if isinstance(value, Decimal) else value
