@@ -318,6 +318,7 @@ def test_one_refused_mutation_leaves_the_others_written(alice):
         "recurring { id }",
         "webhooks { id }",
         "recurringRule(id: 1) { id }",
+        "changes { nodes { seq } }",
     ],
 )
 def test_one_ledger_at_a_time_fields_are_refused_below_ledgers(alice, statements, selection):
@@ -387,6 +388,19 @@ def test_a_rules_occurrences_cost_their_first(alice, statements):
         alice, statements, {"query": query}, "query_too_complex"
     )
     assert answer["errors"][0]["extensions"]["cost"] > 500 * 200
+
+
+def test_a_change_log_page_costs_its_first(alice, statements):
+    page = "changes(first: 200) { nodes { seq actor { id } } pageInfo { hasNextPage } }"
+    twin = "transactions(first: 200) { nodes { id createdBy { id } } pageInfo { hasNextPage } }"
+    assert _cost(f"{{ ledger(id: 1) {{ {page} }} }}") == _cost(f"{{ ledger(id: 1) {{ {twin} }} }}")
+    assert _cost(f"{{ ledger(id: 1) {{ {page} }} }}") > 200 * 2
+    query = """{ ledger(id: 1) { transactions(first: 500) { nodes { ledger {
+        changes(first: 500) { nodes { seq } } } } } } }"""
+    answer = _refused_without_database_work(
+        alice, statements, {"query": query}, "query_too_complex"
+    )
+    assert answer["errors"][0]["extensions"]["cost"] > 500 * 500
 
 
 def test_every_list_of_the_schema_has_a_size(monkeypatch):

@@ -4,6 +4,9 @@ with the same code."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.factories import category, graphql, graphql_codes, record, save
@@ -138,6 +141,61 @@ def test_notifications_me_and_ledgers_as_rest(alice, seeded):
     assert data["one"]["nodes"] == _rest(alice, f"{base}/notifications")["items"]
 
 
+CHANGE_FIELDS = "seq at actor { id name } via requestId entity entityId op before after"
+
+
+def test_change_log_pages_follow_the_rest_cursor(alice, seeded):
+    ledger_id, base = seeded
+    selection = f"""changes(first: 5, after: $after) {{
+        edges {{ cursor node {{ {CHANGE_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }}"""
+    after, rest_cursor, pages, seen = None, None, 0, []
+    while True:
+        page = _ledger(alice, ledger_id, selection, {"after": after}, ", $after: String")
+        rest = _rest(
+            alice, f"{base}/changes?limit=5" + (f"&cursor={rest_cursor}" if rest_cursor else "")
+        )
+        nodes = [edge["node"] for edge in page["changes"]["edges"]]
+        assert nodes == rest["items"]
+        seen += nodes
+        info = page["changes"]["pageInfo"]
+        assert info["hasNextPage"] == (rest["nextCursor"] is not None)
+        pages += 1
+        if not info["hasNextPage"]:
+            break
+        assert info["endCursor"] == rest["nextCursor"]
+        after = rest_cursor = rest["nextCursor"]
+    assert pages == 4  # 3 categories, 2 budgets, 12 transactions
+    money = [node["after"]["amount"] for node in seen if node["entity"] == "transaction"]
+    assert money and all(amount.endswith(".125") for amount in money)
+
+
+def test_change_log_filters_as_rest(alice, seeded):
+    ledger_id, base = seeded
+    created = graphql(alice, f'mutation {{ createCategory(ledgerId: {ledger_id}, '
+                             'input: {name: "Via GraphQL"}) { id } }')["data"]["createCategory"]  # fmt: skip
+    # The newest entry's day in the ledger's time zone, as from/to read days.
+    newest = datetime.fromisoformat(_rest(alice, f"{base}/changes?limit=1")["items"][0]["at"])
+    today = newest.astimezone(ZoneInfo(_rest(alice, base)["timezone"])).date().isoformat()
+    for graphql_filter, query in [
+        ("{entity: transaction}", "entity=transaction"),
+        (
+            f"{{entity: category, entityId: {created['id']}}}",
+            f"entity=category&entityId={created['id']}",
+        ),
+        (f"{{entityId: {created['id']}}}", f"entityId={created['id']}"),
+        (f"{{actorId: {alice.id}}}", f"actorId={alice.id}"),
+        (f'{{from: "{today}", to: "{today}"}}', f"from={today}&to={today}"),
+        ('{to: "2000-01-01"}', "to=2000-01-01"),
+    ]:
+        got = _ledger(alice, ledger_id, f"changes(first: 500, filter: {graphql_filter}) "
+                                        f"{{ nodes {{ {CHANGE_FIELDS} }} }}")  # fmt: skip
+        rest = _rest(alice, f"{base}/changes?limit=500&{query}")
+        assert got["changes"]["nodes"] == rest["items"], query
+        assert bool(rest["items"]) == (query != "to=2000-01-01"), query
+    [entry] = _rest(alice, f"{base}/changes?entity=category&entityId={created['id']}")["items"]
+    assert entry["via"] == "graphql"
+
+
 # (REST method, REST path, REST body, GraphQL document, variables): the same refusal both ways.
 def _twins(alice, bob):
     food = category(alice, "Food")
@@ -180,6 +238,15 @@ def _twins(alice, bob):
         ("GET", "/api/transactions?cursor=bogus", None,
          f'{{ ledger(id: {alice.ledger_id}) {{ transactions(after: "bogus") {{ nodes {{ id }} }} }} }}',
          None, "validation_error"),
+        ("GET", f"/api/ledgers/{alice.ledger_id}/changes?cursor=bogus", None,
+         f'{{ ledger(id: {alice.ledger_id}) {{ changes(after: "bogus") {{ nodes {{ seq }} }} }} }}',
+         None, "validation_error"),
+        ("GET", f"/api/ledgers/{alice.ledger_id}/changes?from=2026-03-02&to=2026-03-01", None,
+         f'{{ ledger(id: {alice.ledger_id}) {{ changes(filter: {{from: "2026-03-02", '
+         'to: "2026-03-01"}) { nodes { seq } } } }', None, "validation_error"),
+        ("GET", f"/api/ledgers/{bob.ledger_id}/changes", None,
+         f"{{ ledger(id: {bob.ledger_id}) {{ changes {{ nodes {{ seq }} }} }} }}", None,
+         "not_found"),
         ("GET", "/api/summary?month=3&from=2026-03-01", None,
          f'{{ ledger(id: {alice.ledger_id}) {{ summary(month: 3, from: "2026-03-01") {{ from }} }} }}',
          None, "validation_error"),

@@ -28,6 +28,7 @@ OPERATIONS = {
     "ledger.budgets": ("read", READ_LEDGER % "budgets { id }"),
     "ledger.summary": ("read", READ_LEDGER % "summary(year: 2026, month: 3) { totalExpense }"),
     "ledger.members": ("read", READ_LEDGER % "members { userId }"),
+    "ledger.changes": ("read", READ_LEDGER % "changes(first: 5) { nodes { seq entity } }"),
     "ledger.invitations": ("manage", READ_LEDGER % "invitations { id }"),
     "notifications": ("read", "{ notifications(ledgerId: $ledger) { nodes { id } } }"),
     "markNotificationRead": ("read", "mutation { markNotificationRead(ledgerId: $ledger, id: {alert}) { id } }"),

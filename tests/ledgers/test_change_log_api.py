@@ -9,7 +9,7 @@ import pytest
 
 from expense_api.db.sqlfiles import queries
 from expense_api.services.changes import hook, log
-from tests.factories import acting, category, ledger, member, record
+from tests.factories import acting, category, graphql, ledger, member, record
 from tests.helpers import assert_problem
 
 
@@ -272,6 +272,10 @@ def test_webhook_and_invitation_entries_are_for_owners_only(alice, bob, accounts
         # Left out in the query: a page of one is the newest entry the reader may see.
         first = reader.get(_path(shared, limit=1)).get_json()
         assert first["items"][0]["entity"] == "category"
+        # GraphQL's door reads the same service: the same entries.
+        query = "{ ledger(id: %d) { changes(first: 500) { nodes { seq } } } }" % shared
+        nodes = graphql(reader, query)["data"]["ledger"]["changes"]["nodes"]
+        assert [node["seq"] for node in nodes] == [item["seq"] for item in seen]
     assert [item["entity"] for item in _changes(alice, shared, entity="webhook")] == ["webhook"]
 
 

@@ -8,13 +8,13 @@ one): the document's size, the operations in a batch, the depth of a selection a
 - A cost of at most 10,000 (MAX_COST), computed by ariadne's cost rule from COST_MAP: about the
   number of objects the operation can answer. Every field that reads an object costs 1; a list
   costs its size and multiplies the cost of everything below it by that size: a connection
-  (`transactions`, `notifications`, `occurrences`, `deliveries`) its `first`, any other list its
-  maximum size (LIST_SIZES: the real maximum where the service has one, 10 webhooks a ledger;
-  an assumed size for costing where it has none, 100 categories a ledger). Each cost is
-  multiplied by the sizes of every list it sits in. So the dashboard's query costs about a
-  hundred, one page of 500 transactions about 1,500, a connection inside a connection's nodes
-  250,000, and categories inside categories (`categories { ledger { categories ... } }`) 10,000
-  per level: refused, however few categories the ledger really has.
+  (`transactions`, `notifications`, `occurrences`, `deliveries`, `changes`) its `first`, any
+  other list its maximum size (LIST_SIZES: the real maximum where the service has one, 10
+  webhooks a ledger; an assumed size for costing where it has none, 100 categories a ledger).
+  Each cost is multiplied by the sizes of every list it sits in. So the dashboard's query costs
+  about a hundred, one page of 500 transactions about 1,500, a connection inside a connection's
+  nodes 250,000, and categories inside categories (`categories { ledger { categories ... } }`)
+  10,000 per level: refused, however few categories the ledger really has.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ CONNECTIONS = {
     ("Query", "notifications"),
     ("RecurringRule", "occurrences"),
     ("Webhook", "deliveries"),
+    ("Ledger", "changes"),
 }
 
 
@@ -142,7 +143,7 @@ def _in_connection(type_name: str, field_name: str) -> bool:
 # and may be asked under `ledgers`.
 ONE_LEDGER_AT_A_TIME = frozenset(
     {"invitations", "category", "transaction", "budget", "recurring", "recurringRule", "webhooks",
-     "webhook"}
+     "webhook", "changes"}
 )  # fmt: skip
 # Fields read one item at a time (a service call each): refused below the list that holds the
 # items. Ask them of the item read by id (`recurringRule(id)`, `webhook(id)`).

@@ -5,7 +5,19 @@ helpers of ../context.py and ../execution.py."""
 
 from __future__ import annotations
 
-from . import alerts, budgets, categories, ledgers, recurring, reports, transactions, webhooks
+from . import (
+    alerts,
+    budgets,
+    categories,
+    changes,
+    ledgers,
+    recurring,
+    reports,
+    transactions,
+    webhooks,
+)
 
-RESOURCES = (categories, transactions, budgets, alerts, reports, ledgers, recurring, webhooks)
+RESOURCES = (
+    categories, transactions, budgets, alerts, reports, ledgers, recurring, webhooks, changes,
+)  # fmt: skip
 BINDABLES = [bindable for resource in RESOURCES for bindable in resource.BINDABLES]
