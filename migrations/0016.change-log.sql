@@ -27,11 +27,16 @@ CREATE TABLE ledger_changes (
     op         text        NOT NULL CHECK (op IN ('created', 'updated', 'deleted')),
     before     jsonb,
     after      jsonb,
+    txid       xid8        NOT NULL DEFAULT pg_current_xact_id(),  -- the writing transaction
     PRIMARY KEY (ledger_id, id)
 );
--- The audit trail (newest first) and delta sync (after a knowledge value) read by seq; the
--- uncommitted entries a COMMIT numbers are found here too (seq IS NULL).
+-- The audit trail (newest first) and delta sync (after a knowledge value) read by seq.
 CREATE UNIQUE INDEX ledger_changes_seq_idx ON ledger_changes (ledger_id, seq);
+-- The entries a COMMIT numbers: its own, by transaction id. Not by `seq IS NULL` on the index
+-- above: every numbered entry leaves a dead seq-NULL version there until vacuum, and a busy
+-- ledger's commits would walk thousands of them (measured: 10x the database's CPU per write).
+-- Here a transaction reads only its own entries, and a numbered version leaves this index.
+CREATE INDEX ledger_changes_unnumbered_idx ON ledger_changes (txid) WHERE seq IS NULL;
 -- One entity's history, and sync's "is this the entity's latest entry" probe.
 CREATE INDEX ledger_changes_entity_idx ON ledger_changes (ledger_id, entity, entity_id, seq);
 
@@ -53,9 +58,10 @@ BEGIN
     END IF;
     PERFORM set_config('expense_api.changes_numbered',
                        CASE WHEN v_done = '' THEN ',' ELSE v_done END || NEW.ledger_id || ',', true);
-    -- Only this transaction's entries are unnumbered: another's are invisible until committed,
-    -- and numbered before they commit.
-    SELECT count(*) INTO v_count FROM ledger_changes WHERE ledger_id = NEW.ledger_id AND seq IS NULL;
+    -- This transaction's entries of the ledger (another's are invisible until committed, and
+    -- numbered before they commit).
+    SELECT count(*) INTO v_count FROM ledger_changes
+    WHERE txid = pg_current_xact_id() AND seq IS NULL AND ledger_id = NEW.ledger_id;
     IF v_count = 0 THEN
         RETURN NULL;  -- the ledger was deleted in this transaction, and its log with it
     END IF;
@@ -67,7 +73,8 @@ BEGIN
     UPDATE ledger_changes c
     SET seq = v_last - v_count + n.position
     FROM (SELECT id, row_number() OVER (ORDER BY id) AS position
-          FROM ledger_changes WHERE ledger_id = NEW.ledger_id AND seq IS NULL) n
+          FROM ledger_changes
+          WHERE txid = pg_current_xact_id() AND seq IS NULL AND ledger_id = NEW.ledger_id) n
     WHERE c.ledger_id = NEW.ledger_id AND c.id = n.id;
     RETURN NULL;
 END;
