@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
@@ -26,3 +28,34 @@ def record(conn: Connection, entry: dict) -> int:
 def record_later(batch: Batch, entry: dict) -> Pending:
     """record(), queued in a batch."""
     return queries.changes.record.later(batch, **_params(entry))
+
+
+def page(
+    conn: Connection,
+    *,
+    ledger_id: int,
+    timezone: str,
+    hidden: tuple[str, ...],
+    limit: int,
+    before_seq: int | None = None,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    actor_id: int | None = None,
+    from_day: date | None = None,
+    to_day: date | None = None,
+) -> list[dict]:
+    """Up to `limit` committed entries, newest first, before `before_seq` when given; entities
+    in `hidden` left out; from_day..to_day are the ledger's days (in `timezone`), inclusive."""
+    return queries.changes.page(
+        conn,
+        ledger_id=ledger_id,
+        timezone=timezone,
+        hidden=list(hidden),
+        limit=limit,
+        before_seq=before_seq,
+        entity=entity,
+        entity_id=entity_id,
+        actor_id=actor_id,
+        from_day=from_day,
+        to_day=to_day,
+    )

@@ -247,6 +247,7 @@ RESOURCES = {
     "auth": "auth_sessions",
     "budgets": "budgets",
     "categories": "categories",
+    "changes": "changes",
     "health": "health",
     "invitations": "invitations",
     "ledgers": "ledgers",

@@ -55,10 +55,11 @@ def decode_id(cursor: str) -> int:
         raise ValidationFailed({"cursor": ["Not a cursor this API issued."]}) from None
 
 
-def page_by_id(rows: list[dict], limit: int) -> tuple[list[dict], str | None]:
+def page_by_id(rows: list[dict], limit: int, key: str = "id") -> tuple[list[dict], str | None]:
+    """page() for rows ordered by one integer column (`key`), as encode_id cursors."""
     if len(rows) <= limit:
         return rows, None
-    return rows[:limit], encode_id(rows[limit - 1]["id"])
+    return rows[:limit], encode_id(rows[limit - 1][key])
 
 
 def occurrences_page(conn, acting, rule_id: int, limit: int, cursor: str | None):
