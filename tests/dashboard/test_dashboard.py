@@ -88,8 +88,10 @@ def test_the_history_view_is_a_dialog_the_rows_open(client):
 # module is plain ES with no page, so it needs no browser.
 ENTRY_WORDS = """
 import * as words from "./changes.mjs";
-const transaction = {id: 7, amount: "30.00", type: "EXPENSE", categoryId: 3, category: "Groceries",
-  description: "Market", date: "2026-03-01", tags: []};
+// Keys in jsonb's order (shorter first), as the log stores them.
+const transaction = {id: 7, date: "2026-03-01", tags: [], type: "EXPENSE", amount: "30.00",
+  category: "Groceries", createdBy: {id: 1, name: "Asha"}, categoryId: 3, description: "Market",
+  extra: {a: 1}};
 const edited = {...transaction, amount: "25.00", tags: ["food", "weekly"]};
 const entry = (op, before, after, actor = {id: 1, name: "Asha"}, via = "rest") =>
   ({seq: 1, at: "2026-03-01T10:00:00Z", actor, via, requestId: "r1", entity: "transaction",
@@ -129,10 +131,12 @@ def test_an_entry_in_words(tmp_path):
     assert said["updated"] == [["Amount", "30.00", "25.00"], ["Tags", "none", "food, weekly"]]
     assert said["unchanged"] == []
     # A creation shows the whole new entity, a deletion the whole entity as it was.
-    fields = ["Id", "Amount", "Type", "Category id", "Category", "Description", "Date", "Tags"]
-    assert [label for label, _, _ in said["created"]] == fields
-    assert said["created"][1] == ["Amount", None, "30.00"]
-    assert said["deleted"][5] == ["Description", "Market", None]
+    # In the order a person reads a transaction (jsonb keeps none); unknown fields last.
+    fields = ["Date", "Type", "Amount", "Category", "Category id", "Tags", "Description", "Id"]
+    assert [label for label, _, _ in said["created"]] == [*fields, "Created by", "Extra"]
+    assert said["created"][2] == ["Amount", None, "30.00"]
+    assert said["created"][8:] == [["Created by", None, "Asha"], ["Extra", None, '{"a":1}']]
+    assert said["deleted"][6] == ["Description", "Market", None]
     assert said["people"] == ["Asha", "the service"]
     assert said["doors"] == [
         "the REST API",

@@ -524,6 +524,11 @@ def test_a_year_of_demo_data_reads_at_1280(browser, live_server, database_url):
         person.context.close()
 
 
+# A value's parts as the screen shows them, and as a screen reader reads them.
+SEEN = """dd => [...dd.children].filter((n) => !n.classList.contains("visually-hidden"))
+  .map((n) => n.textContent.trim()).join(" ")"""
+SPOKEN = """dd => [...dd.children].filter((n) => n.getAttribute("aria-hidden") !== "true")
+  .map((n) => n.textContent.trim()).join(" ")"""
 FOCUS_IN_DIALOG = "() => document.activeElement?.closest('dialog#history') !== null"
 
 
@@ -578,7 +583,9 @@ def test_a_transaction_history(browser, live_server):
         ) == ["amount"]
         assert edited.locator("[data-field=amount] .before").inner_text() == "30.00"
         assert edited.locator("[data-field=amount] .after").inner_text() == "25.00"
-        assert "30.00 → 25.00" in edited.locator("[data-field=amount]").inner_text()
+        amount = edited.locator("[data-field=amount] dd")
+        assert amount.evaluate(SEEN) == "30.00 → 25.00"
+        assert amount.evaluate(SPOKEN) == "30.00 changed to 25.00"
         at = edited.locator("time")
         assert at.get_attribute("datetime").endswith("Z")
         assert at.inner_text().endswith("GMT+5:30"), at.inner_text()
@@ -588,6 +595,9 @@ def test_a_transaction_history(browser, live_server):
         for field, value in (("amount", "30.00"), ("description", "Market"), ("category", "Food")):
             assert created.locator(f"[data-field={field}] .after").inner_text() == value
         assert created.locator(".before").count() == 0
+        shown = created.locator("[data-field]").evaluate_all("ns => ns.map(n => n.dataset.field)")
+        assert shown[:4] == ["date", "type", "amount", "category"], shown  # as a person reads it
+        assert created.locator("[data-field=createdBy] .after").inner_text() == "Historian"
         assert "2 changes shown" in dialog.get_by_role("status").inner_text()
         assert dialog.get_by_role("button", name="Load more").is_hidden()
         person.screenshot("10-history")
@@ -621,6 +631,8 @@ def test_a_transaction_history(browser, live_server):
             tx_path = f"{path}/transactions/{transaction['id']}"
             assert call(person.base, "PATCH", tx_path, body, token=token)[0] == 200
         page.reload()
+        page.locator(f"#ledger option[value='{ledger['id']}']").wait_for(state="attached")
+        page.locator("#ledger").select_option(str(ledger["id"]))
         opener = page.get_by_role("button", name="History of Market 20")
         opener.click()
         dialog = page.get_by_role("dialog", name="History of Market 20")

@@ -8,6 +8,14 @@ const DOORS = {
   cli: "the command line",
 };
 
+// The order a person reads a transaction in. The log keeps its images as jsonb, which keeps no
+// key order; fields not named here follow in the order the entry gives them.
+const FIELD_ORDER = [
+  "date", "type", "amount", "currency", "rate", "ledgerAmount", "category", "categoryId", "splits",
+  "payee", "tags", "description", "id", "createdAt", "createdBy",
+];
+const place = (key) => (FIELD_ORDER.includes(key) ? FIELD_ORDER.indexOf(key) : FIELD_ORDER.length);
+
 export const opName = (op) => OPS[op] ?? op;
 
 // An entry without an actor was made by the service itself (a recurring run, the command line).
@@ -22,12 +30,14 @@ export function fieldLabel(key) {
 }
 
 // A field's value as the API gives it: money and dates are the API's exact strings, never
-// reformatted (an amount is "30.00", not a float); a list of plain values is joined.
+// reformatted (an amount is "30.00", not a float); a list of plain values is joined, and a
+// reference to a person (`createdBy`) is their name.
 export function valueText(value) {
   if (value === null || value === undefined) return "none";
   if (Array.isArray(value) && value.every((v) => v === null || typeof v !== "object")) {
     return value.length ? value.join(", ") : "none";
   }
+  if (typeof value === "object" && typeof value.name === "string") return value.name;
   if (typeof value === "object") return JSON.stringify(value);
   if (typeof value === "boolean") return value ? "yes" : "no";
   return String(value);
@@ -35,13 +45,14 @@ export function valueText(value) {
 
 const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
-// The fields an entry shows, in the entity's own field order: for an update only those whose
+// The fields an entry shows, in FIELD_ORDER: for an update only those whose
 // value changed (with `before` and `after`); for a creation the whole new entity (`after` only);
 // for a deletion the whole entity as it was (`before` only).
 export function changedFields(entry) {
   const before = entry.before ?? {};
   const after = entry.after ?? {};
-  const keys = [...new Set([...Object.keys(after), ...Object.keys(before)])];
+  const keys = [...new Set([...Object.keys(after), ...Object.keys(before)])]
+    .sort((a, b) => place(a) - place(b));
   if (entry.op === "created") return keys.map((key) => ({ key, label: fieldLabel(key), after: after[key] }));
   if (entry.op === "deleted") return keys.map((key) => ({ key, label: fieldLabel(key), before: before[key] }));
   return keys.filter((key) => !same(before[key], after[key]))
