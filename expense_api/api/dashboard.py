@@ -20,7 +20,16 @@ from .docs import converter_for, served
 ASSET_FOLDER = Path(__file__).with_name("dashboard_assets")
 PAGE = {"index.html": (ASSET_FOLDER, "text/html")}
 # The page's script is native ES modules, main.js importing the others (no bundler, no library).
-SCRIPTS = ("main.js", "api.js", "format.js", "forms.js", "charts.js", "views.js")
+SCRIPTS = (
+    "main.js",
+    "api.js",
+    "format.js",
+    "forms.js",
+    "charts.js",
+    "views.js",
+    "history.js",
+    "changes.js",
+)
 ASSETS: dict[str, tuple[Path, str]] = {
     **{name: (ASSET_FOLDER, "text/javascript") for name in SCRIPTS},
     "app.css": (ASSET_FOLDER, "text/css"),

@@ -3,7 +3,12 @@ test_dashboard_browser.py drive it)."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+
+import pytest
 
 from expense_api.api.dashboard import ASSET_FOLDER, CONTENT_SECURITY_POLICY, SCRIPTS
 from tests.helpers import assert_problem
@@ -62,3 +67,87 @@ def test_only_listed_files_are_served(client):
 
 def test_the_page_needs_no_token(client):
     assert client.get("/app", headers={"Authorization": "Bearer nonsense"}).status_code == 200
+
+
+def test_the_history_view_is_a_dialog_the_rows_open(client):
+    page = client.get("/app").get_data(as_text=True)
+    dialog = re.search(
+        r'<dialog id="history" aria-labelledby="history-title">(.*?)</dialog>', page, re.S
+    )
+    assert dialog, "the History view is a modal dialog named by its title"
+    for part in ('id="history-close"', 'role="status"', 'role="alert"', 'id="history-more"'):
+        assert part in dialog.group(1), part
+    views = client.get("/app/views.js").get_data(as_text=True)
+    assert '"aria-label": `History of ${describe(t)}`' in views  # the button names its row
+    history = client.get("/app/history.js").get_data(as_text=True)
+    assert "/changes?entity=transaction&entityId=${transaction.id}" in history
+    assert "page.nextCursor" in history
+
+
+# What changes.js makes of an entry, run under node (installed with npm by bin/_bootstrap): the
+# module is plain ES with no page, so it needs no browser.
+ENTRY_WORDS = """
+import * as words from "./changes.mjs";
+// Keys in jsonb's order (shorter first), as the log stores them.
+const transaction = {id: 7, date: "2026-03-01", tags: [], type: "EXPENSE", amount: "30.00",
+  category: "Groceries", createdBy: {id: 1, name: "Asha"}, categoryId: 3, description: "Market",
+  extra: {a: 1}};
+const edited = {...transaction, amount: "25.00", tags: ["food", "weekly"]};
+const entry = (op, before, after, actor = {id: 1, name: "Asha"}, via = "rest") =>
+  ({seq: 1, at: "2026-03-01T10:00:00Z", actor, via, requestId: "r1", entity: "transaction",
+    entityId: 7, op, before, after});
+const shown = (e) => words.changedFields(e).map((f) =>
+  [f.label, "before" in f ? words.valueText(f.before) : null, "after" in f ? words.valueText(f.after) : null]);
+console.log(JSON.stringify({
+  updated: shown(entry("updated", transaction, edited)),
+  unchanged: shown(entry("updated", transaction, {...transaction})),
+  created: shown(entry("created", null, transaction)),
+  deleted: shown(entry("deleted", transaction, null)),
+  people: [words.actorName(entry("created", null, transaction)),
+           words.actorName(entry("created", null, transaction, null, "cli"))],
+  doors: ["rest", "graphql", "worker", "import", "cli", "carrier-pigeon"].map(words.doorName),
+  ops: ["created", "updated", "deleted"].map(words.opName),
+  kolkata: words.entryTime("2026-03-01T10:00:00Z", "Asia/Kolkata", "en-US"),
+  utc: words.entryTime("2026-03-01T10:00:00Z", "UTC", "en-US"),
+  unknownZone: words.entryTime("2026-03-01T10:00:00Z", "Mars/Olympus", "en-US"),
+}));
+"""
+
+
+def test_an_entry_in_words(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip(
+            "node is not installed (bin/_bootstrap needs it for npm; apt-get install nodejs)"
+        )
+    (tmp_path / "changes.mjs").write_text((ASSET_FOLDER / "changes.js").read_text())
+    (tmp_path / "run.mjs").write_text(ENTRY_WORDS)
+    ran = subprocess.run(
+        [node, "run.mjs"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    said = json.loads(ran.stdout)
+    # An update shows only what changed, as before -> after, money as the API's exact string.
+    assert said["updated"] == [["Amount", "30.00", "25.00"], ["Tags", "none", "food, weekly"]]
+    assert said["unchanged"] == []
+    # A creation shows the whole new entity, a deletion the whole entity as it was.
+    # In the order a person reads a transaction (jsonb keeps none); unknown fields last.
+    fields = ["Date", "Type", "Amount", "Category", "Category id", "Tags", "Description", "Id"]
+    assert [label for label, _, _ in said["created"]] == [*fields, "Created by", "Extra"]
+    assert said["created"][2] == ["Amount", None, "30.00"]
+    assert said["created"][8:] == [["Created by", None, "Asha"], ["Extra", None, '{"a":1}']]
+    assert said["deleted"][6] == ["Description", "Market", None]
+    assert said["people"] == ["Asha", "the service"]
+    assert said["doors"] == [
+        "the REST API",
+        "GraphQL",
+        "the worker",
+        "an import",
+        "the command line",
+        "carrier-pigeon",
+    ]
+    assert said["ops"] == ["Created", "Updated", "Deleted"]
+    # The ledger's clock, not the browser's, and the zone is named.
+    assert said["kolkata"] == "Mar 1, 2026, 03:30:00 PM GMT+5:30"
+    assert said["utc"] == "Mar 1, 2026, 10:00:00 AM UTC"
+    assert said["unknownZone"] == said["utc"]

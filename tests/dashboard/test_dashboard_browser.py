@@ -522,3 +522,175 @@ def test_a_year_of_demo_data_reads_at_1280(browser, live_server, database_url):
         assert person.accessibility_violations() == []
     finally:
         person.context.close()
+
+
+# A value's parts as the screen shows them, and as a screen reader reads them.
+SEEN = """dd => [...dd.children].filter((n) => !n.classList.contains("visually-hidden"))
+  .map((n) => n.textContent.trim()).join(" ")"""
+SPOKEN = """dd => [...dd.children].filter((n) => n.getAttribute("aria-hidden") !== "true")
+  .map((n) => n.textContent.trim()).join(" ")"""
+FOCUS_IN_DIALOG = "() => document.activeElement?.closest('dialog#history') !== null"
+
+
+def test_a_transaction_history(browser, live_server):
+    """A transaction is added and edited through the page, then edited through GraphQL and the
+    REST API: its History, opened from its row by the keyboard, lists the entries newest first,
+    with who, the door, the time on the ledger's clock and each changed field before -> after
+    (the whole transaction for its creation); Load more pages; Escape gives the focus back. Its
+    empty and error states are shown as such."""
+    person = Person(browser, live_server.base, "Historian")
+    page = person.page
+    try:
+        person.open()
+        person.register()
+        token = person.token()
+        # The ledger's clock is Kolkata's, the browser's UTC: the times shown are the ledger's.
+        body = {"name": "Kolkata", "currency": "USD", "timezone": "Asia/Kolkata"}
+        status, ledger, _ = call(person.base, "POST", "/api/ledgers", body, token=token)
+        assert status == 201, ledger
+        path = f"/api/ledgers/{ledger['id']}"
+        body = {"name": "Food"}
+        assert call(person.base, "POST", f"{path}/categories", body, token=token)[0] == 201
+        page.reload()
+        page.locator(f"#ledger option[value='{ledger['id']}']").wait_for(state="attached")
+        page.locator("#ledger").select_option(str(ledger["id"]))
+        page.locator("#tx-form select[name=categoryId] option", has_text="Food").wait_for(
+            state="attached"
+        )
+        person.add_transaction("30", description="Market")
+        _wait_text(person, "#expense", "$30.00")
+        page.get_by_role("button", name="Edit Market").click()
+        page.locator("#tx-form").get_by_label("Amount").fill("25")
+        page.locator("#tx-form").get_by_role("button", name="Save").click()
+        _wait_text(person, "#expense", "$25.00")
+
+        # From the keyboard: the row's History button opens the view, the focus goes into it.
+        opener = page.get_by_role("button", name="History of Market")
+        opener.focus()
+        page.keyboard.press("Enter")
+        dialog = page.get_by_role("dialog", name="History of Market")
+        entries = dialog.locator("li.change")
+        entries.nth(1).wait_for()
+        assert entries.count() == 2
+        assert page.evaluate(FOCUS_IN_DIALOG)
+        edited, created = entries.nth(0), entries.nth(1)
+        assert (
+            edited.locator(".change-head").inner_text() == "Updated by Historian via the REST API"
+        )
+        # Only the field that changed, before -> after, as the API gives the money.
+        assert edited.locator("[data-field]").evaluate_all(
+            "ns => ns.map(n => n.dataset.field)"
+        ) == ["amount"]
+        assert edited.locator("[data-field=amount] .before").inner_text() == "30.00"
+        assert edited.locator("[data-field=amount] .after").inner_text() == "25.00"
+        amount = edited.locator("[data-field=amount] dd")
+        assert amount.evaluate(SEEN) == "30.00 → 25.00"
+        assert amount.evaluate(SPOKEN) == "30.00 changed to 25.00"
+        at = edited.locator("time")
+        assert at.get_attribute("datetime").endswith("Z")
+        assert at.inner_text().endswith("GMT+5:30"), at.inner_text()
+        assert (
+            created.locator(".change-head").inner_text() == "Created by Historian via the REST API"
+        )
+        for field, value in (("amount", "30.00"), ("description", "Market"), ("category", "Food")):
+            assert created.locator(f"[data-field={field}] .after").inner_text() == value
+        assert created.locator(".before").count() == 0
+        shown = created.locator("[data-field]").evaluate_all("ns => ns.map(n => n.dataset.field)")
+        assert shown[:4] == ["date", "type", "amount", "category"], shown  # as a person reads it
+        assert created.locator("[data-field=createdBy] .after").inner_text() == "Historian"
+        assert "2 changes shown" in dialog.get_by_role("status").inner_text()
+        assert dialog.get_by_role("button", name="Load more").is_hidden()
+        person.screenshot("10-history")
+        assert person.accessibility_violations() == []
+
+        # Escape closes it and the focus is back on the row's History button.
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="hidden")
+        assert page.evaluate("document.activeElement.textContent") == "History"
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith(
+            "History of Market"
+        )
+
+        # Another door, then enough REST edits for a second page.
+        transaction = call(person.base, "GET", f"{path}/transactions", token=token)[1]["items"][0]
+        mutation = (
+            "mutation($ledger: Int, $id: Int!) { updateTransaction(ledgerId: $ledger, id: $id,"
+            ' input: {amount: "26"}) { transaction { amount } } }'
+        )
+        status, answer, _ = call(
+            person.base,
+            "POST",
+            "/api/graphql",
+            {"query": mutation, "variables": {"ledger": ledger["id"], "id": transaction["id"]}},
+            token=token,
+            headers={"X-Request-ID": "history-by-graphql"},
+        )
+        assert status == 200 and "errors" not in answer, answer
+        for n in range(20):
+            body = {"description": f"Market {n + 1}"}
+            tx_path = f"{path}/transactions/{transaction['id']}"
+            assert call(person.base, "PATCH", tx_path, body, token=token)[0] == 200
+        page.reload()
+        page.locator(f"#ledger option[value='{ledger['id']}']").wait_for(state="attached")
+        page.locator("#ledger").select_option(str(ledger["id"]))
+        opener = page.get_by_role("button", name="History of Market 20")
+        opener.click()
+        dialog = page.get_by_role("dialog", name="History of Market 20")
+        entries = dialog.locator("li.change")
+        entries.nth(19).wait_for()
+        assert entries.count() == 20  # a page
+        newest = entries.nth(0)
+        assert newest.locator("[data-field=description] .before").inner_text() == "Market 19"
+        assert newest.locator("[data-field=description] .after").inner_text() == "Market 20"
+        more = dialog.get_by_role("button", name="Load more")
+        more.focus()
+        page.keyboard.press("Enter")
+        entries.nth(22).wait_for()
+        assert entries.count() == 23
+        assert more.is_hidden()
+        assert page.evaluate(FOCUS_IN_DIALOG)  # on the first entry the page brought
+        assert entries.nth(20).evaluate("n => n === document.activeElement")
+        by_graphql = entries.nth(20)
+        assert by_graphql.locator(".change-head").inner_text() == "Updated by Historian via GraphQL"
+        assert "history-by-graphql" in by_graphql.inner_text()
+        assert by_graphql.locator("[data-field=amount] .before").inner_text() == "25.00"
+        assert by_graphql.locator("[data-field=amount] .after").inner_text() == "26.00"
+        assert entries.nth(22).locator(".op").inner_text() == "Created"
+        page.set_viewport_size({"width": 390, "height": 844})
+        person.screenshot("11-history-phone")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth")
+        dialog.get_by_role("button", name="Close").click()
+        dialog.wait_for(state="hidden")
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+        # Nothing recorded, then the service refusing: each said in the view.
+        answers = [
+            (200, {"items": [], "nextCursor": None}),
+            (503, {"type": "about:blank", "title": "Service Unavailable", "status": 503,
+                   "detail": "The change log is resting."}),
+        ]  # fmt: skip
+
+        def answer_next(route):
+            status, body = answers.pop(0)
+            content_type = "application/json" if status == 200 else "application/problem+json"
+            route.fulfill(status=status, content_type=content_type, body=json.dumps(body))
+
+        page.route("**/changes?**", answer_next)
+        opener.click()
+        _wait_text(person, "#history-state", "No changes are recorded for this transaction.")
+        assert entries.count() == 0
+        page.keyboard.press("Escape")
+        opener.click()
+        _wait_text(
+            person, "#history-error", "The history could not be loaded: The change log is resting."
+        )
+        assert dialog.get_by_role("alert").inner_text().endswith("The change log is resting.")
+        assert entries.count() == 0 and dialog.get_by_role("status").inner_text() == ""
+        person.screenshot("12-history-error")
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="hidden")
+    finally:
+        person.context.close()
+    strangers = [u for u in person.requested if not u.startswith(live_server.base + "/")]
+    assert strangers == [], "the page contacted another origin"

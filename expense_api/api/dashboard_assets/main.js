@@ -5,6 +5,7 @@
 import { api, refresh, signIn, signOut } from "./api.js";
 import { clearErrors, onSubmit } from "./forms.js";
 import { $, say } from "./format.js";
+import { setUpHistory } from "./history.js";
 import {
   act, defaultDate, explainProblem, loadHousehold, loadLedgers, loadTransactions, loadView, money,
   monthParts, pickLedger, resetTransactionForm, showSignedIn, showSignedOut, state,
@@ -48,6 +49,7 @@ $("month").addEventListener("change", act(() => {
   return loadView();
 }));
 $("more").addEventListener("click", act(() => loadTransactions(false)));
+setUpHistory();
 
 // ---- writing -----------------------------------------------------------------------------------
 

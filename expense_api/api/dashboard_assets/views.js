@@ -6,6 +6,7 @@ import { api, isCancelled, Problem, session } from "./api.js";
 import { drawBreakdown, drawBudgets, drawTrend } from "./charts.js";
 import { clearErrors } from "./forms.js";
 import { $, el, money as formatMoney, say } from "./format.js";
+import { describe, openHistory } from "./history.js";
 
 export const state = { ledgers: [], ledger: null, categories: [], cursor: null };
 let loading = new AbortController(); // the view's load in progress (or the last one)
@@ -143,10 +144,12 @@ export async function loadTransactions(fromStart) {
     el("td", { class: `num ${t.type === "INCOME" ? "income" : ""}` },
       `${t.type === "INCOME" ? "+" : "−"}${money(t.amount)}`),
     el("td", {},
-      el("button", { type: "button", class: "link", "aria-label": `Edit ${t.description || t.category} ${t.date}`,
+      el("button", { type: "button", class: "link", "aria-label": `Edit ${describe(t)}`,
         onclick: () => editTransaction(t) }, "Edit"),
-      el("button", { type: "button", class: "link", "aria-label": `Delete ${t.description || t.category} ${t.date}`,
-        onclick: act(() => deleteTransaction(t)) }, "Delete"))));
+      el("button", { type: "button", class: "link", "aria-label": `Delete ${describe(t)}`,
+        onclick: act(() => deleteTransaction(t)) }, "Delete"),
+      el("button", { type: "button", class: "link", "aria-label": `History of ${describe(t)}`,
+        onclick: (event) => openHistory(state.ledger, t, event.currentTarget) }, "History"))));
   if (fromStart) $("tx-list").replaceChildren(...rows); else $("tx-list").append(...rows);
   state.cursor = page.nextCursor;
   $("more").hidden = !page.nextCursor;
