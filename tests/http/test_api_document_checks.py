@@ -65,6 +65,11 @@ SET_ASIDE = [
         r"Must be \d{4}-\d\d-\d\d or later: at most 10 years before today in the "
         r"ledger's time zone\.",
     ),
+    # Delta sync's `since` is a knowledge value the ledger has reached (its own, stored).
+    (
+        "since",
+        r"Must not be above the ledger's knowledge, \d+: give the knowledge of an answer you got\.",
+    ),
     # A time zone the database knows too: the document lists Python's names, and the database a
     # server runs (the embedded PostgreSQL's is older) may know fewer.
     ("timezone", r"Must be an IANA time zone name the database knows, such as Europe/Berlin\."),

@@ -253,24 +253,29 @@ RESOURCES = {
     "ledgers": "ledgers",
     "recurring": "recurring",
     "reports": "reports",
+    "sync": "sync",
     "transactions": "transactions",
     "webhooks": "webhooks",
 }
+# A resource whose service is a module of another resource's package (sync reads the change
+# log: services/changes/sync.py). The others' is services/<resource>(.py or package).
+SERVICE_OF = {"sync": "changes.sync"}
 
 
 @pytest.mark.parametrize("resource", sorted(RESOURCES))
 def test_each_resource_has_its_chain(resource):
     root = PACKAGE_DIR.parent
     storage = RESOURCES[resource]
+    service_name = SERVICE_OF.get(resource, resource)
     assert (PACKAGE_DIR / "api" / f"{resource}.py").exists()
-    service = PACKAGE_DIR / "services" / resource
+    service = PACKAGE_DIR / "services" / service_name.replace(".", "/")
     assert service.with_suffix(".py").exists() or (service / "__init__.py").exists()
     assert (PACKAGE_DIR / "repositories" / f"{storage}.py").exists()
     assert (root / "sql" / f"{storage}.sql").exists()
     view_imports = _imports_of(
         PACKAGE_DIR / "api" / f"{resource}.py", f"expense_api.api.{resource}"
     )
-    assert any(t.startswith(f"expense_api.services.{resource}") for t in view_imports)
+    assert any(t.startswith(f"expense_api.services.{service_name}") for t in view_imports)
     service_files = (
         [service.with_suffix(".py")]
         if service.with_suffix(".py").exists()

@@ -83,3 +83,19 @@ def test_the_profile_benchmark_reads_py_spys_folded_stacks():
     assert figures["packages_inclusive"] == {"gunicorn": 4, "psycopg": 3, "expense_api": 1}
     assert figures["packages_self"] == {"psycopg": 3, "expense_api": 1}
     assert package_of("/usr/lib/python3.11/json/encoder.py") == "stdlib:json"
+
+
+@pytest.mark.timeout(300)
+def test_the_sync_benchmark_runs_at_a_small_size(admin_url, monkeypatch, capsys):
+    """bench/sync.py end to end on a few thousand rows: its seeding, its gunicorn, its checks
+    (every change in the delta once, every transaction of the paged state once) and its
+    figures."""
+    from bench import sync
+
+    monkeypatch.setenv("BENCH_DATABASE_URL", admin_url)
+    sync.main(["--transactions", "1500", "--full-state-transactions", "1200",
+               "--changes", "12", "--requests", "5"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "full state of 1,200 transactions: 2 pages" in out
+    assert re.search(r"worker peak RSS \d+ MiB", out)
+    assert re.search(r"since K \(the 12 changed\): +p50 [0-9.]+ ms", out)

@@ -1,0 +1,73 @@
+"""Delta sync: the query (`since`) and the answer, each list in its resource's REST shape."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from .base import BaseSchema
+from .budgets import BudgetSchema
+from .categories import CategorySchema
+from .ledgers import LedgerSchema, MemberSchema
+from .recurring import RecurringSchema
+from .transactions import TransactionSchema
+
+ENTITIES = ["ledger", "member", "category", "transaction", "budget", "recurring"]
+
+
+class SyncQuerySchema(BaseSchema):
+    since = fields.Integer(
+        strict=False,
+        validate=validate.Range(0, 2**63 - 1),
+        metadata={
+            "description": "the `knowledge` of an answer you got: what changed after it. "
+            "Absent: the ledger's whole state. Above the ledger's current knowledge: 422 "
+            "`invalid_knowledge`."
+        },
+    )
+
+
+class TombstoneSchema(BaseSchema):
+    entity = fields.String(required=True, metadata={"enum": ENTITIES})
+    id = fields.Integer(
+        required=True, metadata={"description": "the entity's id (a member's: their user id)"}
+    )
+
+
+def _not_yet(what: str):
+    return fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={"description": f"{what}: always empty until the service has them"},
+    )
+
+
+class SyncSchema(BaseSchema):
+    knowledge = fields.Integer(
+        required=True,
+        metadata={"description": "ask again with `since` set to this for what changes next"},
+    )
+    has_more = fields.Boolean(
+        required=True,
+        data_key="hasMore",
+        metadata={"description": "more changes wait: ask again at once with this `knowledge`"},
+    )
+    ledger = fields.Nested(
+        LedgerSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the ledger, when it is part of this answer; null otherwise"},
+    )
+    members = fields.List(fields.Nested(MemberSchema), required=True)
+    categories = fields.List(fields.Nested(CategorySchema), required=True)
+    payees = _not_yet("payees")
+    tags = _not_yet("tags")
+    transactions = fields.List(fields.Nested(TransactionSchema), required=True)
+    budgets = fields.List(fields.Nested(BudgetSchema), required=True)
+    recurring = fields.List(fields.Nested(RecurringSchema), required=True)
+    rules = _not_yet("payee rules")
+    rates = _not_yet("exchange rates")
+    deleted = fields.List(
+        fields.Nested(TombstoneSchema),
+        required=True,
+        metadata={"description": "what was deleted after `since` (empty without `since`)"},
+    )
