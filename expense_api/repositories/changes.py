@@ -26,3 +26,28 @@ def record(conn: Connection, entry: dict) -> int:
 def record_later(batch: Batch, entry: dict) -> Pending:
     """record(), queued in a batch."""
     return queries.changes.record.later(batch, **_params(entry))
+
+
+def record_created_in_bulk(
+    conn: Connection,
+    entity: str,
+    *,
+    ledger_id: int,
+    actor_id: int | None,
+    via: str,
+    request_id: str | None,
+    digits: int,
+) -> int:
+    """`created` entries for the ledger's rows of `entity` that have none (sql/changes.sql:
+    take_clock, then record_created_in_bulk, in the caller's transaction); how many."""
+    knowledge = queries.changes.take_clock(conn, ledger_id=ledger_id)
+    return queries.changes.record_created_in_bulk(
+        conn,
+        entity=entity,
+        ledger_id=ledger_id,
+        knowledge=knowledge,
+        actor_id=actor_id,
+        via=via,
+        request_id=request_id,
+        digits=digits,
+    )
