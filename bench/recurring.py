@@ -30,7 +30,9 @@ from datetime import UTC, datetime
 import psycopg
 
 from expense_api.config import PROJECT_ROOT
+from expense_api.demo import log_bulk_load
 from expense_api.services import ledgers
+from expense_api.services.changes import door
 
 from .common import bench_database, machine
 
@@ -39,9 +41,10 @@ BACKLOG_MONTHS = 12
 
 def seed(url: str, rules: int, per_ledger: int) -> None:
     """Ledgers with a category, hard budgets and `per_ledger` rules each; every rule's 12 dates
-    lie in the past (the months 13..2 before this one)."""
+    lie in the past (the months 13..2 before this one). Written in bulk, and logged as the CLI's
+    seed logs its own (demo.log_bulk_load), so the change log knows every rule it runs."""
     ledger_count = -(-rules // per_ledger)
-    with psycopg.connect(url) as conn:
+    with door.through("cli"), psycopg.connect(url) as conn:
         users = conn.execute(
             "INSERT INTO users (name, email, password_hash)"
             " SELECT 'Bench ' || g, 'bench-' || g || '@example.com', 'x'"
@@ -75,6 +78,11 @@ def seed(url: str, rules: int, per_ledger: int) -> None:
             " ORDER BY c.ledger_id, r LIMIT %(rules)s",
             {"per": per_ledger, "rules": rules},
         )
+        owners = conn.execute(
+            "SELECT user_id, ledger_id FROM ledger_members WHERE role = 'owner'"
+        ).fetchall()
+        for user_id, ledger_id in owners:
+            log_bulk_load(conn, user_id, ledger_id)
         conn.execute("ANALYZE")
 
 

@@ -53,7 +53,8 @@ import psycopg
 from devtools.servers import free_port
 from expense_api.config import PROJECT_ROOT, load_settings
 from expense_api.db.sqlfiles import Query, queries
-from expense_api.demo import EXPENSES, INCOME, seed
+from expense_api.demo import EXPENSES, INCOME, log_bulk_load, seed
+from expense_api.services.changes import door
 
 from . import cpu, wrk
 from .common import PRODUCTION_SECRETS, bench_database, machine, start_server, summarize_ms
@@ -69,24 +70,25 @@ def session_id(user_id: int) -> str:
 
 
 def _prepare(url: str, users: int, existing: int) -> list[str]:
-    """Seeds, makes budgets hard and huge, opens one session per user; returns access tokens."""
+    """Seeds with hard and huge budgets, opens one session per user; returns access tokens."""
     with psycopg.connect(url) as conn:
-        seeded = seed(conn, [existing] * users, years=2, progress=False, rng_seed=3)
+        seeded = seed(conn, [existing] * users, years=2, progress=False, rng_seed=3, budgets=False)
         # pgbench's scripts use one number (:uid) for the user and their default ledger.
         assert [user.id for user in seeded] == list(range(1, users + 1)), "needs a fresh database"
         assert all(user.ledger_id == user.id for user in seeded), "needs a fresh database"
-        conn.execute("UPDATE budgets SET amount = 1e12, mode = 'hard'")
-        # This month, the overall budget and one for every expense category: each write then
-        # locks and checks two budgets, in the API and in pgbench alike.
+        # This month, the overall budget and one for every expense category, hard and far too
+        # large to refuse anything: each write then locks and checks two budgets, in the API and
+        # in pgbench alike. Logged as the seed logs what it loads (the CLI's bulk path).
         conn.execute(
             "INSERT INTO budgets (ledger_id, year, month, category_id, amount, mode)"
             " SELECT l.id, %(year)s, %(month)s, c.id, 1e12, 'hard' FROM ledgers l"
             " LEFT JOIN categories c ON c.ledger_id = l.id AND c.name = ANY(%(expenses)s)"
-            " UNION ALL SELECT l.id, %(year)s, %(month)s, NULL, 1e12, 'hard' FROM ledgers l"
-            " ON CONFLICT ON CONSTRAINT budgets_scope_key"
-            " DO UPDATE SET amount = 1e12, mode = 'hard'",
+            " UNION ALL SELECT l.id, %(year)s, %(month)s, NULL, 1e12, 'hard' FROM ledgers l",
             {"year": TODAY.year, "month": TODAY.month, "expenses": list(EXPENSES)},
         )
+        with door.through("cli"):
+            for user in seeded:
+                log_bulk_load(conn, user.id, user.ledger_id)
         for user in seeded:
             queries.auth_sessions.insert(
                 conn,

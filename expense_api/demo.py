@@ -3,7 +3,10 @@ loaded with COPY, and budgets. Used by `expense-api seed` and the benchmarks.
 
 Totals upkeep is deferred while loading and rebuilt exactly for the loaded users in the same
 transaction (repositories/totals.py rebuild_for_ledgers), so the data is consistent the moment it
-commits.
+commits. So is the change log: the ledger and its owner are logged as registration logs them,
+and what the load wrote behind the hook's back (categories, the COPY's transactions, budgets)
+gets its `created` entries in bulk before the commit (services/changes/hook.py,
+record_created_in_bulk), by the demo user, through the CLI's door.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .db.sqlfiles import queries
 from .repositories import totals
 from .services import ledgers
 from .services.auth.passwords import PasswordHasher
+from .services.changes import door, hook
 
 DEMO_PASSWORD = "demo-password"
 
@@ -129,9 +133,12 @@ def seed(
     label: str = "user",
     progress: bool = True,
     bcrypt_rounds: int = 10,
+    budgets: bool = True,
 ) -> list[SeededUser]:
-    """Creates one user per entry of `per_user` with that many transactions. The caller owns the
-    connection; each user is committed on its own, so a long seed can be interrupted safely."""
+    """Creates one user per entry of `per_user` with that many transactions (and a year of
+    budgets unless `budgets` is False). The caller owns the connection; each user is committed
+    on its own, so a long seed can be interrupted safely. Whoever runs it (`expense-api seed`,
+    a benchmark), it is the CLI's write."""
     rng = random.Random(rng_seed)  # noqa: S311 - demo data, repeatable by seed; not security
     end = end or datetime.now(UTC).date()
     first = _months_back(end, years)
@@ -139,7 +146,7 @@ def seed(
     seeded = []
     bar = tqdm(total=sum(per_user), unit="tx", disable=not progress, desc="seeding")
     for index, count in enumerate(per_user):
-        with conn.transaction():
+        with door.through("cli"), conn.transaction():
             queries.totals.defer_for_transaction(conn)
             user, ledger_id, categories = _create_user(conn, password_hash, f"{label}{index}")
             columns = "ledger_id, category_id, type, amount, description, occurred_on, created_by"
@@ -152,9 +159,20 @@ def seed(
                         bar.update(10_000)
                 bar.update(count % 10_000)
             totals.rebuild_for_ledgers(conn, [ledger_id])
-            months = max(1, years * 12)
-            monthly_spend = count * (1 - INCOME_SHARE) * 60 / months  # about 60 per expense
-            _budgets(conn, rng, ledger_id, categories, end, monthly_spend)
+            if budgets:
+                months = max(1, years * 12)
+                monthly_spend = count * (1 - INCOME_SHARE) * 60 / months  # about 60 per expense
+                _budgets(conn, rng, ledger_id, categories, end, monthly_spend)
+            log_bulk_load(conn, user["id"], ledger_id)
         seeded.append(SeededUser(user["id"], user["email"], count, ledger_id))
     bar.close()
     return seeded
+
+
+def log_bulk_load(conn: Connection, user_id: int, ledger_id: int) -> None:
+    """The change log's `created` entries for what a load wrote into the ledger without the
+    hook (its categories, transactions, budgets and recurring rules), by the user, in the
+    caller's transaction: the seeders' last step before their commit."""
+    actor = ledgers.actor_in(conn, user_id=user_id, ledger_id=ledger_id)
+    for entity in ("category", "transaction", "budget", "recurring"):
+        hook.record_created_in_bulk(conn, actor, entity)

@@ -52,3 +52,127 @@ WHERE c.ledger_id = %(ledger_id)s
   AND (%(before_seq)s::bigint IS NULL OR c.seq < %(before_seq)s::bigint)
 ORDER BY c.seq DESC
 LIMIT %(limit)s
+
+-- name: take_clock$
+-- The bulk path's first step (services/changes/hook.py, record_created_in_bulk): takes the
+-- ledger's clock row, locked until COMMIT as the COMMIT's numbering takes it (migration 0016),
+-- and numbers the entries this transaction has made in the ledger so far (seq NULL: another
+-- transaction's are invisible, and numbered when it commits), as the COMMIT would, so that they
+-- keep coming before the bulk's. Answers the ledger's knowledge: the bulk's seqs follow it.
+WITH pending AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS position
+    FROM ledger_changes
+    WHERE ledger_id = %(ledger_id)s AND seq IS NULL
+), clock AS (
+    INSERT INTO ledger_generations AS g (ledger_id, generation, knowledge)
+    VALUES (%(ledger_id)s, gen_random_uuid(), (SELECT count(*) FROM pending))
+    ON CONFLICT (ledger_id) DO UPDATE
+        SET generation = EXCLUDED.generation, knowledge = g.knowledge + EXCLUDED.knowledge
+    RETURNING knowledge
+), numbered AS (
+    UPDATE ledger_changes c
+    SET seq = clock.knowledge - (SELECT count(*) FROM pending) + p.position
+    FROM pending p, clock
+    WHERE c.ledger_id = %(ledger_id)s AND c.id = p.id
+)
+SELECT knowledge FROM clock
+
+-- name: record_created_in_bulk$
+-- The bulk path's second step: one `created` entry for each row of `entity` in the ledger that
+-- has no entry yet (rows a bulk load wrote: COPY, INSERT ... SELECT), in id order, numbered
+-- after `knowledge` (take_clock's answer; the clock row is still this transaction's), and the
+-- clock moved past them; answers how many. `after` is the entity's REST shape as
+-- services/changes/shapes.py renders it, here in SQL so that a million rows never leave the
+-- database (tests/ledgers/test_change_log_shapes.py holds the two equal): money with the
+-- currency's `digits` (half up), dates as ISO dates, timestamps in UTC to the millisecond with a
+-- `Z`. Only the branch of `entity` reads anything (the others' filters are constant false).
+WITH fresh AS (
+    SELECT 'transaction' AS entity, t.id,
+           jsonb_build_object(
+               'id', t.id,
+               'amount', round(t.amount, %(digits)s)::text,
+               'type', t.type,
+               'categoryId', t.category_id,
+               'category', c.name,
+               'description', t.description,
+               'date', to_char(t.occurred_on, 'YYYY-MM-DD'),
+               'createdAt', to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'createdBy', CASE WHEN u.id IS NOT NULL
+                                 THEN jsonb_build_object('id', u.id, 'name', u.name) END
+           ) AS after
+    FROM transactions t
+    JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
+    LEFT JOIN users u ON u.id = t.created_by
+    WHERE %(entity)s = 'transaction' AND t.ledger_id = %(ledger_id)s
+    UNION ALL
+    SELECT 'category', c.id,
+           jsonb_build_object(
+               'id', c.id,
+               'name', c.name,
+               'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+           )
+    FROM categories c
+    WHERE %(entity)s = 'category' AND c.ledger_id = %(ledger_id)s
+    UNION ALL
+    SELECT 'budget', b.id,
+           jsonb_build_object(
+               'id', b.id,
+               'categoryId', b.category_id,
+               'category', c.name,
+               'amount', round(b.amount, %(digits)s)::text,
+               'month', b.month,
+               'year', b.year,
+               'mode', b.mode,
+               'alertThreshold', b.alert_threshold,
+               'createdAt', to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+           )
+    FROM budgets b
+    LEFT JOIN categories c ON c.ledger_id = b.ledger_id AND c.id = b.category_id
+    WHERE %(entity)s = 'budget' AND b.ledger_id = %(ledger_id)s
+    UNION ALL
+    SELECT 'recurring', r.id,
+           jsonb_build_object(
+               'id', r.id,
+               'amount', round(r.amount, %(digits)s)::text,
+               'type', r.type,
+               'categoryId', r.category_id,
+               'category', c.name,
+               'description', r.description,
+               'frequency', r.frequency,
+               'interval', r.repeat_interval,
+               'byWeekday', to_jsonb(r.by_weekday),
+               'byMonthDay', r.by_month_day,
+               'startDate', to_char(r.start_date, 'YYYY-MM-DD'),
+               'endDate', to_char(r.end_date, 'YYYY-MM-DD'),
+               'count', r.max_occurrences,
+               'paused', r.paused,
+               'pausedReason', r.paused_reason,
+               'nextDate', to_char(r.next_date, 'YYYY-MM-DD'),
+               'failures', r.failures,
+               'retryAt', to_char(r.retry_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'lastError', r.last_error,
+               'createdAt', to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+           )
+    FROM recurring_rules r
+    JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
+    WHERE %(entity)s = 'recurring' AND r.ledger_id = %(ledger_id)s
+), unlogged AS (
+    SELECT f.id, f.after, row_number() OVER (ORDER BY f.id) AS position
+    FROM fresh f
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_changes e
+                      WHERE e.ledger_id = %(ledger_id)s AND e.entity = f.entity
+                        AND e.entity_id = f.id)
+), entries AS (
+    INSERT INTO ledger_changes
+        (ledger_id, seq, actor_id, actor_name, via, request_id, entity, entity_id, op, after)
+    SELECT %(ledger_id)s, %(knowledge)s + u.position, %(actor_id)s,
+           (SELECT name FROM users WHERE id = %(actor_id)s),
+           %(via)s, %(request_id)s, %(entity)s, u.id, 'created', u.after
+    FROM unlogged u
+    ORDER BY u.position
+    RETURNING 1
+)
+UPDATE ledger_generations
+SET knowledge = knowledge + (SELECT count(*) FROM entries), generation = gen_random_uuid()
+WHERE ledger_id = %(ledger_id)s
+RETURNING (SELECT count(*) FROM entries)

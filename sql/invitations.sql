@@ -25,11 +25,15 @@ SELECT EXISTS (
 -- The id of the account with this email (any case), or nothing: the invitation binds to it.
 SELECT id FROM users WHERE lower(email) = lower(%(email)s)
 
--- name: revoke_pending_for_email!
--- A new invitation replaces the pending one for the same address.
+-- name: revoke_pending_for_email
+-- A new invitation replaces the pending one for the same address. Returns each one revoked as
+-- list_for_ledger showed it before (its change log `before`: pending, or expired).
 UPDATE invitations
 SET status = 'revoked'
 WHERE ledger_id = %(ledger_id)s AND lower(email) = lower(%(email)s) AND status = 'pending'
+RETURNING id, ledger_id, email, role,
+          CASE WHEN expires_at <= now() THEN 'expired' ELSE 'pending' END AS status,
+          created_at, expires_at
 
 -- name: insert^
 INSERT INTO invitations (ledger_id, email, role, invited_by, invitee_id)
@@ -47,11 +51,15 @@ FROM invitations
 WHERE ledger_id = %(ledger_id)s AND status <> 'revoked'
 ORDER BY created_at DESC, id DESC
 
--- name: revoke!
--- Revokes a pending (or expired) invitation of the ledger.
+-- name: revoke^
+-- Revokes a pending (or expired) invitation of the ledger; returns it as list_for_ledger showed
+-- it before (pending or expired), no row when there was none to revoke.
 UPDATE invitations
 SET status = 'revoked'
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s AND status = 'pending'
+RETURNING id, ledger_id, email, role,
+          CASE WHEN expires_at <= now() THEN 'expired' ELSE 'pending' END AS status,
+          created_at, expires_at
 
 -- name: get_in_ledger^
 SELECT id, status FROM invitations WHERE ledger_id = %(ledger_id)s AND id = %(id)s
@@ -74,8 +82,10 @@ SELECT ledger_id FROM invitations WHERE invitee_id = %(user_id)s AND id = %(id)s
 -- The invitation bound to the user, locked until the end of the transaction: of two answers at
 -- once, the second waits and then sees the first one's status. No row: not theirs (or revoked).
 -- inviter_is_owner: whether the member who made it still owns the ledger (an invitation is an
--- owner's word, and dies with their ownership).
-SELECT i.ledger_id, i.id, i.role, i.status, i.expires_at <= now() AS expired,
+-- owner's word, and dies with their ownership); currency: the ledger's (to render its entries).
+SELECT i.ledger_id, i.id, i.email, i.role, i.status, i.created_at, i.expires_at,
+       i.expires_at <= now() AS expired,
+       (SELECT currency FROM ledgers l WHERE l.id = i.ledger_id) AS currency,
        EXISTS (SELECT 1 FROM ledger_members m
                WHERE m.ledger_id = i.ledger_id AND m.user_id = i.invited_by AND m.role = 'owner')
            AS inviter_is_owner
@@ -83,14 +93,22 @@ FROM invitations i
 WHERE i.invitee_id = %(user_id)s AND i.id = %(id)s AND i.status <> 'revoked'
 FOR UPDATE OF i
 
--- name: answer!
+-- name: answer^
+-- Accepts or declines a pending invitation; returns it as list_for_ledger shows it now.
 UPDATE invitations
 SET status = %(status)s, responded_at = now()
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s AND status = 'pending'
+RETURNING id, ledger_id, email, role, status, created_at, expires_at
 
 -- name: join^
--- Adds the invitee as a member; nothing when they already are one.
-INSERT INTO ledger_members (ledger_id, user_id, role)
-VALUES (%(ledger_id)s, %(user_id)s, %(role)s)
-ON CONFLICT (ledger_id, user_id) DO NOTHING
-RETURNING ledger_id
+-- Adds the invitee as a member; nothing when they already are one. Returns the new member as
+-- ledgers.sql's `member` shows it (no row: they already were one).
+WITH joined AS (
+    INSERT INTO ledger_members (ledger_id, user_id, role)
+    VALUES (%(ledger_id)s, %(user_id)s, %(role)s)
+    ON CONFLICT (ledger_id, user_id) DO NOTHING
+    RETURNING user_id, role, is_default, joined_at
+)
+SELECT j.user_id, u.name, u.email, j.role, j.is_default, j.joined_at
+FROM joined j
+JOIN users u ON u.id = j.user_id

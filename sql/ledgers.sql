@@ -4,10 +4,17 @@ INSERT INTO ledgers (name, currency, timezone)
 VALUES (%(name)s, %(currency)s, %(timezone)s)
 RETURNING id, name, currency, timezone, created_at
 
--- name: add_member!
+-- name: add_member^
 -- Adds a member with a role; is_default marks the user's personal ledger (one per user).
-INSERT INTO ledger_members (ledger_id, user_id, role, is_default)
-VALUES (%(ledger_id)s, %(user_id)s, %(role)s, %(is_default)s)
+-- Returns the member as `member` shows it (the change log's `after`).
+WITH added AS (
+    INSERT INTO ledger_members (ledger_id, user_id, role, is_default)
+    VALUES (%(ledger_id)s, %(user_id)s, %(role)s, %(is_default)s)
+    RETURNING user_id, role, is_default, joined_at
+)
+SELECT a.user_id, u.name, u.email, a.role, a.is_default, a.joined_at
+FROM added a
+JOIN users u ON u.id = a.user_id
 
 -- name: membership^
 -- What a user may do in a ledger, with the ledger's money and time settings. No row: the user is
@@ -42,10 +49,20 @@ WHERE m.ledger_id = %(ledger_id)s AND m.user_id = %(user_id)s
 -- the foreign key checks of writes into the ledger (FOR KEY SHARE) are not blocked.
 SELECT id FROM ledgers WHERE id = %(ledger_id)s FOR NO KEY UPDATE
 
--- name: rename!
+-- name: get_for_member_locked^
+-- get_for_member, with the ledger's row locked until the end of the transaction (a change's
+-- `before`; FOR NO KEY UPDATE, as `lock`).
+SELECT l.id, l.name, l.currency, l.timezone, m.is_default, m.role, l.created_at
+FROM ledger_members m
+JOIN ledgers l ON l.id = m.ledger_id
+WHERE m.ledger_id = %(ledger_id)s AND m.user_id = %(user_id)s
+FOR NO KEY UPDATE OF l
+
+-- name: rename^
 UPDATE ledgers
 SET name = %(name)s, updated_at = now()
 WHERE id = %(ledger_id)s
+RETURNING id, name, currency, timezone, created_at
 
 -- name: is_anyones_default$
 -- Whether the ledger is some member's default (the one their v1 paths act on).

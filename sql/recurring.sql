@@ -19,14 +19,21 @@ JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
 WHERE r.ledger_id = %(ledger_id)s AND r.id = %(id)s
 
 -- name: get_for_update^
--- The rule as it is now, locked until the end of the transaction (a worker handling one of its
--- dates holds this lock too, so a change waits for that date and applies from the next one).
-SELECT id, ledger_id, acts_as, category_id, type, amount, description, frequency,
-       repeat_interval, by_weekday, by_month_day, start_date, end_date, max_occurrences, paused,
-       paused_reason, last_date, next_date, occurrence_count, failures, retry_at, last_error
-FROM recurring_rules
-WHERE ledger_id = %(ledger_id)s AND id = %(id)s
-FOR UPDATE
+-- The rule as it is now (as get_by_id shows it: the change log's `before`), locked until the
+-- end of the transaction (a worker handling one of its dates holds this lock too, so a change
+-- waits for that date and applies from the next one). Locked alone, then joined, as
+-- transactions.sql's get_for_update.
+WITH locked AS (
+    SELECT * FROM recurring_rules
+    WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+    FOR UPDATE
+)
+SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
+       r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
+       r.start_date, r.end_date, r.max_occurrences, r.paused, r.paused_reason, r.last_date,
+       r.next_date, r.occurrence_count, r.failures, r.retry_at, r.last_error, r.created_at
+FROM locked r
+JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
 
 -- name: list_for_ledger
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
@@ -52,9 +59,19 @@ SET acts_as = %(acts_as)s, category_id = %(category_id)s, type = %(type)s, amoun
     retry_at = %(retry_at)s, last_error = %(last_error)s, updated_at = now()
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
--- name: delete!
--- Its occurrences go with it (cascade); the transactions it created stay.
-DELETE FROM recurring_rules WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+-- name: delete^
+-- Its occurrences go with it (cascade); the transactions it created stay. Returns what was
+-- deleted, as get_by_id showed it.
+WITH deleted AS (
+    DELETE FROM recurring_rules WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+    RETURNING *
+)
+SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
+       r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
+       r.start_date, r.end_date, r.max_occurrences, r.paused, r.paused_reason, r.last_date,
+       r.next_date, r.occurrence_count, r.failures, r.retry_at, r.last_error, r.created_at
+FROM deleted r
+JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
 
 -- name: claim_due^
 -- The worker's claim: in the first ledger after `after_ledger` (by id) that has a date due by
@@ -71,10 +88,16 @@ DELETE FROM recurring_rules WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 -- A ledger whose time zone this database does not know (date_in_zone is NULL: `AT TIME ZONE`
 -- would raise, for every rule in the claim) has its rules claimed by the UTC bound with
 -- zone_unknown set: the step records that as the rule's failure, and nothing fails for the
--- other ledgers.
-SELECT r.id, r.ledger_id, r.acts_as, r.category_id, r.type, r.amount, r.description,
+-- other ledgers. The rule comes with all get_by_id shows (the change log's `before` of the
+-- date's change; its category's name read for the one row claimed) and the ledger's currency.
+SELECT r.id, r.ledger_id, r.acts_as, r.category_id,
+       (SELECT c.name FROM categories c
+        WHERE c.ledger_id = r.ledger_id AND c.id = r.category_id) AS category,
+       r.type, r.amount, r.description,
        r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day, r.start_date, r.end_date,
-       r.max_occurrences, r.last_date, r.next_date, r.occurrence_count, l.timezone,
+       r.max_occurrences, r.paused, r.paused_reason, r.last_date, r.next_date,
+       r.occurrence_count, r.failures, r.retry_at, r.last_error, r.created_at,
+       l.timezone, l.currency,
        date_in_zone(%(now)s::timestamptz, l.timezone) IS NULL AS zone_unknown
 FROM recurring_rules r
 JOIN ledgers l ON l.id = r.ledger_id
@@ -94,37 +117,68 @@ ORDER BY r.ledger_id, r.next_date, r.id
 LIMIT 1
 FOR UPDATE OF r SKIP LOCKED
 
--- name: advance!
+-- name: advance^
 -- The rule's progress after handling `last_date`, in the same transaction as its occurrence.
--- A handled date ends a run of failures.
-UPDATE recurring_rules
+-- A handled date ends a run of failures. Returns the rule as get_by_id shows it now.
+UPDATE recurring_rules r
 SET last_date = %(last_date)s, next_date = %(next_date)s,
     occurrence_count = occurrence_count + 1, failures = 0, retry_at = NULL, last_error = NULL
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+RETURNING r.id, r.ledger_id, r.acts_as, r.category_id,
+          (SELECT c.name FROM categories c
+           WHERE c.ledger_id = r.ledger_id AND c.id = r.category_id) AS category,
+          r.type, r.amount, r.description, r.frequency, r.repeat_interval, r.by_weekday,
+          r.by_month_day, r.start_date, r.end_date, r.max_occurrences, r.paused,
+          r.paused_reason, r.last_date, r.next_date, r.occurrence_count, r.failures, r.retry_at,
+          r.last_error, r.created_at
 
--- name: pause!
+-- name: pause^
 -- The worker pauses a rule whose member can no longer write in the ledger (`reason` says why).
-UPDATE recurring_rules
+-- Returns the rule as get_by_id shows it now.
+UPDATE recurring_rules r
 SET paused = true, paused_reason = %(reason)s, updated_at = now()
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+RETURNING r.id, r.ledger_id, r.acts_as, r.category_id,
+          (SELECT c.name FROM categories c
+           WHERE c.ledger_id = r.ledger_id AND c.id = r.category_id) AS category,
+          r.type, r.amount, r.description, r.frequency, r.repeat_interval, r.by_weekday,
+          r.by_month_day, r.start_date, r.end_date, r.max_occurrences, r.paused,
+          r.paused_reason, r.last_date, r.next_date, r.occurrence_count, r.failures, r.retry_at,
+          r.last_error, r.created_at
 
 -- name: lock_for_failure^
 -- A rule whose handling failed, locked for recording the failure (in a transaction of its own,
--- after the step's rolled back); None when it was deleted since.
-SELECT failures, paused
-FROM recurring_rules
-WHERE ledger_id = %(ledger_id)s AND id = %(id)s
-FOR UPDATE
+-- after the step's rolled back); None when it was deleted since. As get_by_id shows it (the
+-- change log's `before`), with its ledger's currency.
+SELECT r.id, r.ledger_id, r.acts_as, r.category_id,
+       (SELECT c.name FROM categories c
+        WHERE c.ledger_id = r.ledger_id AND c.id = r.category_id) AS category,
+       r.type, r.amount, r.description, r.frequency, r.repeat_interval, r.by_weekday,
+       r.by_month_day, r.start_date, r.end_date, r.max_occurrences, r.paused,
+       r.paused_reason, r.last_date, r.next_date, r.occurrence_count, r.failures, r.retry_at,
+       r.last_error, r.created_at,
+       (SELECT l.currency FROM ledgers l WHERE l.id = r.ledger_id) AS currency
+FROM recurring_rules r
+WHERE r.ledger_id = %(ledger_id)s AND r.id = %(id)s
+FOR UPDATE OF r
 
--- name: record_failure!
+-- name: record_failure^
 -- The failure record: how many in a row, when to try again and what went wrong. `pause` pauses
--- the rule as failing (a rule a member paused meanwhile keeps its own reason).
-UPDATE recurring_rules
+-- the rule as failing (a rule a member paused meanwhile keeps its own reason). Returns the rule
+-- as get_by_id shows it now.
+UPDATE recurring_rules r
 SET failures = %(failures)s, retry_at = %(retry_at)s, last_error = %(last_error)s,
     paused = paused OR %(pause)s,
     paused_reason = CASE WHEN %(pause)s AND NOT paused THEN 'failing' ELSE paused_reason END,
     updated_at = now()
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+RETURNING r.id, r.ledger_id, r.acts_as, r.category_id,
+          (SELECT c.name FROM categories c
+           WHERE c.ledger_id = r.ledger_id AND c.id = r.category_id) AS category,
+          r.type, r.amount, r.description, r.frequency, r.repeat_interval, r.by_weekday,
+          r.by_month_day, r.start_date, r.end_date, r.max_occurrences, r.paused,
+          r.paused_reason, r.last_date, r.next_date, r.occurrence_count, r.failures, r.retry_at,
+          r.last_error, r.created_at
 
 -- name: insert_occurrence!
 -- One date handled. The primary key (ledger_id, rule_id, occurrence_date) refuses a second

@@ -21,6 +21,14 @@ SELECT id, ledger_id, url, events, description, disabled_at IS NULL AS enabled,
 FROM webhook_endpoints
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
+-- name: get_for_update^
+-- As get, locked until the end of the transaction (a change's `before` in the change log).
+SELECT id, ledger_id, url, events, description, disabled_at IS NULL AS enabled,
+       disabled_at, disabled_reason, created_at
+FROM webhook_endpoints
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+FOR NO KEY UPDATE
+
 -- name: update^
 -- Changes what is given (NULL: unchanged). enabled = true re-enables a disabled endpoint and
 -- forgets its failures; enabled = false disables it (by its owner).
@@ -39,9 +47,12 @@ WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 RETURNING id, ledger_id, url, events, description, disabled_at IS NULL AS enabled,
           disabled_at, disabled_reason, created_at
 
--- name: delete!
+-- name: delete^
 -- Its deliveries go with it (ON DELETE CASCADE); the events stay for the other endpoints.
+-- Returns what was deleted, as get showed it.
 DELETE FROM webhook_endpoints WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+RETURNING id, ledger_id, url, events, description, disabled_at IS NULL AS enabled,
+          disabled_at, disabled_reason, created_at
 
 -- name: rotate_secret^
 -- The new secret signs from now on; the current one keeps signing beside it until `until`.
@@ -149,19 +160,31 @@ WHERE ledger_id = %(ledger_id)s AND id = %(id)s AND status = 'pending'
 UPDATE webhook_endpoints SET failing_since = NULL
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s AND failing_since IS NOT NULL
 
--- name: note_failure$
+-- name: note_failure^
 -- Remembers since when the endpoint fails, and disables it once that is `disable_after` ago.
--- Answers whether it is (now) disabled.
-UPDATE webhook_endpoints
-SET failing_since = COALESCE(failing_since, %(now)s::timestamptz),
-    disabled_at = CASE WHEN disabled_at IS NULL
-                        AND COALESCE(failing_since, %(now)s) <= %(now)s::timestamptz - %(disable_after)s::interval
-                       THEN %(now)s ELSE disabled_at END,
-    disabled_reason = CASE WHEN disabled_at IS NULL
-                            AND COALESCE(failing_since, %(now)s) <= %(now)s::timestamptz - %(disable_after)s::interval
-                           THEN 'failing for too long' ELSE disabled_reason END
-WHERE ledger_id = %(ledger_id)s AND id = %(id)s
-RETURNING disabled_at IS NOT NULL
+-- Returns the endpoint as `get` shows it after, with what its disabled columns were before
+-- (locked first, so they are the ones this update changed: a change of the endpoint's REST shape
+-- when it disables it, for the change log) and the ledger's currency; no row: no such endpoint.
+WITH old AS (
+    SELECT ledger_id, id, disabled_at, disabled_reason
+    FROM webhook_endpoints
+    WHERE ledger_id = %(ledger_id)s AND id = %(id)s
+    FOR NO KEY UPDATE
+)
+UPDATE webhook_endpoints w
+SET failing_since = COALESCE(w.failing_since, %(now)s::timestamptz),
+    disabled_at = CASE WHEN w.disabled_at IS NULL
+                        AND COALESCE(w.failing_since, %(now)s) <= %(now)s::timestamptz - %(disable_after)s::interval
+                       THEN %(now)s ELSE w.disabled_at END,
+    disabled_reason = CASE WHEN w.disabled_at IS NULL
+                            AND COALESCE(w.failing_since, %(now)s) <= %(now)s::timestamptz - %(disable_after)s::interval
+                           THEN 'failing for too long' ELSE w.disabled_reason END
+FROM old
+WHERE w.ledger_id = old.ledger_id AND w.id = old.id
+RETURNING w.id, w.ledger_id, w.url, w.events, w.description, w.disabled_at IS NULL AS enabled,
+          w.disabled_at, w.disabled_reason, w.created_at,
+          old.disabled_at AS disabled_at_before, old.disabled_reason AS disabled_reason_before,
+          (SELECT currency FROM ledgers l WHERE l.id = w.ledger_id) AS currency
 
 -- name: list_deliveries
 -- An endpoint's deliveries, newest first, after a keyset cursor (before_id).

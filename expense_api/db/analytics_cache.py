@@ -2,8 +2,8 @@
 
 A ledger's generation (table `ledger_generations`, migration 0012) is a random UUID that
 PostgreSQL replaces, by trigger, in the commit of every change to the ledger's data (the trigger
-that numbers the change log's entries, migration 0016), whichever door wrote. A report is stored under
-`<prefix>:<ledger>:<generation>:<report>:<parameters>`, so a write makes every older entry
+that numbers the change log's entries, migration 0016), whichever door wrote. A report is stored
+under `<prefix>:<ledger>:<generation>:<report>:<parameters>`, so a write makes every older entry
 unreachable instead of needing a deletion, and there is nothing for a door to remember. Why no
 read answered after a write can return data from before it: docs/ARCHITECTURE.md, "The analytics
 cache".

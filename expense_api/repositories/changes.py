@@ -59,3 +59,28 @@ def page(
         from_day=from_day,
         to_day=to_day,
     )
+
+
+def record_created_in_bulk(
+    conn: Connection,
+    entity: str,
+    *,
+    ledger_id: int,
+    actor_id: int | None,
+    via: str,
+    request_id: str | None,
+    digits: int,
+) -> int:
+    """`created` entries for the ledger's rows of `entity` that have none (sql/changes.sql:
+    take_clock, then record_created_in_bulk, in the caller's transaction); how many."""
+    knowledge = queries.changes.take_clock(conn, ledger_id=ledger_id)
+    return queries.changes.record_created_in_bulk(
+        conn,
+        entity=entity,
+        ledger_id=ledger_id,
+        knowledge=knowledge,
+        actor_id=actor_id,
+        via=via,
+        request_id=request_id,
+        digits=digits,
+    )

@@ -21,7 +21,8 @@ def account_with_email(conn: Connection, *, email: str) -> int | None:
     return queries.invitations.account_with_email(conn, email=email)
 
 
-def revoke_pending_for_email(conn: Connection, *, ledger_id: int, email: str) -> int:
+def revoke_pending_for_email(conn: Connection, *, ledger_id: int, email: str) -> list[dict]:
+    """The invitations revoked (as listed before)."""
     return queries.invitations.revoke_pending_for_email(conn, ledger_id=ledger_id, email=email)
 
 
@@ -48,8 +49,9 @@ def list_for_ledger(conn: Connection, *, ledger_id: int) -> list[dict]:
     return queries.invitations.list_for_ledger(conn, ledger_id=ledger_id)
 
 
-def revoke(conn: Connection, *, ledger_id: int, id: int) -> bool:
-    return queries.invitations.revoke(conn, ledger_id=ledger_id, id=id) == 1
+def revoke(conn: Connection, *, ledger_id: int, id: int) -> dict | None:
+    """The revoked invitation as listed before; None when none was pending."""
+    return queries.invitations.revoke(conn, ledger_id=ledger_id, id=id)
 
 
 def get_in_ledger(conn: Connection, *, ledger_id: int, id: int) -> dict | None:
@@ -69,12 +71,11 @@ def lock_for_invitee(conn: Connection, *, user_id: int, id: int) -> dict | None:
     return queries.invitations.lock_for_invitee(conn, user_id=user_id, id=id)
 
 
-def answer(conn: Connection, *, ledger_id: int, id: int, status: str) -> bool:
-    return queries.invitations.answer(conn, ledger_id=ledger_id, id=id, status=status) == 1
+def answer(conn: Connection, *, ledger_id: int, id: int, status: str) -> dict | None:
+    """The answered invitation; None when it was not pending."""
+    return queries.invitations.answer(conn, ledger_id=ledger_id, id=id, status=status)
 
 
-def join(conn: Connection, *, ledger_id: int, user_id: int, role: str) -> bool:
-    """Adds the member; False when they already were one."""
-    return (
-        queries.invitations.join(conn, ledger_id=ledger_id, user_id=user_id, role=role) is not None
-    )
+def join(conn: Connection, *, ledger_id: int, user_id: int, role: str) -> dict | None:
+    """The new member; None when they already were one."""
+    return queries.invitations.join(conn, ledger_id=ledger_id, user_id=user_id, role=role)

@@ -28,8 +28,9 @@ def local_times(conn: Connection, *, name: str) -> list[dict]:
 
 def add_member(
     conn: Connection, *, ledger_id: int, user_id: int, role: str, is_default: bool = False
-) -> None:
-    queries.ledgers.add_member(
+) -> dict:
+    """The new member, as `member` shows it."""
+    return queries.ledgers.add_member(
         conn, ledger_id=ledger_id, user_id=user_id, role=role, is_default=is_default
     )
 
@@ -51,8 +52,14 @@ def lock(conn: Connection, *, ledger_id: int) -> bool:
     return queries.ledgers.lock(conn, ledger_id=ledger_id) is not None
 
 
-def rename(conn: Connection, *, ledger_id: int, name: str) -> bool:
-    return queries.ledgers.rename(conn, ledger_id=ledger_id, name=name) == 1
+def get_for_member_locked(conn: Connection, *, ledger_id: int, user_id: int) -> dict | None:
+    """get_for_member, the ledger's row locked until the end of the transaction."""
+    return queries.ledgers.get_for_member_locked(conn, ledger_id=ledger_id, user_id=user_id)
+
+
+def rename(conn: Connection, *, ledger_id: int, name: str) -> dict | None:
+    """The renamed ledger's own columns (not the member's role and default flag)."""
+    return queries.ledgers.rename(conn, ledger_id=ledger_id, name=name)
 
 
 def is_anyones_default(conn: Connection, *, ledger_id: int) -> bool:

@@ -68,8 +68,9 @@ def update(conn: Connection, *, ledger_id: int, rule_id: int, rule: dict) -> Non
         )
 
 
-def delete(conn: Connection, *, ledger_id: int, rule_id: int) -> bool:
-    return queries.recurring.delete(conn, ledger_id=ledger_id, id=rule_id) == 1
+def delete(conn: Connection, *, ledger_id: int, rule_id: int) -> dict | None:
+    """The deleted rule; None when there was none."""
+    return queries.recurring.delete(conn, ledger_id=ledger_id, id=rule_id)
 
 
 def claim_due(conn: Connection, *, now: datetime, after_ledger: int = 0) -> dict | None:
@@ -78,14 +79,16 @@ def claim_due(conn: Connection, *, now: datetime, after_ledger: int = 0) -> dict
 
 def advance(
     conn: Connection, *, ledger_id: int, rule_id: int, last_date: date, next_date: date | None
-) -> None:
-    queries.recurring.advance(
+) -> dict:
+    """The rule as get shows it after the date it handled."""
+    return queries.recurring.advance(
         conn, ledger_id=ledger_id, id=rule_id, last_date=last_date, next_date=next_date
     )
 
 
-def pause(conn: Connection, *, ledger_id: int, rule_id: int, reason: str) -> None:
-    queries.recurring.pause(conn, ledger_id=ledger_id, id=rule_id, reason=reason)
+def pause(conn: Connection, *, ledger_id: int, rule_id: int, reason: str) -> dict:
+    """The paused rule, as get shows it."""
+    return queries.recurring.pause(conn, ledger_id=ledger_id, id=rule_id, reason=reason)
 
 
 def lock_for_failure(conn: Connection, *, ledger_id: int, rule_id: int) -> dict | None:
@@ -101,8 +104,9 @@ def record_failure(
     retry_at: datetime | None,
     last_error: str,
     pause: bool,
-) -> None:
-    queries.recurring.record_failure(
+) -> dict:
+    """The rule as get shows it with the failure recorded."""
+    return queries.recurring.record_failure(
         conn,
         ledger_id=ledger_id,
         id=rule_id,

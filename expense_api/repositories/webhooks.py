@@ -43,8 +43,13 @@ def update(conn: Connection, *, ledger_id: int, id: int, changes: dict) -> dict 
     return queries.webhooks.update(conn, ledger_id=ledger_id, id=id, **values)
 
 
-def delete(conn: Connection, *, ledger_id: int, id: int) -> bool:
-    return queries.webhooks.delete(conn, ledger_id=ledger_id, id=id) == 1
+def get_for_update(conn: Connection, *, ledger_id: int, id: int) -> dict | None:
+    return queries.webhooks.get_for_update(conn, ledger_id=ledger_id, id=id)
+
+
+def delete(conn: Connection, *, ledger_id: int, id: int) -> dict | None:
+    """The deleted endpoint; None when there was none."""
+    return queries.webhooks.delete(conn, ledger_id=ledger_id, id=id)
 
 
 def rotate_secret(
@@ -125,12 +130,12 @@ def note_success(conn: Connection, *, ledger_id: int, id: int) -> None:
 
 def note_failure(
     conn: Connection, *, ledger_id: int, id: int, now: datetime, disable_after: timedelta
-) -> bool:
-    """Whether the endpoint is disabled now (it has failed for `disable_after`)."""
-    return bool(
-        queries.webhooks.note_failure(
-            conn, ledger_id=ledger_id, id=id, now=now, disable_after=disable_after
-        )
+) -> dict | None:
+    """The endpoint after the failure is noted (disabled once it has failed for
+    `disable_after`), with its disabled columns before (`disabled_at_before`,
+    `disabled_reason_before`) and the ledger's currency; None when it is gone."""
+    return queries.webhooks.note_failure(
+        conn, ledger_id=ledger_id, id=id, now=now, disable_after=disable_after
     )
 
 

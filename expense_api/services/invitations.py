@@ -16,6 +16,7 @@ from ..domain.errors import Conflict, NotFound, Throttled, ValidationFailed
 from ..repositories import invitations
 from ..repositories import ledgers as ledger_rows
 from . import ledgers
+from .changes import hook
 from .ledgers import Action, Actor
 
 ROLES = ("editor", "viewer")
@@ -61,8 +62,14 @@ def create(conn: Connection, actor: Actor, *, email: str, role: str) -> dict:
         )
     if invitations.member_with_email(conn, ledger_id=actor.ledger_id, email=email):
         raise AlreadyMember("A member of this ledger has this email.")
-    invitations.revoke_pending_for_email(conn, ledger_id=actor.ledger_id, email=email)
-    return invitations.insert(
+    # A revoked invitation leaves the ledger's list: for the log, it is deleted.
+    for replaced in invitations.revoke_pending_for_email(
+        conn, ledger_id=actor.ledger_id, email=email
+    ):
+        hook.record(
+            conn, actor, "invitation", "deleted", before=hook.render(actor, "invitation", replaced)
+        )
+    row = invitations.insert(
         conn,
         ledger_id=actor.ledger_id,
         email=email,
@@ -70,6 +77,8 @@ def create(conn: Connection, actor: Actor, *, email: str, role: str) -> dict:
         invited_by=actor.user_id,
         invitee_id=invitations.account_with_email(conn, email=email),
     )
+    hook.record(conn, actor, "invitation", "created", after=hook.render(actor, "invitation", row))
+    return row
 
 
 def list_for_ledger(conn: Connection, actor: Actor) -> list[dict]:
@@ -81,7 +90,12 @@ def list_for_ledger(conn: Connection, actor: Actor) -> list[dict]:
 def revoke(conn: Connection, actor: Actor, invitation_id: int) -> None:
     """Revokes a pending (or expired) invitation (owner); an answered one stays as it is."""
     ledgers.authorize(actor, Action.MANAGE)
-    if invitations.revoke(conn, ledger_id=actor.ledger_id, id=invitation_id):
+    revoked = invitations.revoke(conn, ledger_id=actor.ledger_id, id=invitation_id)
+    if revoked is not None:
+        # It leaves the ledger's list (GET shows no revoked invitation): deleted, for the log.
+        hook.record(
+            conn, actor, "invitation", "deleted", before=hook.render(actor, "invitation", revoked)
+        )
         return
     row = invitations.get_in_ledger(conn, ledger_id=actor.ledger_id, id=invitation_id)
     if row is None or row["status"] == "revoked":
@@ -111,15 +125,36 @@ def accept(conn: Connection, user_id: int, invitation_id: int) -> dict:
             "invite you again."
         )
     ledgers.check_room_for_another_ledger(conn, user_id)
-    invitations.answer(conn, ledger_id=row["ledger_id"], id=row["id"], status="accepted")
-    invitations.join(conn, ledger_id=row["ledger_id"], user_id=user_id, role=row["role"])
+    answered = invitations.answer(conn, ledger_id=row["ledger_id"], id=row["id"], status="accepted")
+    member = invitations.join(conn, ledger_id=row["ledger_id"], user_id=user_id, role=row["role"])
+    # The invitee acts in the ledger from now on: both entries are theirs, in the invited ledger.
     actor = ledgers.actor_in(conn, user_id=user_id, ledger_id=row["ledger_id"])
+    hook.record(
+        conn,
+        actor,
+        "invitation",
+        "updated",
+        before=hook.render(actor, "invitation", row),
+        after=hook.render(actor, "invitation", answered),
+    )
+    if member is not None:  # they were a member already: the membership did not change
+        hook.record(conn, actor, "member", "created", after=hook.render(actor, "member", member))
     return ledgers.get(conn, actor)
 
 
 def decline(conn: Connection, user_id: int, invitation_id: int) -> None:
     row = _open(conn, user_id, invitation_id)
-    invitations.answer(conn, ledger_id=row["ledger_id"], id=row["id"], status="declined")
+    answered = invitations.answer(conn, ledger_id=row["ledger_id"], id=row["id"], status="declined")
+    # The invitee is no member of the ledger (no Actor there); the entry is theirs all the same.
+    hook.record_by_person(
+        conn,
+        user_id,
+        row["ledger_id"],
+        "invitation",
+        "updated",
+        before=hook.render_in(row["currency"], "invitation", row),
+        after=hook.render_in(row["currency"], "invitation", answered),
+    )
 
 
 def _open(conn: Connection, user_id: int, invitation_id: int) -> dict:

@@ -21,6 +21,7 @@ from psycopg import Connection
 
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed, found
 from ..repositories import ledgers
+from .changes import hook
 
 DEFAULT_NAME = "Personal"
 ROLES = ("owner", "editor", "viewer")
@@ -139,13 +140,7 @@ def _read_alike(conn: Connection, name: str) -> bool:
 
 def create_default(conn: Connection, user: dict) -> dict:
     """A new user's personal ledger, with their currency and time zone; they own it."""
-    ledger = ledgers.insert(
-        conn, name=DEFAULT_NAME, currency=user["currency"], timezone=user["timezone"]
-    )
-    ledgers.add_member(
-        conn, ledger_id=ledger["id"], user_id=user["id"], role="owner", is_default=True
-    )
-    return ledger
+    return _create(conn, user, DEFAULT_NAME, user["currency"], user["timezone"], is_default=True)
 
 
 def create(
@@ -156,11 +151,24 @@ def create(
     timezone = timezone or user["timezone"]
     check_time_zone(conn, timezone)
     check_room_for_another_ledger(conn, user["id"])
-    ledger = ledgers.insert(
-        conn, name=name, currency=currency or user["currency"], timezone=timezone
+    return _create(conn, user, name, currency or user["currency"], timezone, is_default=False)
+
+
+def _create(
+    conn: Connection, user: dict, name: str, currency: str, timezone: str, *, is_default: bool
+) -> dict:
+    """The ledger and its owner, each with its change-log entry (by the owner: the ledger's
+    first entries); the ledger as its owner sees it."""
+    row = ledgers.insert(conn, name=name, currency=currency, timezone=timezone)
+    owner = ledgers.add_member(
+        conn, ledger_id=row["id"], user_id=user["id"], role="owner", is_default=is_default
     )
-    ledgers.add_member(conn, ledger_id=ledger["id"], user_id=user["id"], role="owner")
-    return {**ledger, "is_default": False, "role": "owner"}
+    ledger = {**row, "is_default": is_default, "role": "owner"}
+    # A new ledger has no webhook endpoint: nothing to render for one.
+    actor = Actor(user["id"], row["id"], "owner", currency, timezone, has_webhooks=False)
+    hook.record(conn, actor, "ledger", "created", after=hook.render(actor, "ledger", ledger))
+    hook.record(conn, actor, "member", "created", after=hook.render(actor, "member", owner))
+    return ledger
 
 
 def list_for_user(conn: Connection, user_id: int) -> list[dict]:
@@ -176,9 +184,21 @@ def get(conn: Connection, actor: Actor) -> dict:
 
 def rename(conn: Connection, actor: Actor, *, name: str) -> dict:
     authorize(actor, Action.MANAGE)
-    if not ledgers.rename(conn, ledger_id=actor.ledger_id, name=name):
-        found(None, "ledger")
-    return get(conn, actor)
+    old = found(
+        ledgers.get_for_member_locked(conn, ledger_id=actor.ledger_id, user_id=actor.user_id),
+        "ledger",
+    )
+    renamed = ledgers.rename(conn, ledger_id=actor.ledger_id, name=name)
+    row = {**old, **found(renamed, "ledger")}
+    hook.record(
+        conn,
+        actor,
+        "ledger",
+        "updated",
+        before=hook.render(actor, "ledger", old),
+        after=hook.render(actor, "ledger", row),
+    )
+    return row
 
 
 def delete(conn: Connection, actor: Actor) -> None:
@@ -190,6 +210,7 @@ def delete(conn: Connection, actor: Actor) -> None:
         raise LedgerIsDefault(
             "This ledger is a member's default ledger; it cannot be deleted.",
         )
+    # No change-log entry: the ledger's log is deleted with it (the contract says so).
     ledgers.delete(conn, ledger_id=actor.ledger_id)
 
 
@@ -215,13 +236,27 @@ def change_role(conn: Connection, actor: Actor, user_id: int, *, role: str) -> d
     if target["role"] == role:
         return target
     if role == "owner":  # a transfer (the target is not the caller: the caller is an owner)
-        ledgers.set_role(conn, ledger_id=actor.ledger_id, user_id=user_id, role="owner")
-        ledgers.set_role(conn, ledger_id=actor.ledger_id, user_id=actor.user_id, role="editor")
+        caller = _member(conn, actor, actor.user_id)
+        _set_role(conn, actor, target, "owner")
+        _set_role(conn, actor, caller, "editor")
     else:
         if target["role"] == "owner":
             _refuse_last_owner(conn, actor, "demoted")
-        ledgers.set_role(conn, ledger_id=actor.ledger_id, user_id=user_id, role=role)
+        _set_role(conn, actor, target, role)
     return _member(conn, actor, user_id)
+
+
+def _set_role(conn: Connection, actor: Actor, member: dict, role: str) -> None:
+    """Gives `member` (as read under the ledger's lock) the role, with its entry."""
+    ledgers.set_role(conn, ledger_id=actor.ledger_id, user_id=member["user_id"], role=role)
+    hook.record(
+        conn,
+        actor,
+        "member",
+        "updated",
+        before=hook.render(actor, "member", member),
+        after=hook.render(actor, "member", {**member, "role": role}),
+    )
 
 
 def remove_member(conn: Connection, actor: Actor, user_id: int) -> None:
@@ -238,6 +273,7 @@ def remove_member(conn: Connection, actor: Actor, user_id: int) -> None:
             "This ledger is the member's default ledger; they cannot be removed from it."
         )
     ledgers.remove_member(conn, ledger_id=actor.ledger_id, user_id=user_id)
+    hook.record(conn, actor, "member", "deleted", before=hook.render(actor, "member", target))
 
 
 def _locked(conn: Connection, actor: Actor, action: Action) -> Actor:

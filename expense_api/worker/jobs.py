@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from ..db.pool import Database
-from ..ops import logs
 from ..services import housekeeping
 from ..services.changes import door
 from ..services.recurring import runs as recurring_runs
@@ -49,12 +48,8 @@ class DueOccurrences:
         handled = 0
         while handled < BATCH and not stopping.is_set():
             # Each unit of work gets a request id of its own: its change-log entries share it.
-            request_id = logs.REQUEST_ID.set(logs.new_request_id())
-            try:
-                with door.through("worker"), database.pool.connection() as conn:
-                    ledger_id = recurring_runs.run_next_due(conn, clock(), self.after_ledger)
-            finally:
-                logs.REQUEST_ID.reset(request_id)
+            with door.unit_of_work("worker"), database.pool.connection() as conn:
+                ledger_id = recurring_runs.run_next_due(conn, clock(), self.after_ledger)
             if ledger_id is None:
                 self.after_ledger = 0
                 break

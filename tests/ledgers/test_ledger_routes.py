@@ -4,6 +4,7 @@ ownership transfer, deleting a ledger with everything in it, the default ledger.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import uuid
 from datetime import date
@@ -453,7 +454,7 @@ def test_a_demotion_waits_for_the_other_and_sees_it(database_url, conn):
             except (Forbidden, LastOwner) as error:
                 outcome["b"] = error.code
 
-        thread = threading.Thread(target=b_demotes_a)
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(b_demotes_a,))
         thread.start()
         wait_until_blocked_by(conn, first.info.backend_pid)
         first.commit()
@@ -478,7 +479,10 @@ def test_two_owners_demoting_each_other_at_once_leave_an_owner(database_url, con
             except (Forbidden, LastOwner) as error:
                 results[actor.user_id] = error.code
 
-    threads = [threading.Thread(target=demote, args=pair) for pair in ((a, b), (b, a))]
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(demote, *pair))
+        for pair in ((a, b), (b, a))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -541,7 +545,10 @@ def test_two_creations_at_the_limit_count_each_other(alice, database_url):
             except ledgers.TooManyLedgers:
                 outcomes.append("refused")
 
-    threads = [threading.Thread(target=create, args=(f"Race {n}",)) for n in range(2)]
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(create, f"Race {n}"))
+        for n in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

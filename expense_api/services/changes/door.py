@@ -12,6 +12,8 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 
+from ...ops import logs
+
 DOORS = ("rest", "graphql", "worker", "import", "cli")
 
 VIA: contextvars.ContextVar[str | None] = contextvars.ContextVar("expense_api_via", default=None)
@@ -26,6 +28,18 @@ def through(via: str) -> Iterator[None]:
         yield
     finally:
         VIA.reset(token)
+
+
+@contextlib.contextmanager
+def unit_of_work(via: str) -> Iterator[None]:
+    """A unit of work of its own through `via` (one step of a worker's job): a new request id,
+    which its change-log entries share."""
+    request_id = logs.REQUEST_ID.set(logs.new_request_id())
+    try:
+        with through(via):
+            yield
+    finally:
+        logs.REQUEST_ID.reset(request_id)
 
 
 def current() -> str:

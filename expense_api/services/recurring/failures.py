@@ -30,6 +30,7 @@ from psycopg import Connection
 from ...db.pool import is_database_outage
 from ...db.retry import is_transaction_conflict
 from ...repositories import recurring
+from ..changes import hook
 
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
@@ -73,13 +74,22 @@ def record(conn: Connection, rule: dict, error: BaseException, now: datetime) ->
     failures = current["failures"] + 1
     pause = failures >= PAUSE_AFTER
     retry_at = None if pause else _whole_second_after(now + backoff(failures))
-    recurring.record_failure(
+    recorded = recurring.record_failure(
         conn,
         **keys,
         failures=failures,
         retry_at=retry_at,
         last_error=describe(error),
         pause=pause,
+    )
+    # The rule's REST shape shows its failures: the service's own change (no member acted).
+    hook.record_by_service(
+        conn,
+        rule["ledger_id"],
+        "recurring",
+        "updated",
+        before=hook.render_in(current["currency"], "recurring", current),
+        after=hook.render_in(current["currency"], "recurring", recorded),
     )
     return {"failures": failures, "retry_at": retry_at, "paused": pause}
 

@@ -20,6 +20,7 @@ from psycopg import Connection
 from ...domain import periods
 from ...domain.errors import ValidationFailed, found
 from ...repositories import recurring
+from ..changes import hook
 from ..ledgers import Action, Actor, authorize
 from . import dates as recurrence
 
@@ -38,7 +39,9 @@ def create(conn: Connection, actor: Actor, values: dict) -> dict:
         next_date=recurrence.next_after(schedule, None),
         values=values,
     )
-    return get(conn, actor, rule_id)
+    row = get(conn, actor, rule_id)
+    hook.record(conn, actor, "recurring", "created", after=hook.render(actor, "recurring", row))
+    return row
 
 
 def get(conn: Connection, actor: Actor, rule_id: int) -> dict:
@@ -81,13 +84,26 @@ def update(conn: Connection, actor: Actor, rule_id: int, changes: dict) -> dict:
         rule["paused_reason"] = None
     rule["next_date"] = recurrence.next_after(rule, rule["last_date"])
     recurring.update(conn, ledger_id=actor.ledger_id, rule_id=rule_id, rule=rule)
-    return get(conn, actor, rule_id)
+    row = get(conn, actor, rule_id)
+    hook.record(
+        conn,
+        actor,
+        "recurring",
+        "updated",
+        before=hook.render(actor, "recurring", old),
+        after=hook.render(actor, "recurring", row),
+    )
+    return row
 
 
 def delete(conn: Connection, actor: Actor, rule_id: int) -> None:
     authorize(actor, Action.WRITE)
-    if not recurring.delete(conn, ledger_id=actor.ledger_id, rule_id=rule_id):
-        found(None, "recurring rule")
+    deleted = found(
+        recurring.delete(conn, ledger_id=actor.ledger_id, rule_id=rule_id), "recurring rule"
+    )
+    hook.record(
+        conn, actor, "recurring", "deleted", before=hook.render(actor, "recurring", deleted)
+    )
 
 
 def occurrences_page(

@@ -35,6 +35,7 @@ from ...domain.errors import Forbidden, NotFound
 from ...ops import metrics
 from ...repositories import recurring
 from .. import alerts, budget_guard, transactions
+from ..changes import hook
 from ..ledgers import Action, actor_in, authorize
 from . import dates as recurrence
 from . import failures as recurring_failures
@@ -139,10 +140,10 @@ def handle(conn: Connection, rule: dict) -> None:
         actor = actor_in(conn, user_id=rule["acts_as"], ledger_id=rule["ledger_id"])
         authorize(actor, Action.WRITE)
     except NotFound:
-        recurring.pause(conn, **keys, reason="member_left")
+        _pause(conn, rule, "member_left")
         return
     except Forbidden:
-        recurring.pause(conn, **keys, reason="member_cannot_write")
+        _pause(conn, rule, "member_cannot_write")
         return
     day = rule["next_date"]
     values = {**{k: rule[k] for k in TRANSACTION_FIELDS}, "occurred_on": day}
@@ -167,4 +168,30 @@ def handle(conn: Connection, rule: dict) -> None:
         )
         metrics.recurring_occurrence_created()
     handled = {**rule, "occurrence_count": rule["occurrence_count"] + 1}
-    recurring.advance(conn, **keys, last_date=day, next_date=recurrence.next_after(handled, day))
+    advanced = recurring.advance(
+        conn, **keys, last_date=day, next_date=recurrence.next_after(handled, day)
+    )
+    # The rule's REST shape moved on (its next date, a run of failures ended): the member it acts
+    # as made the change, as they made the transaction (logged by transactions.create).
+    hook.record(
+        conn,
+        actor,
+        "recurring",
+        "updated",
+        before=hook.render(actor, "recurring", rule),
+        after=hook.render(actor, "recurring", advanced),
+    )
+
+
+def _pause(conn: Connection, rule: dict, reason: str) -> None:
+    """Pauses a rule whose member can no longer write: the service's own change (no member
+    acts), in the change log with a null actor."""
+    paused = recurring.pause(conn, ledger_id=rule["ledger_id"], rule_id=rule["id"], reason=reason)
+    hook.record_by_service(
+        conn,
+        rule["ledger_id"],
+        "recurring",
+        "updated",
+        before=hook.render_in(rule["currency"], "recurring", rule),
+        after=hook.render_in(rule["currency"], "recurring", paused),
+    )

@@ -44,6 +44,7 @@ from ...db.pool import Database
 from ...domain.periods import utc_timestamp
 from ...ops import metrics
 from ...repositories import webhooks
+from ..changes import door, hook
 from . import network, signing
 
 log = logging.getLogger(__name__)
@@ -193,7 +194,9 @@ class Dispatcher:
                     if claim is None:
                         break
                 outcome = attempt(self._client, settings, claim, now)
-                with database.pool.connection() as conn:
+                # Recording it is the worker's unit of work (a lane's thread starts with no
+                # context: the door is said here), with the endpoint's change if it disables it.
+                with door.unit_of_work("worker"), database.pool.connection() as conn:
                     status = _finish(conn, claim, outcome, clock())
                 # Counted once its outcome is committed: delivered, retried (pending) or failed.
                 metrics.webhook_delivery({"pending": "retried"}.get(status, status))
@@ -306,7 +309,7 @@ def _finish(conn, claim: dict, outcome: Outcome, now: datetime) -> str:
         status = "failed" if final else "pending"
         next_at = None if final else now + backoff(claim["attempts"])
         if not claim["endpoint_disabled"]:
-            webhooks.note_failure(conn, **endpoint, now=now, disable_after=DISABLE_AFTER)
+            _note_failure(conn, endpoint, now)
     webhooks.finish_attempt(
         conn,
         **key,
@@ -323,3 +326,25 @@ def _finish(conn, claim: dict, outcome: Outcome, now: datetime) -> str:
         f" ({outcome.error})" if outcome.error else f" ({outcome.response_status})",
     )  # fmt: skip
     return status
+
+
+def _note_failure(conn, endpoint: dict, now: datetime) -> None:
+    """Notes the endpoint's failure; disabling it changes its REST shape (`enabled`,
+    `disabledAt`, `disabledReason`): the service's own change, in the change log."""
+    row = webhooks.note_failure(conn, **endpoint, now=now, disable_after=DISABLE_AFTER)
+    if row is None or row["disabled_at"] == row["disabled_at_before"]:
+        return
+    before = {
+        **row,
+        "enabled": row["disabled_at_before"] is None,
+        "disabled_at": row["disabled_at_before"],
+        "disabled_reason": row["disabled_reason_before"],
+    }
+    hook.record_by_service(
+        conn,
+        row["ledger_id"],
+        "webhook",
+        "updated",
+        before=hook.render_in(row["currency"], "webhook", before),
+        after=hook.render_in(row["currency"], "webhook", row),
+    )

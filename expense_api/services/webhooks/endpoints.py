@@ -18,6 +18,7 @@ from ...config import Settings
 from ...domain.errors import Conflict, NotFound, ValidationFailed, found
 from ...repositories import ledgers as ledger_rows
 from ...repositories import webhooks
+from ..changes import hook
 from ..ledgers import Action, Actor, authorize
 from . import network, signing
 from .outbox import EVENTS
@@ -78,6 +79,8 @@ def create(
         description=description,
         secret=signing.encrypt(settings.webhook_secrets_key, secret),
     )
+    # The shape has no secret (nor has the GET): it never reaches the log.
+    hook.record(conn, actor, "webhook", "created", after=hook.render(actor, "webhook", row))
     return {**row, "secret": secret}
 
 
@@ -100,14 +103,16 @@ def update(
         changes = {**changes, "events": _check_events(changes["events"])}
     if "url" in changes:
         check_url(changes["url"], settings)
+    old = _locked(conn, actor, webhook_id)
     row = webhooks.update(conn, ledger_id=actor.ledger_id, id=webhook_id, changes=changes)
-    return found(row, "webhook")
+    _record_update(conn, actor, old, row)
+    return row
 
 
 def delete(conn: Connection, actor: Actor, webhook_id: int) -> None:
     authorize(actor, Action.MANAGE)
-    if not webhooks.delete(conn, ledger_id=actor.ledger_id, id=webhook_id):
-        found(None, "webhook")
+    deleted = found(webhooks.delete(conn, ledger_id=actor.ledger_id, id=webhook_id), "webhook")
+    hook.record(conn, actor, "webhook", "deleted", before=hook.render(actor, "webhook", deleted))
 
 
 def rotate_secret(
@@ -115,6 +120,7 @@ def rotate_secret(
 ) -> dict:
     """A new secret (shown once); the current one keeps signing beside it for 24 hours."""
     authorize(actor, Action.MANAGE)
+    old = _locked(conn, actor, webhook_id)
     secret = signing.new_secret()
     row = webhooks.rotate_secret(
         conn,
@@ -123,7 +129,26 @@ def rotate_secret(
         secret=signing.encrypt(settings.webhook_secrets_key, secret),
         until=now + ROTATION_OVERLAP,
     )
-    return {**found(row, "webhook"), "secret": secret}
+    # Logged though the shape does not change: the audit trail says when a secret was rotated
+    # and by whom, and neither secret ever appears in it.
+    _record_update(conn, actor, old, row)
+    return {**row, "secret": secret}
+
+
+def _locked(conn: Connection, actor: Actor, webhook_id: int) -> dict:
+    """The endpoint as it is, locked until the end of the transaction (NotFound: none)."""
+    return found(webhooks.get_for_update(conn, ledger_id=actor.ledger_id, id=webhook_id), "webhook")
+
+
+def _record_update(conn: Connection, actor: Actor, old: dict, new: dict) -> None:
+    hook.record(
+        conn,
+        actor,
+        "webhook",
+        "updated",
+        before=hook.render(actor, "webhook", old),
+        after=hook.render(actor, "webhook", new),
+    )
 
 
 def list_deliveries(
