@@ -798,6 +798,9 @@ OTHERS = {
     "changes.hook.render": READS,
     "changes.hook.render_in": READS,
     "changes.hook.alert_fired": THE_HOOK,
+    "changes.log.hidden_from": READS,  # the audit trail (GET .../changes)
+    "changes.log.page": READS,
+    "changes.sync.answer": READS,  # delta sync (GET .../sync)
     "changes.shapes.render": READS,
     "changes.shapes.identity": READS,
     "health.database_answers": READS,
