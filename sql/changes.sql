@@ -62,7 +62,7 @@ LIMIT %(limit)s
 WITH pending AS (
     SELECT id, row_number() OVER (ORDER BY id) AS position
     FROM ledger_changes
-    WHERE ledger_id = %(ledger_id)s AND seq IS NULL
+    WHERE txid = pg_current_xact_id() AND seq IS NULL AND ledger_id = %(ledger_id)s
 ), clock AS (
     INSERT INTO ledger_generations AS g (ledger_id, generation, knowledge)
     VALUES (%(ledger_id)s, gen_random_uuid(), (SELECT count(*) FROM pending))
@@ -77,15 +77,19 @@ WITH pending AS (
 )
 SELECT knowledge FROM clock
 
--- name: record_created_in_bulk$
--- The bulk path's second step: one `created` entry for each row of `entity` in the ledger that
--- has no entry yet (rows a bulk load wrote: COPY, INSERT ... SELECT), in id order, numbered
--- after `knowledge` (take_clock's answer; the clock row is still this transaction's), and the
--- clock moved past them; answers how many. `after` is the entity's REST shape as
--- services/changes/shapes.py renders it, here in SQL so that a million rows never leave the
--- database (tests/ledgers/test_change_log_shapes.py holds the two equal): money with the
--- currency's `digits` (half up), dates as ISO dates, timestamps in UTC to the millisecond with a
--- `Z`. Only the branch of `entity` reads anything (the others' filters are constant false).
+-- name: record_in_bulk$
+-- The bulk path's second step, for one `entity`, in two uses:
+-- * `renamed_category` NULL: one `created` entry for each row of the ledger that has no entry yet
+--   (rows a bulk load wrote: COPY, INSERT ... SELECT);
+-- * `renamed_category` a category id: one `updated` entry for each transaction, budget or
+--   recurring rule of that category, whose REST shape shows the category's name: renamed from
+--   `old_name` (its `before` is its `after` with that name), so that sync clients get them anew.
+-- In id order, numbered after `knowledge` (take_clock's answer; the clock row is still this
+-- transaction's), and the clock moved past them; answers how many. `after` is the entity's REST
+-- shape as services/changes/shapes.py renders it, here in SQL so that a million rows never
+-- leave the database (tests/ledgers/test_change_log_shapes.py holds the two equal): money with
+-- the currency's `digits` (half up), dates as ISO dates, timestamps in UTC to the millisecond
+-- with a `Z`. Only the branch of `entity` reads anything (the others' filters are constant false).
 WITH fresh AS (
     SELECT 'transaction' AS entity, t.id,
            jsonb_build_object(
@@ -104,6 +108,7 @@ WITH fresh AS (
     JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
     LEFT JOIN users u ON u.id = t.created_by
     WHERE %(entity)s = 'transaction' AND t.ledger_id = %(ledger_id)s
+      AND (%(renamed_category)s::bigint IS NULL OR t.category_id = %(renamed_category)s::bigint)
     UNION ALL
     SELECT 'category', c.id,
            jsonb_build_object(
@@ -113,6 +118,7 @@ WITH fresh AS (
            )
     FROM categories c
     WHERE %(entity)s = 'category' AND c.ledger_id = %(ledger_id)s
+      AND %(renamed_category)s::bigint IS NULL
     UNION ALL
     SELECT 'budget', b.id,
            jsonb_build_object(
@@ -129,6 +135,7 @@ WITH fresh AS (
     FROM budgets b
     LEFT JOIN categories c ON c.ledger_id = b.ledger_id AND c.id = b.category_id
     WHERE %(entity)s = 'budget' AND b.ledger_id = %(ledger_id)s
+      AND (%(renamed_category)s::bigint IS NULL OR b.category_id = %(renamed_category)s::bigint)
     UNION ALL
     SELECT 'recurring', r.id,
            jsonb_build_object(
@@ -156,19 +163,26 @@ WITH fresh AS (
     FROM recurring_rules r
     JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
     WHERE %(entity)s = 'recurring' AND r.ledger_id = %(ledger_id)s
-), unlogged AS (
+      AND (%(renamed_category)s::bigint IS NULL OR r.category_id = %(renamed_category)s::bigint)
+), chosen AS (
     SELECT f.id, f.after, row_number() OVER (ORDER BY f.id) AS position
     FROM fresh f
-    WHERE NOT EXISTS (SELECT 1 FROM ledger_changes e
+    WHERE %(renamed_category)s::bigint IS NOT NULL
+       OR NOT EXISTS (SELECT 1 FROM ledger_changes e
                       WHERE e.ledger_id = %(ledger_id)s AND e.entity = f.entity
                         AND e.entity_id = f.id)
 ), entries AS (
     INSERT INTO ledger_changes
-        (ledger_id, seq, actor_id, actor_name, via, request_id, entity, entity_id, op, after)
+        (ledger_id, seq, actor_id, actor_name, via, request_id, entity, entity_id, op,
+         before, after)
     SELECT %(ledger_id)s, %(knowledge)s + u.position, %(actor_id)s,
            (SELECT name FROM users WHERE id = %(actor_id)s),
-           %(via)s, %(request_id)s, %(entity)s, u.id, 'created', u.after
-    FROM unlogged u
+           %(via)s, %(request_id)s, %(entity)s, u.id,
+           CASE WHEN %(renamed_category)s::bigint IS NULL THEN 'created' ELSE 'updated' END,
+           CASE WHEN %(renamed_category)s::bigint IS NOT NULL
+                THEN u.after || jsonb_build_object('category', %(old_name)s::text) END,
+           u.after
+    FROM chosen u
     ORDER BY u.position
     RETURNING 1
 )

@@ -61,7 +61,7 @@ def page(
     )
 
 
-def record_created_in_bulk(
+def record_in_bulk(
     conn: Connection,
     entity: str,
     *,
@@ -70,11 +70,15 @@ def record_created_in_bulk(
     via: str,
     request_id: str | None,
     digits: int,
+    renamed_category: int | None = None,
+    old_name: str | None = None,
 ) -> int:
-    """`created` entries for the ledger's rows of `entity` that have none (sql/changes.sql:
-    take_clock, then record_created_in_bulk, in the caller's transaction); how many."""
+    """Entries written by the database for many rows of `entity` (sql/changes.sql: take_clock,
+    then record_in_bulk, in the caller's transaction): `created` for the ledger's rows that have
+    none, or, given `renamed_category`, `updated` for the rows of that category (renamed from
+    `old_name`); how many."""
     knowledge = queries.changes.take_clock(conn, ledger_id=ledger_id)
-    return queries.changes.record_created_in_bulk(
+    return queries.changes.record_in_bulk(
         conn,
         entity=entity,
         ledger_id=ledger_id,
@@ -83,4 +87,6 @@ def record_created_in_bulk(
         via=via,
         request_id=request_id,
         digits=digits,
+        renamed_category=renamed_category,
+        old_name=old_name,
     )

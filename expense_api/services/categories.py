@@ -50,6 +50,8 @@ def rename(conn: Connection, actor: Actor, category_id: int, *, name: str) -> di
         before=hook.render(actor, "category", old),
         after=hook.render(actor, "category", row),
     )
+    if row["name"] != old["name"]:
+        hook.record_category_renamed(conn, actor, category_id, old["name"])
     return row
 
 

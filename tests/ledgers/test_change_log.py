@@ -39,7 +39,7 @@ from expense_api.services import categories, ledgers, transactions
 from expense_api.services.changes import door, hook
 from expense_api.services.recurring import runs as recurring_runs
 from expense_api.services.webhooks.delivery import deliver_due
-from tests.factories import graphql, run_worker
+from tests.factories import category, graphql, record, recurring, run_worker, save
 from tests.helpers import (
     TEST_SECRET,
     User,
@@ -795,6 +795,7 @@ OTHERS = {
     "changes.hook.record_by_service": THE_HOOK,
     "changes.hook.record_by_person": THE_HOOK,
     "changes.hook.record_created_in_bulk": THE_HOOK,
+    "changes.hook.record_category_renamed": THE_HOOK,
     "changes.hook.render": READS,
     "changes.hook.render_in": READS,
     "changes.hook.alert_fired": THE_HOOK,
@@ -1091,3 +1092,41 @@ def test_a_bulk_load_holds_the_ledgers_clock_until_it_commits(world, database_ur
     ).fetchall()
     assert [row["seq"] for row in rows] == list(range(1, 8))
     assert [row["entity"] for row in rows][-4:] == ["transaction"] * 3 + ["category"]
+
+
+def test_a_category_rename_logs_every_entity_that_shows_its_name(alice, conn):
+    """A rename changes the REST shape of the category's transactions, budgets and rules (their
+    `category`): each gets an `updated` entry, the old name before and the new one after, by
+    the same actor, door and request; another category's transactions get none."""
+    food = category(alice, "Food")
+    expense = record(alice, food, "12.30")
+    budget = save(alice, categoryId=food, amount="200").get_json()
+    rule = recurring(alice, food, startDate="2026-03-01")
+    record(alice, category(alice, "Rent"), "700.00")
+    [(last,)] = conn.execute("SELECT max(id) FROM ledger_changes").fetchall()
+    renamed = alice.patch(
+        f"/api/categories/{food}", json={"name": "Groceries"}, headers={"X-Request-ID": "rn-1"}
+    )
+    assert renamed.status_code == 200
+    rows = conn.execute(
+        "SELECT entity, entity_id, op, actor_id, via, request_id, before, after"
+        " FROM ledger_changes WHERE id > %s ORDER BY seq",
+        (last,),
+    ).fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("category", food, "updated"),
+        ("transaction", expense["id"], "updated"),
+        ("budget", budget["id"], "updated"),
+        ("recurring", rule["id"], "updated"),
+    ]
+    assert {(r[3], r[4], r[5]) for r in rows} == {(alice.id, "rest", "rn-1")}
+    for _entity, _id, _op, _actor, _via, _request, before, after in rows[1:]:
+        assert before == {**after, "category": "Food"} and after["category"] == "Groceries"
+    shown = alice.get(f"/api/transactions/{expense['id']}").get_json()
+    assert rows[1][7] == shown
+    # Renamed to the same name: nothing shows a new name, only the category's own entry.
+    [(last,)] = conn.execute("SELECT max(id) FROM ledger_changes").fetchall()
+    alice.patch(f"/api/categories/{food}", json={"name": "Groceries"})
+    assert conn.execute("SELECT entity FROM ledger_changes WHERE id > %s", (last,)).fetchall() == [
+        ("category",)
+    ]

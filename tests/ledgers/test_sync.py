@@ -91,9 +91,8 @@ class Replica:
     def sync_once(self) -> dict:
         answer = sync(self.user, self.ledger_id, self.knowledge)
         held = []
-        if answer["ledger"] is not None:
-            held.append(("ledger", answer["ledger"]["id"]))
-            self.items[held[-1]] = answer["ledger"]
+        # The ledger is in every answer, as it is now: kept, but not one of the answer's changes.
+        self.items[("ledger", answer["ledger"]["id"])] = answer["ledger"]
         for entity, (name, id_key) in LISTS.items():
             for shape in answer[name]:
                 held.append((entity, shape[id_key]))
@@ -194,7 +193,7 @@ def test_the_state_then_only_what_changed_each_in_its_rest_shape(alice, conn):
     # Nothing changed: an empty answer with the same knowledge.
     quiet = replica.sync_once()
     assert quiet["knowledge"] == first["knowledge"]
-    assert quiet["ledger"] is None and quiet["deleted"] == []
+    assert quiet["ledger"] == first["ledger"] and quiet["deleted"] == []  # in every answer
     assert not any(quiet[name] for name, _ in LISTS.values())
 
     # One change: only it.
@@ -266,6 +265,38 @@ def test_an_entity_gone_without_an_entry_of_its_own_is_a_tombstone(alice, conn):
 # --- Who may ask, and what is refused -------------------------------------------------------
 
 
+def test_a_category_rename_reaches_every_synced_copy_of_its_name(alice, conn):
+    """Transactions, budgets and rules show their category's name: a rename changes their REST
+    shapes, so each gets an entry and the next delta sends them again."""
+    food = category(alice, "Food")
+    expense = record(alice, food, "12.30")
+    budget = save(alice, categoryId=food, amount="200").get_json()
+    rule = recurring(alice, food, startDate="2026-03-01")
+    other = record(alice, category(alice, "Rent"), "700.00")
+    replica = Replica(alice, alice.ledger_id)
+    replica.sync_once()
+    renamed = alice.patch(f"/api/categories/{food}", json={"name": "Groceries"})
+    assert renamed.status_code == 200
+    delta = replica.sync_once()
+    assert {t["id"] for t in delta["transactions"]} == {expense["id"]}  # not `other`
+    assert [b["id"] for b in delta["budgets"]] == [budget["id"]]
+    assert [r["id"] for r in delta["recurring"]] == [rule["id"]]
+    assert replica.items == rest_state(alice, alice.ledger_id, conn)
+    assert replica.items[("transaction", expense["id"])]["category"] == "Groceries"
+    assert other["id"] != expense["id"]
+
+
+def test_the_callers_own_role_change_reaches_the_synced_ledger(alice, bob, conn):
+    shared = ledger(conn, alice)
+    member(conn, shared, bob, "editor")
+    replica = Replica(bob, shared)
+    assert replica.sync_once()["ledger"]["role"] == "editor"
+    changed = alice.patch(f"/api/ledgers/{shared}/members/{bob.id}", json={"role": "viewer"})
+    assert changed.status_code == 200, changed.get_json()
+    assert replica.sync_once()["ledger"]["role"] == "viewer"
+    assert replica.items[("ledger", shared)]["role"] == "viewer"
+
+
 def test_any_member_may_sync_a_viewer_too(alice, bob, conn):
     shared = ledger(conn, alice)
     member(conn, shared, bob, "viewer")
@@ -323,7 +354,8 @@ def test_pages_with_has_more_send_each_entity_once_on_its_latest_page(alice, con
     made = [record(alice, food, f"{n}.00") for n in range(1, 9)]  # 11 entities: 4 pages
     replica = Replica(alice, alice.ledger_id)
     first = replica.sync_once()  # the ledger, its member and the category
-    assert first["hasMore"] is True and len(replica.answers[0][2]) == small_pages
+    # The ledger's entry fills a place on the page; the ledger itself is in every answer.
+    assert first["hasMore"] is True and len(replica.answers[0][2]) == small_pages - 1
     assert first["knowledge"] == 3  # the latest seq of the page's last entity
     assert [t["id"] for t in replica.sync_once()["transactions"]] == [t["id"] for t in made[:3]]
     # Between pages: one already sent changes, one not sent yet changes, one is deleted.
@@ -341,17 +373,14 @@ def test_pages_with_has_more_send_each_entity_once_on_its_latest_page(alice, con
     assert_never_twice(conn, replica)
 
 
-def test_a_full_page_says_has_more_and_the_next_one_may_be_empty(alice, small_pages):
+def test_a_page_exactly_full_says_no_more_and_the_next_change_comes_alone(alice, small_pages):
     food = category(alice)
-    record(alice, food)
-    record(alice, food)  # exactly 3 entities
     replica = Replica(alice, alice.ledger_id)
-    assert replica.sync_once()["hasMore"] is False
-    record(alice, food)
-    record(alice, food)
-    record(alice, food)
+    replica.sync_all()
+    for _ in range(small_pages):
+        record(alice, food)
     page = replica.sync_once()
-    assert page["hasMore"] is False and len(page["transactions"]) == 3
+    assert page["hasMore"] is False and len(page["transactions"]) == small_pages
     record(alice, food)
     assert replica.sync_all() == 1
 

@@ -54,8 +54,10 @@ class SyncSchema(BaseSchema):
     ledger = fields.Nested(
         LedgerSchema,
         required=True,
-        allow_none=True,
-        metadata={"description": "the ledger, when it is part of this answer; null otherwise"},
+        metadata={
+            "description": "the ledger as it is now, in every answer (its `role` and "
+            "`isDefault` are the caller's own, which a member change can change)"
+        },
     )
     members = fields.List(fields.Nested(MemberSchema), required=True)
     categories = fields.List(fields.Nested(CategorySchema), required=True)

@@ -127,7 +127,7 @@ def record_created_in_bulk(conn: Connection, actor: Actor, entity: str) -> int:
     a ledger with an enabled endpoint. How many entries."""
     if actor.has_webhooks:
         raise ValueError("a bulk load sends no webhook events: the ledger must have no endpoint")
-    return changes.record_created_in_bulk(
+    return changes.record_in_bulk(
         conn,
         entity,
         ledger_id=actor.ledger_id,
@@ -135,6 +135,32 @@ def record_created_in_bulk(conn: Connection, actor: Actor, entity: str) -> int:
         via=door.current(),
         request_id=logs.REQUEST_ID.get(),
         digits=minor_units(actor.currency),
+    )
+
+
+# What shows a category's name in its REST shape: renaming the category changes each of them.
+SHOWS_CATEGORY_NAME = ("transaction", "budget", "recurring")
+
+
+def record_category_renamed(conn: Connection, actor: Actor, category_id: int, old_name: str) -> int:
+    """An `updated` entry for every entity that shows the category's name (SHOWS_CATEGORY_NAME),
+    after a rename: their REST shapes changed, so the audit trail says so and delta sync sends
+    them again (a synced copy never keeps the old name). Written by the database, as the bulk
+    path's are (images rendered in SQL, numbered under the clock row taken now). They make no
+    webhook event: a rename is announced by nothing else today either. How many."""
+    return sum(
+        changes.record_in_bulk(
+            conn,
+            entity,
+            ledger_id=actor.ledger_id,
+            actor_id=actor.user_id,
+            via=door.current(),
+            request_id=logs.REQUEST_ID.get(),
+            digits=minor_units(actor.currency),
+            renamed_category=category_id,
+            old_name=old_name,
+        )
+        for entity in SHOWS_CATEGORY_NAME
     )
 
 

@@ -51,9 +51,12 @@ def answer(conn: Connection, actor: Actor, since: int | None = None) -> dict:
     member may ask. `conn` must be inside snapshot.one_snapshot."""
     authorize(actor, Action.READ)
     snapshot.require(conn)
-    # Round trip 1: the ledger's knowledge and the page (one more than a page: is there more?).
+    # Round trip 1: the ledger's knowledge, the ledger itself and the page (one more than a
+    # page: is there more?). The ledger is in every answer: it shows the caller's own role and
+    # default, which change with a `member` entry, not a `ledger` one.
     with Batch(conn) as batch:
         current = sync.knowledge_later(batch, ledger_id=actor.ledger_id)
+        ledger = sync.ledger_later(batch, ledger_id=actor.ledger_id, user_id=actor.user_id)
         latest = sync.latest_changes_later(
             batch,
             ledger_id=actor.ledger_id,
@@ -78,16 +81,16 @@ def answer(conn: Connection, actor: Actor, since: int | None = None) -> dict:
         knowledge = entries[-1]["seq"]
     rows = _current_rows(conn, actor, entries)
 
-    result: dict = {"knowledge": knowledge, "has_more": has_more, "ledger": None}
+    result: dict = {"knowledge": knowledge, "has_more": has_more, "ledger": ledger.value()}
     result.update({name: [] for name in (*LISTS.values(), *NOT_YET_LOGGED)})
     deleted = []
     for entry in entries:  # in the order of their latest change
         key = (entry["entity"], entry["entity_id"])
+        if entry["entity"] == "ledger":
+            continue  # in every answer, read above
         row = rows.get(key) if entry["op"] != "deleted" else None
         if row is None:  # deleted, or gone without an entry of its own (its ledger's cascade)
             deleted.append({"entity": entry["entity"], "id": entry["entity_id"]})
-        elif entry["entity"] == "ledger":
-            result["ledger"] = row
         else:
             result[LISTS[entry["entity"]]].append(row)
     # Tombstones tell a client what to forget: one that asks for the whole state has nothing yet.
@@ -100,28 +103,17 @@ def _current_rows(conn: Connection, actor: Actor, entries: list[dict]) -> dict:
     (entity, id): one statement per kind, in one round trip."""
     ids: dict[str, list[int]] = {}
     for entry in entries:
-        if entry["op"] != "deleted":
+        if entry["op"] != "deleted" and entry["entity"] != "ledger":
             ids.setdefault(entry["entity"], []).append(entry["entity_id"])
     if not ids:
         return {}
-    pending = {}
     with Batch(conn) as batch:
-        for entity, wanted in ids.items():
-            if entity == "ledger":
-                pending[entity] = sync.ledger_later(
-                    batch, ledger_id=actor.ledger_id, user_id=actor.user_id
-                )
-            else:
-                pending[entity] = sync.rows_later(
-                    batch, entity, ledger_id=actor.ledger_id, ids=wanted
-                )
+        pending = {
+            entity: sync.rows_later(batch, entity, ledger_id=actor.ledger_id, ids=wanted)
+            for entity, wanted in ids.items()
+        }
     rows = {}
     for entity, result in pending.items():
-        found = result.value()
-        if entity == "ledger":
-            if found is not None:
-                rows[("ledger", found["id"])] = found
-            continue
-        for row in found:
+        for row in result.value():
             rows[(entity, row["user_id"] if entity == "member" else row["id"])] = row
     return rows
