@@ -32,19 +32,20 @@ CREATE TABLE ledger_changes (
 );
 -- The audit trail (newest first) and delta sync (after a knowledge value) read by seq.
 CREATE UNIQUE INDEX ledger_changes_seq_idx ON ledger_changes (ledger_id, seq);
--- The entries a COMMIT numbers: its own, by transaction id. Not by `seq IS NULL` on the index
--- above: every numbered entry leaves a dead seq-NULL version there until vacuum, and a busy
--- ledger's commits would walk thousands of them (measured: 10x the database's CPU per write).
--- Here a transaction reads only its own entries, and a numbered version leaves this index.
-CREATE INDEX ledger_changes_unnumbered_idx ON ledger_changes (txid) WHERE seq IS NULL;
 -- One entity's history, and sync's "is this the entity's latest entry" probe.
 CREATE INDEX ledger_changes_entity_idx ON ledger_changes (ledger_id, entity, entity_id, seq);
+-- The entries a COMMIT numbers: its own, by transaction id and ledger. Not by `seq IS NULL` on
+-- the index above: every numbered entry leaves a dead seq-NULL version there until vacuum, and a
+-- busy ledger's commits would walk thousands of them (measured: 10x the database's CPU per
+-- write). Here a transaction reads only its own entries, and a numbered version leaves this index.
+CREATE INDEX ledger_changes_unnumbered_idx ON ledger_changes (txid, ledger_id) WHERE seq IS NULL;
 
--- At COMMIT, once per ledger and transaction (a transaction-local setting remembers which):
--- number the transaction's entries after the ledger's knowledge, and replace the analytics
--- cache's generation (the cache keys reports by it: docs/ARCHITECTURE.md). Deferred, so the
--- clock row is locked after every other lock the transaction takes, and writers of one ledger
--- queue only for the moment of their commit and never deadlock on it.
+-- At COMMIT, once per transaction: lock the clock rows of every ledger the transaction logged
+-- in, in ledger id order (two transactions writing to the same two ledgers never deadlock),
+-- then, once per ledger, number its entries after the ledger's knowledge and replace the
+-- analytics cache's generation (the cache keys reports by it: docs/ARCHITECTURE.md). Deferred,
+-- so the clock rows are locked after every other lock the transaction takes, and writers of one
+-- ledger queue only for the moment of their commit.
 CREATE FUNCTION ledger_changes_number() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -56,12 +57,19 @@ BEGIN
     IF position(',' || NEW.ledger_id || ',' IN v_done) > 0 THEN
         RETURN NULL;
     END IF;
-    PERFORM set_config('expense_api.changes_numbered',
-                       CASE WHEN v_done = '' THEN ',' ELSE v_done END || NEW.ledger_id || ',', true);
+    IF v_done = '' THEN
+        PERFORM 1 FROM ledger_generations
+        WHERE ledger_id IN (SELECT DISTINCT ledger_id FROM ledger_changes
+                            WHERE txid = pg_current_xact_id() AND seq IS NULL)
+        ORDER BY ledger_id
+        FOR NO KEY UPDATE;
+        v_done := ',';
+    END IF;
+    PERFORM set_config('expense_api.changes_numbered', v_done || NEW.ledger_id || ',', true);
     -- This transaction's entries of the ledger (another's are invisible until committed, and
     -- numbered before they commit).
     SELECT count(*) INTO v_count FROM ledger_changes
-    WHERE txid = pg_current_xact_id() AND seq IS NULL AND ledger_id = NEW.ledger_id;
+    WHERE txid = pg_current_xact_id() AND ledger_id = NEW.ledger_id AND seq IS NULL;
     IF v_count = 0 THEN
         RETURN NULL;  -- the ledger was deleted in this transaction, and its log with it
     END IF;
@@ -74,44 +82,48 @@ BEGIN
     SET seq = v_last - v_count + n.position
     FROM (SELECT id, row_number() OVER (ORDER BY id) AS position
           FROM ledger_changes
-          WHERE txid = pg_current_xact_id() AND seq IS NULL AND ledger_id = NEW.ledger_id) n
+          WHERE txid = pg_current_xact_id() AND ledger_id = NEW.ledger_id AND seq IS NULL) n
     WHERE c.ledger_id = NEW.ledger_id AND c.id = n.id;
     RETURN NULL;
 END;
 $$;
 
-CREATE CONSTRAINT TRIGGER ledger_changes_number_at_commit
-    AFTER INSERT ON ledger_changes
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_changes_number();
-
 -- Append-only, for every connection, superusers included (the embedded server connects as one,
--- so privileges alone would not hold): an UPDATE or DELETE raises, except
---   * the numbering above (seq from NULL to a value, nothing else changed);
---   * deleting a ledger, which deletes its log (the ledger row is already gone);
---   * erasing an account: with expense_api.erasing_user set to the person's id in the
---     transaction, their name and email may be replaced in actor_name, before and after.
+-- so privileges alone would not hold). Entries are inserted unnumbered; the only UPDATE is the
+-- numbering above (seq from NULL to a value, no other column in its SET list: the trigger on the
+-- other columns never fires for it, and the one on seq only asks that it was NULL, so numbering
+-- a million entries never compares whole rows); the
+-- only DELETE is a ledger's, which takes its log with it (the ledger row is already gone).
+-- Account erasure (replacing a person's name) will be the third exception, with its feature.
 CREATE FUNCTION ledger_changes_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF NOT EXISTS (SELECT 1 FROM ledgers WHERE id = OLD.ledger_id) THEN
-            RETURN OLD;
-        END IF;
-    ELSIF OLD.seq IS NULL AND NEW.seq IS NOT NULL
-          AND to_jsonb(NEW) - 'seq' = to_jsonb(OLD) - 'seq' THEN
+    IF TG_OP = 'INSERT' AND NEW.seq IS NULL THEN
         RETURN NEW;
-    ELSIF coalesce(current_setting('expense_api.erasing_user', true), '') <> ''
-          AND to_jsonb(NEW) - ARRAY['actor_name', 'before', 'after']
-              = to_jsonb(OLD) - ARRAY['actor_name', 'before', 'after'] THEN
+    ELSIF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM ledgers WHERE id = OLD.ledger_id) THEN
+        RETURN OLD;
+    ELSIF TG_OP = 'UPDATE' AND TG_ARGV[0] = 'seq' AND OLD.seq IS NULL THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'the ledger change log is append-only: % refused', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'entries are inserted with seq NULL and numbered at COMMIT';
 END;
 $$;
 
+CREATE TRIGGER ledger_changes_insert_unnumbered
+    BEFORE INSERT ON ledger_changes
+    FOR EACH ROW EXECUTE FUNCTION ledger_changes_append_only();
+CREATE TRIGGER ledger_changes_numbered_once
+    BEFORE UPDATE OF seq ON ledger_changes
+    FOR EACH ROW EXECUTE FUNCTION ledger_changes_append_only('seq');
 CREATE TRIGGER ledger_changes_append_only
-    BEFORE UPDATE OR DELETE ON ledger_changes
+    BEFORE UPDATE OF ledger_id, id, at, actor_id, actor_name, via, request_id, entity, entity_id,
+                     op, before, after, txid
+    ON ledger_changes
+    FOR EACH ROW EXECUTE FUNCTION ledger_changes_append_only('other');
+CREATE TRIGGER ledger_changes_append_only_delete
+    BEFORE DELETE ON ledger_changes
     FOR EACH ROW EXECUTE FUNCTION ledger_changes_append_only();
 
 CREATE FUNCTION ledger_changes_no_truncate() RETURNS trigger
@@ -137,9 +149,14 @@ DROP FUNCTION bump_ledger_generation();
 -- The log begins with what exists: one `created` entry per entity sync lists (the ledger, its
 -- members, categories, transactions, budgets and recurring rules), by the service itself, with
 -- no images (the data's history before the log is unknown). Sync needs them to list the full
--- state by knowledge; invitations and webhooks' history simply starts with the log.
-INSERT INTO ledger_changes (ledger_id, via, entity, entity_id, op)
-SELECT ledger_id, 'cli', entity, entity_id, 'created'
+-- state by knowledge; invitations and webhooks' history simply starts with the log. Numbered
+-- here, per ledger, before the commit trigger exists (numbering them at this migration's
+-- COMMIT would walk every ledger's rows once per ledger).
+ALTER TABLE ledger_changes DISABLE TRIGGER ledger_changes_insert_unnumbered;
+INSERT INTO ledger_changes (ledger_id, seq, via, entity, entity_id, op)
+SELECT ledger_id,
+       row_number() OVER (PARTITION BY ledger_id ORDER BY rank, created_at, entity_id),
+       'cli', entity, entity_id, 'created'
 FROM (
     SELECT id AS ledger_id, 'ledger' AS entity, id AS entity_id, 0 AS rank, created_at FROM ledgers
     UNION ALL SELECT ledger_id, 'member', user_id, 1, joined_at FROM ledger_members
@@ -147,6 +164,13 @@ FROM (
     UNION ALL SELECT ledger_id, 'budget', id, 3, created_at FROM budgets
     UNION ALL SELECT ledger_id, 'recurring', id, 4, created_at FROM recurring_rules
     UNION ALL SELECT ledger_id, 'transaction', id, 5, created_at FROM transactions
-) existing
-ORDER BY ledger_id, rank, created_at, entity_id;
--- (numbered by the trigger when this migration's transaction commits)
+) existing;
+ALTER TABLE ledger_changes ENABLE TRIGGER ledger_changes_insert_unnumbered;
+INSERT INTO ledger_generations AS g (ledger_id, generation, knowledge)
+SELECT ledger_id, gen_random_uuid(), count(*) FROM ledger_changes GROUP BY ledger_id
+ON CONFLICT (ledger_id) DO UPDATE
+    SET generation = EXCLUDED.generation, knowledge = EXCLUDED.knowledge;
+
+CREATE CONSTRAINT TRIGGER ledger_changes_number_at_commit
+    AFTER INSERT ON ledger_changes
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_changes_number();

@@ -53,30 +53,6 @@ WHERE c.ledger_id = %(ledger_id)s
 ORDER BY c.seq DESC
 LIMIT %(limit)s
 
--- name: take_clock$
--- The bulk path's first step (services/changes/hook.py, record_created_in_bulk): takes the
--- ledger's clock row, locked until COMMIT as the COMMIT's numbering takes it (migration 0016),
--- and numbers the entries this transaction has made in the ledger so far (seq NULL: another
--- transaction's are invisible, and numbered when it commits), as the COMMIT would, so that they
--- keep coming before the bulk's. Answers the ledger's knowledge: the bulk's seqs follow it.
-WITH pending AS (
-    SELECT id, row_number() OVER (ORDER BY id) AS position
-    FROM ledger_changes
-    WHERE txid = pg_current_xact_id() AND seq IS NULL AND ledger_id = %(ledger_id)s
-), clock AS (
-    INSERT INTO ledger_generations AS g (ledger_id, generation, knowledge)
-    VALUES (%(ledger_id)s, gen_random_uuid(), (SELECT count(*) FROM pending))
-    ON CONFLICT (ledger_id) DO UPDATE
-        SET generation = EXCLUDED.generation, knowledge = g.knowledge + EXCLUDED.knowledge
-    RETURNING knowledge
-), numbered AS (
-    UPDATE ledger_changes c
-    SET seq = clock.knowledge - (SELECT count(*) FROM pending) + p.position
-    FROM pending p, clock
-    WHERE c.ledger_id = %(ledger_id)s AND c.id = p.id
-)
-SELECT knowledge FROM clock
-
 -- name: record_in_bulk$
 -- The bulk path's second step, for one `entity`, in two uses:
 -- * `renamed_category` NULL: one `created` entry for each row of the ledger that has no entry yet
@@ -84,8 +60,8 @@ SELECT knowledge FROM clock
 -- * `renamed_category` a category id: one `updated` entry for each transaction, budget or
 --   recurring rule of that category, whose REST shape shows the category's name: renamed from
 --   `old_name` (its `before` is its `after` with that name), so that sync clients get them anew.
--- In id order, numbered after `knowledge` (take_clock's answer; the clock row is still this
--- transaction's), and the clock moved past them; answers how many. `after` is the entity's REST
+-- In id order, unnumbered like every entry (numbered at COMMIT, migration 0016); answers how
+-- many. `after` is the entity's REST
 -- shape as services/changes/shapes.py renders it, here in SQL so that a million rows never
 -- leave the database (tests/ledgers/test_change_log_shapes.py holds the two equal): money with
 -- the currency's `digits` (half up), dates as ISO dates, timestamps in UTC to the millisecond
@@ -173,9 +149,8 @@ WITH fresh AS (
                         AND e.entity_id = f.id)
 ), entries AS (
     INSERT INTO ledger_changes
-        (ledger_id, seq, actor_id, actor_name, via, request_id, entity, entity_id, op,
-         before, after)
-    SELECT %(ledger_id)s, %(knowledge)s + u.position, %(actor_id)s,
+        (ledger_id, actor_id, actor_name, via, request_id, entity, entity_id, op, before, after)
+    SELECT %(ledger_id)s, %(actor_id)s,
            (SELECT name FROM users WHERE id = %(actor_id)s),
            %(via)s, %(request_id)s, %(entity)s, u.id,
            CASE WHEN %(renamed_category)s::bigint IS NULL THEN 'created' ELSE 'updated' END,
@@ -186,7 +161,4 @@ WITH fresh AS (
     ORDER BY u.position
     RETURNING 1
 )
-UPDATE ledger_generations
-SET knowledge = knowledge + (SELECT count(*) FROM entries), generation = gen_random_uuid()
-WHERE ledger_id = %(ledger_id)s
-RETURNING (SELECT count(*) FROM entries)
+SELECT count(*) FROM entries

@@ -40,8 +40,9 @@ class Sync(MethodView):
         with the answer's `knowledge` to get what changes next: you never miss a change and
         never get one twice, whatever order concurrent writes commit in. At most
         1000 entities per answer (the whole state too): `hasMore: true` means ask again at once
-        with the answer's `knowledge`. The ledger itself is there when it is part of the answer,
-        else null. `payees`, `tags`, `rules` and `rates` are always empty: the service has none
-        of them yet. A `since` above the ledger's current knowledge is 422 `invalid_knowledge`."""
+        with the answer's `knowledge`. The ledger itself is in every answer, as it is now (its
+        `role` and `isDefault` are the caller's). `payees`, `tags`, `rules` and `rates` are
+        always empty: the service has none of them yet. A `since` above the ledger's current
+        knowledge is 422 `invalid_knowledge`."""
         with one_snapshot(get_conn()) as conn:
             return sync.answer(conn, actor(), since=query.get("since"))

@@ -73,16 +73,14 @@ def record_in_bulk(
     renamed_category: int | None = None,
     old_name: str | None = None,
 ) -> int:
-    """Entries written by the database for many rows of `entity` (sql/changes.sql: take_clock,
-    then record_in_bulk, in the caller's transaction): `created` for the ledger's rows that have
+    """Entries written by the database for many rows of `entity` (sql/changes.sql,
+    record_in_bulk, in the caller's transaction): `created` for the ledger's rows that have
     none, or, given `renamed_category`, `updated` for the rows of that category (renamed from
     `old_name`); how many."""
-    knowledge = queries.changes.take_clock(conn, ledger_id=ledger_id)
     return queries.changes.record_in_bulk(
         conn,
         entity=entity,
         ledger_id=ledger_id,
-        knowledge=knowledge,
         actor_id=actor_id,
         via=via,
         request_id=request_id,

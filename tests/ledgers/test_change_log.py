@@ -21,6 +21,7 @@ import contextlib
 import inspect
 import pkgutil
 import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -995,35 +996,31 @@ def test_deleting_a_ledger_deletes_its_log(world):
     assert _entries(world.conn, ledger_id) == []
 
 
-def test_erasing_a_person_may_change_only_names_and_images(world, database_url):
+def test_no_setting_opens_the_log_to_changes(world, database_url):
+    """No exception for erasure yet (it comes with account erasure): whatever a session sets,
+    an entry's images and names stay as written; an entry cannot be inserted numbered (a seq
+    at or below a reader's knowledge would never reach that reader)."""
     alice = world.user("Alice")
     ledger_id = world.shared(alice)
-    erase = (
-        "UPDATE ledger_changes SET actor_name = 'deleted user',"
-        ' after = after || \'{"name": "deleted user"}\''
-        " WHERE ledger_id = %(l)s AND entity = 'member'"
-    )
     with psycopg.connect(database_url) as own:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            own.execute(erase, {"l": ledger_id})  # not without the erasure's setting
-        own.rollback()
-        own.execute("SELECT set_config('expense_api.erasing_user', %s, true)", (str(alice.id),))
-        own.execute(erase, {"l": ledger_id})
+        own.execute("SELECT set_config('expense_api.erasing_user', %s, false)", (str(alice.id),))
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             own.execute(
-                "UPDATE ledger_changes SET entity_id = entity_id + 1 WHERE ledger_id = %(l)s",
-                {"l": ledger_id},
+                "UPDATE ledger_changes SET actor_name = 'deleted user' WHERE ledger_id = %s",
+                (ledger_id,),
             )
         own.rollback()
-        own.execute("SELECT set_config('expense_api.erasing_user', %s, true)", (str(alice.id),))
-        own.execute(erase, {"l": ledger_id})
-        own.commit()
-    [member] = world.conn.execute(
-        "SELECT actor_name, after->>'name' AS name FROM ledger_changes"
-        " WHERE ledger_id = %s AND entity = 'member'",
-        (ledger_id,),
-    ).fetchall()
-    assert member == {"actor_name": "deleted user", "name": "deleted user"}
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            own.execute(
+                "UPDATE ledger_changes SET seq = seq + 100 WHERE ledger_id = %s", (ledger_id,)
+            )
+        own.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            own.execute(
+                "INSERT INTO ledger_changes (ledger_id, seq, via, entity, entity_id, op)"
+                " VALUES (%s, 1, 'cli', 'ledger', %s, 'updated')",
+                (ledger_id, ledger_id),
+            )
 
 
 # --- Seq: per ledger, without gaps, in commit order -----------------------------------------
@@ -1065,10 +1062,10 @@ def test_seqs_follow_commit_order_not_insert_order(world, database_url):
     assert [row["seq"] for row in rows] == [3, 4]
 
 
-def test_a_bulk_load_holds_the_ledgers_clock_until_it_commits(world, database_url, conn):
-    """The bulk path numbers its entries when it logs them, under the ledger's clock row: a
-    writer of the same ledger committing meanwhile waits for the load's COMMIT and is numbered
-    after it, so no reader ever sees the later seq without the earlier ones."""
+def test_a_bulk_load_is_numbered_at_its_commit_like_any_change(world, database_url, conn):
+    """The bulk path's entries are unnumbered until the load commits (a reader never sees a
+    seq whose earlier ones could still come), and a writer committing meanwhile is numbered
+    first: commit order, whoever inserted first."""
     alice = world.user("Alice")
     ledger_id = world.shared(alice)
     food = world.category(alice, ledger_id)
@@ -1080,18 +1077,72 @@ def test_a_bulk_load_holds_the_ledgers_clock_until_it_commits(world, database_ur
         )
         actor = ledgers.actor_in(load, user_id=alice.id, ledger_id=ledger_id)
         assert hook.record_created_in_bulk(load, actor, "transaction") == 3
+        assert load.execute(
+            "SELECT count(*) FROM ledger_changes WHERE ledger_id = %s AND seq IS NULL",
+            (ledger_id,),
+        ).fetchone() == (3,)
         other = ledgers.actor_in(writer, user_id=alice.id, ledger_id=ledger_id)
         categories.create(writer, other, name="Meanwhile")
-        committing = threading.Thread(target=writer.commit)
-        committing.start()
-        wait_until_blocked_by(conn, load.info.backend_pid)
+        writer.commit()  # does not wait for the load
         load.commit()
-        committing.join(15)
     rows = world.conn.execute(
         "SELECT seq, entity FROM ledger_changes WHERE ledger_id = %s ORDER BY seq", (ledger_id,)
     ).fetchall()
     assert [row["seq"] for row in rows] == list(range(1, 8))
-    assert [row["entity"] for row in rows][-4:] == ["transaction"] * 3 + ["category"]
+    assert [row["entity"] for row in rows][-4:] == ["category"] + ["transaction"] * 3
+
+
+def _wait_until_waiting(observer, pid: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = observer.execute("SELECT cardinality(pg_blocking_pids(%s)) > 0", (pid,)).fetchone()
+        if row[0]:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"backend {pid} never waited")
+
+
+def test_two_writers_of_the_same_two_ledgers_in_opposite_order_do_not_deadlock(
+    world, database_url, conn
+):
+    """Each COMMIT locks the clock rows of all the ledgers it logged in, in ledger id order,
+    before numbering: whichever ledger a transaction wrote first. (Locking them ledger by
+    ledger as the entries come, the second writer here would hold Y and wait for X while the
+    first holds X and waits for Y: a deadlock, one of the two commits lost.)"""
+    alice = world.user("Alice")
+    x, y = sorted((world.shared(alice), world.shared(alice)))
+    with (
+        psycopg.connect(database_url) as first,
+        psycopg.connect(database_url) as second,
+        psycopg.connect(database_url) as holder,
+    ):
+        for conn_, order in ((first, (x, y)), (second, (y, x))):
+            for ledger_id in order:
+                actor = ledgers.actor_in(conn_, user_id=alice.id, ledger_id=ledger_id)
+                categories.create(conn_, actor, name=f"{conn_.info.backend_pid}-{ledger_id}")
+        # X's clock row held: both COMMITs queue on it. Ledger by ledger, the second would
+        # take Y first and then wait for X, which the first gets next and then wants Y.
+        holder.execute("SELECT 1 FROM ledger_generations WHERE ledger_id = %s FOR UPDATE", (x,))
+        errors = []
+
+        def commit(connection):
+            try:
+                connection.commit()
+            except psycopg.Error as error:  # a deadlock fails the test
+                errors.append(error)
+
+        threads = [threading.Thread(target=commit, args=(c,)) for c in (first, second)]
+        threads[0].start()
+        wait_until_blocked_by(conn, holder.info.backend_pid)
+        threads[1].start()
+        _wait_until_waiting(conn, second.info.backend_pid)
+        holder.rollback()
+        for thread in threads:
+            thread.join(15)
+    assert errors == []
+    for ledger_id in (x, y):
+        seqs = [seq for seq, *_ in _entries(world.conn, ledger_id)]
+        assert seqs == list(range(1, len(seqs) + 1))
 
 
 def test_a_category_rename_logs_every_entity_that_shows_its_name(alice, conn):

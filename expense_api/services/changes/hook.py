@@ -119,12 +119,8 @@ def record_created_in_bulk(conn: Connection, actor: Actor, entity: str) -> int:
     `seed`, the benchmarks' seeders), logged in the load's own transaction. The images are
     rendered by the database (sql/changes.sql, the same shapes as `render`: a test holds them
     equal), a statement per entity, so a million rows cost seconds, not a million round trips.
-    Their seqs are given here, in id order, under the ledger's clock row, taken now and held
-    until the load commits, as the COMMIT's numbering holds it (migration 0016): left to that
-    numbering, every entry would be rewritten once more through the append-only check (200,000
-    transactions: 3.4 s logged here, some 18 s inserted plain and numbered at COMMIT, measured
-    on the 2-core development machine). A bulk load sends no webhook event: it is refused in
-    a ledger with an enabled endpoint. How many entries."""
+    Numbered at COMMIT like every entry (migration 0016). A bulk load sends no webhook event:
+    it is refused in a ledger with an enabled endpoint. How many entries."""
     if actor.has_webhooks:
         raise ValueError("a bulk load sends no webhook events: the ledger must have no endpoint")
     return changes.record_in_bulk(
@@ -146,8 +142,8 @@ def record_category_renamed(conn: Connection, actor: Actor, category_id: int, ol
     """An `updated` entry for every entity that shows the category's name (SHOWS_CATEGORY_NAME),
     after a rename: their REST shapes changed, so the audit trail says so and delta sync sends
     them again (a synced copy never keeps the old name). Written by the database, as the bulk
-    path's are (images rendered in SQL, numbered under the clock row taken now). They make no
-    webhook event: a rename is announced by nothing else today either. How many."""
+    path's are (images rendered in SQL), numbered at COMMIT. They make no webhook event: a
+    rename is announced by nothing else today either. How many."""
     return sum(
         changes.record_in_bulk(
             conn,
