@@ -123,15 +123,7 @@ def record_created_in_bulk(conn: Connection, actor: Actor, entity: str) -> int:
     it is refused in a ledger with an enabled endpoint. How many entries."""
     if actor.has_webhooks:
         raise ValueError("a bulk load sends no webhook events: the ledger must have no endpoint")
-    return changes.record_in_bulk(
-        conn,
-        entity,
-        ledger_id=actor.ledger_id,
-        actor_id=actor.user_id,
-        via=door.current(),
-        request_id=logs.REQUEST_ID.get(),
-        digits=minor_units(actor.currency),
-    )
+    return _in_bulk(conn, actor, entity)
 
 
 # What shows a category's name in its REST shape: renaming the category changes each of them.
@@ -145,18 +137,23 @@ def record_category_renamed(conn: Connection, actor: Actor, category_id: int, ol
     path's are (images rendered in SQL), numbered at COMMIT. They make no webhook event: a
     rename is announced by nothing else today either. How many."""
     return sum(
-        changes.record_in_bulk(
-            conn,
-            entity,
-            ledger_id=actor.ledger_id,
-            actor_id=actor.user_id,
-            via=door.current(),
-            request_id=logs.REQUEST_ID.get(),
-            digits=minor_units(actor.currency),
-            renamed_category=category_id,
-            old_name=old_name,
-        )
+        _in_bulk(conn, actor, entity, renamed_category=category_id, old_name=old_name)
         for entity in SHOWS_CATEGORY_NAME
+    )
+
+
+def _in_bulk(conn: Connection, actor: Actor, entity: str, **renamed) -> int:
+    """Entries the database writes for many rows of `entity`, by the actor, through the
+    current door (repositories/changes.record_in_bulk)."""
+    return changes.record_in_bulk(
+        conn,
+        entity,
+        ledger_id=actor.ledger_id,
+        actor_id=actor.user_id,
+        via=door.current(),
+        request_id=logs.REQUEST_ID.get(),
+        digits=minor_units(actor.currency),
+        **renamed,
     )
 
 
