@@ -65,6 +65,8 @@ ENTITY_TABLES = {
     "invitations": ("invitation", "id"),
     "categories": ("category", "id"),
     "transactions": ("transaction", "id"),
+    "transaction_splits": ("transaction", "transaction_id"),
+    "transaction_tags": ("transaction", "transaction_id"),
     "budgets": ("budget", "id"),
     "recurring_rules": ("recurring", "id"),
     "recurring_occurrences": ("recurring", "rule_id"),
@@ -88,6 +90,11 @@ NOT_LOGGED = {
     "alert_reads": "a member's own read marks of alerts, not the ledger's data",
     "webhook_events": "the outbox, written from the entries",
     "webhook_deliveries": "the outbox's delivery state (operational)",
+    "payees": "a name, created by the first transaction that uses it (whose entry shows it), "
+    "never changed or deleted on its own",
+    "tags": "a name, created by the first transaction that uses it (whose entry shows it), "
+    "never changed or deleted on its own",
+    "transactions_shown": "a view of transactions (their REST shape)",
 }
 # Rows the REST API no longer shows, as if deleted: a revoked invitation leaves the ledger's list.
 GONE = {"invitations": lambda row: row["status"] == "revoked"}
