@@ -742,7 +742,7 @@ def test_a_split_receipt_with_a_payee_and_tags(browser, live_server):
         # The payee: one request once typing pauses; the one a later keystroke cancels is
         # never drawn, even when its answer comes.
         held = []
-        page.route("**/payees?**", held.append)
+        page.route("**/payees?**", lambda route: held.append(route))
         payee = form.get_by_label("Payee")
         payee.press_sequentially("Cor")
         while not held:
@@ -825,9 +825,25 @@ def test_a_split_receipt_with_a_payee_and_tags(browser, live_server):
         person.screenshot("14-split-refused")
         form.get_by_label("Line 3 Amount").fill("25.10")
         _wait_text(person, "#tx-remaining", "Remaining: $0.00. The lines add up.")
+        # The API's own refusal of a sum (the request altered on its way) is shown the same way.
+
+        def short_by_a_dime(route):
+            sent = json.loads(route.request.post_data)
+            sent["splits"][2]["amount"] = "25.00"
+            route.continue_(post_data=json.dumps(sent))
+
+        page.route("**/transactions", short_by_a_dime)
+        form.get_by_role("button", name="Add", exact=True).click()
+        _wait_text(
+            person, "#tx-error", "The split lines must sum exactly to the transaction's amount."
+        )
+        splits_error = form.locator('.error[data-for="splits"]')
+        assert splits_error.inner_text() == "The lines sum to 100.20; the amount is 100.30."
+        page.unroute("**/transactions")
+        assert len(posts) == 2
         form.get_by_role("button", name="Add", exact=True).click()
         _wait_text(person, "#status", "Added $100.30 split into 3 lines.")
-        assert len(posts) == 2
+        assert len(posts) == 3
         assert form.locator("select[name=categoryId]").is_visible()  # the form starts afresh
         assert chips.count() == 0 and form.locator("#tx-lines li").count() == 0
 

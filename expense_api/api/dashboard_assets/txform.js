@@ -109,7 +109,8 @@ export function transactionBody(v) {
     if (refusal) throw refuse("validation_error", refusal, { tags: [refusal] });
     $("tx-tag").value = "";
   }
-  const body = { type: v.type, amount: v.amount.trim(), date: v.date, description: v.description || null };
+  // An empty description is "" (the API refuses null for it; the page used to send null).
+  const body = { type: v.type, amount: v.amount.trim(), date: v.date, description: v.description };
   const payee = v.payee.trim() || null;
   if (payee !== null || v.id) body.payee = payee;
   if (tags.length || v.id) body.tags = [...tags];
