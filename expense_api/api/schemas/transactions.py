@@ -88,6 +88,14 @@ class SplitLineInputSchema(BaseSchema):
     memo = FreeText(allow_none=True, validate=validate.Length(1, 200))
 
 
+class WholeNested(fields.Nested):
+    """A nested object loaded whole even when its parent is loaded partially (a PATCH): a
+    split line without its category is an error, not a line with a field left unchanged."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        return super()._deserialize(value, attr, data, partial=False, **kwargs)
+
+
 class TransactionInputSchema(BaseSchema):
     """categoryId, or splits for a split transaction: exactly one of them."""
 
@@ -113,7 +121,7 @@ class TransactionInputSchema(BaseSchema):
         metadata={"description": "compared case-insensitively; a repeated one counts once"},
     )
     splits = fields.List(
-        fields.Nested(SplitLineInputSchema),
+        WholeNested(SplitLineInputSchema),
         allow_none=True,
         validate=validate.Length(MIN_LINES, MAX_LINES),
         metadata={
