@@ -282,7 +282,7 @@ def _pgbench_sql(query: Query, values: dict[str, str]) -> str:
 ENTRY_AFTER = {
     "id": 1234567, "amount": "12.34", "type": "EXPENSE", "categoryId": 12, "category": "Food",
     "description": "", "date": "2026-12-06", "createdAt": "2026-12-06T10:43:57.123Z",
-    "createdBy": {"id": 42, "name": "Bench User 42"},
+    "createdBy": {"id": 42, "name": "Bench User 42"}, "payee": None, "tags": [], "splits": [],
 }  # fmt: skip
 
 SESSION = "('00000000-0000-4000-8000-' || lpad(:uid::text, 12, '0'))::uuid"
@@ -315,7 +315,14 @@ def expense_script() -> str:
         _pgbench_sql(queries.budgets.spent, {"ledger_id": ":lid", **scope}),
         _pgbench_sql(
             queries.transactions.allocate,
-            {"ledger_id": ":lid", "category_id": ":cid", "created_by": ":uid"},
+            {
+                "ledger_id": ":lid",
+                "category_id": ":cid",
+                "split_category_ids": "ARRAY[]::bigint[]",
+                "created_by": ":uid",
+                "payee": "NULL::text",
+                "tags": "ARRAY[]::text[]",
+            },
         ),
     ]
     # pgbench cannot pass a result on inside a pipeline: the allocated id is the sequence's
@@ -334,6 +341,7 @@ def expense_script() -> str:
                 "amount": ":cents / 100.0",
                 "description": "''",
                 "occurred_on": f"'{TODAY}'::date",
+                "payee": "NULL::text",
             },
         ),
         _pgbench_sql(

@@ -73,18 +73,27 @@ WITH fresh AS (
                'amount', round(t.amount, %(digits)s)::text,
                'type', t.type,
                'categoryId', t.category_id,
-               'category', c.name,
+               'category', t.category,
                'description', t.description,
                'date', to_char(t.occurred_on, 'YYYY-MM-DD'),
                'createdAt', to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               'createdBy', CASE WHEN u.id IS NOT NULL
-                                 THEN jsonb_build_object('id', u.id, 'name', u.name) END
+               'createdBy', t.created_by::jsonb,
+               'payee', t.payee,
+               'tags', to_jsonb(t.tags),
+               'splits', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                     'categoryId', (l ->> 'category_id')::bigint,
+                                     'category', l ->> 'category',
+                                     'amount', round((l ->> 'amount')::numeric, %(digits)s)::text,
+                                     'memo', l ->> 'memo') ORDER BY n), '[]'::jsonb)
+                          FROM json_array_elements(t.splits) WITH ORDINALITY AS x(l, n))
            ) AS after
-    FROM transactions t
-    JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
-    LEFT JOIN users u ON u.id = t.created_by
+    FROM transactions_shown t
     WHERE %(entity)s = 'transaction' AND t.ledger_id = %(ledger_id)s
-      AND (%(renamed_category)s::bigint IS NULL OR t.category_id = %(renamed_category)s::bigint)
+      AND (%(renamed_category)s::bigint IS NULL
+           OR t.category_id = %(renamed_category)s::bigint
+           OR t.id IN (SELECT s.transaction_id FROM transaction_splits s
+                       WHERE s.ledger_id = %(ledger_id)s
+                         AND s.category_id = %(renamed_category)s::bigint))
     UNION ALL
     SELECT 'category', c.id,
            jsonb_build_object(
@@ -154,8 +163,23 @@ WITH fresh AS (
            (SELECT name FROM users WHERE id = %(actor_id)s),
            %(via)s, %(request_id)s, %(entity)s, u.id,
            CASE WHEN %(renamed_category)s::bigint IS NULL THEN 'created' ELSE 'updated' END,
-           CASE WHEN %(renamed_category)s::bigint IS NOT NULL
-                THEN u.after || jsonb_build_object('category', %(old_name)s::text) END,
+           CASE WHEN %(renamed_category)s::bigint IS NULL THEN NULL
+                WHEN %(entity)s <> 'transaction'
+                THEN u.after || jsonb_build_object('category', %(old_name)s::text)
+                -- A transaction shows the name as its category's or as some lines'.
+                ELSE u.after || jsonb_build_object(
+                    'category', CASE WHEN (u.after ->> 'categoryId')::bigint
+                                          = %(renamed_category)s::bigint
+                                     THEN to_jsonb(%(old_name)s::text)
+                                     ELSE u.after -> 'category' END,
+                    'splits', (SELECT coalesce(jsonb_agg(
+                                   CASE WHEN (l ->> 'categoryId')::bigint
+                                             = %(renamed_category)s::bigint
+                                        THEN l || jsonb_build_object('category', %(old_name)s::text)
+                                        ELSE l END ORDER BY n), '[]'::jsonb)
+                               FROM jsonb_array_elements(u.after -> 'splits')
+                                    WITH ORDINALITY AS x(l, n)))
+           END,
            u.after
     FROM chosen u
     ORDER BY u.position

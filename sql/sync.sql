@@ -48,12 +48,9 @@ WHERE ledger_id = %(ledger_id)s AND id = ANY(%(ids)s::bigint[])
 
 -- name: transactions
 -- The ledger's transactions among `ids`, as GET /api/transactions/{id} shows them.
-SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
-       t.occurred_on, t.created_at,
-       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
-FROM transactions t
-JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
-LEFT JOIN users u ON u.id = t.created_by
+SELECT t.id, t.category_id, t.category, t.type, t.amount, t.description, t.occurred_on,
+       t.created_at, t.created_by, t.payee, t.tags, t.splits
+FROM transactions_shown t
 WHERE t.ledger_id = %(ledger_id)s AND t.id = ANY(%(ids)s::bigint[])
 
 -- name: budgets

@@ -13,23 +13,35 @@ DELETE FROM daily_totals WHERE ledger_id = ANY(%(ledger_ids)s::bigint[])
 -- name: rebuild_monthly_for_ledgers!
 INSERT INTO monthly_totals (ledger_id, month, category_id, type, amount, tx_count)
 SELECT ledger_id, date_trunc('month', occurred_on)::date, category_id, type, sum(amount), count(*)
-FROM transactions
-WHERE ledger_id = ANY(%(ledger_ids)s::bigint[])
+FROM (SELECT ledger_id, occurred_on, category_id, type, amount FROM transactions
+          WHERE ledger_id = ANY(%(ledger_ids)s::bigint[]) AND category_id IS NOT NULL
+          UNION ALL
+          SELECT ledger_id, occurred_on, category_id, type, amount FROM transaction_splits
+          WHERE ledger_id = ANY(%(ledger_ids)s::bigint[])) AS entries
 GROUP BY 1, 2, 3, 4
 
 -- name: rebuild_daily_for_ledgers!
 INSERT INTO daily_totals (ledger_id, day, category_id, type, amount, tx_count)
 SELECT ledger_id, occurred_on, category_id, type, sum(amount), count(*)
-FROM transactions
-WHERE ledger_id = ANY(%(ledger_ids)s::bigint[])
+FROM (SELECT ledger_id, occurred_on, category_id, type, amount FROM transactions
+          WHERE ledger_id = ANY(%(ledger_ids)s::bigint[]) AND category_id IS NOT NULL
+          UNION ALL
+          SELECT ledger_id, occurred_on, category_id, type, amount FROM transaction_splits
+          WHERE ledger_id = ANY(%(ledger_ids)s::bigint[])) AS entries
 GROUP BY 1, 2, 3, 4
 
 -- name: monthly_mismatches$
--- Rows where monthly_totals differ from the transactions they sum (0 when exact).
+-- Rows where monthly_totals differ from the entries they sum: the transactions with a category
+-- and the lines of split ones (0 when exact).
 SELECT count(*) FROM (
     SELECT ledger_id, date_trunc('month', occurred_on)::date AS month, category_id, type,
            sum(amount) AS amount, count(*) AS tx_count
-    FROM transactions WHERE ledger_id = ANY(%(ledger_ids)s::bigint[]) GROUP BY 1, 2, 3, 4
+    FROM (SELECT ledger_id, occurred_on, category_id, type, amount FROM transactions
+          WHERE ledger_id = ANY(%(ledger_ids)s::bigint[]) AND category_id IS NOT NULL
+          UNION ALL
+          SELECT ledger_id, occurred_on, category_id, type, amount FROM transaction_splits
+          WHERE ledger_id = ANY(%(ledger_ids)s::bigint[])) AS entries
+    GROUP BY 1, 2, 3, 4
 ) actual
 FULL JOIN (
     SELECT ledger_id, month, category_id, type, amount, tx_count
@@ -38,11 +50,16 @@ FULL JOIN (
 WHERE actual.amount IS DISTINCT FROM kept.amount OR actual.tx_count IS DISTINCT FROM kept.tx_count
 
 -- name: daily_mismatches$
--- Rows where daily_totals differ from the transactions they sum (0 when exact).
+-- Rows where daily_totals differ from the entries they sum (0 when exact).
 SELECT count(*) FROM (
     SELECT ledger_id, occurred_on AS day, category_id, type, sum(amount) AS amount,
            count(*) AS tx_count
-    FROM transactions WHERE ledger_id = ANY(%(ledger_ids)s::bigint[]) GROUP BY 1, 2, 3, 4
+    FROM (SELECT ledger_id, occurred_on, category_id, type, amount FROM transactions
+          WHERE ledger_id = ANY(%(ledger_ids)s::bigint[]) AND category_id IS NOT NULL
+          UNION ALL
+          SELECT ledger_id, occurred_on, category_id, type, amount FROM transaction_splits
+          WHERE ledger_id = ANY(%(ledger_ids)s::bigint[])) AS entries
+    GROUP BY 1, 2, 3, 4
 ) actual
 FULL JOIN (
     SELECT ledger_id, day, category_id, type, amount, tx_count

@@ -2,77 +2,105 @@
 -- What a new transaction's REST shape needs before it is written (the change log's `after` goes
 -- in the same round trip as the insert): its id, its creation time (now(): the transaction's
 -- start, the same for every statement of it), its category's name (NULL: no such category in
--- the ledger) and the name of the member recording it.
+-- the ledger, or none asked), the names of its lines' categories in line order (NULL for one
+-- not in the ledger), the name of the member recording it, and the names its payee and tags
+-- already have in the ledger (NULL: a new one, which keeps the case given).
 SELECT nextval(pg_get_serial_sequence('transactions', 'id')) AS id, now() AS created_at,
        (SELECT name FROM categories
-        WHERE ledger_id = %(ledger_id)s AND id = %(category_id)s) AS category,
-       (SELECT name FROM users WHERE id = %(created_by)s) AS created_by_name
+        WHERE ledger_id = %(ledger_id)s AND id = %(category_id)s::bigint) AS category,
+       ARRAY(SELECT c.name
+             FROM unnest(%(split_category_ids)s::bigint[]) WITH ORDINALITY AS k(id, line_no)
+             LEFT JOIN categories c ON c.ledger_id = %(ledger_id)s AND c.id = k.id
+             ORDER BY k.line_no) AS split_categories,
+       (SELECT name FROM users WHERE id = %(created_by)s) AS created_by_name,
+       (SELECT name FROM payees
+        WHERE ledger_id = %(ledger_id)s AND lower(name) = lower(%(payee)s::text)) AS payee,
+       ARRAY(SELECT coalesce(g.name, k.name)
+             FROM unnest(%(tags)s::text[]) WITH ORDINALITY AS k(name, position)
+             LEFT JOIN tags g ON g.ledger_id = %(ledger_id)s AND lower(g.name) = lower(k.name)
+             ORDER BY k.position) AS tags
+
+-- name: category_names
+-- The names of the ledger's categories among `ids` ({id, name}; an id not in the ledger is
+-- missing): what a changed transaction's category and lines show.
+SELECT id, name FROM categories
+WHERE ledger_id = %(ledger_id)s AND id = ANY(%(ids)s::bigint[])
+
+-- name: ensure_payee!
+-- The payee's row, made on first use; a name that differs only in case is the same payee.
+INSERT INTO payees (ledger_id, name) VALUES (%(ledger_id)s, %(name)s)
+ON CONFLICT (ledger_id, lower(name)) DO NOTHING
+
+-- name: ensure_tags!
+-- The tags' rows, made on first use, in name order (two writers adding the same new tags wait
+-- for each other in one order, never in a cycle).
+INSERT INTO tags (ledger_id, name)
+SELECT %(ledger_id)s, name FROM unnest(%(names)s::text[]) AS k(name) ORDER BY lower(name), name
+ON CONFLICT (ledger_id, lower(name)) DO NOTHING
 
 -- name: insert!
 -- Records a transaction allocated above, by a member. The (ledger_id, category_id) foreign key
--- refuses another ledger's category (and one deleted since it was read).
+-- refuses another ledger's category (and one deleted since it was read); category_id is NULL
+-- for a split one. The payee (ensure_payee first) is found by name.
 INSERT INTO transactions
-    (ledger_id, id, category_id, type, amount, description, occurred_on, created_at, created_by)
+    (ledger_id, id, category_id, type, amount, description, occurred_on, created_at, created_by,
+     payee_id)
 OVERRIDING SYSTEM VALUE
 VALUES (%(ledger_id)s, %(id)s, %(category_id)s, %(type)s, %(amount)s, %(description)s,
-        %(occurred_on)s, %(created_at)s, %(created_by)s)
+        %(occurred_on)s, %(created_at)s, %(created_by)s,
+        (SELECT id FROM payees
+         WHERE ledger_id = %(ledger_id)s AND lower(name) = lower(%(payee)s::text)))
+
+-- name: insert_splits!
+-- A split transaction's lines, numbered in the order given. Their date and type are the
+-- transaction's (copied by a trigger); their categories are checked by the (ledger_id,
+-- category_id) foreign key.
+INSERT INTO transaction_splits (ledger_id, transaction_id, line_no, category_id, amount, memo,
+                                occurred_on, type)
+SELECT %(ledger_id)s, %(id)s, k.line_no, k.category_id, k.amount, k.memo, '-infinity', 'EXPENSE'
+FROM unnest(%(category_ids)s::bigint[], %(amounts)s::numeric[], %(memos)s::text[])
+     WITH ORDINALITY AS k(category_id, amount, memo, line_no)
+
+-- name: delete_splits!
+DELETE FROM transaction_splits WHERE ledger_id = %(ledger_id)s AND transaction_id = %(id)s
+
+-- name: insert_tags!
+-- Tags a transaction with the named tags (ensure_tags first).
+INSERT INTO transaction_tags (ledger_id, transaction_id, tag_id)
+SELECT DISTINCT %(ledger_id)s::bigint, %(id)s::bigint, g.id
+FROM tags g
+WHERE g.ledger_id = %(ledger_id)s
+  AND lower(g.name) IN (SELECT lower(name) FROM unnest(%(names)s::text[]) AS k(name))
+ON CONFLICT DO NOTHING
+
+-- name: delete_tags!
+DELETE FROM transaction_tags WHERE ledger_id = %(ledger_id)s AND transaction_id = %(id)s
 
 -- name: get_by_id^
-SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
-       t.occurred_on, t.created_at,
-       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
-FROM transactions t
-JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
-LEFT JOIN users u ON u.id = t.created_by
+SELECT t.id, t.category_id, t.category, t.type, t.amount, t.description, t.occurred_on,
+       t.created_at, t.created_by, t.payee, t.tags, t.splits
+FROM transactions_shown t
 WHERE t.ledger_id = %(ledger_id)s AND t.id = %(id)s
 
--- name: get_for_update^
--- The row as it is now (as get_by_id shows it: the change log's `before`), locked until the end
--- of the transaction, for changing it. Locked alone, then joined: a row lock waited for in a
--- join would re-check the join against the category the row had before (0 rows: a false 404
--- when a concurrent write moved it).
-WITH locked AS (
-    SELECT * FROM transactions
-    WHERE ledger_id = %(ledger_id)s AND id = %(id)s
-    FOR UPDATE
-)
-SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
-       t.occurred_on, t.created_at,
-       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
-FROM locked t
-JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
-LEFT JOIN users u ON u.id = t.created_by
+-- name: lock$
+-- Locks the transaction until the end of the database transaction, for changing or deleting
+-- it; its id (NULL: none). get_by_id after it, as a statement of its own, reads the version
+-- just locked (READ COMMITTED: a fresh snapshot), with its lines and tags.
+SELECT id FROM transactions WHERE ledger_id = %(ledger_id)s AND id = %(id)s FOR UPDATE
 
--- name: update^
-WITH updated AS (
-    UPDATE transactions
-    SET category_id = %(category_id)s, type = %(type)s, amount = %(amount)s,
-        description = %(description)s, occurred_on = %(occurred_on)s, updated_at = now()
-    WHERE ledger_id = %(ledger_id)s AND id = %(id)s
-    RETURNING id, ledger_id, category_id, type, amount, description, occurred_on, created_at,
-              created_by
-)
-SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
-       t.occurred_on, t.created_at,
-       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
-FROM updated t
-JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
-LEFT JOIN users u ON u.id = t.created_by
+-- name: update!
+-- The client's fields and the payee (ensure_payee first; NULL payee: none). Lines and tags are
+-- replaced by their own statements.
+UPDATE transactions
+SET category_id = %(category_id)s, type = %(type)s, amount = %(amount)s,
+    description = %(description)s, occurred_on = %(occurred_on)s, updated_at = now(),
+    payee_id = (SELECT id FROM payees
+                WHERE ledger_id = %(ledger_id)s AND lower(name) = lower(%(payee)s::text))
+WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
--- name: delete^
--- Deletes and returns what was deleted, as get_by_id showed it (the change log's `before`).
-WITH deleted AS (
-    DELETE FROM transactions
-    WHERE ledger_id = %(ledger_id)s AND id = %(id)s
-    RETURNING id, ledger_id, category_id, type, amount, description, occurred_on, created_at,
-              created_by
-)
-SELECT t.id, t.category_id, c.name AS category, t.type, t.amount, t.description,
-       t.occurred_on, t.created_at,
-       CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name) END AS created_by
-FROM deleted t
-JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id
-LEFT JOIN users u ON u.id = t.created_by
+-- name: delete!
+-- Its lines and tags go with it (ON DELETE CASCADE).
+DELETE FROM transactions WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 
 -- name: list_page
 -- One page, newest date first then highest id, after the keyset cursor (after_date, after_id)

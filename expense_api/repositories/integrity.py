@@ -18,6 +18,7 @@ from ..domain.errors import DomainError, ValidationFailed
 # The composite foreign keys (ledger, category) of the tables that point at a category.
 CATEGORY_REFERENCES = (
     "transactions_ledger_id_category_id_fkey",
+    "transaction_splits_ledger_id_category_id_fkey",
     "budgets_ledger_id_category_id_fkey",
     "recurring_rules_ledger_id_category_id_fkey",
 )

@@ -9,45 +9,124 @@ from ..db.pool import Batch, Pending
 from ..db.sqlfiles import queries
 from . import by_ledger
 
-# The fields a client gives (the rest are the service's: id, created_at, created_by).
+# The fields of the transactions row a client gives (the rest are the service's: id,
+# created_at, created_by); the payee, tags and split lines are written by their own statements.
 FIELDS = ("category_id", "type", "amount", "description", "occurred_on")
 
 
-def allocate_later(batch: Batch, *, ledger_id: int, category_id: int, created_by: int) -> Pending:
-    """A new transaction's id and creation time, its category's name (None: not the ledger's)
-    and its recorder's name, queued in a batch (sql/transactions.sql, allocate)."""
+def allocate_later(
+    batch: Batch,
+    *,
+    ledger_id: int,
+    category_id: int | None,
+    split_category_ids: list[int],
+    created_by: int,
+    payee: str | None,
+    tags: list[str],
+) -> Pending:
+    """A new transaction's id and creation time, the names of its category and its lines'
+    categories (None: not the ledger's), its recorder's name and the names its payee and tags
+    already have in the ledger, queued in a batch (sql/transactions.sql, allocate)."""
     return queries.transactions.allocate.later(
-        batch, ledger_id=ledger_id, category_id=category_id, created_by=created_by
+        batch,
+        ledger_id=ledger_id,
+        category_id=category_id,
+        split_category_ids=split_category_ids,
+        created_by=created_by,
+        payee=payee,
+        tags=tags,
     )
 
 
-def insert_later(batch: Batch, *, ledger_id: int, row: dict) -> Pending:
-    """Inserts an allocated transaction (`row`: its id, created_at, created_by and the input
-    fields), queued in a batch."""
-    return queries.transactions.insert.later(
+def category_names(conn: Connection, *, ledger_id: int, ids: list[int]) -> dict[int, str]:
+    """{id: name} of the ledger's categories among `ids`."""
+    rows = queries.transactions.category_names(conn, ledger_id=ledger_id, ids=ids)
+    return {row["id"]: row["name"] for row in rows}
+
+
+def insert_later(batch: Batch, *, ledger_id: int, row: dict) -> None:
+    """Inserts an allocated transaction (`row`: its id, created_at, created_by, the input
+    fields, payee, tags and splits), with its payee, tags and lines, queued in a batch."""
+    _ensure_names_later(batch, ledger_id=ledger_id, row=row)
+    queries.transactions.insert.later(
         batch,
         ledger_id=ledger_id,
         id=row["id"],
         created_at=row["created_at"],
         created_by=row["created_by"]["id"],
+        payee=row["payee"],
         **{field: row[field] for field in FIELDS},
     )
+    _insert_parts_later(batch, ledger_id=ledger_id, row=row)
+
+
+def lock_and_get_later(batch: Batch, *, ledger_id: int, transaction_id: int) -> Pending:
+    """Locks the transaction (until the end of the database transaction) and reads it as
+    get() shows it, in one batch; the Pending's value is the row, None when there is none."""
+    queries.transactions.lock.later(batch, ledger_id=ledger_id, id=transaction_id)
+    return queries.transactions.get_by_id.later(batch, ledger_id=ledger_id, id=transaction_id)
+
+
+def update_later(
+    batch: Batch, *, ledger_id: int, row: dict, splits_changed: bool, tags_changed: bool
+) -> Pending:
+    """Writes a changed transaction (`row`: the whole new state), replacing its lines and
+    tags when they changed; the Pending reads it back as get() shows it."""
+    _ensure_names_later(batch, ledger_id=ledger_id, row=row)
+    queries.transactions.update.later(
+        batch,
+        ledger_id=ledger_id,
+        id=row["id"],
+        payee=row["payee"],
+        **{field: row[field] for field in FIELDS},
+    )
+    if splits_changed:
+        queries.transactions.delete_splits.later(batch, ledger_id=ledger_id, id=row["id"])
+    if tags_changed:
+        queries.transactions.delete_tags.later(batch, ledger_id=ledger_id, id=row["id"])
+    _insert_parts_later(
+        batch,
+        ledger_id=ledger_id,
+        row={
+            "id": row["id"],
+            "splits": row["splits"] if splits_changed else [],
+            "tags": row["tags"] if tags_changed else [],
+        },
+    )
+    return queries.transactions.get_by_id.later(batch, ledger_id=ledger_id, id=row["id"])
+
+
+def delete_later(batch: Batch, *, ledger_id: int, transaction_id: int) -> Pending:
+    """Deletes the transaction (its lines and tags with it), queued in a batch."""
+    return queries.transactions.delete.later(batch, ledger_id=ledger_id, id=transaction_id)
+
+
+def _ensure_names_later(batch: Batch, *, ledger_id: int, row: dict) -> None:
+    if row["payee"] is not None:
+        queries.transactions.ensure_payee.later(batch, ledger_id=ledger_id, name=row["payee"])
+    if row["tags"]:
+        queries.transactions.ensure_tags.later(batch, ledger_id=ledger_id, names=row["tags"])
+
+
+def _insert_parts_later(batch: Batch, *, ledger_id: int, row: dict) -> None:
+    lines = row["splits"]
+    if lines:
+        queries.transactions.insert_splits.later(
+            batch,
+            ledger_id=ledger_id,
+            id=row["id"],
+            category_ids=[line["category_id"] for line in lines],
+            amounts=[line["amount"] for line in lines],
+            memos=[line.get("memo") for line in lines],
+        )
+    if row["tags"]:
+        queries.transactions.insert_tags.later(
+            batch, ledger_id=ledger_id, id=row["id"], names=row["tags"]
+        )
 
 
 def get(conn: Connection, *, ledger_id: int, transaction_id: int) -> dict | None:
     return queries.transactions.get_by_id(conn, ledger_id=ledger_id, id=transaction_id)
-
-
-def get_for_update(conn: Connection, *, ledger_id: int, transaction_id: int) -> dict | None:
-    return queries.transactions.get_for_update(conn, ledger_id=ledger_id, id=transaction_id)
-
-
-def update(conn: Connection, *, ledger_id: int, transaction_id: int, values: dict) -> dict:
-    return queries.transactions.update(conn, ledger_id=ledger_id, id=transaction_id, **values)
-
-
-def delete(conn: Connection, *, ledger_id: int, transaction_id: int) -> dict | None:
-    return queries.transactions.delete(conn, ledger_id=ledger_id, id=transaction_id)
 
 
 def first_date(conn: Connection, *, ledger_id: int) -> date | None:

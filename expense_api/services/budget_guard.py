@@ -5,13 +5,14 @@ date or type), in this order:
 
 1. take the ledger's budget scope lock in shared mode (budget creation takes it exclusively, so a
    budget cannot appear unseen while this write is in flight);
-2. lock the budgets that apply (the category's and the overall one of each month whose spending
-   rises) with SELECT ... FOR UPDATE, always in the same order, so writers never deadlock;
+2. lock the budgets that apply (the category's, or each split line's category's, and the overall
+   one of each month whose spending rises) with SELECT ... FOR UPDATE, always in the same order
+   (period, overall first, then category id), so writers never deadlock;
 3. read what those scopes have spent from the exact totals (a fresh statement: it sees every
    writer that held the locks before); steps 1-3 are sent together, as one round trip, and run
    one after the other;
-4. refuse with 409 budget_exceeded if a hard budget would end above its amount (equal is fine),
-   reporting the category's budget before the overall one; otherwise
+4. refuse with 409 budget_exceeded if any hard budget would end above its amount (equal is
+   fine), reporting the first one exceeded, category budgets before the overall one; otherwise
 5. record the alerts this write makes fire, and let the caller write.
 
 Writes that only lower spending (deletions, decreases, income) lock nothing: they can only make
@@ -51,15 +52,20 @@ def _sort_key(scope: Scope) -> tuple:
 
 def spending_of(transaction: dict | None) -> dict[Scope, Decimal]:
     """What a transaction adds to each budget scope: an expense counts for its category's
-    budget and for the overall budget of its month."""
+    budget (a split one for each line's category, lines of one category together) and, the
+    whole amount once, for the overall budget of its month."""
     if transaction is None or transaction["type"] != "EXPENSE":
         return {}
     day = transaction["occurred_on"]
     amount = Decimal(transaction["amount"])
-    return {
-        Scope(day.year, day.month, transaction["category_id"]): amount,
-        Scope(day.year, day.month, None): amount,
-    }
+    spending: dict[Scope, Decimal] = {}
+    for line in transaction.get("splits") or ():
+        scope = Scope(day.year, day.month, line["category_id"])
+        spending[scope] = spending.get(scope, Decimal(0)) + Decimal(line["amount"])
+    if not spending:
+        spending[Scope(day.year, day.month, transaction["category_id"])] = amount
+    spending[Scope(day.year, day.month, None)] = amount
+    return spending
 
 
 @dataclass(frozen=True)

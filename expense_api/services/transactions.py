@@ -1,50 +1,73 @@
-"""Income and expenses: recording, listing, changing and deleting them. The category must be
-the ledger's own, and every write that can raise spending passes the budget guard in the same
-database transaction first."""
+"""Income and expenses: recording, listing, changing and deleting them. The category (or each
+split line's) must be the ledger's own, a split's lines sum exactly to its amount, and every
+write that can raise spending passes the budget guard in the same database transaction first."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from psycopg import Connection
 
 from ..db.pool import Batch
 from ..domain import periods
-from ..domain.errors import found
+from ..domain.errors import ValidationFailed, found
 from ..repositories import transactions
 from ..repositories.integrity import category_must_exist, no_such_category
 from ..repositories.transactions import FIELDS
-from . import alerts, budget_guard, categories
+from . import alerts, budget_guard
 from .changes import hook
 from .ledgers import Action, Actor, authorize
+
+# A split transaction has 2 to 50 lines; a transaction at most 20 tags.
+MIN_LINES, MAX_LINES = 2, 50
+MAX_TAGS = 20
+
+
+class SplitsMismatch(ValidationFailed):
+    code = "splits_mismatch"
 
 
 def create(conn: Connection, actor: Actor, values: dict) -> dict:
     """The new transaction, recorded by the actor, with the alerts it fired."""
     authorize(actor, Action.WRITE)
+    new = _whole({**values, "category_id": values.get("category_id")})
     # Round trip 1: the budget locks and spending (when the write raises a budget) and the new
     # row's id, time and names, so that its change-log entry can go with the insert.
     with Batch(conn) as batch:
-        check = budget_guard.check_later(batch, actor, old=None, new=values)
+        check = budget_guard.check_later(batch, actor, old=None, new=new)
         allocated = transactions.allocate_later(
             batch,
             ledger_id=actor.ledger_id,
-            category_id=values["category_id"],
+            category_id=new["category_id"],
+            split_category_ids=[line["category_id"] for line in new["splits"]],
             created_by=actor.user_id,
+            payee=new["payee"],
+            tags=new["tags"],
         )
     fresh = allocated.value()
-    if fresh["category"] is None:  # a wrong category is a 422 before any 409
+    # A wrong category is a 422 before any 409.
+    if new["category_id"] is not None and fresh["category"] is None:
         raise no_such_category()
+    _lines_must_exist(new["splits"], fresh["split_categories"])
     allowed = check.decide()
     row = {
-        **{field: values[field] for field in FIELDS},
+        **{field: new[field] for field in FIELDS},
         "id": fresh["id"],
         "category": fresh["category"],
         "created_at": fresh["created_at"],
         "created_by": {"id": actor.user_id, "name": fresh["created_by_name"]},
+        # The names as the ledger already has them (a new one keeps the case given).
+        "payee": fresh["payee"] or new["payee"],
+        "tags": _sorted(fresh["tags"]),
+        "splits": [
+            {**line, "category": name}
+            for line, name in zip(new["splits"], fresh["split_categories"], strict=True)
+        ],
     }
-    # Round trip 2: the alerts, the row and its entry; nothing is written after it unless the
-    # ledger has webhooks (the alerts' events need the alerts' rows). So the batch ends the
-    # work, and the door's COMMIT goes with it when the door allows it (database.Batch); this
-    # service never commits.
+    # Round trip 2: the alerts, the row (its payee, tags and lines) and its entry; nothing is
+    # written after it unless the ledger has webhooks (the alerts' events need the alerts'
+    # rows). So the batch ends the work, and the door's COMMIT goes with it when the door
+    # allows it (database.Batch); this service never commits.
     with category_must_exist(), Batch(conn, ends_work=not actor.has_webhooks) as batch:
         fired = allowed.fire_later(batch, actor)
         transactions.insert_later(batch, ledger_id=actor.ledger_id, row=row)
@@ -61,23 +84,29 @@ def get(conn: Connection, actor: Actor, transaction_id: int) -> dict:
 
 
 def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -> dict:
-    """The changed transaction with the alerts it fired."""
+    """The changed transaction with the alerts it fired. `splits` replaces the lines as a
+    whole (the category becomes null); `category_id` makes a split transaction a single one."""
     authorize(actor, Action.WRITE)
-    old = transactions.get_for_update(
-        conn, ledger_id=actor.ledger_id, transaction_id=transaction_id
-    )
-    found(old, "transaction")
-    moved_to = changes.get("category_id", old["category_id"])
-    if moved_to != old["category_id"] and not categories.exists(conn, actor, moved_to):
+    old = _locked(conn, actor, transaction_id)
+    new = _whole({**old, **_moved(old, changes)})
+    splits_changed = "splits" in changes or new["category_id"] != old["category_id"]
+    tags_changed = "tags" in changes
+    names = _category_names(conn, actor, old, new)
+    if new["category_id"] is not None and new["category_id"] not in names:
         raise no_such_category()
-    new = {**{k: old[k] for k in FIELDS}, **changes}
+    _lines_must_exist(new["splits"], [names.get(line["category_id"]) for line in new["splits"]])
     allowed = budget_guard.check(conn, actor, old=old, new=new)
-    # Checked above for a clear answer before any 409, and by the foreign key for a category
+    # Checked above for a clear answer before any 409, and by the foreign keys for a category
     # deleted in between.
-    with category_must_exist():
-        row = transactions.update(
-            conn, ledger_id=actor.ledger_id, transaction_id=transaction_id, values=new
+    with category_must_exist(), Batch(conn) as batch:
+        written = transactions.update_later(
+            batch,
+            ledger_id=actor.ledger_id,
+            row=new,
+            splits_changed=splits_changed,
+            tags_changed=tags_changed,
         )
+    row = written.value()
     hook.record(
         conn,
         actor,
@@ -93,11 +122,91 @@ def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -
 def delete(conn: Connection, actor: Actor, transaction_id: int) -> None:
     authorize(actor, Action.WRITE)
     # Deleting only lowers spending: no budget can block it, no alert can fire.
-    deleted = transactions.delete(conn, ledger_id=actor.ledger_id, transaction_id=transaction_id)
-    found(deleted, "transaction")
-    hook.record(
-        conn, actor, "transaction", "deleted", before=hook.render(actor, "transaction", deleted)
-    )
+    deleted = _locked(conn, actor, transaction_id)
+    with Batch(conn) as batch:
+        transactions.delete_later(batch, ledger_id=actor.ledger_id, transaction_id=transaction_id)
+        before = hook.render(actor, "transaction", deleted)
+        hook.record_later(batch, actor, "transaction", "deleted", before=before)
+
+
+def _locked(conn: Connection, actor: Actor, transaction_id: int) -> dict:
+    """The transaction as get() shows it (the change log's `before`), locked until the end of
+    the database transaction; 404 when the ledger has none with that id."""
+    with Batch(conn) as batch:
+        pending = transactions.lock_and_get_later(
+            batch, ledger_id=actor.ledger_id, transaction_id=transaction_id
+        )
+    return found(pending.value(), "transaction")
+
+
+def _moved(old: dict, changes: dict) -> dict:
+    """The changes, with what they imply: lines given clear the category, a category given
+    clears the lines (null lines are no change)."""
+    changes = dict(changes)
+    if changes.get("splits") is None:
+        changes.pop("splits", None)
+    if changes.get("splits"):
+        changes["category_id"] = None
+    elif "category_id" in changes:
+        changes["splits"] = []
+    return changes
+
+
+def _whole(values: dict) -> dict:
+    """A transaction's whole new state from validated input: no payee, tags or lines when
+    none are given, a repeated tag once (the first spelling), and lines that sum exactly to
+    the amount (else 422 splits_mismatch) when there are any."""
+    lines = [
+        {
+            "category_id": line["category_id"],
+            "amount": Decimal(line["amount"]),
+            "memo": line.get("memo"),
+        }
+        for line in values.get("splits") or ()
+    ]
+    if values.get("category_id") is None and not lines:
+        raise ValidationFailed(
+            {"categoryId": ["Give a category, or splits for a split transaction."]}
+        )
+    amount = Decimal(values["amount"])
+    if lines and sum(line["amount"] for line in lines) != amount:
+        total = sum(line["amount"] for line in lines)
+        raise SplitsMismatch(
+            {"splits": [f"The lines sum to {total}; the amount is {amount}."]},
+            "The split lines must sum exactly to the transaction's amount.",
+        )
+    tags: dict[str, str] = {}
+    for tag in values.get("tags") or ():
+        tags.setdefault(tag.lower(), tag)
+    return {**values, "splits": lines, "tags": list(tags.values()), "payee": values.get("payee")}
+
+
+def _category_names(conn: Connection, actor: Actor, old: dict, new: dict) -> dict[int, str]:
+    """{id: name} of the categories the new state names (read only when they changed)."""
+    wanted = {line["category_id"] for line in new["splits"]}
+    if new["category_id"] is not None:
+        wanted.add(new["category_id"])
+    known = {line["category_id"]: line["category"] for line in old["splits"]}
+    if old["category_id"] is not None:
+        known[old["category_id"]] = old["category"]
+    if wanted <= known.keys():
+        return known
+    return transactions.category_names(conn, ledger_id=actor.ledger_id, ids=sorted(wanted))
+
+
+def _lines_must_exist(lines: list[dict], names: list[str | None]) -> None:
+    missing = {
+        f"splits.{index}.categoryId": ["No such category."]
+        for index, name in enumerate(names)
+        if name is None
+    }
+    if missing:
+        raise ValidationFailed(missing)
+
+
+def _sorted(tags: list[str]) -> list[str]:
+    """Tags in the order the REST shape shows them (the view's: by name, ignoring case)."""
+    return sorted(tags, key=lambda tag: (tag.lower(), tag))
 
 
 def resolve_period(conn: Connection, actor: Actor, query: dict) -> periods.Period:

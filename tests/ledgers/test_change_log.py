@@ -72,12 +72,10 @@ ENTITY_TABLES = {
     "recurring_occurrences": ("recurring", "rule_id"),
     "webhook_endpoints": ("webhook", "id"),
 }
+# Tables of an entity's parts: its row is in another table.
+PARTS = {"recurring_occurrences", "transaction_splits", "transaction_tags"}
 # The table whose row is the entity itself (its presence says created / deleted).
-ENTITY_ROW = {
-    entity: table
-    for table, (entity, _) in ENTITY_TABLES.items()
-    if table != "recurring_occurrences"
-}
+ENTITY_ROW = {entity: table for table, (entity, _) in ENTITY_TABLES.items() if table not in PARTS}
 # The tables with a ledger_id that hold no entity of the log, and why.
 NOT_LOGGED = {
     "ledger_changes": "the log itself",

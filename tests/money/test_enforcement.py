@@ -225,6 +225,9 @@ def test_dry_run_create_writes_nothing(alice, conn):
         "date",
         "createdAt",
         "createdBy",
+        "payee",
+        "tags",
+        "splits",
         "alerts",
     }
     assert (body["categoryId"], body["date"]) == (food, "2026-03-10")

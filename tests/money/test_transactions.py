@@ -35,6 +35,9 @@ def test_create_returns_the_transaction_with_alerts(alice):
         "date",
         "createdAt",
         "createdBy",
+        "payee",
+        "tags",
+        "splits",
         "alerts",
     }
     assert body["amount"] == "12.50"

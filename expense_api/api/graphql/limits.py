@@ -42,6 +42,7 @@ from graphql.language import (
 from graphql.validation import ValidationRule
 
 from ...services.ledgers import MAX_LEDGERS_PER_USER
+from ...services.transactions import MAX_LINES
 from ...services.webhooks import endpoints as webhooks
 
 MAX_DOCUMENT_BYTES = 10 * 1024
@@ -104,9 +105,10 @@ LIST_SIZES = {
     ("CategoryBreakdown", "items"): 100,  # one per category, as categories
     ("BudgetUsage", "items"): 100,  # one per budget of the month, as budgets
     ("Trends", "items"): 120,  # one per month: `months` is at most 120 (assumed for from/to)
-    # a write fires at most the threshold and the limit alert of its category's budget and of
-    # the month's overall budget
-    ("TransactionResult", "alerts"): 4,
+    ("Transaction", "splits"): MAX_LINES,  # the service's maximum (50)
+    # a write fires at most the threshold and the limit alert of each category's budget it
+    # raises (one, or one per split line) and of the month's overall budget
+    ("TransactionResult", "alerts"): 2 * (MAX_LINES + 1),
     ("BudgetResult", "alerts"): 4,
 }
 

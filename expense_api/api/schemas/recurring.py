@@ -20,7 +20,16 @@ class RecurringInputSchema(TransactionInputSchema):
     """What each date records (a transaction's fields but its date), and the schedule."""
 
     class Meta(TransactionInputSchema.Meta):
-        exclude = ("occurred_on",)
+        # A rule records a single category (no split lines, payee or tags yet).
+        exclude = ("occurred_on", "splits", "payee", "tags")
+
+    category_id = fields.Integer(
+        required=True,
+        strict=True,
+        data_key="categoryId",
+        validate=validate.Range(1, 2**63 - 1),
+        metadata={"description": "one of the ledger's categories"},
+    )
 
     frequency = fields.String(required=True, validate=validate.OneOf(list(FREQUENCIES)))
     repeat_interval = fields.Integer(

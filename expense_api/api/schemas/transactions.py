@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from ...services.transactions import MAX_LINES, MAX_TAGS, MIN_LINES
 from .alerts import AlertSchema, DryRunAlertSchema
 from .base import (
     BaseSchema,
@@ -15,7 +16,6 @@ from .base import (
 )
 
 TYPES = ("INCOME", "EXPENSE")
-MAX_TAG_FILTERS = 20  # a transaction carries at most 20 tags: more can match nothing
 
 
 class MemberRefSchema(BaseSchema):
@@ -23,12 +23,28 @@ class MemberRefSchema(BaseSchema):
     name = fields.String(required=True)
 
 
+class SplitLineSchema(BaseSchema):
+    category_id = fields.Integer(required=True, data_key="categoryId")
+    category = fields.String(required=True, metadata={"description": "the category's name"})
+    amount = Money(required=True)
+    memo = fields.String(required=True, allow_none=True)
+
+
 class TransactionSchema(BaseSchema):
     id = fields.Integer(required=True)
     amount = Money(required=True)
     type = fields.String(required=True, metadata={"enum": list(TYPES)})
-    category_id = fields.Integer(required=True, data_key="categoryId")
-    category = fields.String(required=True, metadata={"description": "the category's name"})
+    category_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        data_key="categoryId",
+        metadata={"description": "null for a split transaction (its lines have categories)"},
+    )
+    category = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the category's name; null for a split transaction"},
+    )
     description = fields.String(required=True)
     occurred_on = CalendarDate(required=True, data_key="date")
     created_at = UtcTimestamp(required=True, data_key="createdAt")
@@ -38,6 +54,17 @@ class TransactionSchema(BaseSchema):
         allow_none=True,
         data_key="createdBy",
         metadata={"description": "the member who recorded it; null if the account is gone"},
+    )
+    payee = fields.String(required=True, allow_none=True)
+    tags = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "in name order, each in the case first used in the ledger"},
+    )
+    splits = fields.List(
+        fields.Nested(SplitLineSchema),
+        required=True,
+        metadata={"description": "the lines of a split transaction, in order; [] when not split"},
     )
 
 
@@ -49,22 +76,66 @@ class TransactionWithAlertsSchema(TransactionSchema):
     )
 
 
-class TransactionInputSchema(BaseSchema):
-    amount = Money(required=True, request_body=True)
-    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+class SplitLineInputSchema(BaseSchema):
     category_id = fields.Integer(
         required=True,
         strict=True,
         data_key="categoryId",
         validate=validate.Range(1, 2**63 - 1),
-        metadata={"description": "one of your own categories"},
+        metadata={"description": "one of the ledger's categories"},
+    )
+    amount = Money(required=True, request_body=True)
+    memo = FreeText(allow_none=True, validate=validate.Length(1, 200))
+
+
+class TransactionInputSchema(BaseSchema):
+    """categoryId, or splits for a split transaction: exactly one of them."""
+
+    amount = Money(required=True, request_body=True)
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    category_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        data_key="categoryId",
+        validate=validate.Range(1, 2**63 - 1),
+        metadata={"description": "one of the ledger's categories; absent or null with `splits`"},
     )
     description = FreeText(load_default="", validate=validate.Length(0, 500))
     occurred_on = CalendarDate(required=True, data_key="date")
+    payee = Name(
+        allow_none=True,
+        validate=validate.Length(1, 200),
+        metadata={"description": "who was paid or paid you; null (or absent) for none"},
+    )
+    tags = fields.List(
+        Name(validate=validate.Length(1, 40)),
+        validate=validate.Length(0, MAX_TAGS),
+        metadata={"description": "compared case-insensitively; a repeated one counts once"},
+    )
+    splits = fields.List(
+        fields.Nested(SplitLineInputSchema),
+        allow_none=True,
+        validate=validate.Length(MIN_LINES, MAX_LINES),
+        metadata={
+            "description": "2 to 50 lines summing exactly to `amount` (else 422 "
+            "`splits_mismatch`); null or absent for a single category"
+        },
+    )
+
+    @validates_schema
+    def _category_or_splits(self, data, partial=False, **kwargs):
+        category_id, lines = data.get("category_id"), data.get("splits")
+        if category_id is not None and lines is not None:
+            raise ValidationError("Give categoryId or splits, not both.", "splits")
+        if not partial and category_id is None and lines is None:
+            raise ValidationError(
+                "Give a category, or splits for a split transaction.", "categoryId"
+            )
 
 
 class TransactionPatchSchema(TransactionInputSchema):
-    """Any subset of the fields, at least one (loaded with partial=True)."""
+    """Any subset of the fields, at least one (loaded with partial=True). `splits` replaces the
+    lines as a whole; `categoryId` turns a split transaction back into a single category."""
 
     OPENAPI_KEYWORDS = {"minProperties": 1}  # the document says "at least one" too
 
@@ -90,7 +161,7 @@ class TransactionQuerySchema(PeriodQuerySchema, ListQuerySchema):
     tags = fields.List(
         Name(validate=validate.Length(1, 40)),
         data_key="tag",
-        validate=validate.Length(1, MAX_TAG_FILTERS),
+        validate=validate.Length(1, MAX_TAGS),  # more can match nothing
         metadata={
             "description": "a tag's name, case-insensitively; repeat it (`tag=a&tag=b`) for "
             "transactions that carry every one given"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from ...domain.money import format_amount
 from ...domain.periods import utc_timestamp
 
-PLAIN, MONEY, DATE, TIMESTAMP = "plain", "money", "date", "timestamp"
+PLAIN, MONEY, DATE, TIMESTAMP, LINES = "plain", "money", "date", "timestamp", "lines"
 
 SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "ledger": (
@@ -58,6 +58,16 @@ SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("date", "occurred_on", DATE),
         ("createdAt", "created_at", TIMESTAMP),
         ("createdBy", "created_by", PLAIN),
+        ("payee", "payee", PLAIN),
+        ("tags", "tags", PLAIN),
+        ("splits", "splits", LINES),
+    ),
+    # A split transaction's line (inside the transaction's shape).
+    "line": (
+        ("categoryId", "category_id", PLAIN),
+        ("category", "category", PLAIN),
+        ("amount", "amount", MONEY),
+        ("memo", "memo", PLAIN),
     ),
     "budget": (
         ("id", "id", PLAIN),
@@ -132,10 +142,12 @@ def _value(value, kind: str, currency: str):
     if value is None:
         return None
     if kind == MONEY:
-        return format_amount(value, currency)
+        return format_amount(Decimal(value), currency)
     if kind == DATE:
         return value.isoformat()
     if kind == TIMESTAMP:
         return utc_timestamp(value)
+    if kind == LINES:
+        return [render("line", line, currency) for line in value]
     # A Decimal that is not money (an alert's percentUsed) is shown as an exact string.
     return str(value) if isinstance(value, Decimal) else value
