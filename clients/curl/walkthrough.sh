@@ -142,7 +142,7 @@ api 201 POST /api/transactions \
     \"payee\": \"Corner Shop\", \"tags\": [\"weekly\", \"Cash\"],
     \"splits\": [{\"categoryId\": $CATEGORY, \"amount\": \"20.00\"},
                {\"categoryId\": $HOUSEHOLD_CATEGORY, \"amount\": \"15.00\", \"memo\": \"Soap\"}]}"
-echo "    categoryId $(field '["categoryId"]') (split): $(field '["splits"][0]["category"]') $(field '["splits"][0]["amount"]') + $(field '["splits"][1]["category"]') $(field '["splits"][1]["amount"]'), tags $(field '["tags"]')"
+echo "    no category of its own (categoryId null), lines: $(field '["splits"][0]["category"]') $(field '["splits"][0]["amount"]') + $(field '["splits"][1]["category"]') $(field '["splits"][1]["amount"]'), tags $(field '["tags"]')"
 api 422 POST /api/transactions \
   "{\"amount\": \"35.00\", \"type\": \"EXPENSE\", \"date\": \"$TODAY\",
     \"splits\": [{\"categoryId\": $CATEGORY, \"amount\": \"20.00\"},
