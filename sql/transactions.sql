@@ -113,10 +113,13 @@ DELETE FROM transactions WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 -- The page's ids first, then their REST shape (transactions_shown) for those rows only. The ids
 -- come from three sources, each in the page's order, merged (Merge Append) and cut by the
 -- LIMIT: every transaction (no category asked: transactions_ledger_date_idx), the category's
--- own (transactions_ledger_category_date_idx), and the split transactions with a line in it
--- (transaction_splits_category_idx, then sorted: split transactions are a few). The sources
--- not asked for stop at a one-time filter, also in a generic plan. The filters below the
--- sources apply inside each of them.
+-- own (transactions_ledger_category_date_idx), and the split transactions with a line in it:
+-- their lines through transaction_splits_category_idx, sorted by the date they carry (the
+-- transaction's, copied) and id, each transaction then read by its key only as the merge asks
+-- for it. The LIMIT 1 there keeps the lines the driving side whatever the planner thinks of the
+-- ledger's size (under pages_for_ledgers' LATERAL, or in a generic plan, it guesses any
+-- ledger's: a walk of the whole period looked as cheap). The sources not asked for stop at a
+-- one-time filter, also in a generic plan. The filters below the sources apply inside each.
 WITH page AS (
     SELECT t.id, t.occurred_on
     FROM (
@@ -135,15 +138,19 @@ WITH page AS (
         ) in_category
         UNION ALL
         SELECT * FROM (
-            SELECT t.ledger_id, t.id, t.occurred_on, t.type, t.amount, t.description, t.payee_id
-            FROM transactions t
-            WHERE %(category_id)s::bigint IS NOT NULL
-              AND t.ledger_id = %(ledger_id)s AND t.category_id IS NULL
-              AND t.id IN (SELECT s.transaction_id FROM transaction_splits s
-                           WHERE s.ledger_id = %(ledger_id)s
-                             AND s.category_id = %(category_id)s::bigint
-                             AND s.occurred_on BETWEEN %(date_from)s AND %(date_to)s)
-            ORDER BY t.occurred_on DESC, t.id DESC
+            SELECT t.ledger_id, l.id, l.occurred_on, t.type, t.amount, t.description, t.payee_id
+            FROM (SELECT DISTINCT s.transaction_id AS id, s.occurred_on
+                  FROM transaction_splits s
+                  WHERE %(category_id)s::bigint IS NOT NULL
+                    AND s.ledger_id = %(ledger_id)s AND s.category_id = %(category_id)s::bigint
+                    AND s.occurred_on BETWEEN %(date_from)s AND %(date_to)s
+                  ORDER BY s.occurred_on DESC, s.transaction_id DESC) AS l
+            CROSS JOIN LATERAL (
+                SELECT * FROM transactions t
+                WHERE t.ledger_id = %(ledger_id)s AND t.id = l.id
+                LIMIT 1  -- its key: one row; the LIMIT keeps the lines the driving side
+            ) AS t
+            ORDER BY l.occurred_on DESC, l.id DESC
         ) by_lines
     ) t
     WHERE t.occurred_on BETWEEN %(date_from)s AND %(date_to)s
@@ -205,15 +212,19 @@ CROSS JOIN LATERAL (
         ) in_category
         UNION ALL
         SELECT * FROM (
-            SELECT t.ledger_id, t.id, t.occurred_on, t.type, t.amount, t.description, t.payee_id
-            FROM transactions t
-            WHERE %(category_id)s::bigint IS NOT NULL
-              AND t.ledger_id = p.ledger_id AND t.category_id IS NULL
-              AND t.id IN (SELECT s.transaction_id FROM transaction_splits s
-                           WHERE s.ledger_id = p.ledger_id
-                             AND s.category_id = %(category_id)s::bigint
-                             AND s.occurred_on BETWEEN p.date_from AND p.date_to)
-            ORDER BY t.occurred_on DESC, t.id DESC
+            SELECT t.ledger_id, l.id, l.occurred_on, t.type, t.amount, t.description, t.payee_id
+            FROM (SELECT DISTINCT s.transaction_id AS id, s.occurred_on
+                  FROM transaction_splits s
+                  WHERE %(category_id)s::bigint IS NOT NULL
+                    AND s.ledger_id = p.ledger_id AND s.category_id = %(category_id)s::bigint
+                    AND s.occurred_on BETWEEN p.date_from AND p.date_to
+                  ORDER BY s.occurred_on DESC, s.transaction_id DESC) AS l
+            CROSS JOIN LATERAL (
+                SELECT * FROM transactions t
+                WHERE t.ledger_id = p.ledger_id AND t.id = l.id
+                LIMIT 1  -- its key: one row; the LIMIT keeps the lines the driving side
+            ) AS t
+            ORDER BY l.occurred_on DESC, l.id DESC
         ) by_lines
     ) t
     WHERE t.occurred_on BETWEEN p.date_from AND p.date_to
