@@ -73,6 +73,10 @@ def update_later(
     """Writes a changed transaction (`row`: the whole new state), replacing its lines and
     tags when they changed; the Pending reads it back as get() shows it."""
     _ensure_names_later(batch, ledger_id=ledger_id, row=row)
+    # Old lines go before the row changes: a new date or type would otherwise move them first,
+    # through totals rows that neither the old nor the new state counts under.
+    if splits_changed:
+        queries.transactions.delete_splits.later(batch, ledger_id=ledger_id, id=row["id"])
     queries.transactions.update.later(
         batch,
         ledger_id=ledger_id,
@@ -80,8 +84,6 @@ def update_later(
         payee=row["payee"],
         **{field: row[field] for field in FIELDS},
     )
-    if splits_changed:
-        queries.transactions.delete_splits.later(batch, ledger_id=ledger_id, id=row["id"])
     if tags_changed:
         queries.transactions.delete_tags.later(batch, ledger_id=ledger_id, id=row["id"])
     _insert_parts_later(
