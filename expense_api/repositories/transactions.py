@@ -153,7 +153,12 @@ def list_page(
     q: str | None = None,
     min_amount: Decimal | None = None,
     max_amount: Decimal | None = None,
+    payee: str | None = None,
+    tags: list[str] | None = None,
 ) -> list[dict]:
+    """Up to `limit` rows of the ledger between date_from and date_to, newest first, after a
+    keyset position (date, id); each filter None (tags: None or empty) is not applied.
+    category_id matches the transaction's category or one of its split lines."""
     after_date, after_id = after if after else (None, None)
     return queries.transactions.list_page(
         conn,
@@ -168,6 +173,8 @@ def list_page(
         q=q,
         min_amount=min_amount,
         max_amount=max_amount,
+        payee=payee,
+        tags=tags or None,
     )
 
 
@@ -182,8 +189,11 @@ def pages_for_ledgers(
     q: str | None = None,
     min_amount: Decimal | None = None,
     max_amount: Decimal | None = None,
+    payee: str | None = None,
+    tags: list[str] | None = None,
 ) -> dict[int, list[dict]]:
-    """Up to `limit` rows of each ledger's period {ledger_id: (first day, last day)}."""
+    """Up to `limit` rows of each ledger's period {ledger_id: (first day, last day)}, with
+    list_page's filters."""
     ledger_ids = list(periods)
     after_date, after_id = after if after else (None, None)
     rows = queries.transactions.pages_for_ledgers(
@@ -199,5 +209,7 @@ def pages_for_ledgers(
         q=q,
         min_amount=min_amount,
         max_amount=max_amount,
+        payee=payee,
+        tags=tags or None,
     )
     return by_ledger(rows, ledger_ids)
