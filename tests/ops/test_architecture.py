@@ -254,6 +254,7 @@ RESOURCES = {
     "payees": "payees",
     "recurring": "recurring",
     "reports": "reports",
+    "rules": "rules",
     "sync": "sync",
     "tags": "tags",
     "transactions": "transactions",
