@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
+from functools import cache
 
 import iso4217
 
@@ -267,30 +268,29 @@ class _Builder:
         def get(role: str) -> str:
             return _cell(record, self.roles.get(role))
 
-        text_of = {role: get(role) or None for role in ("payee", "description", "bankId")}
-        row = Row(
-            line=line,
-            date=None,
-            amount=None,
-            payee=text_of["payee"],
-            description=text_of["description"],
-            bank_id=text_of["bankId"],
-            category=get("category") or None,
-        )
         raw_date = get("date")
         day = self._date(raw_date) if raw_date else None
-        row = replace(row, date=day)
         amount, code, why = self._money(get)
         currency = get("currency").upper() or code
         if currency and not _known(currency):
-            why = why or f"unknown currency {currency!r}"
-        tags = tuple(t.strip() for t in _TAGS.split(get("tags")) if t.strip())
-        row = replace(row, amount=amount, currency=currency or None, tags=tags)
+            why = why or f"unknown currency {currency[:10]!r}"
         if not raw_date:
             why = "no date"
         elif day is None:
             why = f"unreadable date {raw_date[:40]!r}"
-        return replace(row, invalid=why) if why else row
+        tags = get("tags") if self.export else ""
+        return Row(
+            line=line,
+            date=day,
+            amount=amount,
+            payee=get("payee") or None,
+            description=get("description") or None,
+            bank_id=get("bankId") or None,
+            currency=currency or None,
+            category=get("category") or None,
+            tags=tuple(t.strip() for t in _TAGS.split(tags) if t.strip()) if tags else (),
+            invalid=why,
+        )
 
     def _money(self, get) -> tuple[Decimal | None, str | None, str | None]:
         """(amount, ISO code written with it, why the row is invalid)."""
@@ -359,6 +359,7 @@ class _Builder:
         return replace(whole, splits=lines_)
 
 
+@cache
 def _known(code: str) -> bool:
     try:
         iso4217.Currency(code)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 ORDERS = ("YMD", "DMY", "MDY")
 FORMAT_OF = {"YMD": "YYYY-MM-DD", "DMY": "DD.MM.YYYY", "MDY": "MM/DD/YYYY"}
@@ -38,7 +38,12 @@ def _make(y: str, m: str, d: str) -> date | None:
 
 def candidates(value: str) -> dict[str, date]:
     """The date this value is in each order that reads it."""
-    match = _SHAPE.match(value[:64])
+    return _candidates(value[:64])
+
+
+@lru_cache(maxsize=4096)  # a file's dates repeat: a year has 366 of them
+def _candidates(value: str) -> dict[str, date]:
+    match = _SHAPE.match(value)
     if not match:
         return {}
     if match[5]:
