@@ -1,5 +1,6 @@
 """Realistic demo data, fast: users with categories, years of seasonal income and expenses
-loaded with COPY, and budgets. Used by `expense-api seed` and the benchmarks.
+loaded with COPY (most expenses with a payee, some grocery receipts split with household goods,
+some rows tagged), and budgets. Used by `expense-api seed` and the benchmarks.
 
 Totals upkeep is deferred while loading and rebuilt exactly for the loaded users in the same
 transaction (repositories/totals.py rebuild_for_ledgers), so the data is consistent the moment it
@@ -41,6 +42,23 @@ EXPENSES = {
     "Education": (0.03, 80, 0.7, ["Course", "Textbooks", "Workshop", "Tuition"]),
     "Rent": (0.04, 1400, 0.05, ["Monthly rent"]),
 }
+# Who is paid, by category (most expenses name one).
+PAYEES = {
+    "Groceries": ["FreshMart", "Corner Market", "City Bakery", "Green Grocer"],
+    "Dining": ["Luigi's", "Noodle Bar", "Bean There Cafe", "Burger Hub"],
+    "Transport": ["Metro", "QuickFuel", "City Cabs", "ParkRight"],
+    "Shopping": ["Mega Store", "Book Nook", "TechWorld"],
+    "Entertainment": ["Cineplex", "StreamFlix", "Arena Tickets"],
+    "Utilities": ["PowerCo", "AquaWorks", "NetLink", "CallMore"],
+    "Health": ["Pharma Plus", "Dr. Reyes", "FitGym"],
+    "Travel": ["SkyAir", "Harbor Hotel", "RailWays"],
+    "Education": ["Learnly", "Campus Books"],
+    "Rent": ["Oak Street Lettings"],
+}
+PAYEE_SHARE = 0.7
+# Tags by category, each on one in `every` of the category's transactions.
+TAGS = {"Travel": ("vacation", 2), "Dining": ("with friends", 5), "Health": ("reimbursable", 3)}
+SPLIT_EVERY = 9  # about one in 9 large grocery receipts includes household goods
 INCOME = {
     "Salary": ["Monthly salary"],
     "Freelance": ["Client invoice", "Consulting", "Side project"],
@@ -67,8 +85,10 @@ def _amount(rng: random.Random, typical: float, spread: float, month: int) -> De
     return max(Decimal("0.01"), Decimal(str(round(value, 2))))
 
 
-def _rows(rng, ledger_id, user_id, categories, count, first, last):
-    """`count` transactions between first and last: steady income, seasonal expenses."""
+def _rows(rng, names_rng, ledger_id, user_id, categories, count, first, last, payees):
+    """`count` transactions between first and last: steady income, seasonal expenses, most
+    expenses with a payee (drawn from `names_rng`, a generator of its own, so the amounts and
+    dates of a seed stay what they were before payees existed)."""
     span = (last - first).days + 1
     names = list(EXPENSES)
     weights = [EXPENSES[name][0] for name in names]
@@ -79,13 +99,16 @@ def _rows(rng, ledger_id, user_id, categories, count, first, last):
             typical = 4200 if name == "Salary" else 650
             amount = _amount(rng, typical, 0.1 if name == "Salary" else 0.6, 1)
             description = rng.choice(INCOME[name])
-            yield (ledger_id, categories[name], "INCOME", amount, description, day, user_id)
+            yield (ledger_id, categories[name], "INCOME", amount, description, day, user_id, None)
             continue
         name = rng.choices(names, weights)[0]
         _, typical, spread, descriptions = EXPENSES[name]
         amount = _amount(rng, typical, spread, day.month)
         description = rng.choice(descriptions)
-        yield (ledger_id, categories[name], "EXPENSE", amount, description, day, user_id)
+        payee = None
+        if names_rng.random() < PAYEE_SHARE:
+            payee = payees[names_rng.choice(PAYEES[name])]
+        yield (ledger_id, categories[name], "EXPENSE", amount, description, day, user_id, payee)
 
 
 def _create_user(conn: Connection, password_hash: str, label: str) -> tuple[dict, int, dict]:
@@ -98,9 +121,27 @@ def _create_user(conn: Connection, password_hash: str, label: str) -> tuple[dict
     ledger_id = ledgers.create_default(conn, user)["id"]
     categories = {
         name: queries.categories.insert(conn, ledger_id=ledger_id, name=name)["id"]
-        for name in [*EXPENSES, *INCOME]
+        for name in [*EXPENSES, *INCOME, "Household"]
     }
     return user, ledger_id, categories
+
+
+def _payees(conn: Connection, ledger_id: int) -> dict[str, int]:
+    names = [name for names in PAYEES.values() for name in names]
+    rows = queries.demo.insert_payees(conn, ledger_id=ledger_id, names=names)
+    return {row["name"]: row["id"] for row in rows}
+
+
+def _splits_and_tags(conn: Connection, ledger_id: int, categories: dict) -> None:
+    """Some grocery receipts split with household goods; tags on some categories' rows."""
+    queries.demo.split_receipts(
+        conn, ledger_id=ledger_id, first=categories["Groceries"],
+        second=categories["Household"], every=SPLIT_EVERY,
+    )  # fmt: skip
+    for name, (tag, every) in TAGS.items():
+        queries.demo.tag_by_category(
+            conn, ledger_id=ledger_id, category_id=categories[name], tag=tag, every=every
+        )
 
 
 def _budgets(conn: Connection, rng: random.Random, ledger_id: int, categories: dict, end: date,
@@ -140,6 +181,7 @@ def seed(
     on its own, so a long seed can be interrupted safely. Whoever runs it (`expense-api seed`,
     a benchmark), it is the CLI's write."""
     rng = random.Random(rng_seed)  # noqa: S311 - demo data, repeatable by seed; not security
+    names_rng = random.Random(-rng_seed - 1)  # noqa: S311 - the same, for payees
     end = end or datetime.now(UTC).date()
     first = _months_back(end, years)
     password_hash = PasswordHasher(bcrypt_rounds).hash(DEMO_PASSWORD)
@@ -149,15 +191,23 @@ def seed(
         with door.through("cli"), conn.transaction():
             queries.totals.defer_for_transaction(conn)
             user, ledger_id, categories = _create_user(conn, password_hash, f"{label}{index}")
-            columns = "ledger_id, category_id, type, amount, description, occurred_on, created_by"
+            payees = _payees(conn, ledger_id)
+            columns = (
+                "ledger_id, category_id, type, amount, description, occurred_on, created_by,"
+                " payee_id"
+            )
             with conn.cursor().copy(f"COPY transactions ({columns}) FROM STDIN") as copy:
                 for written, row in enumerate(
-                    _rows(rng, ledger_id, user["id"], categories, count, first, end), 1
+                    _rows(
+                        rng, names_rng, ledger_id, user["id"], categories, count, first, end, payees
+                    ),
+                    1,
                 ):
                     copy.write_row(row)
                     if written % 10_000 == 0:
                         bar.update(10_000)
                 bar.update(count % 10_000)
+            _splits_and_tags(conn, ledger_id, categories)
             totals.rebuild_for_ledgers(conn, [ledger_id])
             if budgets:
                 months = max(1, years * 12)

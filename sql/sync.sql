@@ -70,3 +70,61 @@ SELECT r.id, r.category_id, c.name AS category, r.type, r.amount, r.description,
 FROM recurring_rules r
 JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
 WHERE r.ledger_id = %(ledger_id)s AND r.id = ANY(%(ids)s::bigint[])
+
+-- name: payees_and_tags
+-- The payees and tags whose state a transaction entry with a seq in (since, upto] changed,
+-- once each, with the first such seq and their state now: a payee's id, name, how many
+-- transactions name it and their latest date; a tag's id, name and how many carry it (count 0:
+-- none any more). An entry changes a payee it names before or after when the payee or the date
+-- differs between the two (created and deleted entries too: one side is null), and the tags in
+-- one of before's and after's lists but not in the other. Payees and tags have no entries of
+-- their own: every change of theirs is a transaction's. A walk up ledger_changes_seq_idx over
+-- the range, one probe per name found.
+WITH named AS (
+    SELECT c.seq, 'payee' AS entity, lower(n.name) AS name
+    FROM ledger_changes c
+    CROSS JOIN LATERAL (VALUES (c.before->>'payee'), (c.after->>'payee')) AS n(name)
+    WHERE c.ledger_id = %(ledger_id)s AND c.seq > %(since)s::bigint
+      AND c.seq <= %(upto)s::bigint AND c.entity = 'transaction'
+      AND n.name IS NOT NULL
+      AND ((c.before->>'payee') IS DISTINCT FROM (c.after->>'payee')
+           OR (c.before->>'date') IS DISTINCT FROM (c.after->>'date'))
+    UNION ALL
+    SELECT c.seq, 'tag', n.name
+    FROM ledger_changes c
+    CROSS JOIN LATERAL (
+        (SELECT lower(jsonb_array_elements_text(coalesce(c.before->'tags', '[]')))
+         EXCEPT
+         SELECT lower(jsonb_array_elements_text(coalesce(c.after->'tags', '[]'))))
+        UNION
+        (SELECT lower(jsonb_array_elements_text(coalesce(c.after->'tags', '[]')))
+         EXCEPT
+         SELECT lower(jsonb_array_elements_text(coalesce(c.before->'tags', '[]'))))
+    ) AS n(name)
+    WHERE c.ledger_id = %(ledger_id)s AND c.seq > %(since)s::bigint
+      AND c.seq <= %(upto)s::bigint AND c.entity = 'transaction'
+      AND (c.before ? 'tags' OR c.after ? 'tags')
+),
+firsts AS (
+    SELECT entity, name, min(seq) AS seq FROM named GROUP BY entity, name
+)
+SELECT f.seq, f.entity, p.id, p.name, u.count, u.last_used_on
+FROM firsts f
+JOIN payees p ON p.ledger_id = %(ledger_id)s AND lower(p.name) = f.name
+CROSS JOIN LATERAL (
+    SELECT count(*) AS count, max(t.occurred_on) AS last_used_on
+    FROM transactions t
+    WHERE t.ledger_id = p.ledger_id AND t.payee_id = p.id
+) u
+WHERE f.entity = 'payee'
+UNION ALL
+SELECT f.seq, f.entity, g.id, g.name, u.count, NULL
+FROM firsts f
+JOIN tags g ON g.ledger_id = %(ledger_id)s AND lower(g.name) = f.name
+CROSS JOIN LATERAL (
+    SELECT count(*) AS count
+    FROM transaction_tags tt
+    WHERE tt.ledger_id = g.ledger_id AND tt.tag_id = g.id
+) u
+WHERE f.entity = 'tag'
+ORDER BY 1, 2, 3

@@ -66,3 +66,26 @@ FULL JOIN (
     FROM daily_totals WHERE ledger_id = ANY(%(ledger_ids)s::bigint[]) AND (tx_count <> 0 OR amount <> 0)
 ) kept USING (ledger_id, day, category_id, type)
 WHERE actual.amount IS DISTINCT FROM kept.amount OR actual.tx_count IS DISTINCT FROM kept.tx_count
+
+-- name: lock_monthly!
+-- Locks the monthly rows of the given keys (made, empty, when missing) in key order, before a
+-- write that changes them in several statements (a PATCH: the row, then its lines): every
+-- other writer changes its rows in one statement in that order, so taking them all first, in
+-- the same order, keeps the two from waiting for each other in a cycle. The no-op update is
+-- what locks an existing row.
+INSERT INTO monthly_totals AS t (ledger_id, month, category_id, type, amount, tx_count)
+SELECT DISTINCT %(ledger_id)s::bigint, date_trunc('month', k.day)::date, k.category_id, k.type,
+       0::numeric, 0::bigint
+FROM unnest(%(days)s::date[], %(category_ids)s::bigint[], %(types)s::text[])
+     AS k(day, category_id, type)
+ORDER BY 2, 3, 4
+ON CONFLICT (ledger_id, month, category_id, type) DO UPDATE SET amount = t.amount
+
+-- name: lock_daily!
+-- lock_monthly's daily rows, taken after the monthly ones (the order of every writer).
+INSERT INTO daily_totals AS t (ledger_id, day, category_id, type, amount, tx_count)
+SELECT DISTINCT %(ledger_id)s::bigint, k.day, k.category_id, k.type, 0::numeric, 0::bigint
+FROM unnest(%(days)s::date[], %(category_ids)s::bigint[], %(types)s::text[])
+     AS k(day, category_id, type)
+ORDER BY 2, 3, 4
+ON CONFLICT (ledger_id, day, category_id, type) DO UPDATE SET amount = t.amount

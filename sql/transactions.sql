@@ -105,50 +105,155 @@ DELETE FROM transactions WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 -- name: list_page
 -- One page, newest date first then highest id, after the keyset cursor (after_date, after_id)
 -- when given. Every filter is optional (NULL: not applied). q matches text anywhere in the
--- description, case-insensitively, with LIKE's wildcards in q taken literally.
-SELECT t.id, t.category_id, t.category, t.type, t.amount, t.description, t.occurred_on,
-       t.created_at, t.created_by, t.payee, t.tags, t.splits
-FROM transactions_shown t
-WHERE t.ledger_id = %(ledger_id)s
-  AND t.occurred_on BETWEEN %(date_from)s AND %(date_to)s
-  AND (%(type)s::text IS NULL OR t.type = %(type)s::text)
-  AND (%(category_id)s::bigint IS NULL OR t.category_id = %(category_id)s::bigint)
-  AND (%(min_amount)s::numeric IS NULL OR t.amount >= %(min_amount)s::numeric)
-  AND (%(max_amount)s::numeric IS NULL OR t.amount <= %(max_amount)s::numeric)
-  AND (%(q)s::text IS NULL OR t.description ILIKE
-       '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_', '\_') || '%%')
-  AND (%(after_date)s::date IS NULL
-       OR (t.occurred_on, t.id) < (%(after_date)s::date, %(after_id)s::bigint))
-ORDER BY t.occurred_on DESC, t.id DESC
-LIMIT %(limit)s
-
--- name: pages_for_ledgers
--- list_page for many ledgers in one statement (GraphQL's `ledgers { transactions }`): one page
--- per ledger, each with its own period (a default month follows the ledger's time zone), in
--- list_page's order, after the keyset cursor when given, with list_page's filters; ledger_id
--- with every row. A LATERAL subquery per ledger keeps each page on the
--- (ledger_id, occurred_on, id) index with its own LIMIT. The caller has checked membership.
-SELECT p.ledger_id, t.*
-FROM unnest(%(ledger_ids)s::bigint[], %(date_froms)s::date[], %(date_tos)s::date[])
-     AS p(ledger_id, date_from, date_to)
-CROSS JOIN LATERAL (
-    SELECT t.id, t.category_id, t.category, t.type, t.amount, t.description, t.occurred_on,
-           t.created_at, t.created_by, t.payee, t.tags, t.splits
-    FROM transactions_shown t
-    WHERE t.ledger_id = p.ledger_id
-      AND t.occurred_on BETWEEN p.date_from AND p.date_to
+-- description, case-insensitively, with LIKE's wildcards in q taken literally; payee is the
+-- payee's name, case-insensitively; every name in tags must be on the transaction
+-- (case-insensitively). category_id matches the transaction's category or any of its split
+-- lines.
+--
+-- The page's ids first, then their REST shape (transactions_shown) for those rows only. The ids
+-- come from three sources, each in the page's order, merged (Merge Append) and cut by the
+-- LIMIT: every transaction (no category asked: transactions_ledger_date_idx), the category's
+-- own (transactions_ledger_category_date_idx), and the split transactions with a line in it:
+-- their lines through transaction_splits_category_idx, sorted by the date they carry (the
+-- transaction's, copied) and id, each transaction then read by its key only as the merge asks
+-- for it. The LIMIT 1 there keeps the lines the driving side whatever the planner thinks of the
+-- ledger's size (under pages_for_ledgers' LATERAL, or in a generic plan, it guesses any
+-- ledger's: a walk of the whole period looked as cheap). The sources not asked for stop at a
+-- one-time filter, also in a generic plan. The filters below the sources apply inside each.
+WITH page AS (
+    SELECT t.id, t.occurred_on
+    FROM (
+        SELECT * FROM (
+            SELECT t.ledger_id, t.id, t.occurred_on, t.type, t.amount, t.description, t.payee_id
+            FROM transactions t
+            WHERE %(category_id)s::bigint IS NULL AND t.ledger_id = %(ledger_id)s
+            ORDER BY t.occurred_on DESC, t.id DESC
+        ) every
+        UNION ALL
+        SELECT * FROM (
+            SELECT t.ledger_id, t.id, t.occurred_on, t.type, t.amount, t.description, t.payee_id
+            FROM transactions t
+            WHERE t.ledger_id = %(ledger_id)s AND t.category_id = %(category_id)s::bigint
+            ORDER BY t.occurred_on DESC, t.id DESC
+        ) in_category
+        UNION ALL
+        SELECT * FROM (
+            SELECT t.ledger_id, l.id, l.occurred_on, t.type, t.amount, t.description, t.payee_id
+            FROM (SELECT DISTINCT s.transaction_id AS id, s.occurred_on
+                  FROM transaction_splits s
+                  WHERE %(category_id)s::bigint IS NOT NULL
+                    AND s.ledger_id = %(ledger_id)s AND s.category_id = %(category_id)s::bigint
+                    AND s.occurred_on BETWEEN %(date_from)s AND %(date_to)s
+                  ORDER BY s.occurred_on DESC, s.transaction_id DESC) AS l
+            CROSS JOIN LATERAL (
+                SELECT * FROM transactions t
+                WHERE t.ledger_id = %(ledger_id)s AND t.id = l.id
+                LIMIT 1  -- its key: one row; the LIMIT keeps the lines the driving side
+            ) AS t
+            ORDER BY l.occurred_on DESC, l.id DESC
+        ) by_lines
+    ) t
+    WHERE t.occurred_on BETWEEN %(date_from)s AND %(date_to)s
       AND (%(type)s::text IS NULL OR t.type = %(type)s::text)
-      AND (%(category_id)s::bigint IS NULL OR t.category_id = %(category_id)s::bigint)
       AND (%(min_amount)s::numeric IS NULL OR t.amount >= %(min_amount)s::numeric)
       AND (%(max_amount)s::numeric IS NULL OR t.amount <= %(max_amount)s::numeric)
       AND (%(q)s::text IS NULL OR t.description ILIKE
            '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_', '\_') || '%%')
+      AND (%(payee)s::text IS NULL OR t.payee_id = (
+               SELECT y.id FROM payees y
+               WHERE y.ledger_id = %(ledger_id)s AND lower(y.name) = lower(%(payee)s::text)))
+      AND (%(tags)s::text[] IS NULL OR t.id IN (
+               SELECT tt.transaction_id
+               FROM transaction_tags tt
+               WHERE tt.ledger_id = %(ledger_id)s
+                 AND tt.tag_id IN (SELECT g.id FROM tags g
+                                   WHERE g.ledger_id = %(ledger_id)s
+                                     AND lower(g.name) IN (SELECT lower(n)
+                                                           FROM unnest(%(tags)s::text[]) AS n))
+               GROUP BY tt.transaction_id
+               HAVING count(*) = (SELECT count(DISTINCT lower(n))
+                                  FROM unnest(%(tags)s::text[]) AS n)))
       AND (%(after_date)s::date IS NULL
            OR (t.occurred_on, t.id) < (%(after_date)s::date, %(after_id)s::bigint))
     ORDER BY t.occurred_on DESC, t.id DESC
     LIMIT %(limit)s
-) t
-ORDER BY p.ledger_id, t.occurred_on DESC, t.id DESC
+)
+SELECT s.id, s.category_id, s.category, s.type, s.amount, s.description, s.occurred_on,
+       s.created_at, s.created_by, s.payee, s.tags, s.splits
+FROM page
+JOIN transactions_shown s ON s.ledger_id = %(ledger_id)s AND s.id = page.id
+ORDER BY page.occurred_on DESC, page.id DESC
+
+-- name: pages_for_ledgers
+-- list_page for many ledgers in one statement (GraphQL's `ledgers { transactions }`): one page
+-- per ledger, each with its own period (a default month follows the ledger's time zone), in
+-- list_page's order, after the keyset cursor when given, with list_page's filters and its
+-- three sources of ids; ledger_id with every row. A LATERAL subquery per ledger keeps each page
+-- on the indexes with its own LIMIT. The caller has checked membership.
+SELECT p.ledger_id, s.id, s.category_id, s.category, s.type, s.amount, s.description,
+       s.occurred_on, s.created_at, s.created_by, s.payee, s.tags, s.splits
+FROM unnest(%(ledger_ids)s::bigint[], %(date_froms)s::date[], %(date_tos)s::date[])
+     AS p(ledger_id, date_from, date_to)
+CROSS JOIN LATERAL (
+    SELECT t.id, t.occurred_on
+    FROM (
+        SELECT * FROM (
+            SELECT t.ledger_id, t.id, t.occurred_on, t.type, t.amount, t.description, t.payee_id
+            FROM transactions t
+            WHERE %(category_id)s::bigint IS NULL AND t.ledger_id = p.ledger_id
+            ORDER BY t.occurred_on DESC, t.id DESC
+        ) every
+        UNION ALL
+        SELECT * FROM (
+            SELECT t.ledger_id, t.id, t.occurred_on, t.type, t.amount, t.description, t.payee_id
+            FROM transactions t
+            WHERE t.ledger_id = p.ledger_id AND t.category_id = %(category_id)s::bigint
+            ORDER BY t.occurred_on DESC, t.id DESC
+        ) in_category
+        UNION ALL
+        SELECT * FROM (
+            SELECT t.ledger_id, l.id, l.occurred_on, t.type, t.amount, t.description, t.payee_id
+            FROM (SELECT DISTINCT s.transaction_id AS id, s.occurred_on
+                  FROM transaction_splits s
+                  WHERE %(category_id)s::bigint IS NOT NULL
+                    AND s.ledger_id = p.ledger_id AND s.category_id = %(category_id)s::bigint
+                    AND s.occurred_on BETWEEN p.date_from AND p.date_to
+                  ORDER BY s.occurred_on DESC, s.transaction_id DESC) AS l
+            CROSS JOIN LATERAL (
+                SELECT * FROM transactions t
+                WHERE t.ledger_id = p.ledger_id AND t.id = l.id
+                LIMIT 1  -- its key: one row; the LIMIT keeps the lines the driving side
+            ) AS t
+            ORDER BY l.occurred_on DESC, l.id DESC
+        ) by_lines
+    ) t
+    WHERE t.occurred_on BETWEEN p.date_from AND p.date_to
+      AND (%(type)s::text IS NULL OR t.type = %(type)s::text)
+      AND (%(min_amount)s::numeric IS NULL OR t.amount >= %(min_amount)s::numeric)
+      AND (%(max_amount)s::numeric IS NULL OR t.amount <= %(max_amount)s::numeric)
+      AND (%(q)s::text IS NULL OR t.description ILIKE
+           '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_', '\_') || '%%')
+      AND (%(payee)s::text IS NULL OR t.payee_id = (
+               SELECT y.id FROM payees y
+               WHERE y.ledger_id = p.ledger_id AND lower(y.name) = lower(%(payee)s::text)))
+      AND (%(tags)s::text[] IS NULL OR t.id IN (
+               SELECT tt.transaction_id
+               FROM transaction_tags tt
+               WHERE tt.ledger_id = p.ledger_id
+                 AND tt.tag_id IN (SELECT g.id FROM tags g
+                                   WHERE g.ledger_id = p.ledger_id
+                                     AND lower(g.name) IN (SELECT lower(n)
+                                                           FROM unnest(%(tags)s::text[]) AS n))
+               GROUP BY tt.transaction_id
+               HAVING count(*) = (SELECT count(DISTINCT lower(n))
+                                  FROM unnest(%(tags)s::text[]) AS n)))
+      AND (%(after_date)s::date IS NULL
+           OR (t.occurred_on, t.id) < (%(after_date)s::date, %(after_id)s::bigint))
+    ORDER BY t.occurred_on DESC, t.id DESC
+    LIMIT %(limit)s
+) k
+JOIN transactions_shown s ON s.ledger_id = p.ledger_id AND s.id = k.id
+ORDER BY p.ledger_id, k.occurred_on DESC, k.id DESC
 
 -- name: first_date$
 -- The date of the ledger's earliest transaction (NULL: it has none): where a period given only

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A new user's first session with expense-api, start to finish:
 # register -> log in -> category -> budget -> expenses -> analytics -> an over-budget expense refused
-# -> a second (shared) ledger -> a household ledger shared with an invited partner.
+# -> a second (shared) ledger -> a household ledger shared with an invited partner -> a receipt
+# split across categories, with a payee and tags, and the lists filtered by them.
 #
 #   bin/serve &                      # in another terminal
 #   clients/curl/walkthrough.sh      # BASE_URL=http://host:port to point elsewhere
@@ -132,5 +133,31 @@ TOKEN="$OWNER_TOKEN"
 api 200 GET "/api/ledgers/$HOUSEHOLD/members"
 echo "    $(field '["items"][0]["name"]') ($(field '["items"][0]["role"]')), $(field '["items"][1]["name"]') ($(field '["items"][1]["role"]'))"
 api 204 DELETE "/api/ledgers/$HOUSEHOLD"
+
+echo "17. One receipt, split: a groceries line and a household line, with a payee and tags"
+api 201 POST /api/categories '{"name": "Household"}'
+HOUSEHOLD_CATEGORY="$(field '["id"]')"
+api 201 POST /api/transactions \
+  "{\"amount\": \"35.00\", \"type\": \"EXPENSE\", \"date\": \"$TODAY\", \"description\": \"Saturday receipt\",
+    \"payee\": \"Corner Shop\", \"tags\": [\"weekly\", \"Cash\"],
+    \"splits\": [{\"categoryId\": $CATEGORY, \"amount\": \"20.00\"},
+               {\"categoryId\": $HOUSEHOLD_CATEGORY, \"amount\": \"15.00\", \"memo\": \"Soap\"}]}"
+echo "    no category of its own (categoryId null), lines: $(field '["splits"][0]["category"]') $(field '["splits"][0]["amount"]') + $(field '["splits"][1]["category"]') $(field '["splits"][1]["amount"]'), tags $(field '["tags"]')"
+api 422 POST /api/transactions \
+  "{\"amount\": \"35.00\", \"type\": \"EXPENSE\", \"date\": \"$TODAY\",
+    \"splits\": [{\"categoryId\": $CATEGORY, \"amount\": \"20.00\"},
+               {\"categoryId\": $HOUSEHOLD_CATEGORY, \"amount\": \"10.00\"}]}"
+echo "    lines that do not add up: code $(field '["code"]')"
+
+echo "18. Payees (the payee field's suggestions) and tags, with counts; the list filtered by them"
+api 200 GET /api/ledgers
+DEFAULT_LEDGER="$(field '["items"][0]["id"]')"
+api 200 GET "/api/ledgers/$DEFAULT_LEDGER/payees?q=corner"
+echo "    $(field '["items"][0]["name"]'): $(field '["items"][0]["count"]') transaction(s), last on $(field '["items"][0]["lastUsedOn"]')"
+api 200 GET "/api/ledgers/$DEFAULT_LEDGER/tags"
+show
+# categoryId matches a line too; every tag given must be on the transaction.
+api 200 GET "/api/transactions?month=$MONTH&year=$YEAR&categoryId=$HOUSEHOLD_CATEGORY&payee=corner%20shop&tag=weekly&tag=cash"
+echo "    $(field '["items"].__len__()') transaction(s): $(field '["items"][0]["description"]')"
 
 echo "Done: $EMAIL"

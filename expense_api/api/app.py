@@ -113,6 +113,8 @@ def _register_blueprints(api) -> None:
     register_ledger_paths(api, ledger_scoped)
     # v3 routes: under /api/ledgers/<id>/ only (their blueprints carry the ledger's prefix).
     api.register_blueprint(import_module(".changes", __package__).blp)
+    api.register_blueprint(import_module(".payees", __package__).blp)
+    api.register_blueprint(import_module(".tags", __package__).blp)
     api.register_blueprint(admin.blp)
 
 

@@ -29,6 +29,7 @@ SCRIPTS = (
     "views.js",
     "history.js",
     "changes.js",
+    "txform.js",
 )
 ASSETS: dict[str, tuple[Path, str]] = {
     **{name: (ASSET_FOLDER, "text/javascript") for name in SCRIPTS},

@@ -41,8 +41,11 @@ class Sync(MethodView):
         never get one twice, whatever order concurrent writes commit in. At most
         1000 entities per answer (the whole state too): `hasMore: true` means ask again at once
         with the answer's `knowledge`. The ledger itself is in every answer, as it is now (its
-        `role` and `isDefault` are the caller's). `payees`, `tags`, `rules` and `rates` are
-        always empty: the service has none of them yet. A `since` above the ledger's current
-        knowledge is 422 `invalid_knowledge`."""
+        `role` and `isDefault` are the caller's). `payees` and `tags` (as their lists show
+        them) are those whose count or last date a transaction change of the answer's range
+        changed, each once, counted in the 1000; one that no transaction uses any more is in
+        `deleted` (`payee`, `tag`). `rules` and `rates` are always empty: the service has none
+        of them yet. A `since` above the ledger's current knowledge is 422
+        `invalid_knowledge`."""
         with one_snapshot(get_conn()) as conn:
             return sync.answer(conn, actor(), since=query.get("since"))

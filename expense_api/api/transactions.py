@@ -50,7 +50,13 @@ class Transactions(MethodView):
     @blp.alt_response(200, schema=DryRunTransactionSchema, description="dryRun: nothing written")
     @problem_response(blp, 409, _BUDGET)
     def post(self, body, dry_run):
-        """Record income or an expense (expenses are checked against your budgets)"""
+        """Record income or an expense (expenses are checked against your budgets)
+
+        One category (`categoryId`), or `splits`: 2 to 50 lines, each in a category of the
+        ledger, summing exactly to `amount` (else 422 `splits_mismatch`). A split expense is
+        spending of each line's category and, once, of the month's overall budget; if any hard
+        budget it raises would be exceeded, nothing is written (409). `payee` and `tags` are
+        matched case-insensitively with the ledger's own and shown as first spelled."""
         if not dry_run:
             commit_with_last_write()  # nothing follows the insert: its COMMIT goes with it
         result = transactions.create(get_conn(), actor(), body)
@@ -100,7 +106,10 @@ class Transaction(MethodView):
     @problem_response(blp, 404, _NOT_FOUND)
     @problem_response(blp, 409, _BUDGET)
     def patch(self, body, transaction_id, dry_run):
-        """Change any fields of a transaction (re-checked against budgets; dryRun to preview)"""
+        """Change any fields of a transaction (re-checked against budgets; dryRun to preview)
+
+        `splits` replaces the lines as a whole; `categoryId` turns a split transaction back
+        into one category. A new amount for a split transaction comes with its new lines."""
         result = transactions.update(get_conn(), actor(), transaction_id, body)
         return _dry_run(result, created=False) if dry_run else result
 

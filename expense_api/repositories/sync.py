@@ -31,6 +31,12 @@ def latest_changes_later(
     )
 
 
+def payees_and_tags_later(batch: Batch, *, ledger_id: int, since: int, upto: int) -> Pending:
+    """The payees and tags that transaction entries in (since, upto] changed, each once with
+    the first seq that changed it and its state now (count 0: in use no more)."""
+    return queries.sync.payees_and_tags.later(batch, ledger_id=ledger_id, since=since, upto=upto)
+
+
 def ledger_later(batch: Batch, *, ledger_id: int, user_id: int) -> Pending:
     return queries.sync.ledger.later(batch, ledger_id=ledger_id, user_id=user_id)
 

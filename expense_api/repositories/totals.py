@@ -4,9 +4,11 @@ transaction; here, rebuilding them after a bulk load that deferred that upkeep."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from psycopg import Connection
 
+from ..db.pool import Batch
 from ..db.sqlfiles import queries
 
 
@@ -23,3 +25,13 @@ def rebuild_for_ledgers(conn: Connection, ledger_ids: Sequence[int]) -> None:
     queries.totals.delete_daily_for_ledgers(conn, ledger_ids=ledger_ids)
     queries.totals.rebuild_monthly_for_ledgers(conn, ledger_ids=ledger_ids)
     queries.totals.rebuild_daily_for_ledgers(conn, ledger_ids=ledger_ids)
+
+
+def lock_later(batch: Batch, *, ledger_id: int, keys: list[tuple[date, int, str]]) -> None:
+    """Locks the totals rows of `keys` (day, category id, type), monthly then daily, each in key
+    order, queued in a batch: for a write that changes them in more than one statement (see
+    sql/totals.sql, lock_monthly)."""
+    days, category_ids, types = (list(column) for column in zip(*keys, strict=True))
+    params = {"ledger_id": ledger_id, "days": days, "category_ids": category_ids, "types": types}
+    queries.totals.lock_monthly.later(batch, **params)
+    queries.totals.lock_daily.later(batch, **params)

@@ -73,6 +73,10 @@ def update_later(
     """Writes a changed transaction (`row`: the whole new state), replacing its lines and
     tags when they changed; the Pending reads it back as get() shows it."""
     _ensure_names_later(batch, ledger_id=ledger_id, row=row)
+    # Old lines go before the row changes: a new date or type would otherwise move them first,
+    # through totals rows that neither the old nor the new state counts under.
+    if splits_changed:
+        queries.transactions.delete_splits.later(batch, ledger_id=ledger_id, id=row["id"])
     queries.transactions.update.later(
         batch,
         ledger_id=ledger_id,
@@ -80,8 +84,6 @@ def update_later(
         payee=row["payee"],
         **{field: row[field] for field in FIELDS},
     )
-    if splits_changed:
-        queries.transactions.delete_splits.later(batch, ledger_id=ledger_id, id=row["id"])
     if tags_changed:
         queries.transactions.delete_tags.later(batch, ledger_id=ledger_id, id=row["id"])
     _insert_parts_later(
@@ -151,7 +153,12 @@ def list_page(
     q: str | None = None,
     min_amount: Decimal | None = None,
     max_amount: Decimal | None = None,
+    payee: str | None = None,
+    tags: list[str] | None = None,
 ) -> list[dict]:
+    """Up to `limit` rows of the ledger between date_from and date_to, newest first, after a
+    keyset position (date, id); each filter None (tags: None or empty) is not applied.
+    category_id matches the transaction's category or one of its split lines."""
     after_date, after_id = after if after else (None, None)
     return queries.transactions.list_page(
         conn,
@@ -166,6 +173,8 @@ def list_page(
         q=q,
         min_amount=min_amount,
         max_amount=max_amount,
+        payee=payee,
+        tags=tags or None,
     )
 
 
@@ -180,8 +189,11 @@ def pages_for_ledgers(
     q: str | None = None,
     min_amount: Decimal | None = None,
     max_amount: Decimal | None = None,
+    payee: str | None = None,
+    tags: list[str] | None = None,
 ) -> dict[int, list[dict]]:
-    """Up to `limit` rows of each ledger's period {ledger_id: (first day, last day)}."""
+    """Up to `limit` rows of each ledger's period {ledger_id: (first day, last day)}, with
+    list_page's filters."""
     ledger_ids = list(periods)
     after_date, after_id = after if after else (None, None)
     rows = queries.transactions.pages_for_ledgers(
@@ -197,5 +209,7 @@ def pages_for_ledgers(
         q=q,
         min_amount=min_amount,
         max_amount=max_amount,
+        payee=payee,
+        tags=tags or None,
     )
     return by_ledger(rows, ledger_ids)

@@ -11,7 +11,7 @@ from psycopg import Connection
 from ..db.pool import Batch
 from ..domain import periods
 from ..domain.errors import ValidationFailed, found
-from ..repositories import transactions
+from ..repositories import totals, transactions
 from ..repositories.integrity import category_must_exist, no_such_category
 from ..repositories.transactions import FIELDS
 from . import alerts, budget_guard
@@ -97,8 +97,10 @@ def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -
     _lines_must_exist(new["splits"], [names.get(line["category_id"]) for line in new["splits"]])
     allowed = budget_guard.check(conn, actor, old=old, new=new)
     # Checked above for a clear answer before any 409, and by the foreign keys for a category
-    # deleted in between.
+    # deleted in between. The change reaches the totals in several statements (the row, then
+    # its lines): their rows are locked first, in the one order every writer takes them.
     with category_must_exist(), Batch(conn) as batch:
+        totals.lock_later(batch, ledger_id=actor.ledger_id, keys=_totals_keys(old, new))
         written = transactions.update_later(
             batch,
             ledger_id=actor.ledger_id,
@@ -192,6 +194,20 @@ def _category_names(conn: Connection, actor: Actor, old: dict, new: dict) -> dic
     if wanted <= known.keys():
         return known
     return transactions.category_names(conn, ledger_id=actor.ledger_id, ids=sorted(wanted))
+
+
+def _totals_keys(*states: dict) -> list[tuple]:
+    """The totals keys (day, category id, type) the states count under: a transaction's
+    category, or its lines' categories."""
+    return sorted(
+        {
+            (state["occurred_on"], category_id, state["type"])
+            for state in states
+            for category_id in (
+                [line["category_id"] for line in state["splits"]] or [state["category_id"]]
+            )
+        }
+    )
 
 
 def _lines_must_exist(lines: list[dict], names: list[str | None]) -> None:

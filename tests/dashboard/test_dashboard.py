@@ -93,6 +93,9 @@ const transaction = {id: 7, date: "2026-03-01", tags: [], type: "EXPENSE", amoun
   category: "Groceries", createdBy: {id: 1, name: "Asha"}, categoryId: 3, description: "Market",
   extra: {a: 1}};
 const edited = {...transaction, amount: "25.00", tags: ["food", "weekly"]};
+const split = {...transaction, categoryId: null, category: null, splits: [
+  {categoryId: 3, category: "Groceries", amount: "45.10", memo: "Fruit"},
+  {categoryId: 4, category: "Gifts", amount: "25.10", memo: null}]};
 const entry = (op, before, after, actor = {id: 1, name: "Asha"}, via = "rest") =>
   ({seq: 1, at: "2026-03-01T10:00:00Z", actor, via, requestId: "r1", entity: "transaction",
     entityId: 7, op, before, after});
@@ -101,6 +104,7 @@ const shown = (e) => words.changedFields(e).map((f) =>
 console.log(JSON.stringify({
   updated: shown(entry("updated", transaction, edited)),
   unchanged: shown(entry("updated", transaction, {...transaction})),
+  split: shown(entry("updated", transaction, split)),
   created: shown(entry("created", null, transaction)),
   deleted: shown(entry("deleted", transaction, null)),
   people: [words.actorName(entry("created", null, transaction)),
@@ -114,22 +118,35 @@ console.log(JSON.stringify({
 """
 
 
-def test_an_entry_in_words(tmp_path):
+def _run_under_node(tmp_path, module: str, script: str) -> dict:
+    """Runs `script` beside a copy of the dashboard's `module` (importable as ./NAME.mjs) under
+    node and returns what it printed, as JSON."""
     node = shutil.which("node")
     if node is None:
         pytest.skip(
             "node is not installed (bin/_bootstrap needs it for npm; apt-get install nodejs)"
         )
-    (tmp_path / "changes.mjs").write_text((ASSET_FOLDER / "changes.js").read_text())
-    (tmp_path / "run.mjs").write_text(ENTRY_WORDS)
+    copy = tmp_path / module.replace(".js", ".mjs")
+    copy.write_text((ASSET_FOLDER / module).read_text())
+    (tmp_path / "run.mjs").write_text(script)
     ran = subprocess.run(
         [node, "run.mjs"], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert ran.returncode == 0, ran.stderr
-    said = json.loads(ran.stdout)
+    return json.loads(ran.stdout)
+
+
+def test_an_entry_in_words(tmp_path):
+    said = _run_under_node(tmp_path, "changes.js", ENTRY_WORDS)
     # An update shows only what changed, as before -> after, money as the API's exact string.
     assert said["updated"] == [["Amount", "30.00", "25.00"], ["Tags", "none", "food, weekly"]]
     assert said["unchanged"] == []
+    # A split: the category gone, the lines in words.
+    assert said["split"] == [
+        ["Category", "Groceries", "none"],
+        ["Category id", "3", "none"],
+        ["Splits", "none", "Groceries 45.10 (Fruit), Gifts 25.10"],
+    ]
     # A creation shows the whole new entity, a deletion the whole entity as it was.
     # In the order a person reads a transaction (jsonb keeps none); unknown fields last.
     fields = ["Date", "Type", "Amount", "Category", "Category id", "Tags", "Description", "Id"]
@@ -151,3 +168,35 @@ def test_an_entry_in_words(tmp_path):
     assert said["kolkata"] == "Mar 1, 2026, 03:30:00 PM GMT+5:30"
     assert said["utc"] == "Mar 1, 2026, 10:00:00 AM UTC"
     assert said["unknownZone"] == said["utc"]
+
+
+# The split lines' sums in the form (format.js), under node: amounts are read as the API reads
+# them, into whole minor units, and summed as BigInt, never as binary floats.
+EXACT_AMOUNTS = """
+import { fractionDigits, fromMinor, toMinor } from "./format.mjs";
+const sum = (texts, digits) =>
+  fromMinor(texts.map((t) => toMinor(t, digits)).reduce((a, b) => a + b, 0n), digits);
+console.log(JSON.stringify({
+  read: ["12.5", "12.50", "12.500", "12.505", "0.1", "7", " 7 ", "1e3", "-1", ".5", "1.", "1,5", ""]
+    .map((t) => String(toMinor(t, 2))),
+  yen: ["1200", "1200.0", "1200.5"].map((t) => String(toMinor(t, 0))),
+  dinar: String(toMinor("1.234", 3)),
+  sums: [sum(["45.10", "30.10", "25.10"], 2), sum(["0.1", "0.2"], 2),
+         sum(["999999999999.99", "0.01"], 2), sum(["1.234", "0.001"], 3)],
+  remaining: [fromMinor(toMinor("100.30", 2) - toMinor("100.40", 2), 2), fromMinor(-5n, 3),
+              fromMinor(0n, 0), fromMinor(0n, 2)],
+  digits: ["0.00", "0", "0.000"].map(fractionDigits),
+}));
+"""
+
+
+def test_split_amounts_are_summed_exactly(tmp_path):
+    said = _run_under_node(tmp_path, "format.js", EXACT_AMOUNTS)
+    # What the API takes (extra fraction digits only as zeros), in minor units; nothing else.
+    assert said["read"] == ["1250", "1250", "1250", "null", "10", "700", "700"] + ["null"] * 6
+    assert said["yen"] == ["1200", "1200", "null"]
+    assert said["dinar"] == "1234"
+    # 45.10 + 30.10 + 25.10 is 100.30000000000001 in binary floats.
+    assert said["sums"] == ["100.30", "0.30", "1000000000000.00", "1.235"]
+    assert said["remaining"] == ["-0.10", "-0.005", "0", "0.00"]
+    assert said["digits"] == [2, 0, 3]

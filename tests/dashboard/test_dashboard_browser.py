@@ -694,3 +694,230 @@ def test_a_transaction_history(browser, live_server):
         person.context.close()
     strangers = [u for u in person.requested if not u.startswith(live_server.base + "/")]
     assert strangers == [], "the page contacted another origin"
+
+
+def test_a_split_receipt_with_a_payee_and_tags(browser, live_server):
+    """One receipt of 100.30 at a payee the ledger knows (suggested as it is typed, the answer
+    to a superseded request never drawn), split into three lines through the form: the amount
+    still to split follows each keystroke exactly (45.10 + 30.10 + 25.10 is 100.30, which binary
+    floats make 100.30000000000001); a line in too many digits is the API's field error, a sum
+    that differs is refused before anything is sent. Two tags as chips (a repeat counts once, one
+    removed with its x). The API then holds the lines, the payee and the tags; the list shows
+    "Split (3)" with the lines on expanding it. Edited, the form shows the lines again, stops at
+    20 tags, and the transaction goes back to one category."""
+    person = Person(browser, live_server.base, "Splitter")
+    page = person.page
+    base = live_server.base
+    try:
+        person.open()
+        person.register()
+        token = person.token()
+        ledger = call(base, "GET", "/api/ledgers", token=token)[1]["items"][0]["id"]
+        path = f"/api/ledgers/{ledger}"
+        ids = {}
+        for name in ("Groceries", "Household", "Gifts"):
+            status, category, _ = call(
+                base, "POST", f"{path}/categories", {"name": name}, token=token
+            )
+            assert status == 201, category
+            ids[name] = category["id"]
+        day = call(base, "GET", f"{path}/summary", token=token)[1]["from"]
+        body = {"amount": "3", "type": "EXPENSE", "categoryId": ids["Groceries"], "date": day,
+                "description": "Milk", "payee": "Corner Market"}  # fmt: skip
+        status, known, _ = call(base, "POST", f"{path}/transactions", body, token=token)
+        assert status == 201, known
+        page.reload()
+        form = page.locator("#tx-form")
+        form.locator("select[name=categoryId] option", has_text="Gifts").wait_for(state="attached")
+        posts, payee_queries = [], []
+
+        def watch(request):
+            if request.method == "POST" and request.url.endswith("/transactions"):
+                posts.append(request)
+            if "/payees?" in request.url:
+                payee_queries.append(request.url.split("?", 1)[1])
+
+        page.on("request", watch)
+
+        # The payee: one request once typing pauses; the one a later keystroke cancels is
+        # never drawn, even when its answer comes.
+        held = []
+        page.route("**/payees?**", lambda route: held.append(route))
+        payee = form.get_by_label("Payee")
+        payee.press_sequentially("Cor")
+        while not held:
+            page.wait_for_timeout(20)
+        page.unroute("**/payees?**")
+        payee.press_sequentially("n")
+        page.locator('#tx-payees option[value="Corner Market"]').wait_for(state="attached")
+        stale = {"items": [{"id": 99, "name": "Stale Shop", "count": 1, "lastUsedOn": day}]}
+        with contextlib.suppress(Exception):  # the page cancelled it: nothing to answer
+            held[0].fulfill(status=200, content_type="application/json", body=json.dumps(stale))
+        page.wait_for_timeout(300)
+        assert page.locator('#tx-payees option[value="Stale Shop"]').count() == 0
+        assert payee_queries == ["q=Cor", "q=Corn"], payee_queries
+        payee.fill("Corner Market")
+
+        # Split: the single category gives way to two lines, the first in its category.
+        form.locator("input[name=amount]").fill("100.30")
+        form.get_by_label("Type").select_option(label="Expense")
+        form.get_by_label("Category").select_option(label="Groceries")
+        form.get_by_role("button", name="Split into lines").click()
+        assert form.locator("select[name=categoryId]").is_hidden()
+        assert form.locator("#tx-lines li").count() == 2
+        assert page.evaluate("document.activeElement.name") == "splits.0.categoryId"
+        assert form.get_by_label("Line 1 Category").input_value() == str(ids["Groceries"])
+        assert form.get_by_role("button", name="Remove line 1").is_disabled()  # two at least
+        _wait_text(person, "#tx-remaining", "Remaining: $100.30 still to split.")
+        form.get_by_label("Line 1 Amount").press_sequentially("45.10")
+        _wait_text(person, "#tx-remaining", "Remaining: $55.20 still to split.")
+        form.get_by_label("Line 1 Memo").fill("Fruit and bread")
+        form.get_by_role("button", name="Add line").click()
+        assert page.evaluate("document.activeElement.name") == "splits.2.categoryId"
+        form.get_by_label("Line 2 Category").select_option(label="Household")
+        form.get_by_label("Line 2 Amount").fill("30.10")
+        form.get_by_label("Line 3 Category").select_option(label="Gifts")
+        form.get_by_label("Line 3 Amount").fill("25.20")
+        _wait_text(
+            person, "#tx-remaining", "Remaining: -$0.10. The lines are over the amount by $0.10."
+        )
+        # A fourth line comes and goes; the numbers follow.
+        form.get_by_role("button", name="Add line").click()
+        assert form.locator("#tx-lines li").count() == 4
+        form.get_by_role("button", name="Remove line 4").click()
+        assert form.locator("#tx-lines li").count() == 3
+        assert page.evaluate("document.activeElement.name") == "splits.2.categoryId"
+
+        # Tags: Enter or a comma makes a chip, a repeat counts once, x removes one.
+        tag = form.get_by_label("Tags", exact=True)
+        tag.fill("weekly")
+        tag.press("Enter")
+        tag.press_sequentially("Food,food,oops,")
+        chips = form.locator("#tx-tags li > span")
+        assert chips.all_inner_texts() == ["weekly", "Food", "oops"]
+        form.get_by_role("button", name="Remove tag oops").click()
+        assert chips.count() == 2
+        assert page.evaluate("document.activeElement.id") == "tx-tag"
+        person.screenshot("13-split-form")
+        assert person.accessibility_violations() == []
+
+        # A line's amount in too many digits: the API names the field.
+        form.get_by_label("Line 2 Amount").fill("30.105")
+        _wait_text(person, "#tx-remaining", "Line 2: not an amount in USD (at most 2 decimals).")
+        form.get_by_role("button", name="Add", exact=True).click()
+        line_error = form.locator('.error[data-for="splits.1.amount"]')
+        line_error.filter(has_text="USD allows at most 2 fraction digits.").wait_for()
+        assert form.get_by_label("Line 2 Amount").get_attribute("aria-invalid") == "true"
+        assert len(posts) == 1
+        # Lines that do not add up: refused in the page, nothing sent.
+        form.get_by_label("Line 2 Amount").fill("30.10")
+        form.get_by_label("Line 3 Amount").fill("25.00")
+        _wait_text(person, "#tx-remaining", "Remaining: $0.10 still to split.")
+        form.get_by_role("button", name="Add", exact=True).click()
+        _wait_text(
+            person,
+            "#tx-error",
+            "Not saved: the lines must add up to the amount exactly. The lines add up to "
+            "$100.20, not $100.30: $0.10 is not split yet.",
+        )
+        assert "$0.10 is not split yet." in form.locator('.error[data-for="splits"]').inner_text()
+        assert len(posts) == 1
+        person.screenshot("14-split-refused")
+        form.get_by_label("Line 3 Amount").fill("25.10")
+        _wait_text(person, "#tx-remaining", "Remaining: $0.00. The lines add up.")
+        # The API's own refusal of a sum (the request altered on its way) is shown the same way.
+
+        def short_by_a_dime(route):
+            sent = json.loads(route.request.post_data)
+            sent["splits"][2]["amount"] = "25.00"
+            route.continue_(post_data=json.dumps(sent))
+
+        page.route("**/transactions", short_by_a_dime)
+        form.get_by_role("button", name="Add", exact=True).click()
+        _wait_text(
+            person, "#tx-error", "The split lines must sum exactly to the transaction's amount."
+        )
+        splits_error = form.locator('.error[data-for="splits"]')
+        assert splits_error.inner_text() == "The lines sum to 100.20; the amount is 100.30."
+        page.unroute("**/transactions")
+        assert len(posts) == 2
+        form.get_by_role("button", name="Add", exact=True).click()
+        _wait_text(person, "#status", "Added $100.30 split into 3 lines.")
+        assert len(posts) == 3
+        assert form.locator("select[name=categoryId]").is_visible()  # the form starts afresh
+        assert chips.count() == 0 and form.locator("#tx-lines li").count() == 0
+
+        # The API holds it as given.
+        items = call(base, "GET", f"{path}/transactions", token=token)[1]["items"]
+        saved = next(t for t in items if t["amount"] == "100.30")
+        assert (saved["categoryId"], saved["category"]) == (None, None)
+        assert saved["payee"] == "Corner Market"
+        assert saved["tags"] == ["Food", "weekly"]
+        line = lambda name, amount, memo=None: {  # noqa: E731
+            "categoryId": ids[name], "category": name, "amount": amount, "memo": memo}  # fmt: skip
+        assert saved["splits"] == [
+            line("Groceries", "45.10", "Fruit and bread"),
+            line("Household", "30.10"),
+            line("Gifts", "25.10"),
+        ]
+
+        # The list: "Split (3)", its lines' categories on hover and on expanding it.
+        row = page.locator(f'#tx-list tr[data-id="{saved["id"]}"]')
+        row.wait_for()
+        cells = row.locator("td")
+        assert cells.nth(1).locator("summary").inner_text() == "Split (3)"
+        summary = cells.nth(1).locator("summary")
+        assert summary.get_attribute("title") == "Groceries, Household, Gifts"
+        assert cells.nth(1).locator("li").first.is_hidden()
+        summary.click()
+        lines = [" ".join(t.split()) for t in cells.nth(1).locator("li").all_inner_texts()]
+        assert lines == ["Groceries (Fruit and bread) $45.10", "Household $30.10", "Gifts $25.10"]
+        assert cells.nth(2).inner_text() == "Corner Market"
+        assert cells.nth(3).locator(".chip").all_inner_texts() == ["Food", "weekly"]
+        person.screenshot("15-split-in-list")
+        assert person.accessibility_violations() == []
+
+        # Edited: the lines, payee and tags are in the form again; at most 20 tags.
+        page.get_by_role("button", name=f"Edit Corner Market {saved['date']}").click()
+        assert form.locator("#tx-lines li").count() == 3
+        assert form.get_by_label("Line 2 Amount").input_value() == "30.10"
+        assert form.get_by_label("Line 1 Memo").input_value() == "Fruit and bread"
+        assert form.get_by_label("Line 3 Category").input_value() == str(ids["Gifts"])
+        assert payee.input_value() == "Corner Market"
+        assert chips.all_inner_texts() == ["Food", "weekly"]
+        _wait_text(person, "#tx-remaining", "Remaining: $0.00. The lines add up.")
+        tag.fill(",".join(f"t{n}" for n in range(1, 20)) + ",")
+        assert chips.count() == 20
+        _wait_text(
+            person, '#tx-form .error[data-for="tags"]', 'At most 20 tags: "t19" was not added.'
+        )
+        page.get_by_role("button", name="Cancel edit").click()
+        assert chips.count() == 0
+
+        # Back to one category (the first line's, then another picked), one tag fewer.
+        page.get_by_role("button", name=f"Edit Corner Market {saved['date']}").click()
+        form.get_by_role("button", name="Use one category").click()
+        assert form.locator("#tx-lines li").count() == 0
+        single = form.get_by_label("Category")
+        assert single.input_value() == str(ids["Groceries"])
+        single.select_option(label="Household")
+        form.get_by_role("button", name="Remove tag weekly").click()
+        form.get_by_role("button", name="Save").click()
+        _wait_text(person, "#status", "Saved $100.30 in Household.")
+        status, edited, _ = call(base, "GET", f"{path}/transactions/{saved['id']}", token=token)
+        assert status == 200, edited
+        assert (edited["categoryId"], edited["category"]) == (ids["Household"], "Household")
+        assert edited["splits"] == [] and edited["tags"] == ["Food"]
+        assert edited["payee"] == "Corner Market"
+        row.locator("td").nth(1).filter(has_text="Household").wait_for()
+
+        # A phone-width screen with the split form open: one column, no sideways scroll.
+        form.get_by_role("button", name="Split into lines").click()
+        page.set_viewport_size({"width": 390, "height": 844})
+        person.screenshot("16-split-phone")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert person.accessibility_violations() == []
+    finally:
+        person.context.close()
+    strangers = [u for u in person.requested if not u.startswith(base + "/")]
+    assert strangers == [], "the page contacted another origin"

@@ -466,3 +466,39 @@ def test_a_to_alone_under_ledgers_reads_the_first_dates_once(alice, statements):
     assert statements.count("transactions.first_dates") == 2  # one per field, not per ledger
     assert "transactions.first_date" not in statements
     assert statements.count("reports.summary_for_ledgers") == 1
+
+
+def test_payees_and_tags_below_ledgers_take_one_statement_each(alice, statements):
+    query = "{ ledgers { id payees(limit: 10) { name } tags { name } } }"
+    graphql(alice, query)
+    with_one = sorted(statements)
+    for n in range(3):
+        created = alice.post("/api/ledgers", json={"name": f"Extra {n}"}).get_json()
+        base = f"/api/ledgers/{created['id']}"
+        food = alice.post(f"{base}/categories", json={"name": "Food"}).get_json()["id"]
+        made = alice.post(f"{base}/transactions", json={
+            "amount": "1", "type": "EXPENSE", "categoryId": food, "date": "2026-11-01",
+            "payee": f"Shop {n}", "tags": ["a", f"t{n}"]})  # fmt: skip
+        assert made.status_code == 201, made.get_json()
+    statements.clear()
+    answer = graphql(alice, query)
+    assert "errors" not in answer and len(answer["data"]["ledgers"]) == 4
+    assert sorted(statements) == with_one
+    assert statements.count("payees.list_for_ledgers") == statements.count("tags.list_for_ledgers")
+    assert statements.count("payees.list_for_ledgers") == 1
+    assert [len(ledger["payees"]) for ledger in answer["data"]["ledgers"]] == [0, 1, 1, 1]
+
+
+def test_a_payee_list_costs_its_limit():
+    schema = executable_schema()
+    costs = limits.cost_map(schema)
+    assert costs["Ledger"]["payees"] == {"complexity": 1, "multipliers": ["limit"]}
+    cheap = "{ ledgers { payees { name } } }"  # 25 ledgers x the default 50
+    dear = "{ ledgers { payees(limit: 200) { name } tags { name } } }"  # 25 x (200 + 100)
+    rule = limits.cost_rule(schema, {})
+    assert not validate(schema, parse(cheap), [rule])
+    assert not validate(schema, parse(dear), [rule])
+    deeper = "{ ledgers { payees(limit: 200) { name } tags { name } categories { id } members { userId } } }"
+    assert [e.extensions["code"] for e in validate(schema, parse(deeper), [rule])] == [
+        "query_too_complex"
+    ]

@@ -270,3 +270,74 @@ def test_each_rest_refusal_has_a_graphql_twin(alice, bob):
         assert error["extensions"]["status"] == rest.status_code
         if code == "validation_error" and method != "GET":
             assert error["extensions"]["errors"] == rest.get_json()["errors"]
+
+
+PAYEE_FIELDS = "id name count lastUsedOn"
+
+
+def test_payees_tags_and_their_filters_as_rest(alice):
+    base = f"/api/ledgers/{alice.ledger_id}"
+    food, home = category(alice, "Food"), category(alice, "Home")
+    for day, payee, tags in [(1, "Corner Shop", ["trip"]), (2, "corner shop", ["Trip", "work"]),
+                             (3, "Bakery", []), (4, "50% Off", ["work"])]:  # fmt: skip
+        record(alice, food, f"{day}.50", date=f"2026-03-0{day}", payee=payee, tags=tags)
+    split = {"amount": "9.00", "type": "EXPENSE", "date": "2026-03-05", "payee": "Bakery",
+             "tags": ["trip", "work"], "splits": [{"categoryId": home, "amount": "4.00"},
+                                                  {"categoryId": food, "amount": "5.00"}]}  # fmt: skip
+    assert alice.post(f"{base}/transactions", json=split).status_code == 201
+    got = _ledger(
+        alice,
+        alice.ledger_id,
+        f"""all: payees {{ {PAYEE_FIELDS} }} some: payees(q: "SHOP", limit: 1) {{ {PAYEE_FIELDS} }}
+        literal: payees(q: "0%") {{ name }} tags {{ id name count }}""",
+    )
+    assert got["all"] == _rest(alice, f"{base}/payees")["items"] and len(got["all"]) == 3
+    assert got["some"] == _rest(alice, f"{base}/payees?q=SHOP&limit=1")["items"]
+    assert got["literal"] == [{"name": "50% Off"}]
+    assert got["tags"] == _rest(alice, f"{base}/tags")["items"] and len(got["tags"]) == 2
+    for graphql_filter, query in [
+        ('{payee: "CORNER SHOP"}', "payee=CORNER%20SHOP"),
+        ('{tags: ["TRIP", "work"]}', "tag=TRIP&tag=work"),
+        (f"{{categoryId: {home}}}", f"categoryId={home}"),
+        (f'{{categoryId: {food}, tags: ["work"], payee: "bakery"}}',
+         f"categoryId={food}&tag=work&payee=bakery"),
+    ]:  # fmt: skip
+        selection = f"""transactions(filter: {{month: 3, year: 2026, {graphql_filter[1:-1]}}}) {{
+            nodes {{ {TX_FIELDS} }} }}"""
+        nodes = _ledger(alice, alice.ledger_id, selection)["transactions"]["nodes"]
+        rest = _rest(alice, f"{base}/transactions?month=3&year=2026&{query}")["items"]
+        assert nodes == rest and rest, query
+
+
+def test_payees_and_tags_below_ledgers_as_rest_in_one_statement_each(alice):
+    other = alice.post("/api/ledgers", json={"name": "Other", "currency": "JPY"}).get_json()
+    record(alice, category(alice), payee="Home Shop", tags=["mine"])
+    food = alice.post(f"/api/ledgers/{other['id']}/categories", json={"name": "F"}).get_json()
+    body = {"amount": "500", "type": "EXPENSE", "categoryId": food["id"], "date": "2026-03-01",
+            "payee": "Away Shop", "tags": ["away"]}  # fmt: skip
+    assert alice.post(f"/api/ledgers/{other['id']}/transactions", json=body).status_code == 201
+    answer = graphql(
+        alice, f"{{ ledgers {{ id payees {{ {PAYEE_FIELDS} }} tags {{ name count }} }} }}"
+    )
+    assert "errors" not in answer, answer
+    for ledger in answer["data"]["ledgers"]:
+        base = f"/api/ledgers/{ledger['id']}"
+        assert ledger["payees"] == _rest(alice, f"{base}/payees")["items"]
+        assert ledger["tags"] == [
+            {"name": t["name"], "count": t["count"]} for t in _rest(alice, f"{base}/tags")["items"]
+        ]
+    assert {len(ledger["payees"]) for ledger in answer["data"]["ledgers"]} == {1}
+
+
+@pytest.mark.parametrize(
+    ("rest_query", "graphql_arguments"),
+    [("limit=201", "limit: 201"), ("limit=0", "limit: 0"), ("q=", 'q: ""')],
+)
+def test_a_bad_payee_list_argument_is_the_same_refusal(alice, rest_query, graphql_arguments):
+    rest = alice.get(f"/api/ledgers/{alice.ledger_id}/payees?{rest_query}")
+    assert rest.status_code == 422
+    answer = graphql(
+        alice, f"{{ ledger(id: {alice.ledger_id}) {{ payees({graphql_arguments}) {{ id }} }} }}"
+    )
+    assert graphql_codes(answer) == ["validation_error"]
+    assert answer["errors"][0]["extensions"]["errors"] == rest.get_json()["errors"]

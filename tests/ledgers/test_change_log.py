@@ -67,13 +67,16 @@ ENTITY_TABLES = {
     "transactions": ("transaction", "id"),
     "transaction_splits": ("transaction", "transaction_id"),
     "transaction_tags": ("transaction", "transaction_id"),
+    "imports": ("import", "id"),
+    "import_rows": ("import", "import_id"),
+    "rules": ("rule", "id"),
     "budgets": ("budget", "id"),
     "recurring_rules": ("recurring", "id"),
     "recurring_occurrences": ("recurring", "rule_id"),
     "webhook_endpoints": ("webhook", "id"),
 }
 # Tables of an entity's parts: its row is in another table.
-PARTS = {"recurring_occurrences", "transaction_splits", "transaction_tags"}
+PARTS = {"recurring_occurrences", "transaction_splits", "transaction_tags", "import_rows"}
 # The table whose row is the entity itself (its presence says created / deleted).
 ENTITY_ROW = {entity: table for table, (entity, _) in ENTITY_TABLES.items() if table not in PARTS}
 # The tables with a ledger_id that hold no entity of the log, and why.
@@ -460,37 +463,51 @@ def delete_category(w: World):
 
 
 def create_transaction(w: World):
-    """With a soft budget it crosses (an alert fires) and a webhook endpoint subscribed (an
-    event is recorded): neither is an entity of the log."""
+    """A split expense with a payee and tags (their rows are names, not entities of the log),
+    with a soft budget it crosses (an alert fires) and a webhook endpoint subscribed (an event
+    is recorded): neither is an entity of the log."""
     alice = w.user("Alice")
     ledger_id = w.shared(alice)
-    food = w.category(alice, ledger_id)
+    food, home = w.category(alice, ledger_id), w.category(alice, ledger_id, "Home")
     body = {"amount": "15", "month": 3, "year": 2026, "alertThreshold": 50}
     w.rest(alice, "POST", f"/api/ledgers/{ledger_id}/budgets", json=body)
     hook = {"url": HOOK, "events": ["transaction.created"]}
     w.rest(alice, "POST", f"/api/ledgers/{ledger_id}/webhooks", json=hook)
+    lines = [{"categoryId": food, "amount": "7.00"}, {"categoryId": home, "amount": "5.00"}]
+    body = {"amount": "12.00", "type": "EXPENSE", "date": "2026-03-15", "splits": lines,
+            "payee": "Market", "tags": ["weekly"]}  # fmt: skip
     with w.change(actor=alice.id, via="rest", ledgers=[ledger_id]):
-        assert w.expense(alice, ledger_id, food, "12.00")["alerts"]
+        created = w.rest(alice, "POST", f"/api/ledgers/{ledger_id}/transactions", json=body)
+        assert created["alerts"]
 
 
 def update_transaction(w: World):
+    """Through GraphQL: new lines, a payee and tags replace a single category."""
     alice = w.user("Alice")
     ledger_id = w.shared(alice)
-    spent = w.expense(alice, ledger_id, w.category(alice, ledger_id))
+    food, home = w.category(alice, ledger_id), w.category(alice, ledger_id, "Home")
+    spent = w.expense(alice, ledger_id, food)
     with w.change(actor=alice.id, via="graphql", ledgers=[ledger_id]):
         w.graphql(
             alice,
-            "mutation($l: Int, $id: Int!) { updateTransaction(ledgerId: $l, id: $id,"
-            ' input: {amount: "11.50", description: "Lunch"}) { transaction { id } } }',
+            "mutation($l: Int, $id: Int!, $s: [SplitLineInput!]) { updateTransaction("
+            'ledgerId: $l, id: $id, input: {amount: "11.50", description: "Lunch", splits: $s,'
+            ' payee: "Cafe", tags: ["work"]}) { transaction { id } } }',
             l=ledger_id,
             id=spent["id"],
+            s=[{"categoryId": food, "amount": "10.00"}, {"categoryId": home, "amount": "1.50"}],
         )
 
 
 def delete_transaction(w: World):
+    """A split one: its lines and tags go with it."""
     alice = w.user("Alice")
     ledger_id = w.shared(alice)
-    spent = w.expense(alice, ledger_id, w.category(alice, ledger_id))
+    food, home = w.category(alice, ledger_id), w.category(alice, ledger_id, "Home")
+    lines = [{"categoryId": food, "amount": "1.00"}, {"categoryId": home, "amount": "2.00"}]
+    body = {"amount": "3.00", "type": "EXPENSE", "date": "2026-03-15", "splits": lines,
+            "tags": ["gone"]}  # fmt: skip
+    spent = w.rest(alice, "POST", f"/api/ledgers/{ledger_id}/transactions", json=body)
     with w.change(actor=alice.id, via="rest", ledgers=[ledger_id]):
         w.rest(alice, "DELETE", f"/api/ledgers/{ledger_id}/transactions/{spent['id']}")
 
@@ -703,7 +720,7 @@ def seed_command(w: World):
         watch.actor = new["id"]
         w.login(new["email"], DEMO_PASSWORD)
     counts = Counter(e["entity"] for e in watch.entries)
-    assert counts == {"ledger": 1, "member": 1, "category": 12, "transaction": 8, "budget": 48}
+    assert counts == {"ledger": 1, "member": 1, "category": 13, "transaction": 8, "budget": 48}
 
 
 # The catalog: every public function or class of expense_api.services, by its name below the
@@ -831,6 +848,8 @@ OTHERS = {
     "ledgers.members_for_ledgers": READS,
     "recurring.dates.dates_after": READS,
     "recurring.dates.next_after": READS,
+    "payees.list_all": READS,
+    "payees.list_for_ledgers": READS,
     "recurring.failures.is_rule_failure": READS,
     "recurring.failures.backoff": READS,
     "recurring.failures.describe": READS,
@@ -848,6 +867,8 @@ OTHERS = {
     "reports.budget_usage_for_ledgers": READS,
     "reports.trends": READS,
     "reports.trends_for_ledgers": READS,
+    "tags.list_all": READS,
+    "tags.list_for_ledgers": READS,
     "transactions.get": READS,
     "transactions.resolve_period": READS,
     "transactions.list_page": READS,

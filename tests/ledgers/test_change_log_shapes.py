@@ -59,6 +59,22 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
             json={"amount": "1.5", "type": "EXPENSE", "categoryId": food, "date": "2026-03-15"},
         )
     )
+    home = _ok(alice.post(f"{base}/categories", json={"name": "Home"}))["id"]
+    lines = [{"categoryId": food, "amount": "0.125", "memo": "bread"},
+             {"categoryId": home, "amount": 2}]  # fmt: skip
+    split = _ok(
+        alice.post(
+            f"{base}/transactions",
+            json={
+                "amount": "2.125",
+                "type": "EXPENSE",
+                "splits": lines,
+                "date": "2026-03-15",
+                "payee": "Souq",
+                "tags": ["b", "A"],
+            },
+        )
+    )
     budget = _ok(alice.post(f"{base}/budgets", json={"amount": "40", "month": 3, "year": 2026}))
     weekly = {"amount": "2.125", "type": "EXPENSE", "categoryId": food, "frequency": "weekly",
               "byWeekday": ["MO", "TH"], "startDate": "2999-01-01"}  # fmt: skip
@@ -74,6 +90,7 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
         ("ledger", kwd_ledger): _ok(alice.get(base)),
         ("category", food): _ok(alice.get(f"{base}/categories/{food}")),
         ("transaction", spent["id"]): _ok(alice.get(f"{base}/transactions/{spent['id']}")),
+        ("transaction", split["id"]): _ok(alice.get(f"{base}/transactions/{split['id']}")),
         ("budget", budget["id"]): _ok(alice.get(f"{base}/budgets/{budget['id']}")),
         ("recurring", rule["id"]): _ok(alice.get(f"{base}/recurring/{rule['id']}")),
         ("webhook", hook_["id"]): _ok(alice.get(f"{base}/webhooks/{hook_['id']}")),
@@ -84,6 +101,10 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
         answers[("invitation", listed["id"])] = listed
     assert ("invitation", invitation["id"]) in answers and ("member", bob.id) in answers
     assert answers[("transaction", spent["id"])]["amount"] == "1.500"
+    assert [line["amount"] for line in answers[("transaction", split["id"])]["splits"]] == [
+        "0.125",
+        "2.000",
+    ]
     for (entity, entity_id), answer in answers.items():
         assert _after(conn, kwd_ledger, entity, entity_id) == answer, entity
 
@@ -164,6 +185,28 @@ def _bulk_rows(own, ledger_id: int, owner_id: int) -> dict[str, list[int]]:
         ).fetchone()[0]
         for schedule in schedules
     ]
+    # A split one with a payee and tags: its lines' amounts half up too, tags in name order.
+    split = own.execute(
+        "INSERT INTO transactions (ledger_id, category_id, type, amount, occurred_on, created_at)"
+        " VALUES (%s, NULL, 'EXPENSE', 3.0005, '2026-05-02', %s) RETURNING id",
+        (ledger_id, at),
+    ).fetchone()[0]
+    own.execute(
+        "INSERT INTO transaction_splits (ledger_id, transaction_id, line_no, category_id, amount,"
+        " memo, occurred_on, type) VALUES (%(l)s, %(t)s, 1, %(c)s, 1.0005, 'first', '-infinity',"
+        " 'EXPENSE'), (%(l)s, %(t)s, 2, %(c)s, 2, NULL, '-infinity', 'EXPENSE')",
+        {"l": ledger_id, "t": split, "c": category},
+    )
+    payee = own.execute(
+        "INSERT INTO payees (ledger_id, name) VALUES (%s, 'Bulk Payee') RETURNING id", (ledger_id,)
+    ).fetchone()[0]
+    own.execute("UPDATE transactions SET payee_id = %s WHERE id = %s", (payee, split))
+    own.execute(
+        "WITH t AS (INSERT INTO tags (ledger_id, name) VALUES (%(l)s, 'zeta'), (%(l)s, 'Alpha')"
+        " RETURNING id) INSERT INTO transaction_tags SELECT %(l)s, %(s)s, id FROM t",
+        {"l": ledger_id, "s": split},
+    )
+    spent.append(split)
     return {"category": [category], "transaction": spent, "budget": plans, "recurring": rules}
 
 
@@ -201,7 +244,7 @@ def test_the_bulk_path_logs_each_row_once_after_what_the_transaction_logged(alic
         ledger_id = ledgers.create(own, user, name="Loaded", currency=None, timezone=None)["id"]
         written = _bulk_rows(own, ledger_id, alice.id)
         actor = ledgers.actor_in(own, user_id=alice.id, ledger_id=ledger_id)
-        assert hook.record_created_in_bulk(own, actor, "transaction") == 3
+        assert hook.record_created_in_bulk(own, actor, "transaction") == 4
         assert hook.record_created_in_bulk(own, actor, "transaction") == 0
         assert hook.record_created_in_bulk(own, actor, "category") == 1
         own.commit()
@@ -214,13 +257,13 @@ def test_the_bulk_path_logs_each_row_once_after_what_the_transaction_logged(alic
         knowledge = check.execute(
             "SELECT knowledge FROM ledger_generations WHERE ledger_id = %s", (ledger_id,)
         ).fetchone()[0]
-    expected = ["ledger", "member", "transaction", "transaction", "transaction", "category"]
+    expected = ["ledger", "member", *["transaction"] * 4, "category"]
     assert [(seq, entity) for seq, entity, *_ in rows] == list(enumerate(expected, 1))
     assert [entity_id for _, entity, entity_id, *_ in rows if entity == "transaction"] == sorted(
         written["transaction"]
     )
     assert {(actor, via) for *_, actor, via in rows} == {(alice.id, "cli")}
-    assert knowledge == 6
+    assert knowledge == 7
 
 
 def test_the_bulk_path_refuses_a_ledger_with_webhooks(alice, database_url):

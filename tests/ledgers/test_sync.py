@@ -41,11 +41,13 @@ from tests.helpers import assert_problem
 LISTS = {
     "member": ("members", "userId"),
     "category": ("categories", "id"),
+    "payee": ("payees", "id"),
+    "tag": ("tags", "id"),
     "transaction": ("transactions", "id"),
     "budget": ("budgets", "id"),
     "recurring": ("recurring", "id"),
 }
-EMPTY_LISTS = ("payees", "tags", "rules", "rates")
+EMPTY_LISTS = ("rules", "rates")
 
 
 def log_what_the_log_lacks(conn, ledger_id: int) -> None:
@@ -128,6 +130,8 @@ def rest_state(user, ledger_id: int, conn) -> dict[tuple[str, int], dict]:
     state.update({("category", c["id"]): c for c in items("/categories")})
     state.update({("budget", b["id"]): b for b in items("/budgets")})
     state.update({("recurring", r["id"]): r for r in items("/recurring")})
+    state.update({("payee", p["id"]): p for p in items("/payees?limit=200")})
+    state.update({("tag", t["id"]): t for t in items("/tags")})
     ids = conn.execute("SELECT id FROM transactions WHERE ledger_id = %s", (ledger_id,)).fetchall()
     for (transaction_id,) in ids:
         response = user.get(f"{prefix}/transactions/{transaction_id}")
@@ -136,10 +140,42 @@ def rest_state(user, ledger_id: int, conn) -> dict[tuple[str, int], dict]:
     return state
 
 
+def payee_and_tag_changes(conn, ledger_id: int) -> dict[tuple[str, int], list[int]]:
+    """The seqs of the transaction entries that changed each payee (its count or last date: the
+    payee or the date differs between before and after) and each tag (in one of the two tag
+    lists only), by ("payee" or "tag", id): the changes of theirs that sync sends."""
+    ids = {
+        (entity, name.lower()): row_id
+        for entity, table in (("payee", "payees"), ("tag", "tags"))
+        for row_id, name in conn.execute(
+            f"SELECT id, name FROM {table} WHERE ledger_id = %s", (ledger_id,)
+        ).fetchall()
+    }
+    changes: dict[tuple[str, int], list[int]] = {}
+    rows = conn.execute(
+        "SELECT seq, before, after FROM ledger_changes"
+        " WHERE ledger_id = %s AND entity = 'transaction' AND seq IS NOT NULL",
+        (ledger_id,),
+    ).fetchall()
+    for seq, before, after in rows:
+        before, after = before or {}, after or {}
+        changed = []
+        if (before.get("payee"), before.get("date")) != (after.get("payee"), after.get("date")):
+            changed += [("payee", name) for name in (before.get("payee"), after.get("payee"))]
+        old_tags = {name.lower() for name in before.get("tags", [])}
+        new_tags = {name.lower() for name in after.get("tags", [])}
+        changed += [("tag", name) for name in old_tags ^ new_tags]
+        for entity, name in changed:
+            if name is not None:
+                changes.setdefault((entity, ids[(entity, name.lower())]), []).append(seq)
+    return changes
+
+
 def assert_never_twice(conn, replica: Replica) -> None:
     """Each answer asked from the one before's knowledge, and held only entities with a change
-    in its range (since, knowledge]: no change was received twice."""
-    entries: dict[tuple[str, int], list[int]] = {}
+    in its range (since, knowledge]: no change was received twice. (A payee's or a tag's changes
+    are the transaction entries that changed it.)"""
+    entries: dict[tuple[str, int], list[int]] = payee_and_tag_changes(conn, replica.ledger_id)
     rows = conn.execute(
         "SELECT entity, entity_id, seq FROM ledger_changes WHERE ledger_id = %s AND seq IS NOT NULL",
         (replica.ledger_id,),
@@ -244,6 +280,95 @@ def test_the_state_has_no_tombstones_and_since_zero_has_them(alice, conn):
     from_zero = sync(alice, alice.ledger_id, since=0)
     assert from_zero["deleted"] == [{"entity": "transaction", "id": gone["id"]}]
     assert from_zero["knowledge"] == whole["knowledge"]
+
+
+def test_payees_and_tags_as_their_lists_show_them_then_those_a_change_touched(alice, conn):
+    """Payees and tags have no entries of their own: a transaction's change that moves a
+    payee's count or last date, or a tag's count, sends it again in its state now; one that
+    no transaction uses any more is a tombstone."""
+    food = category(alice)
+    prefix = f"/api/ledgers/{alice.ledger_id}/transactions"
+    first = record(alice, food, payee="Shop", tags=["trip", "Work"], date="2026-03-01")
+    second = record(alice, food, payee="shop", tags=["TRIP"], date="2026-03-05")
+    cafe = record(alice, food, payee="Cafe", date="2026-03-02")
+    log_what_the_log_lacks(conn, alice.ledger_id)
+    replica = Replica(alice, alice.ledger_id)
+    state = replica.sync_once()
+    assert [(p["name"], p["count"], p["lastUsedOn"]) for p in state["payees"]] == [
+        ("Shop", 2, "2026-03-05"),  # in the order of their first change
+        ("Cafe", 1, "2026-03-02"),
+    ]
+    assert [(t["name"], t["count"]) for t in state["tags"]] == [("trip", 2), ("Work", 1)]
+    assert replica.items == rest_state(alice, alice.ledger_id, conn)
+    ids = {item["name"]: key for key, item in replica.items.items() if key[0] in ("payee", "tag")}
+
+    # Neither the payee, the date nor the tags changed: no payee, no tag.
+    alice.patch(f"{prefix}/{first['id']}", json={"amount": "3.00", "description": "x"})
+    quiet = replica.sync_once()
+    assert [t["id"] for t in quiet["transactions"]] == [first["id"]]
+    assert quiet["payees"] == quiet["tags"] == quiet["deleted"] == []
+
+    # Another payee, a tag dropped (its last use) and one added: each in its state now.
+    moved = alice.patch(f"{prefix}/{first['id']}", json={"payee": "CAFE", "tags": ["trip", "new"]})
+    assert moved.status_code == 200, moved.get_json()
+    delta = replica.sync_once()
+    assert {(p["name"], p["count"], p["lastUsedOn"]) for p in delta["payees"]} == {
+        ("Shop", 1, "2026-03-05"),
+        ("Cafe", 2, "2026-03-02"),
+    }
+    assert [(t["name"], t["count"]) for t in delta["tags"]] == [("new", 1)]  # trip: unchanged
+    assert delta["deleted"] == [{"entity": "tag", "id": ids["Work"][1]}]
+
+    # A later date moves the payee's last date; the tags did not change.
+    alice.patch(f"{prefix}/{cafe['id']}", json={"date": "2026-03-09"})
+    delta = replica.sync_once()
+    assert [(p["name"], p["lastUsedOn"]) for p in delta["payees"]] == [("Cafe", "2026-03-09")]
+    assert delta["tags"] == []
+
+    # The payee's last use deleted: a tombstone; the tag it carried counts one less.
+    assert alice.delete(f"{prefix}/{second['id']}").status_code == 204
+    delta = replica.sync_once()
+    assert delta["payees"] == []
+    assert [(t["name"], t["count"]) for t in delta["tags"]] == [("trip", 1)]
+    assert delta["deleted"] == [
+        {"entity": "transaction", "id": second["id"]},
+        {"entity": "payee", "id": ids["Shop"][1]},
+    ]
+    assert replica.items == rest_state(alice, alice.ledger_id, conn)
+    assert ("payee", ids["Shop"][1]) not in replica.items
+    assert_never_twice(conn, replica)
+
+
+def test_payees_and_tags_count_towards_the_page(alice, conn, small_pages):
+    """A page holds at most PAGE_SIZE entities, payees and tags included (each at the first
+    seq of its range that changed it): it ends before the seq that would overflow it."""
+    food = category(alice)
+    log_what_the_log_lacks(conn, alice.ledger_id)
+    replica = Replica(alice, alice.ledger_id)
+    replica.sync_all()
+    start = len(replica.answers)
+    one = record(alice, food, payee="P")  # itself and P
+    two = record(alice, food, payee="p")  # itself: P is in the page already
+    three = record(alice, food, payee="Q")  # itself and Q: a fourth and a fifth entity
+    page = replica.sync_once()
+    assert [t["id"] for t in page["transactions"]] == [one["id"], two["id"]]
+    assert [(p["name"], p["count"]) for p in page["payees"]] == [("P", 2)]
+    assert (
+        page["hasMore"] is True
+        and page["knowledge"] == _seqs(conn, alice.ledger_id, "transaction", [two["id"]])[0]
+    )
+    page = replica.sync_once()
+    assert [t["id"] for t in page["transactions"]] == [three["id"]]
+    assert [p["name"] for p in page["payees"]] == ["Q"] and page["hasMore"] is False
+    # One change alone above the page's size: the answer holds it whole, and moves on.
+    four = record(alice, food, payee="R", tags=["x", "y", "z"])
+    page = replica.sync_once()
+    assert [t["id"] for t in page["transactions"]] == [four["id"]]
+    assert len(page["payees"]) + len(page["tags"]) == 4 and page["hasMore"] is False
+    for _, _, held in replica.answers[start:-1]:
+        assert len(held) <= small_pages
+    assert replica.items == rest_state(alice, alice.ledger_id, conn)
+    assert_never_twice(conn, replica)
 
 
 def test_an_entity_gone_without_an_entry_of_its_own_is_a_tombstone(alice, conn):
@@ -521,15 +646,23 @@ def _writer(database_url: str, ledger_id: int, food: int, index: int) -> None:
                 conn.rollback()
 
 
+PAYEES = (None, "Shop", "shop", "Cafe", "Bakery")  # "shop" is Shop: the case first used
+TAGS = ("a", "b", "c")
+
+
 def _one_change(conn, actor, rng, food: int, tag: str, mine: list[int]) -> None:
     choice = rng.random()
     if choice < 0.45 or not mine:
         values = {"category_id": food, "type": rng.choice(["EXPENSE", "INCOME"]),
                   "amount": rng.randint(1, 9999) / 100, "description": f"{tag} new",
-                  "occurred_on": date(2026, 3, rng.randint(1, 28))}  # fmt: skip
+                  "occurred_on": date(2026, 3, rng.randint(1, 28)), "payee": rng.choice(PAYEES),
+                  "tags": rng.sample(TAGS, rng.randint(0, 2))}  # fmt: skip
         mine.append(transactions.create(conn, actor, values)["id"])
     elif choice < 0.75:
         changes = {"amount": rng.randint(1, 9999) / 100, "description": f"{tag} {rng.random()}"}
+        if rng.random() < 0.5:  # another payee, date or tags: their counts and last dates move
+            changes.update(payee=rng.choice(PAYEES), tags=rng.sample(TAGS, rng.randint(0, 2)),
+                           occurred_on=date(2026, 3, rng.randint(1, 28)))  # fmt: skip
         transactions.update(conn, actor, rng.choice(mine), changes)
     elif choice < 0.9:
         gone = rng.choice(mine)

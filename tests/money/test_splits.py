@@ -372,3 +372,15 @@ def test_another_users_transaction_is_404_for_a_patch_with_lines(alice, bob):
         json={"splits": [{"categoryId": mine, "amount": "1"}, {"categoryId": mine, "amount": "2"}]},
     )
     assert_problem(response, 404)
+
+
+def test_a_patchs_lines_are_whole(alice):
+    """A PATCH changes any subset of the transaction's fields, but each line it gives is whole."""
+    food = category(alice, "Food")
+    created = record(alice, food)
+    response = alice.patch(
+        f"/api/transactions/{created['id']}",
+        json={"splits": [{"amount": "5"}, {"categoryId": food}]},
+    )
+    problem = assert_problem(response, 422, "validation_error")
+    assert {"splits.0.categoryId", "splits.1.amount"} <= problem["errors"].keys(), problem

@@ -1,4 +1,5 @@
-"""The totals tables stay exactly equal to the transactions after any mix of concurrent writes."""
+"""The totals tables stay exactly equal to the transactions (split ones by their lines) after any
+mix of concurrent writes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import psycopg
 import pytest
 
 from expense_api.db.sqlfiles import queries
+from expense_api.domain.errors import ValidationFailed
 from expense_api.repositories import totals
 from expense_api.services import transactions
 from expense_api.services.budget_guard import BudgetExceeded
@@ -37,13 +39,23 @@ def _assert_exact(conn, ledger_ids):
 
 
 def _random_values(rng, categories):
-    return {
+    """A transaction's values; one in three split into 2-4 lines (any categories, repeats
+    included) that sum to its amount."""
+    values = {
         "category_id": rng.choice(categories),
         "type": rng.choice(["INCOME", "EXPENSE"]),
         "amount": Decimal(rng.randrange(1, 50_000)) / 100,
         "description": "",
         "occurred_on": date(2026, 1, 1) + timedelta(days=rng.randrange(0, 90)),
     }
+    if rng.random() < 1 / 3:
+        cents = [rng.randrange(1, 20_000) for _ in range(rng.randrange(2, 5))]
+        values["category_id"] = None
+        values["splits"] = [
+            {"category_id": rng.choice(categories), "amount": Decimal(c) / 100} for c in cents
+        ]
+        values["amount"] = Decimal(sum(cents)) / 100
+    return values
 
 
 def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
@@ -76,6 +88,10 @@ def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
                             changes = {k: v for k, v in changes.items() if rng.random() < 0.5} or {
                                 "amount": Decimal("1.23")
                             }
+                            if changes.get("splits"):  # new lines come with their sum
+                                changes["amount"] = sum(
+                                    line["amount"] for line in changes["splits"]
+                                )
                             transactions.update(
                                 own,
                                 acting(own, ledger_id),
@@ -88,7 +104,9 @@ def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
                                 acting(own, ledger_id),
                                 transaction_id=mine.pop(rng.randrange(len(mine))),
                             )
-                except BudgetExceeded:
+                except (BudgetExceeded, ValidationFailed):
+                    # Refusals: over a budget; a new amount for a split one without new lines;
+                    # a category of null without lines.
                     pass
                 except Exception as error:  # a deadlock or constraint failure fails the test
                     errors.append(error)
@@ -103,12 +121,9 @@ def test_random_mix_of_concurrent_writes_keeps_totals_exact(database_url, conn):
         thread.join()
     assert errors == []
     _assert_exact(conn, [ledger_id])
-    assert (
-        conn.execute(
-            "SELECT count(*) FROM transactions WHERE ledger_id = %s", (ledger_id,)
-        ).fetchone()[0]
-        > 0
-    )
+    for table in ("transactions", "transaction_splits"):  # both kinds are there at the end
+        count = f"SELECT count(*) FROM {table} WHERE ledger_id = %s"
+        assert conn.execute(count, (ledger_id,)).fetchone()[0] > 0, table
 
 
 def test_a_description_only_change_leaves_totals_alone(conn):

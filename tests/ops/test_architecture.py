@@ -251,9 +251,11 @@ RESOURCES = {
     "health": "health",
     "invitations": "invitations",
     "ledgers": "ledgers",
+    "payees": "payees",
     "recurring": "recurring",
     "reports": "reports",
     "sync": "sync",
+    "tags": "tags",
     "transactions": "transactions",
     "webhooks": "webhooks",
 }

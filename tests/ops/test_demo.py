@@ -30,6 +30,15 @@ def test_seed_loads_consistent_data(database_url, client, conn):
     assert 0 < first[4] < 3000  # income and expenses
     assert queries.totals.monthly_mismatches(conn, ledger_ids=ids) == 0
     assert queries.totals.daily_mismatches(conn, ledger_ids=ids) == 0
+    # Receipts as they are: payees on most expenses, some split, some tagged.
+    split, payees, tagged = conn.execute(
+        "SELECT count(*) FILTER (WHERE category_id IS NULL),"
+        " count(*) FILTER (WHERE payee_id IS NOT NULL),"
+        " (SELECT count(DISTINCT transaction_id) FROM transaction_tags WHERE ledger_id = %(l)s)"
+        " FROM transactions WHERE ledger_id = %(l)s",
+        {"l": ids[0]},
+    ).fetchone()
+    assert split > 10 and payees > 1000 and tagged > 10
     budgets = conn.execute(
         "SELECT count(*) FROM budgets WHERE ledger_id = %s", (ids[0],)
     ).fetchone()

@@ -30,12 +30,16 @@ export function fieldLabel(key) {
 }
 
 // A field's value as the API gives it: money and dates are the API's exact strings, never
-// reformatted (an amount is "30.00", not a float); a list of plain values is joined, and a
-// reference to a person (`createdBy`) is their name.
+// reformatted (an amount is "30.00", not a float); a list of plain values is joined, a split
+// transaction's lines read "Groceries 45.10 (memo), Gifts 25.10", and a reference to a person
+// (`createdBy`) is their name.
 export function valueText(value) {
   if (value === null || value === undefined) return "none";
   if (Array.isArray(value) && value.every((v) => v === null || typeof v !== "object")) {
     return value.length ? value.join(", ") : "none";
+  }
+  if (Array.isArray(value) && value.every((v) => v && "category" in v && "amount" in v)) {
+    return value.map((line) => `${line.category} ${line.amount}${line.memo ? ` (${line.memo})` : ""}`).join(", ");
   }
   if (typeof value === "object" && typeof value.name === "string") return value.name;
   if (typeof value === "object") return JSON.stringify(value);

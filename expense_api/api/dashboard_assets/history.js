@@ -11,7 +11,8 @@ const PAGE_SIZE = 20;
 const view = { ledger: null, transaction: null, cursor: null, opener: null, count: 0 };
 let loading = new AbortController();
 
-export const describe = (t) => `${t.description || t.category} ${t.date}`;
+// A transaction in a few words: its description, else its payee, else its category.
+export const describe = (t) => `${t.description || t.payee || t.category || "Split"} ${t.date}`;
 
 export function openHistory(ledger, transaction, opener) {
   loading.abort();

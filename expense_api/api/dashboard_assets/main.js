@@ -6,6 +6,7 @@ import { api, refresh, signIn, signOut } from "./api.js";
 import { clearErrors, onSubmit } from "./forms.js";
 import { $, say } from "./format.js";
 import { setUpHistory } from "./history.js";
+import { setUpTransactionForm, transactionBody } from "./txform.js";
 import {
   act, defaultDate, explainProblem, loadHousehold, loadLedgers, loadTransactions, loadView, money,
   monthParts, pickLedger, resetTransactionForm, showSignedIn, showSignedOut, state,
@@ -50,6 +51,7 @@ $("month").addEventListener("change", act(() => {
 }));
 $("more").addEventListener("click", act(() => loadTransactions(false)));
 setUpHistory();
+setUpTransactionForm(state);
 
 // ---- writing -----------------------------------------------------------------------------------
 
@@ -58,12 +60,12 @@ const inLedger = (path) => `/api/ledgers/${state.ledger.id}${path}`;
 $("tx-cancel").addEventListener("click", () => { clearErrors($("tx-form")); resetTransactionForm(); });
 
 submit("tx-form", async (v) => {
-  const body = { type: v.type, amount: v.amount.trim(), date: v.date,
-    categoryId: v.categoryId ? Number(v.categoryId) : null, description: v.description || null };
+  const body = transactionBody(v);
   const saved = v.id
     ? await api("PATCH", inLedger(`/transactions/${v.id}`), body)
     : await api("POST", inLedger("/transactions"), body);
-  say(`${v.id ? "Saved" : "Added"} ${money(saved.amount)} in ${saved.category}.` +
+  const where = saved.category === null ? `split into ${saved.splits.length} lines` : `in ${saved.category}`;
+  say(`${v.id ? "Saved" : "Added"} ${money(saved.amount)} ${where}.` +
     (saved.alerts.length ? ` ${saved.alerts.length} budget alert(s).` : ""));
   resetTransactionForm();
   await loadView();

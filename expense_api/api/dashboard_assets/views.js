@@ -5,10 +5,12 @@
 import { api, isCancelled, Problem, session } from "./api.js";
 import { drawBreakdown, drawBudgets, drawTrend } from "./charts.js";
 import { clearErrors } from "./forms.js";
-import { $, el, money as formatMoney, say } from "./format.js";
+import { $, el, fractionDigits, money as formatMoney, say } from "./format.js";
 import { describe, openHistory } from "./history.js";
+import { resetTransactionParts, showTransactionParts, updateTransactionForm } from "./txform.js";
 
-export const state = { ledgers: [], ledger: null, categories: [], cursor: null };
+// `digits`: the ledger currency's fraction digits, as the API writes its amounts.
+export const state = { ledgers: [], ledger: null, categories: [], cursor: null, digits: 2 };
 let loading = new AbortController(); // the view's load in progress (or the last one)
 
 export const money = (amount) => formatMoney(amount, state.ledger ? state.ledger.currency : "USD");
@@ -90,7 +92,9 @@ export async function loadView() {
     ]);
     signal.throwIfAborted();
     state.categories = categories.items;
+    state.digits = fractionDigits(summary.totalIncome);
     fillCategorySelects();
+    updateTransactionForm();
     $("income").textContent = money(summary.totalIncome);
     $("expense").textContent = money(summary.totalExpense);
     $("savings").textContent = money(summary.savings);
@@ -139,8 +143,11 @@ export async function loadTransactions(fromStart) {
   signal.throwIfAborted();
   const rows = page.items.map((t) => el("tr", { "data-id": t.id },
     el("td", {}, t.date),
-    el("td", {}, t.category),
-    el("td", {}, t.description ?? ""),
+    el("td", {}, categoryCell(t)),
+    el("td", {}, t.payee ?? ""),
+    el("td", {}, t.description ?? "", ...(t.tags?.length
+      ? [el("ul", { class: "chips", "aria-label": "Tags" }, ...t.tags.map((tag) => el("li", { class: "chip" }, tag)))]
+      : [])),
     el("td", { class: `num ${t.type === "INCOME" ? "income" : ""}` },
       `${t.type === "INCOME" ? "+" : "−"}${money(t.amount)}`),
     el("td", {},
@@ -155,11 +162,25 @@ export async function loadTransactions(fromStart) {
   $("more").hidden = !page.nextCursor;
 }
 
+// A split transaction's category: "Split (3)", its lines (category, amount, memo) on expanding it
+// and their categories on hover.
+export function categoryCell(t) {
+  if (!t.splits?.length) return t.category;
+  return el("details", { class: "split" },
+    el("summary", { title: t.splits.map((line) => line.category).join(", ") }, `Split (${t.splits.length})`),
+    el("ul", { class: "plain split-lines" }, ...t.splits.map((line) => el("li", {},
+      el("span", {}, line.category, ...(line.memo ? [el("span", { class: "muted" }, ` (${line.memo})`)] : [])),
+      el("span", { class: "num" }, money(line.amount))))));
+}
+
+const categoryText = (t) => t.category ?? `split into ${t.splits.length} lines`;
+
 function editTransaction(t) {
   const form = $("tx-form");
   clearErrors(form);
   for (const k of ["id", "type", "amount", "categoryId", "date"]) form.elements[k].value = t[k];
   form.elements.description.value = t.description ?? "";
+  showTransactionParts(t);
   $("tx-legend").textContent = "Edit the transaction";
   $("tx-submit").textContent = "Save";
   $("tx-cancel").hidden = false;
@@ -171,15 +192,16 @@ export function resetTransactionForm() {
   const category = form.elements.categoryId.value;
   form.reset();
   form.elements.id.value = "";
-  form.elements.categoryId.value = category;
+  if (category) form.elements.categoryId.value = category;
   form.elements.date.value = defaultDate();
+  resetTransactionParts();
   $("tx-legend").textContent = "Add a transaction";
   $("tx-submit").textContent = "Add";
   $("tx-cancel").hidden = true;
 }
 
 async function deleteTransaction(t) {
-  if (!window.confirm(`Delete ${money(t.amount)} (${t.category}, ${t.date})?`)) return;
+  if (!window.confirm(`Delete ${money(t.amount)} (${categoryText(t)}, ${t.date})?`)) return;
   await api("DELETE", `/api/ledgers/${state.ledger.id}/transactions/${t.id}`);
   say("Transaction deleted.");
   await loadView();

@@ -8,9 +8,10 @@ one): the document's size, the operations in a batch, the depth of a selection a
 - A cost of at most 10,000 (MAX_COST), computed by ariadne's cost rule from COST_MAP: about the
   number of objects the operation can answer. Every field that reads an object costs 1; a list
   costs its size and multiplies the cost of everything below it by that size: a connection
-  (`transactions`, `notifications`, `occurrences`, `deliveries`, `changes`) its `first`, any
-  other list its maximum size (LIST_SIZES: the real maximum where the service has one, 10
-  webhooks a ledger; an assumed size for costing where it has none, 100 categories a ledger).
+  (`transactions`, `notifications`, `occurrences`, `deliveries`, `changes`) its `first`, a list
+  cut by an argument (LIMITED_LISTS: `payees`) that argument, any other list its maximum size
+  (LIST_SIZES: the real maximum where the service has one, 10 webhooks a ledger; an assumed size
+  for costing where it has none, 100 categories a ledger).
   Each cost is multiplied by the sizes of every list it sits in. So the dashboard's query costs
   about a hundred, one page of 500 transactions about 1,500, a connection inside a connection's
   nodes 250,000, and categories inside categories (`categories { ledger { categories ... } }`)
@@ -57,6 +58,11 @@ CONNECTIONS = {
 }
 
 
+# Lists cut by an argument of theirs: each costs that argument (its default when not given), as a
+# connection its `first`.
+LIMITED_LISTS = {("Ledger", "payees"): "limit"}
+
+
 def refusal(message: str, code: str, **extensions) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code, **extensions})
 
@@ -95,6 +101,7 @@ LIST_SIZES = {
     ("Ledger", "invitations"): 25,  # assumed
     ("Ledger", "recurring"): 100,  # assumed
     ("Ledger", "webhooks"): webhooks.MAX_PER_LEDGER,  # the service's maximum (10)
+    ("Ledger", "tags"): 100,  # assumed
     ("CategoryBreakdown", "items"): 100,  # one per category, as categories
     ("BudgetUsage", "items"): 100,  # one per budget of the month, as budgets
     ("Trends", "items"): 120,  # one per month: `months` is at most 120 (assumed for from/to)
@@ -125,6 +132,8 @@ def cost_map(schema: GraphQLSchema) -> dict[str, dict[str, dict]]:
             cost: dict = {"complexity": 1}
             if (type_name, field_name) in CONNECTIONS:
                 cost["multipliers"] = ["first"]
+            elif (type_name, field_name) in LIMITED_LISTS:
+                cost["multipliers"] = [LIMITED_LISTS[(type_name, field_name)]]
             elif is_list_type(get_nullable_type(field.type)) and not _in_connection(
                 type_name, field_name
             ):

@@ -8,10 +8,12 @@ from .base import BaseSchema
 from .budgets import BudgetSchema
 from .categories import CategorySchema
 from .ledgers import LedgerSchema, MemberSchema
+from .payees import PayeeSchema
 from .recurring import RecurringSchema
+from .tags import TagSchema
 from .transactions import TransactionSchema
 
-ENTITIES = ["ledger", "member", "category", "transaction", "budget", "recurring"]
+ENTITIES = ["ledger", "member", "category", "payee", "tag", "transaction", "budget", "recurring"]
 
 
 class SyncQuerySchema(BaseSchema):
@@ -61,8 +63,23 @@ class SyncSchema(BaseSchema):
     )
     members = fields.List(fields.Nested(MemberSchema), required=True)
     categories = fields.List(fields.Nested(CategorySchema), required=True)
-    payees = _not_yet("payees")
-    tags = _not_yet("tags")
+    payees = fields.List(
+        fields.Nested(PayeeSchema),
+        required=True,
+        metadata={
+            "description": "payees in use whose count or last date a transaction change in the "
+            "answer's range changed (GET .../payees's shape); one no longer in use is in "
+            "`deleted`"
+        },
+    )
+    tags = fields.List(
+        fields.Nested(TagSchema),
+        required=True,
+        metadata={
+            "description": "tags in use whose count a transaction change in the answer's range "
+            "changed (GET .../tags's shape); one no longer in use is in `deleted`"
+        },
+    )
     transactions = fields.List(fields.Nested(TransactionSchema), required=True)
     budgets = fields.List(fields.Nested(BudgetSchema), required=True)
     recurring = fields.List(fields.Nested(RecurringSchema), required=True)

@@ -88,6 +88,14 @@ class SplitLineInputSchema(BaseSchema):
     memo = FreeText(allow_none=True, validate=validate.Length(1, 200))
 
 
+class WholeNested(fields.Nested):
+    """A nested object loaded whole even when its parent is loaded partially (a PATCH): a
+    split line without its category is an error, not a line with a field left unchanged."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        return super()._deserialize(value, attr, data, partial=False, **kwargs)
+
+
 class TransactionInputSchema(BaseSchema):
     """categoryId, or splits for a split transaction: exactly one of them."""
 
@@ -113,7 +121,7 @@ class TransactionInputSchema(BaseSchema):
         metadata={"description": "compared case-insensitively; a repeated one counts once"},
     )
     splits = fields.List(
-        fields.Nested(SplitLineInputSchema),
+        WholeNested(SplitLineInputSchema),
         allow_none=True,
         validate=validate.Length(MIN_LINES, MAX_LINES),
         metadata={
@@ -149,7 +157,24 @@ class TransactionPatchSchema(TransactionInputSchema):
 
 class TransactionQuerySchema(PeriodQuerySchema, ListQuerySchema):
     type = fields.String(validate=validate.OneOf(TYPES))
-    category_id = fields.Integer(data_key="categoryId", validate=validate.Range(1, 2**63 - 1))
+    category_id = fields.Integer(
+        data_key="categoryId",
+        validate=validate.Range(1, 2**63 - 1),
+        metadata={"description": "the transaction's category, or one of its split lines'"},
+    )
+    payee = Name(
+        validate=validate.Length(1, 200),
+        metadata={"description": "the payee's name, exactly but for case"},
+    )
+    tags = fields.List(
+        Name(validate=validate.Length(1, 40)),
+        data_key="tag",
+        validate=validate.Length(1, MAX_TAGS),  # more can match nothing
+        metadata={
+            "description": "a tag's name, case-insensitively; repeat it (`tag=a&tag=b`) for "
+            "transactions that carry every one given"
+        },
+    )
     q = fields.String(
         validate=validate.Length(1, 100),
         metadata={"description": "case-insensitive text in the description"},

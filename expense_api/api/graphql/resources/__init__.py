@@ -11,13 +11,16 @@ from . import (
     categories,
     changes,
     ledgers,
+    payees,
     recurring,
     reports,
+    tags,
     transactions,
     webhooks,
 )
 
 RESOURCES = (
-    categories, transactions, budgets, alerts, reports, ledgers, recurring, webhooks, changes,
+    categories, transactions, payees, tags, budgets, alerts, reports, ledgers, recurring,
+    webhooks, changes,
 )  # fmt: skip
 BINDABLES = [bindable for resource in RESOURCES for bindable in resource.BINDABLES]

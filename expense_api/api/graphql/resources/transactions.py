@@ -26,6 +26,8 @@ PERIOD_FIELDS = ("month", "year", "from_", "to")
 @ledger.field("transactions")
 def resolve_transactions(node, info, first=50, after=None, filter=None):
     asked = {**(filter or {}), "limit": first, "cursor": after}
+    if "tags" in asked:  # REST's repeated `tag`
+        asked["tag"] = asked.pop("tags")
     args = load(TransactionQuerySchema, given(**asked), node.actor)
     limit = args.pop("limit")
     cursor = args.pop("cursor", None)
