@@ -67,13 +67,16 @@ ENTITY_TABLES = {
     "transactions": ("transaction", "id"),
     "transaction_splits": ("transaction", "transaction_id"),
     "transaction_tags": ("transaction", "transaction_id"),
+    "imports": ("import", "id"),
+    "import_rows": ("import", "import_id"),
+    "rules": ("rule", "id"),
     "budgets": ("budget", "id"),
     "recurring_rules": ("recurring", "id"),
     "recurring_occurrences": ("recurring", "rule_id"),
     "webhook_endpoints": ("webhook", "id"),
 }
 # Tables of an entity's parts: its row is in another table.
-PARTS = {"recurring_occurrences", "transaction_splits", "transaction_tags"}
+PARTS = {"recurring_occurrences", "transaction_splits", "transaction_tags", "import_rows"}
 # The table whose row is the entity itself (its presence says created / deleted).
 ENTITY_ROW = {entity: table for table, (entity, _) in ENTITY_TABLES.items() if table not in PARTS}
 # The tables with a ledger_id that hold no entity of the log, and why.
