@@ -94,3 +94,9 @@ def test_read_uses_the_format_it_is_told():
         read(QIF, Options(format="csv"))
     with pytest.raises(UnknownFormat):
         read(QIF, Options(format="xls"))
+
+
+@pytest.mark.parametrize("path", sorted(FILES.iterdir()), ids=lambda path: path.name)
+def test_every_fixture_is_detected_by_its_content_alone(path):
+    expected = {"csv": "csv", "qif": "qif", "ofx": "ofx", "sta": "mt940", "xml": "camt053"}
+    assert detect(path.read_bytes(), None) == expected[path.suffix.lstrip(".")]
