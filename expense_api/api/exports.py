@@ -1,11 +1,14 @@
 """/api/ledgers/{id}/export: a ledger's transactions as CSV or OFX, or the whole ledger as JSON
 (what `POST /api/ledgers` with `restore` takes), streamed.
 
-The stream reads in one REPEATABLE READ READ ONLY snapshot (db/snapshot.py) on the request's
-connection, opened when the first chunk is asked for (after the request's own hooks ran) and
-ended when the last is sent. `stream_with_context` keeps the request, and so its connection,
-until the stream ends or the client goes away (the WSGI server then closes the stream: the
-snapshot rolls back and the request's teardown returns the connection to the pool).
+The view answers before the first byte of the file is read: by then the request's hooks have
+run and its teardown has given its connection back to the pool (Flask pops the request when the
+view returns). The stream then runs inside the request again (`stream_with_context` pushes it
+anew when the server asks for the first chunk) and borrows a connection of its own there, the
+request's connection as `get_conn` knows it: it reads in one REPEATABLE READ READ ONLY
+snapshot (db/snapshot.py) on it and holds it until the stream ends, or the client goes away
+(the WSGI server then closes the stream: the snapshot rolls back, and the request's second
+teardown returns the connection). A request holds one connection at a time.
 """
 
 from __future__ import annotations
@@ -65,10 +68,10 @@ class Export(MethodView):
         bank id or `EXP-<ledger>-<id>`) or `json` (the whole ledger: what `POST /api/ledgers`
         with `restore` takes). The period filters are the transaction list's; none at all:
         every transaction. One consistent snapshot of the ledger, streamed."""
-        conn = get_conn()
-        export = exports.export(conn, actor(), format=format, period_filter=period_filter)
+        export = exports.export(get_conn(), actor(), format=format, period_filter=period_filter)
 
         def chunks():
+            conn = get_conn()  # the stream's own: see the module's note
             with one_snapshot(conn):
                 for chunk in export.chunks(conn):
                     yield chunk.encode()

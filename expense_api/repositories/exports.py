@@ -29,9 +29,10 @@ def span(conn: Connection, *, ledger_id: int, date_from: date, date_to: date) ->
 
 
 def transactions(
-    conn: Connection, *, ledger_id: int, date_from: date, date_to: date, page_size: int = PAGE_SIZE
+    conn: Connection, *, ledger_id: int, date_from: date, date_to: date
 ) -> Iterator[dict]:
-    """The period's transactions, oldest first, read a keyset page at a time."""
+    """The period's transactions, oldest first, read a keyset page (PAGE_SIZE) at a time."""
+    page_size = PAGE_SIZE
     after_date, after_id = date.min, 0
     while True:
         rows = queries.exports.transactions_page(
