@@ -60,6 +60,7 @@ class Row:
     payee: str | None = None
     description: str | None = None
     bank_id: str | None = None  # OFX FITID, CAMT AcctSvcrRef/NtryRef, a mapped CSV column
+    import_key: str | None = None  # the import key an export of ours gives (its importId)
     currency: str | None = None  # ISO 4217, when the file names one for the row or the account
     category: str | None = None  # a category name the file carries (QIF L, an export's column)
     tags: tuple[str, ...] = ()
