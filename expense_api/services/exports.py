@@ -269,11 +269,7 @@ def _check_references(document: dict) -> None:
             refuse(f"recurring.{index}.categoryId", no_category)
 
     if document["rules"]:
-        refuse(
-            "rules",
-            "Restoring import rules is not supported yet: remove them from the document and "
-            "create them again in the restored ledger.",
-        )
+        refuse("rules", "Restoring import rules is not supported yet.")
     if errors:
         raise ValidationFailed(errors, "The restore document is not consistent.")
 

@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from marshmallow.experimental.context import Context
 
 from ...services.exports import FORMATS, VERSION
-from .auth import _is_currency, _is_timezone, currency_codes
+from .auth import _is_currency, _is_timezone, currency_codes, timezone_names
 from .base import BaseSchema, CalendarDate, Name, PeriodQuerySchema
 from .budgets import BudgetInputSchema
 from .recurring import RecurringInputSchema
@@ -32,8 +32,12 @@ _SHOWN = {"metadata": {"description": "as the export writes it; not restored"}}
 
 class RestoreLedgerSchema(BaseSchema):
     name = fields.String(**_SHOWN)  # the new ledger's name is the request's
-    currency = fields.String(required=True, validate=_is_currency)
-    timezone = fields.String(required=True, validate=_is_timezone)
+    currency = fields.String(
+        required=True, validate=_is_currency, metadata={"enum": sorted(currency_codes())}
+    )
+    timezone = fields.String(
+        required=True, validate=_is_timezone, metadata={"enum": sorted(timezone_names())}
+    )
 
 
 class RestoreCategorySchema(BaseSchema):
@@ -77,6 +81,12 @@ class RestoreTransactionSchema(TransactionInputSchema):
             or MIN_LINES <= len(lines) <= MAX_LINES
             or _refuse(f"Give no lines, or {MIN_LINES} to {MAX_LINES}.")
         ),
+        metadata={
+            "description": f"[] for a transaction with a category, else {MIN_LINES} to "
+            f"{MAX_LINES} lines summing exactly to `amount`",
+            "maxItems": MAX_LINES,
+            "not": {"minItems": 1, "maxItems": MIN_LINES - 1},
+        },
     )
     account = Name(allow_none=True, validate=validate.Length(1, 100))
     bank_id = fields.String(allow_none=True, data_key="bankId", validate=validate.Length(1, 255))
@@ -134,7 +144,12 @@ def _list(schema):
 class RestoreSchema(BaseSchema):
     """A JSON export (GET /api/ledgers/{id}/export?format=json), whole."""
 
-    version = fields.Integer(required=True, strict=True, validate=validate.Equal(VERSION))
+    version = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Equal(VERSION),
+        metadata={"enum": [VERSION]},
+    )
     ledger = fields.Nested(RestoreLedgerSchema, required=True)
     categories = _list(RestoreCategorySchema)
     payees = _list(RestorePayeeSchema)
@@ -144,6 +159,7 @@ class RestoreSchema(BaseSchema):
     rules = fields.List(
         fields.Dict(),
         required=True,
+        validate=validate.Length(max=0, error="Restoring import rules is not supported yet."),
         metadata={"description": "import rules; restoring them is not supported yet: []"},
     )
     recurring = _list(RestoreRecurringSchema)

@@ -34,6 +34,13 @@ def _name(**kwargs):
 
 
 class LedgerInputSchema(BaseSchema):
+    # A restore brings its own currency and time zone: neither beside it.
+    OPENAPI_KEYWORDS = {
+        "not": {
+            "anyOf": [{"required": ["restore", "currency"]}, {"required": ["restore", "timezone"]}]
+        }
+    }
+
     name = _name(required=True)
     currency = fields.String(
         validate=_is_currency,
