@@ -1,6 +1,6 @@
 """Enforced expense writes through the API against PostgreSQL's own limit for the same SQL.
 
-    .venv/bin/python -m bench.write_path [--scenario hot|spread|both] [--seconds 20]
+    .venv/bin/python -m bench.write_path [--scenario hot|spread|both] [--seconds 20] [--splits]
 
 1. A fresh database (BENCH_DATABASE_URL's server, else the embedded one) seeded with 50 users,
    categories, existing transactions and hard budgets far too large to block (so every write
@@ -14,6 +14,9 @@
      GET /api/summary and GET /api/budget-usage under the same load;
    - spread: 50 users, 32 connections, expenses in all their expense categories, then
      GET /api/summary.
+   With --splits, each scenario also measures split expenses of 3 lines (SPLIT_LINES), each
+   line in another of the same categories (so 4 budgets locked and checked, not 2), right after
+   the plain ones, and pgbench runs their SQL too.
    Printed: requests/s, p50/p99, errors, the CPU each request cost the service, PostgreSQL and
    the load tool, the CPU seconds of each gunicorn worker (the split), all from /proc, and the
    round trips to PostgreSQL per request (counted from libpq's protocol trace in an in-process
@@ -119,12 +122,31 @@ def _prepare(url: str, users: int, existing: int) -> list[str]:
     ]
 
 
-def _expense_maker(tokens: list[str], categories: int):
+def _expense_maker(tokens: list[str], categories: int, lines: int = 0):
+    """A random user's expense in one of their first `categories` expense categories; with
+    `lines`, a split one whose lines are in that many consecutive ones of them (wrapping)."""
     rng = random.Random(11)
     users = len(tokens)
 
     def make(_index: int):
         user = rng.randrange(users)
+        headers = {"Authorization": f"Bearer {tokens[user]}"}
+        if lines:
+            start = rng.randrange(categories)
+            cents = [rng.randrange(100, 5000) for _ in range(lines)]
+            splits = [
+                {"categoryId": user * CATEGORIES_PER_USER + 1 + (start + i) % categories,
+                 "amount": f"{amount // 100}.{amount % 100:02d}"}
+                for i, amount in enumerate(cents)
+            ]  # fmt: skip
+            total = sum(cents)
+            body = {
+                "amount": f"{total // 100}.{total % 100:02d}",
+                "type": "EXPENSE",
+                "splits": splits,
+                "date": TODAY.isoformat(),
+            }
+            return "POST", "/api/transactions", body, headers
         category = user * CATEGORIES_PER_USER + rng.randrange(1, categories + 1)
         body = {
             "amount": f"{rng.randrange(100, 5000) / 100:.2f}",
@@ -132,7 +154,7 @@ def _expense_maker(tokens: list[str], categories: int):
             "categoryId": category,
             "date": TODAY.isoformat(),
         }
-        return "POST", "/api/transactions", body, {"Authorization": f"Bearer {tokens[user]}"}
+        return "POST", "/api/transactions", body, headers
 
     return make
 
@@ -187,6 +209,35 @@ request = function()
   local body = string.format(
     '{{"amount": "%d.%02d", "type": "EXPENSE", "categoryId": %d, "date": "%s"}}',
     math.floor(cents / 100), cents % 100, category, today)
+  return wrk.format("POST", "/api/transactions", headers, body)
+end
+"""
+    )
+
+
+def split_expense_lua(tokens: list[str], categories: int, lines: int) -> str:
+    """wrk's version of _expense_maker with `lines`."""
+    return (
+        _lua_tokens(tokens)
+        + _LUA_COMMON % 13
+        + f"""
+local per_user, expense_categories, today = {CATEGORIES_PER_USER}, {categories}, "{TODAY}"
+local split_lines = {lines}
+request = function()
+  local user = math.random(#tokens)
+  local start = math.random(expense_categories) - 1
+  local parts, total = {{}}, 0
+  for i = 0, split_lines - 1 do
+    local cents = math.random(100, 4999)
+    total = total + cents
+    local category = (user - 1) * per_user + 1 + (start + i) % expense_categories
+    parts[#parts + 1] = string.format('{{"categoryId": %d, "amount": "%d.%02d"}}',
+      category, math.floor(cents / 100), cents % 100)
+  end
+  headers["Authorization"] = "Bearer " .. tokens[user]
+  local body = string.format(
+    '{{"amount": "%d.%02d", "type": "EXPENSE", "date": "%s", "splits": [%s]}}',
+    math.floor(total / 100), total % 100, today, table.concat(parts, ", "))
   return wrk.format("POST", "/api/transactions", headers, body)
 end
 """
@@ -284,6 +335,16 @@ ENTRY_AFTER = {
     "description": "", "date": "2026-12-06", "createdAt": "2026-12-06T10:43:57.123Z",
     "createdBy": {"id": 42, "name": "Bench User 42"}, "payee": None, "tags": [], "splits": [],
 }  # fmt: skip
+SPLIT_LINES = 3  # --splits: a split expense's lines, each in a budgeted category
+
+
+def _entry_after(lines: int) -> dict:
+    """ENTRY_AFTER, or a split transaction's image with `lines` lines."""
+    if not lines:
+        return ENTRY_AFTER
+    line = {"categoryId": 12, "category": "Food", "amount": "12.34", "memo": None}
+    return {**ENTRY_AFTER, "categoryId": None, "category": None, "splits": [line] * lines}
+
 
 SESSION = "('00000000-0000-4000-8000-' || lpad(:uid::text, 12, '0'))::uuid"
 
@@ -293,16 +354,23 @@ def _pipelined(*batches: list[str]) -> list[str]:
     return [line for batch in batches for line in ("\\startpipeline", *batch, "\\endpipeline")]
 
 
-def expense_script() -> str:
+def expense_script(lines: int = 0) -> str:
     """One POST /api/transactions as the API runs it (no Idempotency-Key, no alert firing), in
     the API's three round trips: BEGIN and the session lookup; the scope lock, the budget row
     locks, the spent read and the new row's id; the insert, its change-log entry and the
-    COMMIT."""
+    COMMIT. With `lines`, a split expense: its lines' categories are :cid1.. (consecutive
+    ones from a random start, as _expense_maker's), each line's cents :cents1.., its lines
+    inserted after the transaction in the same round trip."""
+    cids = [f":cid{i}" for i in range(1, lines + 1)] or [":cid"]
+    cents = [f":cents{i}" for i in range(1, lines + 1)] or [":cents"]
+    scopes = len(cids) + 1  # the overall budget's and each category's
     scope = {
-        "years": f"ARRAY[{TODAY.year}, {TODAY.year}]::smallint[]",
-        "months": f"ARRAY[{TODAY.month}, {TODAY.month}]::smallint[]",
-        "category_ids": "ARRAY[NULL, :cid]::bigint[]",
+        "years": f"ARRAY[{', '.join([str(TODAY.year)] * scopes)}]::smallint[]",
+        "months": f"ARRAY[{', '.join([str(TODAY.month)] * scopes)}]::smallint[]",
+        "category_ids": f"ARRAY[NULL, {', '.join(cids)}]::bigint[]",
     }
+    category = "NULL::bigint" if lines else ":cid"
+    split_category_ids = f"ARRAY[{', '.join(cids)}]::bigint[]" if lines else "ARRAY[]::bigint[]"
     session = [
         "BEGIN;",
         _pgbench_sql(
@@ -317,8 +385,8 @@ def expense_script() -> str:
             queries.transactions.allocate,
             {
                 "ledger_id": ":lid",
-                "category_id": ":cid",
-                "split_category_ids": "ARRAY[]::bigint[]",
+                "category_id": category,
+                "split_category_ids": split_category_ids,
                 "created_by": ":uid",
                 "payee": "NULL::text",
                 "tags": "ARRAY[]::text[]",
@@ -336,13 +404,29 @@ def expense_script() -> str:
                 "id": allocated_id,
                 "created_at": "now()",
                 "created_by": ":uid",
-                "category_id": ":cid",
+                "category_id": category,
                 "type": "'EXPENSE'",
-                "amount": ":cents / 100.0",
+                "amount": ":total / 100.0" if lines else ":cents / 100.0",
                 "description": "''",
                 "occurred_on": f"'{TODAY}'::date",
                 "payee": "NULL::text",
             },
+        ),
+        *(
+            [
+                _pgbench_sql(
+                    queries.transactions.insert_splits,
+                    {
+                        "ledger_id": ":lid",
+                        "id": allocated_id,
+                        "category_ids": split_category_ids,
+                        "amounts": f"ARRAY[{', '.join(c + ' / 100.0' for c in cents)}]::numeric[]",
+                        "memos": f"ARRAY[{', '.join(['NULL'] * lines)}]::text[]",
+                    },
+                )
+            ]
+            if lines
+            else []
         ),
         _pgbench_sql(
             queries.changes.record,
@@ -355,7 +439,7 @@ def expense_script() -> str:
                 "entity_id": allocated_id,
                 "op": "'created'",
                 "before": "NULL::jsonb",
-                "after": f"'{json.dumps(ENTRY_AFTER)}'::jsonb",
+                "after": f"'{json.dumps(_entry_after(lines))}'::jsonb",
                 "event": "NULL::text",
                 "payload": "NULL::jsonb",
             },
@@ -365,10 +449,27 @@ def expense_script() -> str:
     header = [
         "\\set uid random(1, {users})",
         "\\set lid :uid",  # in the benchmark's fresh database, each user's ledger has their id
-        f"\\set cid (:uid - 1) * {CATEGORIES_PER_USER} + random(1, {{categories}})",
-        "\\set cents random(100, 4999)",
     ]
+    if lines:
+        header.append("\\set start random(0, {categories} - 1)")
+        for i in range(1, lines + 1):
+            header += [
+                f"\\set cid{i} (:uid - 1) * {CATEGORIES_PER_USER} + 1"
+                f" + (:start + {i - 1}) % {{categories}}",
+                f"\\set cents{i} random(100, 4999)",
+            ]
+        header.append(f"\\set total {' + '.join(cents)}")
+    else:
+        header += [
+            f"\\set cid (:uid - 1) * {CATEGORIES_PER_USER} + random(1, {{categories}})",
+            "\\set cents random(100, 4999)",
+        ]
     return "\n".join([*header, *_pipelined(session, check, write)]) + "\n"
+
+
+def split_expense_script() -> str:
+    """expense_script for a split expense of SPLIT_LINES lines (--splits)."""
+    return expense_script(SPLIT_LINES)
 
 
 def summary_script() -> str:
@@ -432,6 +533,11 @@ class Scenario:
     clients: int  # keep-alive connections
     categories: int  # each user's first `categories` expense categories take the expenses
     reads: tuple[str, ...]  # READS measured after the writes, under the same load
+    splits: bool = False  # also split writes ("split", SPLIT_LINES lines), after the plain ones
+
+    @property
+    def writes(self) -> tuple[str, ...]:
+        return ("write", "split") if self.splits else ("write",)
 
 
 def _script(text: str, scenario: Scenario) -> str:
@@ -454,7 +560,12 @@ def round_trips_in_process(url: str, tokens: list[str], scenario: Scenario, requ
     app = create_app(settings, url)
     pool = app.extensions["database"].pool
     client = app.test_client()
-    makers = {"write": _expense_maker(tokens[: scenario.users], scenario.categories)}
+    makers = {
+        kind: _expense_maker(
+            tokens[: scenario.users], scenario.categories, SPLIT_LINES if kind == "split" else 0
+        )
+        for kind in scenario.writes
+    }
     makers.update(
         {read: _read_maker(tokens[: scenario.users], READS[read]) for read in scenario.reads}
     )
@@ -496,6 +607,11 @@ def main() -> None:
         "--load-tool", default="auto", choices=("auto", "wrk", "asyncio"),
         help="auto: wrk when it is on PATH, else the asyncio client in bench/load.py",
     )  # fmt: skip
+    parser.add_argument(
+        "--splits",
+        action="store_true",
+        help=f"also split expenses of {SPLIT_LINES} lines in budgeted categories, after the plain",
+    )
     parser.add_argument("--print-script", action="store_true", help="print pgbench's script")
     parser.add_argument(
         "--skip-pgbench", action="store_true", help="API figures only (for tuning the server)"
@@ -506,11 +622,16 @@ def main() -> None:
     args = parser.parse_args()
     scenarios = []
     if args.scenario in ("hot", "both"):
-        scenarios.append(Scenario("hot", 1, args.hot_clients, 4, ("summary", "budget-usage")))
+        scenarios.append(
+            Scenario("hot", 1, args.hot_clients, 4, ("summary", "budget-usage"), args.splits)
+        )
     if args.scenario in ("spread", "both"):
-        scenarios.append(Scenario("spread", args.users, args.clients, len(EXPENSES), ("summary",)))
+        scenarios.append(
+            Scenario("spread", args.users, args.clients, len(EXPENSES), ("summary",), args.splits)
+        )
     if args.print_script:
-        print(_script(expense_script(), scenarios[-1]))
+        script = split_expense_script() if args.splits else expense_script()
+        print(_script(script, scenarios[-1]))
         return
     tool = args.load_tool
     if tool == "auto":
@@ -521,18 +642,19 @@ def main() -> None:
         tokens = tokens[: scenario.users]
         before = cpu.snapshot(pid, postmaster)
         if tool == "wrk":
-            script = (
-                expense_lua(tokens, scenario.categories)
-                if kind == "write"
-                else read_lua(tokens, READS[kind])
-            )
+            if kind == "write":
+                script = expense_lua(tokens, scenario.categories)
+            elif kind == "split":
+                script = split_expense_lua(tokens, scenario.categories, SPLIT_LINES)
+            else:
+                script = read_lua(tokens, READS[kind])
             measured = _drive_wrk(base, script, scenario.clients, seconds)
         else:
-            maker = (
-                _expense_maker(tokens, scenario.categories)
-                if kind == "write"
-                else _read_maker(tokens, READS[kind])
-            )
+            if kind in ("write", "split"):
+                lines = SPLIT_LINES if kind == "split" else 0
+                maker = _expense_maker(tokens, scenario.categories, lines)
+            else:
+                maker = _read_maker(tokens, READS[kind])
             measured = _drive_asyncio(base, tokens, scenario.clients, seconds, maker)
         after = cpu.snapshot(pid, postmaster)
         used = cpu.per_request_ms(before, after, measured.requests, tool)
@@ -555,7 +677,7 @@ def main() -> None:
             for scenario in scenarios:
                 # warm-up: prepared statements, caches
                 drive(server.base, pid, tokens, 3, scenario, "write")
-                for kind in ("write", *scenario.reads):
+                for kind in (*scenario.writes, *scenario.reads):
                     results[scenario.name, kind] = drive(
                         server.base, pid, tokens, args.seconds, scenario, kind
                     )
@@ -579,6 +701,13 @@ def main() -> None:
                 baselines[scenario.name, "write"] = pgbench(
                     url, _script(expense_script(), scenario), scenario.clients, args.seconds
                 )
+                if scenario.splits:
+                    baselines[scenario.name, "split"] = pgbench(
+                        url,
+                        _script(split_expense_script(), scenario),
+                        scenario.clients,
+                        args.seconds,
+                    )
                 if "summary" in scenario.reads:
                     baselines[scenario.name, "summary"] = pgbench(
                         url, _script(summary_script(), scenario), scenario.clients, args.seconds
@@ -587,14 +716,21 @@ def main() -> None:
 
 
 def _overspent(url: str) -> int:
+    """Hard budgets whose month spent more than their amount, from the raw rows: the whole
+    transactions for the overall budget, a category's transactions and split lines for its."""
     with psycopg.connect(url) as conn:
         return conn.execute(
             "SELECT count(*) FROM budgets b WHERE b.mode = 'hard' AND b.amount < ("
-            " SELECT COALESCE(sum(t.amount), 0) FROM transactions t WHERE t.ledger_id = b.ledger_id"
+            " SELECT COALESCE(sum(t.amount), 0) FROM ("
+            "  SELECT ledger_id, occurred_on, type, amount, category_id, false AS line"
+            "  FROM transactions"
+            "  UNION ALL"
+            "  SELECT ledger_id, occurred_on, type, amount, category_id, true FROM transaction_splits"
+            " ) t WHERE t.ledger_id = b.ledger_id"
             " AND t.occurred_on >= make_date(b.year, b.month, 1)"
             " AND t.occurred_on < make_date(b.year, b.month, 1) + interval '1 month'"
             " AND t.type = 'EXPENSE'"
-            " AND (b.category_id IS NULL OR t.category_id = b.category_id))"
+            " AND (b.category_id IS NULL AND NOT t.line OR t.category_id = b.category_id))"
         ).fetchone()[0]
 
 
@@ -607,6 +743,7 @@ def _report(args, settings, tool, scenarios, results, baselines, trips, floor, o
     print(f"\n{config} (bin/serve's defaults), load by {tool}, {args.seconds} s each")
     labels = {
         "write": "POST /api/transactions (enforced)",
+        "split": f"POST /api/transactions (enforced, {SPLIT_LINES} split lines)",
         **{kind: f"GET {path.split('?')[0]}" for kind, path in READS.items()},
     }
     for scenario in scenarios:
@@ -614,7 +751,7 @@ def _report(args, settings, tool, scenarios, results, baselines, trips, floor, o
             f"\n{scenario.name}: {scenario.users} user(s), {scenario.clients} keep-alive clients, "
             f"{scenario.categories} categories with hard budgets + the overall budget"
         )
-        for kind in ("write", *scenario.reads):
+        for kind in (*scenario.writes, *scenario.reads):
             api = results[scenario.name, kind]
             rts = trips.get(scenario.name, {}).get(kind)
             print(

@@ -109,6 +109,7 @@ def _register_blueprints(api) -> None:
     api.register_blueprint(webhooks.blp)
     # Under /api/ledgers/{id}/ only (a v3 route: no default-ledger alias).
     api.register_blueprint(import_module(".sync", __package__).blp)
+    api.register_blueprint(import_module(".exports", __package__).blp)
     ledger_scoped = (categories, transactions, budgets, alerts, reports, recurring, webhooks)
     register_ledger_paths(api, ledger_scoped)
     # v3 routes: under /api/ledgers/<id>/ only (their blueprints carry the ledger's prefix).

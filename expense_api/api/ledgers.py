@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..services import ledgers
+from ..services import exports, ledgers
 from ..services.ledgers import MAX_LEDGERS_PER_USER, Actor
 from .core.blueprint import Blueprint
 from .core.request_transaction import get_conn
@@ -58,7 +58,17 @@ class Ledgers(MethodView):
 
         Currency and time zone default to yours. One person may belong to a bounded number of
         ledgers (their own and shared ones; the 409 says how many): beyond it, 409
-        `too_many_ledgers`."""
+        `too_many_ledgers`.
+
+        With `restore` (a JSON export of a ledger), the new ledger holds that export's
+        categories, payees, tags, budgets, transactions (with their lines, payee, tags and
+        where they came from) and recurring rules, paused (the original may still be running
+        them: resume them here to record their dates here instead); written in one
+        transaction, so a document that does not restore whole restores nothing. The request
+        body's size limit (`MAX_CONTENT_LENGTH`, 1 MiB by default) bounds it: about 3,000
+        transactions (docs/API-GUIDE.md, "Export and restore")."""
+        if "restore" in body:
+            return exports.restore(get_conn(), user(), name=body["name"], document=body["restore"])
         return ledgers.create(
             get_conn(),
             user(),

@@ -12,6 +12,12 @@ from ..db.pool import Batch
 from ..db.sqlfiles import queries
 
 
+def defer_for_transaction(conn: Connection) -> None:
+    """For bulk loads only: the totals triggers skip what this transaction writes from now on;
+    rebuild_for_ledgers must then run for every ledger it wrote before the commit."""
+    queries.totals.defer_for_transaction(conn)
+
+
 def rebuild_for_ledgers(conn: Connection, ledger_ids: Sequence[int]) -> None:
     """Recomputes both totals tables of these ledgers from their transactions.
 

@@ -1,7 +1,7 @@
 """Round trips to PostgreSQL per request, counted from libpq's protocol trace on the request's
-connection (devtools.servers.count_pool_round_trips): an enforced write takes three, the
-session lookup's included, so that the budget row locks are held for one round trip only
-(docs/BENCHMARKS.md). A change that adds one fails here."""
+connection (devtools.servers.count_pool_round_trips): an enforced write takes three, a split one
+too, the session lookup's included, so that the budget row locks are held for one round trip
+only (docs/BENCHMARKS.md). A change that adds one fails here."""
 
 from __future__ import annotations
 
@@ -48,6 +48,43 @@ def test_an_enforced_expense_takes_three_round_trips(alice, pool, conn):
     # Committed by that third round trip: another connection sees it.
     row = conn.execute("SELECT amount FROM transactions WHERE id = %s", (created["id"],))
     assert str(row.fetchone()[0]) == "80.0000"
+
+
+def test_an_enforced_split_expense_takes_the_same_three_round_trips(alice, pool, conn):
+    food, home, gifts = category(alice, "Food"), category(alice, "Home"), category(alice, "Gifts")
+    for budgeted in (food, home, gifts):
+        save(alice, categoryId=budgeted, amount="100")
+    save(alice, amount="1000")  # four budgets locked and checked
+    record(alice, food, "1.00")  # prepared statements and caches warm, as under load
+    body = {
+        "amount": "100.00",
+        "type": "EXPENSE",
+        "date": "2026-03-15",
+        "splits": [
+            {"categoryId": food, "amount": "80.00"},  # 81 of 100: Food's threshold alert
+            {"categoryId": home, "amount": "15.00"},
+            {"categoryId": gifts, "amount": "5.00"},
+        ],
+    }
+    alice.post("/api/transactions", json={**body, "amount": "3", "splits": [
+        {"categoryId": home, "amount": "1"}, {"categoryId": gifts, "amount": "2"}]})  # fmt: skip
+    with count_pool_round_trips(pool) as counted:
+        created = alice.post("/api/transactions", json=body)
+    assert created.status_code == 201, created.get_json()
+    # As the plain one: 1: BEGIN and the session; 2: the scope lock, the four budgets' row
+    # locks, the spent read and the new row's id and names (its lines' too); 3: the alert, the
+    # insert, its lines, its change-log entry and the COMMIT.
+    assert counted.count == 3, counted.exchanges
+    session, locks, write = map(_sent, counted.exchanges)
+    assert session.count("Execute") == 2
+    assert locks.count("Execute") == 4
+    assert write.count("Execute") == 5
+    assert [alert["kind"] for alert in created.get_json()["alerts"]] == ["threshold"]
+    lines = conn.execute(
+        "SELECT count(*) FROM transaction_splits WHERE transaction_id = %s",
+        (created.get_json()["id"],),
+    )
+    assert lines.fetchone()[0] == 3
 
 
 def test_a_refused_expense_commits_nothing_and_locks_in_one_round_trip(alice, pool, conn):

@@ -67,11 +67,11 @@ SET_ASIDE = [
     # and its port at most 65535 (a number inside a string).
     ("url", r"Must not contain spaces or control characters\."),
     ("url", r"Not a valid URL\."),
-    # A recurring rule's fields together (docs/RECURRING.md).
-    ("byWeekday", r"Only a weekly rule takes byWeekday\."),
-    ("byMonthDay", r"Only a monthly rule takes byMonthDay\."),
-    ("count", r"Give count or endDate, not both\."),
-    ("endDate", r"endDate must not be before startDate\."),
+    # A recurring rule's fields together (docs/RECURRING.md), a restored one's too.
+    (r"(restore\.recurring\.\d+\.)?byWeekday", r"Only a weekly rule takes byWeekday\."),
+    (r"(restore\.recurring\.\d+\.)?byMonthDay", r"Only a monthly rule takes byMonthDay\."),
+    (r"(restore\.recurring\.\d+\.)?count", r"Give count or endDate, not both\."),
+    (r"(restore\.recurring\.\d+\.)?endDate", r"endDate must not be before startDate\."),
     ("endDate", r"This schedule has no date between startDate and endDate\."),
     # A start date at most 10 years before today (a bound relative to the ledger's today).
     (
@@ -84,6 +84,41 @@ SET_ASIDE = [
         "since",
         r"Must not be above the ledger's knowledge, \d+: give the knowledge of an answer you got\.",
     ),
+    # A restore document (POST /api/ledgers with `restore`, docs/API-GUIDE.md): its amounts have
+    # its own currency's digits, a transaction has a category or lines, and every reference in
+    # it is to an item of its own lists, each id, name, bank id and budget month once.
+    (
+        r"restore\.(transactions\.\d+(\.splits\.\d+)?|budgets\.\d+|recurring\.\d+)\.amount",
+        r"[A-Z]{3} allows at most [0-9] fraction digits\.",
+    ),
+    (r"restore\.transactions\.\d+\.splits", r"Give categoryId or splits, not both\."),
+    (
+        r"restore\.transactions\.\d+\.categoryId",
+        r"Give a category, or splits for a split transaction\.",
+    ),
+    (
+        r"restore\.(transactions\.\d+(\.splits\.\d+)?|budgets\.\d+|recurring\.\d+)\.categoryId",
+        r"No such category in the document's categories\.",
+    ),
+    (
+        r"restore\.transactions\.\d+\.splits",
+        r"The lines must sum exactly to the transaction's amount\.",
+    ),
+    (r"restore\.transactions\.\d+\.payee", r"No such payee in the document's payees\."),
+    (r"restore\.transactions\.\d+\.tags\.\d+", r"No such tag in the document's tags\."),
+    (
+        r"restore\.(categories|payees|tags)\.\d+\.(id|name)",
+        r"Another item of the list has this (id|name)\.",
+    ),
+    # Stated by the document with `not` (no currency or timezone beside restore; no line or 2
+    # to 50, never 1), which the examples phase does not follow.
+    ("currency|timezone", r"A restore takes the document's own\."),
+    (r"restore\.transactions\.\d+\.splits", r"Give no lines, or 2 to 50\."),
+    (
+        r"restore\.transactions\.\d+\.(bankId|importId)",
+        r"Another transaction of the account has this (bankId|importId)\.",
+    ),
+    (r"restore\.budgets\.\d+", r"Another budget has this month, year and category\."),
     # A time zone the database knows too: the document lists Python's names, and the database a
     # server runs (the embedded PostgreSQL's is older) may know fewer.
     ("timezone", r"Must be an IANA time zone name the database knows, such as Europe/Berlin\."),

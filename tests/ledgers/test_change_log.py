@@ -795,6 +795,29 @@ def seed_command(w: World):
     assert counts == {"ledger": 1, "member": 1, "category": 13, "transaction": 8, "budget": 48}
 
 
+def restore_ledger(w: World):
+    """A JSON export restored into a new ledger: written in bulk, each entity logged once as
+    created (the ledger and its owner as creating a ledger logs them), by the caller."""
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    food, home = w.category(alice, ledger_id), w.category(alice, ledger_id, "Home")
+    w.expense(alice, ledger_id, food)
+    lines = [{"categoryId": food, "amount": "7.00"}, {"categoryId": home, "amount": "5.00"}]
+    body = {"amount": "12.00", "type": "EXPENSE", "date": "2026-03-15", "splits": lines,
+            "payee": "Market", "tags": ["weekly"]}  # fmt: skip
+    w.rest(alice, "POST", f"/api/ledgers/{ledger_id}/transactions", json=body)
+    budget = {"amount": "15", "month": 3, "year": 2026, "categoryId": home}
+    w.rest(alice, "POST", f"/api/ledgers/{ledger_id}/budgets", json=budget)
+    w.rule(alice, ledger_id, food, "2026-03-01")
+    export = alice.get(f"/api/ledgers/{ledger_id}/export?format=json")
+    document = export.get_json()
+    with w.change(actor=alice.id, via="rest", ledgers=[]) as watch:
+        w.rest(alice, "POST", "/api/ledgers", json={"name": "Copy", "restore": document})
+    counts = Counter(e["entity"] for e in watch.entries)
+    assert counts == {"ledger": 1, "member": 1, "category": 2, "transaction": 2, "budget": 1,
+                      "recurring": 1}  # fmt: skip
+
+
 # The catalog: every public function or class of expense_api.services, by its name below the
 # package. A writer of a ledger's data names its scenario (several may share one: a step and
 # the unit of work that takes it); everything else says why it needs none.
@@ -816,6 +839,7 @@ WRITERS = {
     "transactions.create": create_transaction,
     "transactions.update": update_transaction,
     "transactions.delete": delete_transaction,
+    "exports.restore": restore_ledger,
     "budgets.save": save_budget,
     "budgets.delete": delete_budget,
     "recurring.rules.create": create_rule,
@@ -903,6 +927,8 @@ OTHERS = {
     "changes.sync.answer": READS,  # delta sync (GET .../sync)
     "changes.shapes.render": READS,
     "changes.shapes.identity": READS,
+    "exports.Export": READS,  # GET .../export
+    "exports.export": READS,
     "health.database_answers": READS,
     "housekeeping.prune": OPERATIONAL,
     "idempotency_keys.claim": OPERATIONAL,

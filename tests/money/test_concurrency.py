@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from devtools.servers import call
+from expense_api.db.sqlfiles import queries
 from expense_api.services import budgets, transactions
 from expense_api.services.budget_guard import BudgetExceeded
 from tests.factories import acting, race, repository_ledger
@@ -110,6 +111,67 @@ def test_http_writers_on_category_and_overall_budgets(live_server, conn, round_)
     assert _spent(conn, ledger_id, category_id=ids[0]) <= 50
     assert _spent(conn, ledger_id, category_id=ids[1]) <= 50
     _assert_totals_match(conn, ledger_id)
+
+
+def _spent_by_lines(conn, ledger_id: int, category_id: int | None) -> Decimal:
+    """March 2026's expenses of a category counted line by line (a transaction with a category
+    and the lines of split ones), or of the whole ledger for None, from the raw rows."""
+    query = (
+        "SELECT COALESCE(sum(amount), 0) FROM ("
+        "  SELECT category_id, amount, occurred_on, type FROM transactions"
+        "  WHERE ledger_id = %(l)s AND (%(c)s::bigint IS NULL OR category_id IS NOT NULL)"
+        "  UNION ALL"
+        "  SELECT category_id, amount, occurred_on, type FROM transaction_splits"
+        "  WHERE ledger_id = %(l)s AND %(c)s::bigint IS NOT NULL"
+        ") AS entries WHERE type = 'EXPENSE' AND occurred_on BETWEEN '2026-03-01' AND '2026-03-31'"
+        " AND (%(c)s::bigint IS NULL OR category_id = %(c)s::bigint)"
+    )
+    return conn.execute(query, {"l": ledger_id, "c": category_id}).fetchone()[0]
+
+
+# Each racer posts a split expense (3.00 in the shared category S, 2.00 in A or B, lines in
+# either order, so the racers' lines name their categories in both orders): (hard budgets of
+# S, A, B and the overall one, how many racers are accepted). 40 racers.
+SPLIT_RACES = {
+    # S holds 16 lines of 3.00 (48 <= 50 < 51): more accepted if enforcement ignored lines.
+    "shared-category": ({"S": "50", "A": "1000", "B": "1000", None: "1000"}, 16),
+    # A and B hold 7 lines of 2.00 each (14 <= 15 < 16).
+    "two-categories": ({"S": "1000", "A": "15", "B": "15", None: "1000"}, 14),
+    # The overall budget holds 11 whole splits of 5.00 (55 <= 57 < 60).
+    "overall": ({"S": "1000", "A": "1000", "B": "1000", None: "57"}, 11),
+}
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+@pytest.mark.parametrize("race_", SPLIT_RACES, ids=list(SPLIT_RACES))
+def test_http_writers_of_splits_sharing_a_category_budget(live_server, conn, race_, round_):
+    base = live_server.base
+    token, ledger_id = _http_user(base, conn)
+    ids = {n: call(base, "POST", "/api/categories", {"name": n}, token)[1]["id"] for n in "SAB"}
+    limits, affordable = SPLIT_RACES[race_]
+    for name, amount in limits.items():
+        budget = {"categoryId": ids.get(name), "amount": amount, "month": 3, "year": 2026}
+        assert call(base, "POST", "/api/budgets", budget, token)[0] == 201
+
+    def write(index):
+        lines = [
+            {"categoryId": ids["S"], "amount": "3.00"},
+            {"categoryId": ids["AB"[index % 2]], "amount": "2.00"},
+        ]
+        if index % 4 >= 2:
+            lines.reverse()
+        body = {"amount": "5.00", "type": "EXPENSE", "date": "2026-03-15", "splits": lines}
+        status, answer, _ = call(base, "POST", "/api/transactions", body, token)
+        return status, (answer or {}).get("code")
+
+    results = race(40, write)
+    assert results.count((201, None)) == affordable, results
+    assert results.count((409, "budget_exceeded")) == 40 - affordable, results
+    for name, amount in limits.items():
+        assert _spent_by_lines(conn, ledger_id, ids.get(name)) <= Decimal(amount), name
+    assert _spent_by_lines(conn, ledger_id, None) == 5 * affordable
+    assert queries.totals.monthly_mismatches(conn, ledger_ids=[ledger_id]) == 0
+    assert queries.totals.daily_mismatches(conn, ledger_ids=[ledger_id]) == 0
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))

@@ -248,6 +248,7 @@ RESOURCES = {
     "budgets": "budgets",
     "categories": "categories",
     "changes": "changes",
+    "exports": "exports",
     "health": "health",
     "invitations": "invitations",
     "ledgers": "ledgers",

@@ -11,7 +11,7 @@ import pytest
 
 from bench.analytics_cache import _maker
 from bench.common import server_env
-from bench.write_path import expense_script, summary_script
+from bench.write_path import expense_script, split_expense_script, summary_script
 from expense_api.config import load_settings
 from tests.factories import category
 
@@ -19,17 +19,22 @@ from tests.factories import category
 def _statements(script: str, values: dict[str, int]) -> list[str]:
     # Without pgbench's meta-commands (\set, \startpipeline, \endpipeline).
     body = "\n".join(line for line in script.splitlines() if not line.startswith("\\"))
-    body = re.sub(r":(uid|lid|cid|cents)\b", lambda match: str(values[match.group(1)]), body)
+    body = re.sub(
+        r":(uid|lid|cid\d?|cents\d?|start|total)\b", lambda match: str(values[match.group(1)]), body
+    )
     return [part.strip() for part in body.split(";\n") if part.strip()]
 
 
-@pytest.mark.parametrize("make_script", [expense_script, summary_script])
+@pytest.mark.parametrize("make_script", [expense_script, split_expense_script, summary_script])
 def test_a_pgbench_script_runs_against_the_schema(alice, database_url, make_script):
-    food = category(alice)
-    values = {"uid": alice.id, "lid": alice.ledger_id, "cid": food, "cents": 1234}
+    food, home, gifts = category(alice), category(alice, "Home"), category(alice, "Gifts")
+    values = {"uid": alice.id, "lid": alice.ledger_id, "cid": food, "cents": 1234, "start": 0}
+    # The split's lines: 12.34 + 1.00 + 0.05 in three categories.
+    values |= {"cid1": food, "cid2": home, "cid3": gifts, "cents1": 1129, "cents2": 100}
+    values |= {"cents3": 5, "total": 1234}
     # Pipelined as the API sends them (tests/db/test_round_trips.py): a write in three round
     # trips within BEGIN and COMMIT, a read in two without either.
-    writes = make_script is expense_script
+    writes = make_script in (expense_script, split_expense_script)
     round_trips = 3 if writes else 2
     assert make_script().count("\\startpipeline") == make_script().count("\\endpipeline")
     assert make_script().count("\\startpipeline") == round_trips
@@ -42,12 +47,22 @@ def test_a_pgbench_script_runs_against_the_schema(alice, database_url, make_scri
     with psycopg.connect(database_url) as conn:
         for statement in statements:
             conn.execute(statement)
-        if make_script is expense_script:
+        if writes:
             inserted = conn.execute(
-                "SELECT amount, created_by FROM transactions WHERE ledger_id = %s",
+                "SELECT amount, created_by, category_id FROM transactions WHERE ledger_id = %s",
                 (alice.ledger_id,),
             ).fetchall()
-            assert inserted == [(Decimal("12.34"), alice.id)]
+            split = make_script is split_expense_script
+            assert inserted == [(Decimal("12.34"), alice.id, None if split else food)]
+            lines = conn.execute(
+                "SELECT category_id, amount FROM transaction_splits WHERE ledger_id = %s"
+                " ORDER BY line_no",
+                (alice.ledger_id,),
+            ).fetchall()
+            expected = [(food, Decimal("11.29")), (home, Decimal("1.00")), (gifts, Decimal("0.05"))]
+            assert lines == (expected if split else [])
+            # The deferred check (lines summing exactly) runs at COMMIT: here, by hand.
+            conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
         conn.rollback()
 
 

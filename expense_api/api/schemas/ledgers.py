@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .auth import _is_currency, _is_timezone, currency_codes, timezone_names
 from .base import BaseSchema, Name, UtcTimestamp
+from .exports import RestoreDocument
 
 ROLES = ["owner", "editor", "viewer"]
 
@@ -33,6 +34,13 @@ def _name(**kwargs):
 
 
 class LedgerInputSchema(BaseSchema):
+    # A restore brings its own currency and time zone: neither beside it.
+    OPENAPI_KEYWORDS = {
+        "not": {
+            "anyOf": [{"required": ["restore", "currency"]}, {"required": ["restore", "timezone"]}]
+        }
+    }
+
     name = _name(required=True)
     currency = fields.String(
         validate=_is_currency,
@@ -52,6 +60,23 @@ class LedgerInputSchema(BaseSchema):
             "enum": sorted(timezone_names()),
         },
     )
+
+    restore = RestoreDocument(
+        metadata={
+            "description": "a JSON export of a ledger (GET /api/ledgers/{id}/export?format=json), "
+            "whole: the new ledger holds its data (its currency and time zone, so neither is "
+            "given beside it). Each reference inside it (a category id, a payee or tag name) "
+            "must be to an item of the document's own lists, else 422 naming its path "
+            "(`restore.transactions.3.categoryId`). Recurring rules come back paused."
+        }
+    )
+
+    @validates_schema
+    def _restore_brings_its_own(self, data, **kwargs):
+        if "restore" in data:
+            for key in ("currency", "timezone"):
+                if key in data:
+                    raise ValidationError("A restore takes the document's own.", key)
 
 
 class LedgerRenameSchema(BaseSchema):

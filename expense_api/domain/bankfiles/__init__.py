@@ -65,6 +65,7 @@ class Row:
     tags: tuple[str, ...] = ()
     splits: tuple[SplitLine, ...] = ()
     invalid: str | None = None
+    import_key: str | None = None  # the import key an export of ours gives (its importId)
 
 
 @dataclass(frozen=True)

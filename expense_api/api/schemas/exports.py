@@ -1,0 +1,181 @@
+"""The export's query, and the restore document (a JSON export) as `POST /api/ledgers` loads
+it: every field the export writes is accepted (ids as references within the document; names,
+creation times and the like, which the restore does not take, are checked for their type
+only), every field a restore takes is validated as its own resource's input is, and amounts
+in the document's ledger's currency."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow.experimental.context import Context
+
+from ...services.exports import FORMATS, VERSION
+from .auth import _is_currency, _is_timezone, currency_codes, timezone_names
+from .base import BaseSchema, CalendarDate, Name, PeriodQuerySchema
+from .budgets import BudgetInputSchema
+from .recurring import RecurringInputSchema
+from .transactions import MAX_LINES, MIN_LINES, SplitLineInputSchema, TransactionInputSchema
+
+
+class ExportQuerySchema(PeriodQuerySchema):
+    format = fields.String(
+        required=True,
+        validate=validate.OneOf(list(FORMATS)),
+        metadata={"description": "csv, ofx (OFX 2.2 XML bank statement) or json (the whole "
+                  "ledger, for a restore)"},
+    )  # fmt: skip
+
+
+_ID = {"required": True, "strict": True, "validate": validate.Range(1, 2**63 - 1)}
+_SHOWN = {"metadata": {"description": "as the export writes it; not restored"}}
+
+
+class RestoreLedgerSchema(BaseSchema):
+    name = fields.String(**_SHOWN)  # the new ledger's name is the request's
+    currency = fields.String(
+        required=True, validate=_is_currency, metadata={"enum": sorted(currency_codes())}
+    )
+    timezone = fields.String(
+        required=True, validate=_is_timezone, metadata={"enum": sorted(timezone_names())}
+    )
+
+
+class RestoreCategorySchema(BaseSchema):
+    id = fields.Integer(**_ID)
+    name = Name(required=True, validate=validate.Length(1, 100))
+    created_at = fields.String(data_key="createdAt", **_SHOWN)
+
+
+class RestorePayeeSchema(BaseSchema):
+    id = fields.Integer(**_ID)
+    name = Name(required=True, validate=validate.Length(1, 200))
+
+
+class RestoreTagSchema(BaseSchema):
+    id = fields.Integer(**_ID)
+    name = Name(required=True, validate=validate.Length(1, 40))
+
+
+class RestoreBudgetSchema(BudgetInputSchema):
+    id = fields.Integer(**_ID)
+    category = fields.String(allow_none=True, **_SHOWN)
+    created_at = fields.String(data_key="createdAt", **_SHOWN)
+
+
+class RestoreSplitLineSchema(SplitLineInputSchema):
+    category = fields.String(**_SHOWN)
+
+
+class RestoreTransactionSchema(TransactionInputSchema):
+    """A transaction as the export writes it: `splits` [] for one with a category."""
+
+    id = fields.Integer(**_ID)
+    category = fields.String(allow_none=True, **_SHOWN)
+    created_at = fields.String(data_key="createdAt", **_SHOWN)
+    created_by = fields.Dict(allow_none=True, data_key="createdBy", **_SHOWN)
+    splits = fields.List(
+        fields.Nested(RestoreSplitLineSchema),
+        allow_none=True,
+        validate=lambda lines: (
+            len(lines) == 0
+            or MIN_LINES <= len(lines) <= MAX_LINES
+            or _refuse(f"Give no lines, or {MIN_LINES} to {MAX_LINES}.")
+        ),
+        metadata={
+            "description": f"[] for a transaction with a category, else {MIN_LINES} to "
+            f"{MAX_LINES} lines summing exactly to `amount`",
+            "maxItems": MAX_LINES,
+            "not": {"minItems": 1, "maxItems": MIN_LINES - 1},
+        },
+    )
+    account = Name(allow_none=True, validate=validate.Length(1, 100))
+    bank_id = fields.String(allow_none=True, data_key="bankId", validate=validate.Length(1, 255))
+    import_key = fields.String(
+        allow_none=True, data_key="importId", validate=validate.Length(1, 255)
+    )
+
+    @validates_schema
+    def _category_or_splits(self, data, partial=False, **kwargs):
+        category_id, lines = data.get("category_id"), data.get("splits")
+        if category_id is not None and lines:
+            raise ValidationError("Give categoryId or splits, not both.", "splits")
+        if category_id is None and not lines:
+            raise ValidationError(
+                "Give a category, or splits for a split transaction.", "categoryId"
+            )
+
+
+def _refuse(message: str):
+    raise ValidationError(message)
+
+
+class RestoreRecurringSchema(RecurringInputSchema):
+    id = fields.Integer(**_ID)
+    category = fields.String(**_SHOWN)
+    paused_reason = fields.String(allow_none=True, data_key="pausedReason", **_SHOWN)
+    next_date = CalendarDate(allow_none=True, data_key="nextDate")
+    last_date = CalendarDate(allow_none=True, data_key="lastDate")
+    occurrence_count = fields.Integer(
+        load_default=0, strict=True, data_key="occurrenceCount", validate=validate.Range(0, None)
+    )
+    failures = fields.Integer(**_SHOWN)
+    retry_at = fields.String(allow_none=True, data_key="retryAt", **_SHOWN)
+    last_error = fields.String(allow_none=True, data_key="lastError", **_SHOWN)
+    created_at = fields.String(data_key="createdAt", **_SHOWN)
+
+    @validates_schema
+    def _schedule(self, data, **kwargs):
+        frequency = data.get("frequency")
+        if data.get("by_weekday") and frequency != "weekly":
+            raise ValidationError("Only a weekly rule takes byWeekday.", "byWeekday")
+        if data.get("by_month_day") is not None and frequency != "monthly":
+            raise ValidationError("Only a monthly rule takes byMonthDay.", "byMonthDay")
+        if data.get("end_date") is not None and data.get("max_occurrences") is not None:
+            raise ValidationError("Give count or endDate, not both.", "count")
+        end, start = data.get("end_date"), data.get("start_date")
+        if end is not None and start is not None and end < start:
+            raise ValidationError("endDate must not be before startDate.", "endDate")
+
+
+def _list(schema):
+    return fields.List(fields.Nested(schema), required=True)
+
+
+class RestoreSchema(BaseSchema):
+    """A JSON export (GET /api/ledgers/{id}/export?format=json), whole."""
+
+    version = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Equal(VERSION),
+        metadata={"enum": [VERSION]},
+    )
+    ledger = fields.Nested(RestoreLedgerSchema, required=True)
+    categories = _list(RestoreCategorySchema)
+    payees = _list(RestorePayeeSchema)
+    tags = _list(RestoreTagSchema)
+    budgets = _list(RestoreBudgetSchema)
+    transactions = _list(RestoreTransactionSchema)
+    rules = fields.List(
+        fields.Dict(),
+        required=True,
+        validate=validate.Length(max=0, error="Restoring import rules is not supported yet."),
+        metadata={"description": "import rules; restoring them is not supported yet: []"},
+    )
+    recurring = _list(RestoreRecurringSchema)
+
+
+class RestoreDocument(fields.Nested):
+    """The restore document, its amounts read in its own ledger's currency (not the caller's)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(RestoreSchema, **kwargs)
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        currency = None
+        if isinstance(value, dict) and isinstance(value.get("ledger"), dict):
+            currency = value["ledger"].get("currency")
+        if currency not in currency_codes():
+            currency = "USD"  # the currency's own error is reported; amounts read as USD's
+        with Context({**Context.get(default={}), "currency": currency}):
+            return super()._deserialize(value, attr, data, partial=partial, **kwargs)
