@@ -11,17 +11,13 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import sys
-import types
-from datetime import date
-from decimal import Decimal
 
 import pytest
 
 from expense_api.domain import bankfiles
 from tests.helpers import assert_problem
+from tests.imports.tiny_reader import READING, install
 
-READING = "expense_api.domain.bankfiles.reading"
 IMPORT_KEYS = [
     "id", "status", "format", "account", "fileName", "currency", "counts", "overBudget", "kept",
     "createdAt", "committedAt", "undoneAt",
@@ -32,53 +28,10 @@ ROW_KEYS = [
 ]  # fmt: skip
 
 
-def _tiny_module(calls: list) -> types.ModuleType:
-    """A reader of `date,amount,payee[,bank id]` lines, with the readers' interface; a few
-    first lines make it refuse the file as the real readers would."""
-    module = types.ModuleType(READING)
-
-    class UnknownFormat(bankfiles.UnreadableFile):
-        pass
-
-    def read(data: bytes, options: bankfiles.Options) -> bankfiles.ParsedFile:
-        calls.append(options)
-        lines = data.decode("utf-8").splitlines()
-        if lines and lines[0] == "NOPE":
-            raise UnknownFormat("Not a bank file of a known format.")
-        if lines and lines[0] == "Datum;Betrag" and options.mapping is None:
-            raise bankfiles.NeedsMapping("No date column found.", ["Datum", "Betrag"])
-        if lines and lines[0] == "EXPLODE":
-            raise RuntimeError("a reader's bug")
-        rows = []
-        for number, text in enumerate(lines, 1):
-            if text == "BROKEN":
-                raise bankfiles.UnreadableFile("An unclosed quote.", number)
-            if text.startswith("Datum"):
-                continue
-            day, amount, payee, *bank = text.split(",")
-            rows.append(
-                bankfiles.Row(
-                    line=number,
-                    date=date.fromisoformat(day),
-                    amount=Decimal(amount),
-                    payee=payee,
-                    bank_id=bank[0] if bank else None,
-                )
-            )
-        return bankfiles.ParsedFile(format=options.format or "csv", rows=rows)
-
-    module.UnknownFormat = UnknownFormat
-    module.read = read
-    module.detect = lambda data, file_name=None: "csv"
-    return module
-
-
 @pytest.fixture
 def tiny_reader(monkeypatch) -> list:
     """The options each read was given."""
-    calls: list = []
-    monkeypatch.setitem(sys.modules, READING, _tiny_module(calls))
-    return calls
+    return install(monkeypatch)
 
 
 CSV = b"2026-03-02,-12.50,Corner Market\n2026-03-03,2500,ACME Payroll\n2026-03-04,-4.20,Cafe\n"
