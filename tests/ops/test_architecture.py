@@ -249,6 +249,7 @@ RESOURCES = {
     "categories": "categories",
     "changes": "changes",
     "health": "health",
+    "imports": "imports",
     "invitations": "invitations",
     "ledgers": "ledgers",
     "payees": "payees",
