@@ -365,3 +365,21 @@ def test_20_mb_of_short_lines_is_refused_in_seconds(data, why):
     with pytest.raises(UnreadableFile, match=why):
         parse(data, Options())
     assert time.perf_counter() - started < 10
+
+
+def test_an_exports_guarded_cells_read_back_as_written():
+    """Our export puts an apostrophe before a text cell a spreadsheet would run as a formula
+    (domain/exportfiles.guard); reading the export back takes it off, once."""
+    from expense_api.domain.bankfiles import Options, csvfile
+
+    header = "date,type,amount,currency,rate,category,payee,tags,description,account,bankId,importId,splitOf"
+    body = "2026-03-02,EXPENSE,5.00,USD,,'=Fees,'+Payee,'-x;y,''quoted,default,,2026-03-02/EXPENSE/5/1,\n"
+    parsed = csvfile.parse(f"{header}\n{body}".encode(), Options(format="csv"))
+    [row] = parsed.rows
+    assert (row.category, row.payee, row.tags, row.description) == (
+        "=Fees",
+        "+Payee",
+        ("-x", "y"),
+        "'quoted",
+    )
+    assert row.import_key == "2026-03-02/EXPENSE/5/1"

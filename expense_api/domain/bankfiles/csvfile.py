@@ -31,6 +31,7 @@ from expense_api.domain.bankfiles import (
     dates,
 )
 from expense_api.domain.bankfiles.text import MAX_ROWS, decode, lines, refuse_binary
+from expense_api.domain.exportfiles import unguard
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE = 40  # records looked at for the delimiter and the header
@@ -266,7 +267,9 @@ class _Builder:
 
     def _row(self, line: int, record: list[str]) -> Row:
         def get(role: str) -> str:
-            return _cell(record, self.roles.get(role))
+            cell = _cell(record, self.roles.get(role))
+            # Our export guards text cells against spreadsheet formulas with an apostrophe.
+            return unguard(cell) if self.export and role in _GUARDED else cell
 
         raw_date = get("date")
         day = self._date(raw_date) if raw_date else None
@@ -358,6 +361,10 @@ class _Builder:
             for part in parts
         )
         return replace(whole, splits=lines_)
+
+
+# The export's text cells (domain/exportfiles.guard).
+_GUARDED = frozenset({"payee", "description", "category", "tags"})
 
 
 @cache
