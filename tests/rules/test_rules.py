@@ -377,3 +377,37 @@ def test_rules_are_in_sync_and_a_moved_rule_is_sent_again(alice):
     delta = alice.get(path, query_string={"since": delta["knowledge"]}).get_json()
     assert delta["deleted"] == [{"entity": "rule", "id": c["id"]}]
     assert {rule["id"]: rule["position"] for rule in delta["rules"]} == {a["id"]: 1, b["id"]: 2}
+
+
+# --- At an import's preview ---------------------------------------------------------------------
+
+
+def test_an_imports_rows_get_what_the_first_matching_rule_sets(alice, monkeypatch):
+    """The real rules (REST) through the import service's preview: the first matching rule by
+    position wins; a row no rule matches keeps no category (Uncategorized at the commit)."""
+    import io
+
+    from tests.imports.tiny_reader import install
+
+    install(monkeypatch)
+    food, fun = category(alice, "Food"), category(alice, "Fun")
+    create(alice, {"match": {"payee": {"regex": "^corner"}, "amountMax": "100"},
+                   "set": {"categoryId": food, "tags": ["groceries"]}})  # fmt: skip
+    create(alice, {"match": {"payee": {"contains": "market"}}, "set": {"categoryId": fun}},
+           position=1)  # fmt: skip
+    create(alice, {"match": {"type": "INCOME"}, "set": {"payee": "Employer"}})
+    data = b"2026-03-02,-12.50,Corner Market\n2026-03-03,2500,ACME Payroll\n2026-03-04,-4.20,Cafe\n"
+    upload = alice.post(
+        f"/api/ledgers/{alice.ledger_id}/imports",
+        data={"file": (io.BytesIO(data), "bank.csv")},
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 201, upload.get_json()
+    rows = alice.get(
+        f"/api/ledgers/{alice.ledger_id}/imports/{upload.get_json()['id']}/rows"
+    ).get_json()["items"]
+    assert [(row["payee"], row["categoryId"]) for row in rows] == [
+        ("Corner Market", fun),  # the rule at position 1, not the corner rule
+        ("Employer", None),
+        ("Cafe", None),
+    ]
