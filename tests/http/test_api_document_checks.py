@@ -104,6 +104,9 @@ SET_ASIDE = [
         r"restore\.transactions\.\d+\.splits",
         r"The lines must sum exactly to the transaction's amount\.",
     ),
+    (r"restore\.rules\.\d+\.set\.categoryId", r"No such category in the document's categories\."),
+    (r"restore\.rules\.\d+\.match", r"Give at least one condition\."),
+    (r"restore\.rules\.\d+\.set", r"Give at least one of categoryId, payee or tags\."),
     (r"restore\.transactions\.\d+\.payee", r"No such payee in the document's payees\."),
     (r"restore\.transactions\.\d+\.tags\.\d+", r"No such tag in the document's tags\."),
     (
