@@ -280,6 +280,19 @@ def _bank_files(person: Person):
     assert "CORNER MARKET" not in payees
     assert {"ACME PAYROLL", None, "Stadtwerke"} <= payees  # kept, the coffee, the CSV's
 
+    # A reload comes back to the import's own page; another ledger shows its own imports.
+    status, holiday, _ = call(
+        api.base, "POST", "/api/ledgers", {"name": "Holiday", "currency": "EUR"}, token=api.token
+    )
+    assert status == 201, holiday
+    page.reload()
+    _wait_text(person, "#import-meta", "Status: Undone.")
+    assert page.locator("#overview-page").is_hidden()
+    page.locator("#ledger").select_option(label="Holiday (EUR, owner)")
+    page.wait_for_url("**#imports")
+    _wait_text(person, "#imports-list", "No imports yet.")
+    assert page.locator("#import-view").is_hidden()
+
     # A phone's width: the tables scroll inside their cards, the page does not.
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
