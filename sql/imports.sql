@@ -144,6 +144,17 @@ FROM import_rows r
 WHERE r.ledger_id = %(ledger_id)s AND r.import_id = %(import_id)s AND r.decision = 'new'
   AND NOT r.skip
 ORDER BY r.line
+-- A bank line another import of the account committed since this preview is not written twice
+-- (the unique keys of 0018); mark_imported_meanwhile lists it as a duplicate.
+ON CONFLICT DO NOTHING
+
+-- name: mark_imported_meanwhile!
+-- The new rows that insert_transactions did not write (another commit wrote their bank line
+-- first): duplicates, and skipped, so that nothing else of the commit counts them as written.
+UPDATE import_rows
+SET decision = 'duplicate', reason = 'Imported by another commit since the preview.'
+WHERE ledger_id = %(ledger_id)s AND import_id = %(import_id)s AND decision = 'new'
+  AND NOT skip AND transaction_id IS NULL
 
 -- name: link_created!
 -- The transaction each new row became (found again by its bank id or import key).

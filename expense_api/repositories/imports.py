@@ -109,6 +109,7 @@ def write_rows(conn: Connection, *, ledger_id: int, import_id: int, account: str
     queries.totals.defer_for_transaction(conn)
     queries.imports.insert_transactions(conn, **ids, account=account, created_by=created_by)
     queries.imports.link_created(conn, **ids, account=account)
+    queries.imports.mark_imported_meanwhile(conn, **ids)
     queries.imports.insert_splits(conn, **ids)
     queries.imports.insert_tags(conn, **ids)
     queries.totals.keep_for_transaction(conn)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import sys
+import types
 
 import pytest
 
@@ -244,6 +246,40 @@ def test_a_readers_bug_is_still_a_422(alice, tiny_reader):
 def test_a_file_name_is_kept_without_folders_or_control_characters(alice, tiny_reader):
     created = _ok(upload(alice, alice.ledger_id, name="../bank/march\x07.csv"), 201)
     assert created["fileName"] == "march.csv"
+
+
+def test_text_postgresql_cannot_hold_is_dropped_not_a_500(alice, tiny_reader):
+    created = _ok(upload(alice, alice.ledger_id, b"2026-03-02,-1,Corner\x00Market,ID\x001\n"), 201)
+    [row] = _ok(alice.get(f"{_base(alice)}/{created['id']}/rows"))["items"]
+    assert (row["payee"], row["bankId"]) == ("CornerMarket", "ID1")
+
+
+def test_the_ledgers_rules_categorize_the_rows(alice, tiny_reader, monkeypatch):
+    """Through the rules' interface (domain/rules.first_match over services/rules.list_all,
+    other work), here a stand-in of each: the first rule's `set` is the row's."""
+    food = _ok(alice.post("/api/categories", json={"name": "Food"}), 201)["id"]
+    rule = {"id": 1, "position": 1, "match": {"payee": {"contains": "market"}},
+            "set": {"categoryId": food, "payee": "Corner Market Ltd", "tags": ["groceries"]}}  # fmt: skip
+    asked = []
+    matching = types.ModuleType("expense_api.domain.rules")
+    matching.first_match = lambda rules, row: (
+        asked.append(dict(row)) or (rules[0] if "Market" in (row["payee"] or "") else None)
+    )
+    service = types.ModuleType("expense_api.services.rules")
+    service.list_all = lambda conn, actor: [rule]
+    monkeypatch.setitem(sys.modules, "expense_api.domain.rules", matching)
+    monkeypatch.setitem(sys.modules, "expense_api.services.rules", service)
+    created = _ok(upload(alice, alice.ledger_id), 201)
+    rows = _ok(alice.get(f"{_base(alice)}/{created['id']}/rows"))["items"]
+    assert [(r["payee"], r["categoryId"]) for r in rows] == [
+        ("Corner Market Ltd", food), ("ACME Payroll", None), ("Cafe", None),
+    ]  # fmt: skip
+    assert {key: asked[0][key] for key in ("payee", "type")} == {
+        "payee": "Corner Market", "type": "EXPENSE",
+    }  # fmt: skip
+    _ok(alice.post(f"{_base(alice)}/{created['id']}/commit"))
+    spent = alice.get("/api/transactions?from=2026-03-02&to=2026-03-02").get_json()["items"]
+    assert [(t["categoryId"], t["tags"]) for t in spent] == [(food, ["groceries"])]
 
 
 # --- Who may ----------------------------------------------------------------------------------

@@ -261,3 +261,28 @@ def test_totals_stay_exact_after_a_commit_and_an_undo(alice, conn):
     for check in (queries.totals.monthly_mismatches, queries.totals.daily_mismatches):
         assert check(conn, ledger_ids=[alice.ledger_id]) == 0
     assert _transactions(alice) == []
+
+
+def test_two_previews_of_one_file_commit_each_bank_line_once(alice, conn):
+    """Both previews were taken before either commit: the second commit finds its bank lines
+    written by the first, lists them as duplicates and writes nothing twice."""
+    parsed = _file(_row(1, 2, "-3", bank_id="A"), _row(2, 3, "-4"), _row(3, 4, "-5"))
+    first, second = _preview(conn, alice, parsed), _preview(conn, alice, parsed)
+    _commit(conn, alice, first["id"])
+    later = _commit(conn, alice, second["id"])
+    assert later["counts"] == {"new": 0, "duplicate": 3, "match": 0, "invalid": 0}
+    assert len(_transactions(alice)) == 3
+
+
+def test_a_rows_own_import_key_decides_as_the_one_made_from_it(alice, conn):
+    """Our CSV export gives each transaction's import key (importId): a re-import finds it by
+    that key, and two rows of one file with one key are one bank line."""
+    key = "2026-03-02/EXPENSE/3/1"
+    _commit(conn, alice, _preview(conn, alice, _file(_row(1, 2, "-3")))["id"])
+    again = _file(_row(1, 2, "-3", import_key=key), _row(2, 9, "-7", import_key="other/1"))
+    assert [d for _, d, _ in _decisions(conn, alice, _preview(conn, alice, again)["id"])] == [
+        "duplicate",
+        "new",
+    ]
+    twice = _file(_row(1, 9, "-7", import_key="x/1"), _row(2, 9, "-7", import_key="x/1"))
+    assert _preview(conn, alice, twice)["counts"]["duplicate"] == 1

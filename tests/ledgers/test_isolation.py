@@ -11,6 +11,7 @@ is 403 with nothing changed, and a user who is not a member gets 404 everywhere.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
@@ -70,13 +71,21 @@ def _owner_world(owner) -> dict:
         json={"email": f"invitee-{uuid.uuid4().hex[:8]}@example.com", "role": "viewer"},
     ).get_json()
     [delivery] = owner.get(f"/api/webhooks/{webhook['id']}/deliveries").get_json()["items"]
+    statement = f"Date,Amount,Payee\n{today.isoformat()},-1.00,{secret}\n".encode()
+    imported = owner.post(
+        f"/api/ledgers/{owner.ledger_id}/imports",
+        data={"file": (io.BytesIO(statement), "bank.csv")},
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code == 201, imported.get_json()
     return {
         "secret": secret,
         "ids": {"category_id": category["id"], "budget_id": budget["id"],
                 "transaction_id": transaction["id"], "alert_id": alert["id"],
                 "ledger_id": owner.ledger_id, "user_id": owner.id,
                 "invitation_id": invitation["id"], "rule_id": rule["id"],
-                "webhook_id": webhook["id"], "delivery_id": delivery["id"]},
+                "webhook_id": webhook["id"], "delivery_id": delivery["id"],
+                "import_id": imported.get_json()["id"]},
     }  # fmt: skip
 
 
@@ -245,6 +254,28 @@ def _write_body(method: str, rule: str, world: dict):
     }.get((method, rule.removeprefix(LEDGER_PREFIX)))  # fmt: skip
 
 
+# Operations that need more than a JSON body: a query parameter, a file upload, a preview.
+QUERIES = {("GET", "/export"): "?format=json"}
+UPLOAD_IMPORT = ("POST", "/imports")
+DISCARD_IMPORT = ("DELETE", "/imports/<id:import_id>")
+
+
+def _statement_form() -> dict:
+    statement = f"Date,Amount,Payee\n{datetime.now(UTC).date().isoformat()},-1.00,Shop\n"
+    return {"file": (io.BytesIO(statement.encode()), "bank.csv")}
+
+
+def _preview(owner) -> int:
+    """A new import in preview in the owner's ledger."""
+    response = owner.post(
+        f"/api/ledgers/{owner.ledger_id}/imports",
+        data=_statement_form(),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
 def _ledger_operations(app) -> list[tuple]:
     """(rule, method) of every route with a ledger in its path; deletions last, so that each
     role's other operations find the rows they name."""
@@ -320,9 +351,14 @@ def test_every_ledger_path_answers_each_role_as_the_contract_says(app, accounts,
             unknown = rule.arguments - world["ids"].keys()
             assert not unknown, f"{rule.rule}: add a resource for {unknown} to _owner_world"
             values = {name: world["ids"][name] for name in rule.arguments}
+            if (method, rule.rule.removeprefix(LEDGER_PREFIX)) == DISCARD_IMPORT:
+                values["import_id"] = _preview(owner)  # only a preview can be discarded
             path = adapter.build(rule.endpoint, values, method=method)
+            path += QUERIES.get((method, rule.rule.removeprefix(LEDGER_PREFIX)), "")
             body = _write_body(method, rule.rule, world)
             kwargs = {"json": body} if body is not None else {}
+            if (method, rule.rule.removeprefix(LEDGER_PREFIX)) == UPLOAD_IMPORT:
+                kwargs = {"data": _statement_form(), "content_type": "multipart/form-data"}
             response = users[role].request(method, path, **kwargs)
             expected = _expected(role, method, rule.rule)
             checked.add((rule.rule, method, role))

@@ -40,6 +40,9 @@ of the request's arrival.
 Request bodies are `application/json`, in any case, with no parameter but `charset=utf-8`;
 any other Content-Type (`+json` types such as `application/json-patch+json` included) is 415
 `unsupported_media_type`, and a body that is not UTF-8 or not JSON is 400 `malformed_json`.
+A bank-file upload (`POST /api/ledgers/{{ledger_id}}/imports`) is the exception: it takes
+`multipart/form-data` only (415 for anything else), up to 20 MB where JSON bodies stop at 1 MiB
+(413 `payload_too_large` above either).
 A query string that is not UTF-8 once percent-decoded is 400 `malformed_query`; a parameter
 given twice is 422 `validation_error` naming it (no parameter is repeatable). An amount given
 as a string is the plain decimal alone: no sign, exponent, separator or white space.

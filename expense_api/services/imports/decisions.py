@@ -35,6 +35,8 @@ def assign_import_keys(rows: list[dict]) -> None:
     for row in rows:
         if row["decision"] == "invalid" or row["bank_id"] is not None:
             continue
+        if row["import_key"] is not None:  # the file's own (an export of ours)
+            continue
         signature = (row["occurred_on"], row["type"], row["amount"])
         seen[signature] += 1
         row["import_key"] = import_key(*signature, seen[signature])
@@ -43,7 +45,7 @@ def assign_import_keys(rows: list[dict]) -> None:
 def mark_duplicates(rows: list[dict], known_bank: dict[str, int], known_keys: dict[str, int]):
     """Steps 1 and 2: duplicates of the ledger (transaction_id: the transaction it duplicates)
     and of earlier rows of the file."""
-    earlier: set[str] = set()
+    earlier: set[str] = set()  # bank ids and import keys of earlier rows
     for row in rows:
         if row["decision"] == "invalid":
             continue
@@ -61,6 +63,10 @@ def mark_duplicates(rows: list[dict], known_bank: dict[str, int], known_keys: di
                 "Already imported: the same date, amount and type at this place in a file of "
                 "this account.",
             )
+        elif row["import_key"] in earlier:
+            _duplicate(row, None, "An earlier row of this file has the same import id.")
+        if bank_id is None:
+            earlier.add(row["import_key"])
 
 
 def _duplicate(row: dict, transaction_id: int | None, reason: str) -> None:

@@ -81,7 +81,7 @@ def _row(actor: Actor, row: bankfiles.Row, file_currency: str) -> dict:
         "payee": _text(row.payee, 200),
         "description": _text(row.description, 500) or "",
         "bank_id": _text(row.bank_id, 200),
-        "import_key": None,
+        "import_key": _text(row.import_key, 200),  # an export of ours gives it; else made
         "currency": currency,
         "category_id": None,
         "category_name": _text(row.category, 100),

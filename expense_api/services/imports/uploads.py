@@ -8,8 +8,10 @@ naming `mapping`, with the `columns` it saw; any other unreadable file is 422
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
+import re
 
 from psycopg import Connection
 
@@ -68,7 +70,7 @@ def read(data: bytes, options: bankfiles.Options) -> bankfiles.ParsedFile:
             "The file's format is not one this service reads.",
         ) from None
     try:
-        return reading.read(data, options)
+        return _storable(reading.read(data, options))
     except bankfiles.NeedsMapping as error:
         refusal = UnreadableFile(
             {"mapping": [f"{error.why} Give a mapping of the columns."]},
@@ -90,6 +92,34 @@ def read(data: bytes, options: bankfiles.Options) -> bankfiles.ParsedFile:
         raise UnreadableFile(
             {"file": ["The file could not be read."]}, "The file could not be read."
         ) from None
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(parsed: bankfiles.ParsedFile) -> bankfiles.ParsedFile:
+    """The rows' text without what PostgreSQL's text cannot hold (NUL, a lone surrogate, which a
+    lying encoding can give): removed, so that no file ends in a database error."""
+
+    def clean(text):
+        return None if text is None else _UNSTORABLE.sub("", text)
+
+    rows = [
+        dataclasses.replace(
+            row,
+            payee=clean(row.payee),
+            description=clean(row.description),
+            bank_id=clean(row.bank_id),
+            category=clean(row.category),
+            tags=tuple(clean(tag) for tag in row.tags),
+            splits=tuple(
+                dataclasses.replace(line, category=clean(line.category), memo=clean(line.memo))
+                for line in row.splits
+            ),
+        )
+        for row in parsed.rows
+    ]
+    return dataclasses.replace(parsed, rows=rows)
 
 
 def _rules_of(conn: Connection, actor: Actor):
