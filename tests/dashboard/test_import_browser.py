@@ -123,6 +123,9 @@ def _bank_files(person: Person):
         expect=201,
     )
 
+    page.locator("#month").fill("2026-03")
+    _wait_text(person, "#expense", "€18.90")
+
     # The Import page has its own address; the overview is hidden meanwhile.
     page.get_by_role("link", name="Import").click()
     page.locator("#import-form").wait_for()
@@ -196,6 +199,11 @@ def _bank_files(person: Person):
     )
     assert by_payee[None]["id"] == cafe["id"], "the coffee matched, not duplicated"
 
+    # The overview, drawn anew after the commit, has the month's new figures.
+    page.get_by_role("link", name="Overview").click()
+    _wait_text(person, "#expense", "€61.07")  # the coffee and the market run
+    _wait_text(person, "#income", "€2,500.00")
+
     # The German CSV: decimal commas, a thousands point, `;`, and a zero row that is invalid.
     page.get_by_role("link", name="Import").click()
     page.locator("#import-view").wait_for(state="hidden")
@@ -213,7 +221,7 @@ def _bank_files(person: Person):
     assert _cells(person, 3)[4] == f"{MINUS}€1,234.56"
     assert _cells(person, 5)[4] == "+€120.00"
     invalid = _cells(person, 4)
-    assert invalid[5] == "Invalid" and "zero amount" in invalid[6]
+    assert invalid[4:6] == ["€0.00", "Invalid"] and "zero amount" in invalid[6]
     assert invalid[8] == "Not imported"
     _row(person, 3).get_by_label("Category of line 3").select_option(label="Utilities")
     person.screenshot("21-import-preview-csv")

@@ -15,8 +15,10 @@ const DECISIONS = { new: "New", duplicate: "Duplicate", match: "Match", invalid:
 const STATUSES = { preview: "Preview", committed: "Committed", discarded: "Discarded", undone: "Undone" };
 const FORMATS = { csv: "CSV", ofx: "OFX", qif: "QIF", camt053: "CAMT.053", mt940: "MT940" };
 
-// `ledger` is views.js's state (the picked ledger); the rest is the open import's.
+// `ledgerState` is views.js's state (the picked ledger); `overviewChanged` draws the overview
+// anew after a commit or an undo changed the ledger; the rest is the open import's.
 let ledgerState = null;
+let overviewChanged = () => {};
 const view = { imp: null, rows: new Map(), cursor: null, overrides: new Map(), categories: [] };
 let listCursor = null;
 let loading = new AbortController(); // the page's loads in progress (or the last ones)
@@ -30,8 +32,9 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 // ---- the page and its address -------------------------------------------------------------
 
-export function setUpImports(state) {
+export function setUpImports(state, changed) {
   ledgerState = state;
+  overviewChanged = changed;
   window.addEventListener("hashchange", () => route());
   $("import-form").addEventListener("submit", upload);
   $("import-rows-more").addEventListener("click", () => guard(() => loadRows(loading.signal, false)));
@@ -265,7 +268,8 @@ function importedAsNew(row) {
 
 function rowOf(row) {
   const preview = view.imp.status === "preview" && writer();
-  const sign = row.type === "INCOME" ? "+" : row.type === "EXPENSE" ? "−" : "";
+  const zero = !/[1-9]/.test(row.amount ?? "");
+  const sign = zero ? "" : row.type === "INCOME" ? "+" : row.type === "EXPENSE" ? "−" : "";
   const category = preview ? categorySelect(row) : categoryName(row);
   const tr = el("tr", { "data-line": row.line, class: row.skip ? "skipped" : "" },
     el("th", { scope: "row", class: "num", tabindex: "-1" }, String(row.line)),
@@ -382,6 +386,7 @@ async function commit() {
     const done = await api("POST", `${base()}/imports/${imp.id}/commit`, body);
     say("");
     view.overrides = new Map();
+    overviewChanged();
     showImport(done);
     await loadRows(loading.signal, true);
     $("import-state").textContent = `Committed: ${plural(plan.created, "transaction")} created, ` +
@@ -412,6 +417,7 @@ async function undo() {
   try {
     const done = await api("POST", `${base()}/imports/${imp.id}/undo`);
     say("");
+    overviewChanged();
     showImport(done);
     await loadRows(loading.signal, true);
     $("import-state").textContent = "Undone: the transactions it created are deleted" +

@@ -59,7 +59,7 @@ $("month").addEventListener("change", act(() => {
 $("more").addEventListener("click", act(() => loadTransactions(false)));
 setUpHistory();
 setUpTransactionForm(state);
-setUpImports(state);
+setUpImports(state, act(loadView));
 
 // ---- writing -----------------------------------------------------------------------------------
 
