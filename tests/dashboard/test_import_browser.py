@@ -310,3 +310,65 @@ def _bank_files(person: Person):
     page.get_by_role("link", name="Overview").click()
     page.locator("#overview-page").wait_for()
     assert page.locator("#imports-page").is_hidden()
+
+
+def test_a_long_preview_a_refused_choice_and_a_viewer(browser, live_server):  # noqa: F811
+    """Sixty rows come a page of fifty at a time; a choice the API refuses at the commit (a
+    category deleted meanwhile) is named by its line; a viewer reads the import but is offered
+    nothing that writes."""
+    owner = Person(browser, live_server.base, "Olga")
+    viewer = Person(browser, live_server.base, "Vera")
+    try:
+        _long_preview(owner, viewer)
+    finally:
+        owner.context.close()
+        viewer.context.close()
+
+
+def _long_preview(owner: Person, viewer: Person):
+    page = owner.page
+    owner.open()
+    owner.register()
+    api = Api(owner)
+    temporary = api.category("Temporary")
+    lines = [f"2026-04-{1 + n % 28:02d},-{n + 1}.25,Shop {n + 1}" for n in range(60)]
+    rows = ("Date,Amount,Payee\n" + "\n".join(lines) + "\n").encode()
+    page.get_by_role("link", name="Import").click()
+    _choose(owner, "april.csv", rows)
+    page.locator("#import-view-title").filter(has_text="april.csv").wait_for()
+    _row(owner, 51).wait_for()
+    assert page.locator("#import-rows tr").count() == 50
+    page.get_by_role("button", name="Load more rows").click()
+    _row(owner, 61).wait_for()
+    assert page.locator("#import-rows tr").count() == 60
+    assert page.get_by_role("button", name="Load more rows").is_hidden()
+    assert page.evaluate("document.activeElement.textContent") == "52"  # the first row it brought
+    _row(owner, 58).get_by_label("Category of line 58").select_option(label="Temporary")
+    _row(owner, 2).get_by_label("Action for line 2").select_option(label="Skip")
+    _wait_text(owner, "#import-plan", "Committing creates 59 transactions")
+    api("DELETE", f"/categories/{temporary}", expect=204)
+    page.get_by_role("button", name="Commit import").click()
+    _wait_text(owner, "#import-problem", "Not done: Line 58: No such category.")
+    assert "Status: Preview." in owner.text("#import-meta")
+    assert api("GET", "/transactions?from=2026-04-01&to=2026-04-30")["items"] == []
+    address = page.url.split("#")[1]
+
+    # Vera, a viewer of Olga's ledger, reads the import; nothing that writes is offered.
+    viewer.open()
+    viewer.register()
+    invitation = api("POST", "/invitations", {"email": viewer.email, "role": "viewer"}, expect=201)
+    status, joined, _ = call(
+        viewer.base, "POST", f"/api/invitations/{invitation['id']}/accept", token=viewer.token()
+    )
+    assert status == 200, joined
+    viewer.page.goto(f"{viewer.base}/app#imports")
+    viewer.page.reload()
+    viewer.page.locator("#ledger").select_option(label="Personal (USD, viewer)")
+    viewer.page.get_by_role("link", name="april.csv").click()
+    viewer.page.wait_for_url(f"**#{address}")
+    _row(viewer, 51).wait_for()
+    assert viewer.page.locator("#import-form").is_hidden()
+    for name in ("Commit import", "Discard preview", "Undo import"):
+        assert viewer.page.get_by_role("button", name=name).is_hidden()
+    assert viewer.page.locator("#import-rows select").count() == 0
+    assert viewer.accessibility_violations() == []
