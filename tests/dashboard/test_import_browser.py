@@ -288,6 +288,12 @@ def _bank_files(person: Person):
     assert "CORNER MARKET" not in payees
     assert {"ACME PAYROLL", None, "Stadtwerke"} <= payees  # kept, the coffee, the CSV's
 
+    # A phone's width: the tables scroll inside their cards, the page does not.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    person.screenshot("24-import-phone")
+    assert page.get_by_role("columnheader", name="Description").is_visible()
+
     # A reload comes back to the import's own page; another ledger shows its own imports.
     status, holiday, _ = call(
         api.base, "POST", "/api/ledgers", {"name": "Holiday", "currency": "EUR"}, token=api.token
@@ -300,11 +306,6 @@ def _bank_files(person: Person):
     page.wait_for_url("**#imports")
     _wait_text(person, "#imports-list", "No imports yet.")
     assert page.locator("#import-view").is_hidden()
-
-    # A phone's width: the tables scroll inside their cards, the page does not.
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    person.screenshot("24-import-phone")
 
     # Back to the overview: the month's figures are there again.
     page.get_by_role("link", name="Overview").click()
