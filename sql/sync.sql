@@ -71,6 +71,13 @@ FROM recurring_rules r
 JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
 WHERE r.ledger_id = %(ledger_id)s AND r.id = ANY(%(ids)s::bigint[])
 
+-- name: rules
+-- The ledger's rules among `ids`, as GET /api/ledgers/{id}/rules/{id} shows them (after
+-- repositories/rules.shown).
+SELECT id, ledger_id, position, match, set_category_id, set_payee, set_tags, created_at
+FROM rules
+WHERE ledger_id = %(ledger_id)s AND id = ANY(%(ids)s::bigint[])
+
 -- name: payees_and_tags
 -- The payees and tags whose state a transaction entry with a seq in (since, upto] changed,
 -- once each, with the first such seq and their state now: a payee's id, name, how many

@@ -2,7 +2,8 @@
 # A new user's first session with expense-api, start to finish:
 # register -> log in -> category -> budget -> expenses -> analytics -> an over-budget expense refused
 # -> a second (shared) ledger -> a household ledger shared with an invited partner -> a receipt
-# split across categories, with a payee and tags, and the lists filtered by them.
+# split across categories, with a payee and tags, and the lists filtered by them -> rules that
+# categorize card payments, reordered, and run over the uncategorized ones.
 #
 #   bin/serve &                      # in another terminal
 #   clients/curl/walkthrough.sh      # BASE_URL=http://host:port to point elsewhere
@@ -159,5 +160,33 @@ show
 # categoryId matches a line too; every tag given must be on the transaction.
 api 200 GET "/api/transactions?month=$MONTH&year=$YEAR&categoryId=$HOUSEHOLD_CATEGORY&payee=corner%20shop&tag=weekly&tag=cash"
 echo "    $(field '["items"].__len__()') transaction(s): $(field '["items"][0]["description"]')"
+
+echo "19. Rules: what category, payee and tags a bank line gets (the first matching rule wins)"
+api 201 POST /api/categories '{"name": "Uncategorized"}'
+UNCATEGORIZED="$(field '["id"]')"
+for amount in 12.00 25.00; do
+  api 201 POST /api/transactions \
+    "{\"amount\": \"$amount\", \"type\": \"EXPENSE\", \"categoryId\": $UNCATEGORIZED,
+      \"description\": \"CARD 4411 BAKERY MUELLER\", \"date\": \"$TODAY\"}"
+done
+api 201 POST "/api/ledgers/$DEFAULT_LEDGER/rules" \
+  "{\"match\": {\"description\": {\"regex\": \"^card [0-9]+ bakery\"}, \"type\": \"EXPENSE\"},
+    \"set\": {\"categoryId\": $CATEGORY, \"payee\": \"Bakery Mueller\", \"tags\": [\"bread\"]}}"
+BAKERY_RULE="$(field '["id"]')"
+api 201 POST "/api/ledgers/$DEFAULT_LEDGER/rules" \
+  '{"match": {"amountMin": "1000"}, "set": {"tags": ["large"]}}'
+LARGE_RULE="$(field '["id"]')"
+echo "    rule $LARGE_RULE at position $(field '["position"]'); moved first:"
+api 200 PATCH "/api/ledgers/$DEFAULT_LEDGER/rules/$LARGE_RULE" '{"position": 1}'
+api 200 GET "/api/ledgers/$DEFAULT_LEDGER/rules"
+echo "    tried in order: rule $(field '["items"][0]["id"]'), then rule $(field '["items"][1]["id"]')"
+# A pattern RE2 cannot compile is refused on its field (patterns can never hang the service).
+api 422 POST "/api/ledgers/$DEFAULT_LEDGER/rules" \
+  '{"match": {"payee": {"regex": "(a+"}}, "set": {"payee": "x"}}'
+echo "    $(field '["errors"]')"
+# Run the bakery rule over this month's uncategorized transactions: the first fits the groceries
+# budget; the second would take it past its hard 300.00, so it is refused and left as it was.
+api 200 POST "/api/ledgers/$DEFAULT_LEDGER/rules/$BAKERY_RULE/apply?month=$MONTH&year=$YEAR"
+echo "    changed $(field '["changed"]'), refused $(field '["refused"]')"
 
 echo "Done: $EMAIL"

@@ -116,6 +116,7 @@ def _register_blueprints(api) -> None:
     api.register_blueprint(import_module(".changes", __package__).blp)
     api.register_blueprint(import_module(".payees", __package__).blp)
     api.register_blueprint(import_module(".tags", __package__).blp)
+    api.register_blueprint(import_module(".rules", __package__).blp)
     api.register_blueprint(import_module(".imports", __package__).blp)
     api.register_blueprint(admin.blp)
 

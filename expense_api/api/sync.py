@@ -44,8 +44,9 @@ class Sync(MethodView):
         `role` and `isDefault` are the caller's). `payees` and `tags` (as their lists show
         them) are those whose count or last date a transaction change of the answer's range
         changed, each once, counted in the 1000; one that no transaction uses any more is in
-        `deleted` (`payee`, `tag`). `rules` and `rates` are always empty: the service has none
-        of them yet. A `since` above the ledger's current knowledge is 422
-        `invalid_knowledge`."""
+        `deleted` (`payee`, `tag`). `rules` are the ledger's rules (a rule moved by
+        another's create, move or delete changed its `position`, and is sent again). `rates`
+        is always empty: the service has none yet. A `since` above the ledger's current
+        knowledge is 422 `invalid_knowledge`."""
         with one_snapshot(get_conn()) as conn:
             return sync.answer(conn, actor(), since=query.get("since"))

@@ -21,6 +21,7 @@ CATEGORY_REFERENCES = (
     "transaction_splits_ledger_id_category_id_fkey",
     "budgets_ledger_id_category_id_fkey",
     "recurring_rules_ledger_id_category_id_fkey",
+    "rules_ledger_id_set_category_id_fkey",
     # The totals' rows are cascaded on delete, but a PATCH locks (makes) them before it writes.
     "monthly_totals_ledger_id_category_id_fkey",
     "daily_totals_ledger_id_category_id_fkey",

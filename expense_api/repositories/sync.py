@@ -16,6 +16,7 @@ _ROWS = {
     "transaction": queries.sync.transactions,
     "budget": queries.sync.budgets,
     "recurring": queries.sync.recurring,
+    "rule": queries.sync.rules,
 }
 
 
@@ -43,5 +44,6 @@ def ledger_later(batch: Batch, *, ledger_id: int, user_id: int) -> Pending:
 
 def rows_later(batch: Batch, entity: str, *, ledger_id: int, ids: Sequence[int]) -> Pending:
     """The current rows of the ledger's `entity`s among `ids` (a member's id is its user id);
-    those that no longer exist are simply not there."""
+    those that no longer exist are simply not there. A rule's row is as the rules table holds
+    it: repositories/rules.shown makes it the service's."""
     return _ROWS[entity].later(batch, ledger_id=ledger_id, ids=list(ids))

@@ -31,7 +31,7 @@ from ..domain import exportfiles
 from ..domain.errors import ValidationFailed
 from ..domain.money import format_amount
 from ..repositories import exports, totals
-from . import ledgers, transactions
+from . import ledgers, rules, transactions
 from .changes import hook
 from .ledgers import Action, Actor, authorize
 
@@ -207,7 +207,23 @@ def restore(conn: Connection, user: dict, *, name: str, document: dict) -> dict:
     totals.rebuild_for_ledgers(conn, [actor.ledger_id])
     for entity in RESTORED_ENTITIES:
         hook.record_created_in_bulk(conn, actor, entity)
+    _restore_rules(conn, actor, document)
     return ledger
+
+
+def _restore_rules(conn: Connection, actor: Actor, document: dict) -> None:
+    """The import rules, in their order, through the rules service (few: it logs each), their
+    categories found again by name in the new ledger."""
+    names = {item["id"]: item["name"].lower() for item in document["categories"]}
+    by_name = {
+        row["name"].lower(): row["id"]
+        for row in exports.lists(conn, ledger_id=actor.ledger_id)["categories"]
+    }
+    for item in sorted(document["rules"], key=lambda rule: (rule["position"], rule["id"])):
+        chosen = dict(item["set"])
+        if chosen.get("categoryId") is not None:
+            chosen["categoryId"] = by_name[names[chosen["categoryId"]]]
+        rules.create(conn, actor, {"match": item["match"], "set": chosen})
 
 
 def _check_references(document: dict) -> None:
@@ -268,8 +284,10 @@ def _check_references(document: dict) -> None:
         if item["category_id"] not in categories:
             refuse(f"recurring.{index}.categoryId", no_category)
 
-    if document["rules"]:
-        refuse("rules", "Restoring import rules is not supported yet.")
+    for index, item in enumerate(document["rules"]):
+        category_id = item["set"].get("categoryId")
+        if category_id is not None and category_id not in categories:
+            refuse(f"rules.{index}.set.categoryId", no_category)
     if errors:
         raise ValidationFailed(errors, "The restore document is not consistent.")
 

@@ -341,3 +341,84 @@ def test_a_bad_payee_list_argument_is_the_same_refusal(alice, rest_query, graphq
     )
     assert graphql_codes(answer) == ["validation_error"]
     assert answer["errors"][0]["extensions"]["errors"] == rest.get_json()["errors"]
+
+
+RULE_FIELDS = (
+    "id position createdAt match { payee { contains equals regex } description { contains equals"
+    " regex } amountMin amountMax type } set { categoryId payee tags }"
+)
+
+
+def _shown(value):
+    """A GraphQL answer as REST shows it: only the conditions (and text tests) given."""
+    if isinstance(value, dict):
+        return {key: _shown(inner) for key, inner in value.items() if inner is not None}
+    return value
+
+
+def _rule(rule: dict) -> dict:
+    """A rule with only the conditions given, its `set` whole (both doors show its nulls)."""
+    return {**_shown({k: v for k, v in rule.items() if k != "set"}), "set": rule["set"]}
+
+
+def test_rules_and_their_mutations_as_rest(alice, bob, seeded):
+    ledger_id, base = seeded
+    food = alice.get(f"{base}/categories").get_json()["items"][0]["id"]
+    body = {"match": {"payee": {"regex": "^souq"}, "amountMin": "0.5", "type": "EXPENSE"},
+            "set": {"categoryId": food, "tags": ["b", "A"]}}  # fmt: skip
+    first = alice.post(f"{base}/rules", json=body).get_json()
+    created = graphql(
+        alice,
+        f"mutation($l: Int, $i: RuleInput!) {{ createRule(ledgerId: $l, input: $i) {{ {RULE_FIELDS}"
+        " ledger { id } } }",
+        {"l": ledger_id, "i": {"position": 1, "match": {"description": {"contains": "day"},
+                                                        "amountMax": "3"},
+                               "set": {"payee": "Daily"}}},
+    )["data"]["createRule"]  # fmt: skip
+    assert created.pop("ledger") == {"id": ledger_id}
+    assert created["match"]["amountMax"] == "3.000"  # the ledger's digits (KWD)
+    rest = _rest(alice, f"{base}/rules")["items"]
+    assert [rule["id"] for rule in rest] == [created["id"], first["id"]]
+    assert _rule(created) == rest[0]
+    listed = _ledger(alice, ledger_id, f"rules {{ {RULE_FIELDS} }}")["rules"]
+    assert [_rule(rule) for rule in listed] == rest
+
+    moved = graphql(
+        alice,
+        "mutation($l: Int, $id: Int!) { updateRule(ledgerId: $l, id: $id, input: {position: 1})"
+        " { id position } }",
+        {"l": ledger_id, "id": first["id"]},
+    )["data"]["updateRule"]
+    assert moved == {"id": first["id"], "position": 1}
+    assert [r["position"] for r in _rest(alice, f"{base}/rules")["items"]] == [1, 2]
+
+    # apply over every transaction of March: GraphQL changes the two it matches (days 1 and 2,
+    # at most 3.000); REST's same call then finds nothing left to change.
+    applied = graphql(
+        alice,
+        "mutation($l: Int, $id: Int!) { applyRule(ledgerId: $l, id: $id, month: 3, year: 2026,"
+        " onlyUncategorized: false) { changed refused } }",
+        {"l": ledger_id, "id": created["id"]},
+    )["data"]["applyRule"]
+    rest_applied = alice.post(
+        f"{base}/rules/{created['id']}/apply?month=3&year=2026&onlyUncategorized=false"
+    ).get_json()
+    assert applied == {"changed": 2, "refused": 0}
+    assert rest_applied == {"changed": 0, "refused": 0}
+
+    # The same refusals, with the same fields.
+    bad = {"match": {"payee": {"regex": "(a"}}, "set": {"payee": "X"}}
+    rest_bad = alice.post(f"{base}/rules", json=bad).get_json()
+    answer = graphql(
+        alice,
+        "mutation($l: Int, $i: RuleInput!) { createRule(ledgerId: $l, input: $i) { id } }",
+        {"l": ledger_id, "i": bad},
+    )
+    assert graphql_codes(answer) == [rest_bad["code"]] == ["validation_error"]
+    assert answer["errors"][0]["extensions"]["errors"] == rest_bad["errors"]
+    assert list(rest_bad["errors"]) == ["match.payee.regex"]
+    answer = graphql(bob, f"mutation {{ deleteRule(ledgerId: {ledger_id}, id: {first['id']}) }}")
+    assert graphql_codes(answer) == ["not_found"]
+    deleted = graphql(alice, f"mutation {{ deleteRule(ledgerId: {ledger_id}, id: {first['id']}) }}")
+    assert deleted["data"]["deleteRule"] is True
+    assert [r["id"] for r in _rest(alice, f"{base}/rules")["items"]] == [created["id"]]

@@ -55,6 +55,12 @@ SET_ASIDE = [
     ("splits", r"The lines sum to [0-9.]+; the amount is [0-9.]+\."),
     ("splits", r"Give categoryId or splits, not both\."),
     ("categoryId", r"Give a category, or splits for a split transaction\."),
+    # A rule's amount bounds in the ledger's currency, in order; its category the ledger's own;
+    # its regular expression one RE2 compiles (a pattern cannot state which patterns do).
+    (r"match\.amountMin|match\.amountMax", r"[A-Z]{3} allows at most [0-9] fraction digits\."),
+    ("match.amountMin", r"amountMin must not be above amountMax\."),
+    ("set.categoryId", r"No such category\."),
+    (r"match\.(payee|description)\.regex", r"Not a valid RE2 regular expression: .*"),
     # A webhook's host must resolve, to a public address: the test machine resolves no names.
     ("url", r".* does not resolve to an address\."),
     # A URL's characters must be printable (Unicode categories: a pattern cannot name them all)
@@ -98,6 +104,9 @@ SET_ASIDE = [
         r"restore\.transactions\.\d+\.splits",
         r"The lines must sum exactly to the transaction's amount\.",
     ),
+    (r"restore\.rules\.\d+\.set\.categoryId", r"No such category in the document's categories\."),
+    (r"restore\.rules\.\d+\.match", r"Give at least one condition\."),
+    (r"restore\.rules\.\d+\.set", r"Give at least one of categoryId, payee or tags\."),
     (r"restore\.transactions\.\d+\.payee", r"No such payee in the document's payees\."),
     (r"restore\.transactions\.\d+\.tags\.\d+", r"No such tag in the document's tags\."),
     (

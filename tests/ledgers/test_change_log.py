@@ -274,6 +274,7 @@ class World:
             "transaction": ("/transactions?from=1900-01-01&to=2999-12-31&limit=500", "id"),
             "budget": ("/budgets", "id"),
             "recurring": ("/recurring", "id"),
+            "rule": ("/rules", "id"),
             "webhook": ("/webhooks", "id"),
             "import": ("/imports", "id"),
         }
@@ -641,6 +642,77 @@ def record_rule_failure(w: World):
     w.rest(alice, "DELETE", f"/api/ledgers/{ledger_id}/recurring/{rule['id']}")
 
 
+def _import_rules(w: World, user, ledger_id: int, count: int) -> list[dict]:
+    """`count` rules (import rules, not recurring ones), at positions 1..count."""
+    return [
+        w.rest(
+            user,
+            "POST",
+            f"/api/ledgers/{ledger_id}/rules",
+            json={"match": {"payee": {"contains": f"shop {n}"}}, "set": {"payee": f"Shop {n}"}},
+        )
+        for n in range(count)
+    ]
+
+
+def create_import_rule(w: World):
+    """Created first: the two rules it goes before move down one (their positions changed)."""
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    food = w.category(alice, ledger_id)
+    _import_rules(w, alice, ledger_id, 2)
+    with w.change(actor=alice.id, via="rest", ledgers=[ledger_id]) as watch:
+        body = {"position": 1, "match": {"description": {"regex": "^coffee"}, "amountMax": "5"},
+                "set": {"categoryId": food, "tags": ["Cafe"]}}  # fmt: skip
+        w.rest(alice, "POST", f"/api/ledgers/{ledger_id}/rules", json=body)
+    assert sorted(e["op"] for e in watch.entries) == ["created", "updated", "updated"]
+
+
+def move_import_rule(w: World):
+    """The last of three moved first: the two others move down one."""
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    last = _import_rules(w, alice, ledger_id, 3)[-1]
+    with w.change(actor=alice.id, via="graphql", ledgers=[ledger_id]) as watch:
+        w.graphql(
+            alice,
+            "mutation($l: Int, $id: Int!) { updateRule(ledgerId: $l, id: $id,"
+            ' input: {position: 1, set: {payee: "Moved"}}) { id } }',
+            l=ledger_id,
+            id=last["id"],
+        )
+    assert len(watch.entries) == 3
+
+
+def delete_import_rule(w: World):
+    """The first of three deleted: the two others move up one."""
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    first = _import_rules(w, alice, ledger_id, 3)[0]
+    with w.change(actor=alice.id, via="rest", ledgers=[ledger_id]) as watch:
+        w.rest(alice, "DELETE", f"/api/ledgers/{ledger_id}/rules/{first['id']}")
+    assert sorted(e["op"] for e in watch.entries) == ["deleted", "updated", "updated"]
+
+
+def apply_import_rule(w: World):
+    """A rule run over existing transactions: each one it changes is transactions.update's
+    entry (the rule itself does not change)."""
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    food = w.category(alice, ledger_id, "Food")
+    loose = w.category(alice, ledger_id, "Uncategorized")
+    for description in ("coffee beans", "Coffee to go", "rent"):
+        body = {"amount": "3", "type": "EXPENSE", "categoryId": loose, "date": "2026-03-10",
+                "description": description}  # fmt: skip
+        w.rest(alice, "POST", f"/api/ledgers/{ledger_id}/transactions", json=body)
+    body = {"match": {"description": {"contains": "coffee"}}, "set": {"categoryId": food}}
+    rule = w.rest(alice, "POST", f"/api/ledgers/{ledger_id}/rules", json=body)
+    with w.change(actor=alice.id, via="rest", ledgers=[ledger_id]) as watch:
+        path = f"/api/ledgers/{ledger_id}/rules/{rule['id']}/apply?month=3&year=2026"
+        assert w.rest(alice, "POST", path) == {"changed": 2, "refused": 0}
+    assert [e["entity"] for e in watch.entries] == ["transaction", "transaction"]
+
+
 def create_webhook(w: World):
     alice = w.user("Alice")
     ledger_id = w.shared(alice)
@@ -855,6 +927,10 @@ WRITERS = {
     "recurring.runs.handle_next_due": skip_refused_date,
     "recurring.runs.handle": pause_orphaned_rule,
     "recurring.failures.record": record_rule_failure,
+    "rules.create": create_import_rule,
+    "rules.update": move_import_rule,
+    "rules.delete": delete_import_rule,
+    "rules.apply": apply_import_rule,
     "webhooks.endpoints.create": create_webhook,
     "webhooks.endpoints.update": update_webhook,
     "webhooks.endpoints.delete": delete_webhook,
@@ -988,6 +1064,8 @@ OTHERS = {
     "reports.budget_usage_for_ledgers": READS,
     "reports.trends": READS,
     "reports.trends_for_ledgers": READS,
+    "rules.list_all": READS,
+    "rules.get": READS,
     "tags.list_all": READS,
     "tags.list_for_ledgers": READS,
     "transactions.get": READS,

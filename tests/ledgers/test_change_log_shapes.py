@@ -82,6 +82,13 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
     weekly = {"amount": "2.125", "type": "EXPENSE", "categoryId": food, "frequency": "weekly",
               "byWeekday": ["MO", "TH"], "startDate": "2999-01-01"}  # fmt: skip
     rule = _ok(alice.post(f"{base}/recurring", json=weekly))
+    matching = {"payee": {"regex": "^souq"}, "amountMin": "0.5", "amountMax": 2, "type": "EXPENSE"}
+    rule_ = _ok(
+        alice.post(
+            f"{base}/rules",
+            json={"match": matching, "set": {"categoryId": food, "tags": ["b", "A"]}},
+        )
+    )
     hook_ = _ok(alice.post(f"{base}/webhooks", json={"url": HOOK, "events": ["budget.updated"]}))
     invitation = _ok(
         alice.post(
@@ -97,6 +104,7 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
         ("budget", budget["id"]): _ok(alice.get(f"{base}/budgets/{budget['id']}")),
         ("recurring", rule["id"]): _ok(alice.get(f"{base}/recurring/{rule['id']}")),
         ("webhook", hook_["id"]): _ok(alice.get(f"{base}/webhooks/{hook_['id']}")),
+        ("rule", rule_["id"]): _ok(alice.get(f"{base}/rules/{rule_['id']}")),
     }
     for member in _ok(alice.get(f"{base}/members"))["items"]:
         answers[("member", member["userId"])] = member
@@ -104,6 +112,7 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
         answers[("invitation", listed["id"])] = listed
     assert ("invitation", invitation["id"]) in answers and ("member", bob.id) in answers
     assert answers[("transaction", spent["id"])]["amount"] == "1.500"
+    assert answers[("rule", rule_["id"])]["match"]["amountMin"] == "0.500"
     assert [line["amount"] for line in answers[("transaction", split["id"])]["splits"]] == [
         "0.125",
         "2.000",

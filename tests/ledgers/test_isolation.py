@@ -66,6 +66,10 @@ def _owner_world(owner) -> dict:
         json={"amount": SECRET_AMOUNT, "type": "EXPENSE", "categoryId": category["id"],
               "description": secret, "frequency": "monthly", "startDate": "2099-01-01"},
     ).get_json()  # fmt: skip
+    import_rule = owner.post(
+        f"/api/ledgers/{owner.ledger_id}/rules",
+        json={"match": {"payee": {"contains": secret}}, "set": {"payee": secret}},
+    ).get_json()
     invitation = owner.post(
         f"/api/ledgers/{owner.ledger_id}/invitations",
         json={"email": f"invitee-{uuid.uuid4().hex[:8]}@example.com", "role": "viewer"},
@@ -84,6 +88,7 @@ def _owner_world(owner) -> dict:
                 "transaction_id": transaction["id"], "alert_id": alert["id"],
                 "ledger_id": owner.ledger_id, "user_id": owner.id,
                 "invitation_id": invitation["id"], "rule_id": rule["id"],
+                "import_rule_id": import_rule["id"],
                 "webhook_id": webhook["id"], "delivery_id": delivery["id"],
                 "import_id": imported.get_json()["id"]},
     }  # fmt: skip
@@ -251,6 +256,8 @@ def _write_body(method: str, rule: str, world: dict):
         ("PATCH", "/recurring/<id:rule_id>"): {"amount": "3.00"},
         ("POST", "/webhooks"): WEBHOOK,
         ("PATCH", "/webhooks/<id:webhook_id>"): {"description": "changed"},
+        ("POST", "/rules"): {"match": {"type": "EXPENSE"}, "set": {"payee": "Anyone"}},
+        ("PATCH", "/rules/<id:import_rule_id>"): {"position": 1},
     }.get((method, rule.removeprefix(LEDGER_PREFIX)))  # fmt: skip
 
 
@@ -319,6 +326,7 @@ def _ledger_snapshot(owner, world) -> dict:
             "/notifications",
             "/summary",
             "/recurring",
+            "/rules",
         )
     }
 

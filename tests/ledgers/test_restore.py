@@ -89,6 +89,11 @@ def original(alice, database):
               amount="20.00", description="Cleaning")  # fmt: skip
     recurring(alice, food, path=f"{base}/recurring", frequency="weekly", startDate="2026-06-01",
               byWeekday=["MO", "TH"], endDate="2026-12-31")  # fmt: skip
+    # Import rules: the second by position is created first.
+    _post(alice, f"{base}/rules", {"match": {"payee": {"contains": "market"}},
+                                   "set": {"categoryId": food, "tags": ["weekly"]}})  # fmt: skip
+    _post(alice, f"{base}/rules", {"position": 1, "match": {"amountMin": "100", "type": "INCOME"},
+                                   "set": {"categoryId": salary, "payee": "Employer"}})  # fmt: skip
     # Only this ledger's rules are due: the job runs over the module's database.
     with database.pool.connection() as conn:
         conn.execute("UPDATE recurring_rules SET paused = true WHERE ledger_id <> %s", (ledger_id,))
@@ -163,7 +168,7 @@ def test_a_restore_logs_each_entity_it_created(alice, original, database):
         ).fetchall()
     assert {entity: (count, ok) for entity, count, ok in rows} == {
         "ledger": (1, True), "member": (1, True), "category": (4, True),
-        "transaction": (6, True), "budget": (3, True), "recurring": (2, True),
+        "transaction": (6, True), "budget": (3, True), "recurring": (2, True), "rule": (2, True),
     }  # fmt: skip
 
 
@@ -260,7 +265,9 @@ _DELETE = object()
         (_set("recurring.0.byWeekday", ["MO"]), "restore.recurring.0.byWeekday"),
         (_set("recurring.0.frequency", "hourly"), "restore.recurring.0.frequency"),
         (_set("rules", [{"id": 1, "position": 1, "match": {}, "set": {"payee": "x"}}]),
-         "restore.rules"),
+         "restore.rules.0.match"),
+        (_set("rules", [{"id": 1, "position": 1, "match": {"type": "INCOME"},
+                         "set": {"categoryId": 999999}}]), "restore.rules.0.set.categoryId"),
         (_set("ledger", _DELETE), "restore.ledger"),
     ],
 )  # fmt: skip
@@ -301,3 +308,20 @@ def test_a_restore_is_not_a_list_or_text(alice):
         response = alice.post("/api/ledgers", json={"name": "X", "restore": value})
         errors = assert_problem(response, 422)["errors"]
         assert any(key.startswith("restore") for key in errors), errors
+
+
+def test_import_rules_come_back_in_their_order_with_their_categories(alice, original):
+    restored = _restore(alice, _export(alice, original)).get_json()["id"]
+
+    def rules_of(ledger_id: int) -> list[tuple]:
+        base = f"/api/ledgers/{ledger_id}"
+        names = {c["id"]: c["name"] for c in alice.get(f"{base}/categories").get_json()["items"]}
+        items = alice.get(f"{base}/rules").get_json()["items"]
+        return [
+            (rule["position"], rule["match"], names.get(rule["set"]["categoryId"]),
+             rule["set"]["payee"], rule["set"]["tags"])
+            for rule in items
+        ]  # fmt: skip
+
+    assert rules_of(restored) == rules_of(original)
+    assert [entry[2] for entry in rules_of(restored)] == ["Salary", "Food"]

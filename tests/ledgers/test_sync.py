@@ -46,8 +46,9 @@ LISTS = {
     "transaction": ("transactions", "id"),
     "budget": ("budgets", "id"),
     "recurring": ("recurring", "id"),
+    "rule": ("rules", "id"),
 }
-EMPTY_LISTS = ("rules", "rates")
+EMPTY_LISTS = ("rates",)
 
 
 def log_what_the_log_lacks(conn, ledger_id: int) -> None:
@@ -130,6 +131,7 @@ def rest_state(user, ledger_id: int, conn) -> dict[tuple[str, int], dict]:
     state.update({("category", c["id"]): c for c in items("/categories")})
     state.update({("budget", b["id"]): b for b in items("/budgets")})
     state.update({("recurring", r["id"]): r for r in items("/recurring")})
+    state.update({("rule", r["id"]): r for r in items("/rules")})
     state.update({("payee", p["id"]): p for p in items("/payees?limit=200")})
     state.update({("tag", t["id"]): t for t in items("/tags")})
     ids = conn.execute("SELECT id FROM transactions WHERE ledger_id = %s", (ledger_id,)).fetchall()

@@ -256,6 +256,7 @@ RESOURCES = {
     "payees": "payees",
     "recurring": "recurring",
     "reports": "reports",
+    "rules": "rules",
     "sync": "sync",
     "tags": "tags",
     "transactions": "transactions",

@@ -88,6 +88,20 @@ class ProblemSchema(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "per-field messages (validation errors only)"},
     )
+    # An uploaded bank file that cannot be read (422 unreadable_file): where, and for a CSV
+    # whose columns could not be told apart, the columns it saw (send a `mapping`).
+    line = fields.Raw(
+        allow_none=True,
+        metadata={
+            "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+            "description": "unreadable_file: the line (or the element's path) where the file "
+            "could not be read; null when it is the whole file",
+        },
+    )
+    columns = fields.List(
+        fields.String(),
+        metadata={"description": "unreadable_file naming `mapping`: the columns the file has"},
+    )
 
 
 def request_currency() -> str:

@@ -14,6 +14,7 @@ from .auth import _is_currency, _is_timezone, currency_codes, timezone_names
 from .base import BaseSchema, CalendarDate, Name, PeriodQuerySchema
 from .budgets import BudgetInputSchema
 from .recurring import RecurringInputSchema
+from .rules import RuleMatchInputSchema, RuleSetInputSchema
 from .transactions import MAX_LINES, MIN_LINES, SplitLineInputSchema, TransactionInputSchema
 
 
@@ -141,6 +142,24 @@ def _list(schema):
     return fields.List(fields.Nested(schema), required=True)
 
 
+class RestoreRuleSchema(BaseSchema):
+    """An import rule as the export writes it; `set.categoryId` names one of the document's
+    categories. Restored in `position` order."""
+
+    id = fields.Integer(required=True, strict=True)
+    position = fields.Integer(required=True, strict=True, validate=validate.Range(1, 500))
+    match = fields.Nested(RuleMatchInputSchema, required=True)
+    set_ = fields.Nested(RuleSetInputSchema, required=True, data_key="set", attribute="set")
+
+    @validates_schema
+    def _something_each(self, data, **kwargs):
+        # A rule's own rules (the rules' REST schema says so too): a condition and an effect.
+        if "match" in data and not data["match"]:
+            raise ValidationError("Give at least one condition.", "match")
+        if "set" in data and not any(value is not None for value in data["set"].values()):
+            raise ValidationError("Give at least one of categoryId, payee or tags.", "set")
+
+
 class RestoreSchema(BaseSchema):
     """A JSON export (GET /api/ledgers/{id}/export?format=json), whole."""
 
@@ -156,12 +175,7 @@ class RestoreSchema(BaseSchema):
     tags = _list(RestoreTagSchema)
     budgets = _list(RestoreBudgetSchema)
     transactions = _list(RestoreTransactionSchema)
-    rules = fields.List(
-        fields.Dict(),
-        required=True,
-        validate=validate.Length(max=0, error="Restoring import rules is not supported yet."),
-        metadata={"description": "import rules; restoring them is not supported yet: []"},
-    )
+    rules = _list(RestoreRuleSchema)
     recurring = _list(RestoreRecurringSchema)
 
 

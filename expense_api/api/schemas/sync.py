@@ -10,10 +10,13 @@ from .categories import CategorySchema
 from .ledgers import LedgerSchema, MemberSchema
 from .payees import PayeeSchema
 from .recurring import RecurringSchema
+from .rules import RuleSchema
 from .tags import TagSchema
 from .transactions import TransactionSchema
 
-ENTITIES = ["ledger", "member", "category", "payee", "tag", "transaction", "budget", "recurring"]
+ENTITIES = [
+    "ledger", "member", "category", "payee", "tag", "transaction", "budget", "recurring", "rule"
+]  # fmt: skip
 
 
 class SyncQuerySchema(BaseSchema):
@@ -83,7 +86,7 @@ class SyncSchema(BaseSchema):
     transactions = fields.List(fields.Nested(TransactionSchema), required=True)
     budgets = fields.List(fields.Nested(BudgetSchema), required=True)
     recurring = fields.List(fields.Nested(RecurringSchema), required=True)
-    rules = _not_yet("payee rules")
+    rules = fields.List(fields.Nested(RuleSchema), required=True)
     rates = _not_yet("exchange rates")
     deleted = fields.List(
         fields.Nested(TombstoneSchema),

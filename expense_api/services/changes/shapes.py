@@ -16,6 +16,8 @@ from ...domain.money import format_amount
 from ...domain.periods import utc_timestamp
 
 PLAIN, MONEY, DATE, TIMESTAMP, LINES = "plain", "money", "date", "timestamp", "lines"
+MATCH = "match"  # a rule's match: its amounts are money, the rest plain
+MATCH_AMOUNTS = ("amountMin", "amountMax")
 
 SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "ledger": (
@@ -102,6 +104,15 @@ SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("lastError", "last_error", PLAIN),
         ("createdAt", "created_at", TIMESTAMP),
     ),
+    # A rule (import and apply): its `match` as given (amounts as money), its `set` always with
+    # its three keys (null where the rule leaves that alone).
+    "rule": (
+        ("id", "id", PLAIN),
+        ("position", "position", PLAIN),
+        ("match", "match", MATCH),
+        ("set", "set", PLAIN),
+        ("createdAt", "created_at", TIMESTAMP),
+    ),
     # The secret never appears (it is not part of the GET either).
     "webhook": (
         ("id", "id", PLAIN),
@@ -161,6 +172,11 @@ def _value(value, kind: str, currency: str):
         return value.isoformat()
     if kind == TIMESTAMP:
         return utc_timestamp(value)
+    if kind == MATCH:
+        return {
+            key: format_amount(Decimal(inner), currency) if key in MATCH_AMOUNTS else inner
+            for key, inner in value.items()
+        }
     if kind == LINES:
         return [render("line", line, currency) for line in value]
     # A Decimal that is not money (an alert's percentUsed) is shown as an exact string.

@@ -33,25 +33,26 @@ from psycopg import Connection
 from ...db import snapshot
 from ...db.pool import Batch
 from ...domain.errors import ValidationFailed
-from ...repositories import sync
+from ...repositories import rules, sync
 from ..ledgers import Action, Actor, authorize
 
 # At most this many entities per answer (tests shrink it to page small ledgers).
 PAGE_SIZE = 1000
 
 # The entities sync lists, by the log's name, and the answer's list of each. The ledger is one
-# object, not a list. Rules and rates have no entries yet: their lists are empty.
+# object, not a list. Rates have no entries yet: their list is empty.
 LISTS = {
     "member": "members",
     "category": "categories",
     "transaction": "transactions",
     "budget": "budgets",
     "recurring": "recurring",
+    "rule": "rules",
 }
 ENTITIES = ("ledger", *LISTS)
 # Listed as the transaction entries of an answer's range changed them (no entries of their own).
 CHANGED_BY_TRANSACTIONS = {"payee": "payees", "tag": "tags"}
-NOT_YET_LOGGED = ("rules", "rates")
+NOT_YET_LOGGED = ("rates",)
 
 
 class InvalidKnowledge(ValidationFailed):
@@ -161,5 +162,7 @@ def _current_rows(
     rows = {}
     for entity, result in pending.items():
         for row in result.value():
+            if entity == "rule":
+                row = rules.shown(row)
             rows[(entity, row["user_id"] if entity == "member" else row["id"])] = row
     return rows, changed.value()

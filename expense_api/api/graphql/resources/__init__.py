@@ -14,6 +14,7 @@ from . import (
     payees,
     recurring,
     reports,
+    rules,
     tags,
     transactions,
     webhooks,
@@ -21,6 +22,6 @@ from . import (
 
 RESOURCES = (
     categories, transactions, payees, tags, budgets, alerts, reports, ledgers, recurring,
-    webhooks, changes,
+    rules, webhooks, changes,
 )  # fmt: skip
 BINDABLES = [bindable for resource in RESOURCES for bindable in resource.BINDABLES]
