@@ -387,8 +387,9 @@ async function commit() {
     say("");
     view.overrides = new Map();
     overviewChanged();
-    showImport(done);
+    view.imp = done; // the rows are drawn as the committed import's, then the import itself
     await loadRows(loading.signal, true);
+    showImport(done);
     $("import-state").textContent = `Committed: ${plural(plan.created, "transaction")} created, ` +
       `${plan.linked} linked, ${plan.skipped} skipped.` + (done.overBudget?.length
       ? ` ${plural(done.overBudget.length, "budget")} ended over its amount (listed below).` : "");
@@ -402,8 +403,9 @@ async function discard() {
   const imp = view.imp;
   await api("DELETE", `${base()}/imports/${imp.id}`);
   say("");
-  showImport({ ...imp, status: "discarded" });
+  view.imp = { ...imp, status: "discarded" };
   await loadRows(loading.signal, true);
+  showImport(view.imp);
   await loadList(loading.signal, true);
 }
 
@@ -418,8 +420,9 @@ async function undo() {
     const done = await api("POST", `${base()}/imports/${imp.id}/undo`);
     say("");
     overviewChanged();
-    showImport(done);
+    view.imp = done;
     await loadRows(loading.signal, true);
+    showImport(done);
     $("import-state").textContent = "Undone: the transactions it created are deleted" +
       (done.kept?.length ? `, except ${plural(done.kept.length, "transaction")} edited since (listed below).` : ".");
     await loadList(loading.signal, true);
