@@ -30,6 +30,7 @@ SCRIPTS = (
     "history.js",
     "changes.js",
     "txform.js",
+    "imports.js",
 )
 ASSETS: dict[str, tuple[Path, str]] = {
     **{name: (ASSET_FOLDER, "text/javascript") for name in SCRIPTS},

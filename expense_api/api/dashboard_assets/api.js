@@ -51,14 +51,18 @@ export function refresh() {
 }
 
 // One call of the API. A 401 to a request that carried a token renews it once (or, when another
-// request has renewed it meanwhile, uses the new one) and retries once. `signal` cancels it.
+// request has renewed it meanwhile, uses the new one) and retries once. `signal` cancels it. A
+// `FormData` body (a file upload) goes as multipart/form-data, the browser writing its boundary;
+// any other body as JSON.
 export async function api(method, path, body, { signal } = {}) {
+  const form = body instanceof FormData;
   const send = () => {
     const headers = {};
     if (session.access) headers.Authorization = `Bearer ${session.access}`;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (body !== undefined && !form) headers["Content-Type"] = "application/json";
     return fetch(path, {
-      method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, signal,
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     });
   };
   const sentWith = session.access;
@@ -69,7 +73,11 @@ export async function api(method, path, body, { signal } = {}) {
     if (renewed) response = await send();
   }
   if (response.status === 204) return null;
-  const data = await response.json();
+  // A refusal from something in front of the service (a proxy's 413, say) may not be JSON.
+  const data = await response.json().catch((error) => {
+    if (response.ok) throw error;
+    return { status: response.status, title: response.statusText || `HTTP ${response.status}` };
+  });
   if (!response.ok) throw new Problem(response.status, data);
   return data;
 }

@@ -1,11 +1,13 @@
 // The household dashboard: a client of the REST API like any other (see api/dashboard.py). This
 // module wires the page: one listener per control, every form, and the start-up sign-in by the
-// refresh cookie. api.js talks to the API, format.js formats, charts.js draws, views.js loads.
+// refresh cookie. api.js talks to the API, format.js formats, charts.js draws, views.js loads,
+// imports.js is the Import page (its own address, #imports).
 
 import { api, refresh, signIn, signOut } from "./api.js";
 import { clearErrors, onSubmit } from "./forms.js";
 import { $, say } from "./format.js";
 import { setUpHistory } from "./history.js";
+import { ledgerChanged, route, setUpImports } from "./imports.js";
 import { setUpTransactionForm, transactionBody } from "./txform.js";
 import {
   act, defaultDate, explainProblem, loadHousehold, loadLedgers, loadTransactions, loadView, money,
@@ -19,6 +21,7 @@ const submit = (id, handler) => onSubmit($(id), handler, explainProblem);
 async function start() {
   showSignedIn();
   await loadLedgers();
+  route();
 }
 
 async function login(email, password) {
@@ -44,7 +47,11 @@ $("logout").addEventListener("click", async () => {
 
 // ---- the ledger and the month: each change loads the view anew, cancelling the previous load --
 
-$("ledger").addEventListener("change", act((event) => pickLedger(event.target.value)));
+$("ledger").addEventListener("change", act((event) => {
+  const loaded = pickLedger(event.target.value);
+  ledgerChanged();
+  return loaded;
+}));
 $("month").addEventListener("change", act(() => {
   $("tx-form").elements.date.value = defaultDate();
   return loadView();
@@ -52,6 +59,7 @@ $("month").addEventListener("change", act(() => {
 $("more").addEventListener("click", act(() => loadTransactions(false)));
 setUpHistory();
 setUpTransactionForm(state);
+setUpImports(state, act(loadView));
 
 // ---- writing -----------------------------------------------------------------------------------
 
