@@ -156,14 +156,22 @@ SET decision = 'duplicate', reason = 'Imported by another commit since the previ
 WHERE ledger_id = %(ledger_id)s AND import_id = %(import_id)s AND decision = 'new'
   AND NOT skip AND transaction_id IS NULL
 
--- name: link_created!
--- The transaction each new row became (found again by its bank id or import key).
-UPDATE import_rows r SET transaction_id = t.id
-FROM transactions t
-WHERE r.ledger_id = %(ledger_id)s AND r.import_id = %(import_id)s AND r.decision = 'new'
-  AND NOT r.skip
-  AND t.ledger_id = r.ledger_id AND t.import_id = r.import_id AND t.account = %(account)s
-  AND (t.bank_id = r.bank_id OR (r.bank_id IS NULL AND t.import_key = r.import_key))
+-- name: written_keys
+-- The transactions this import wrote, by their keys (before its matches are linked: until then
+-- its transactions are exactly the new ones): {id, bank_id, import_key}.
+SELECT id, bank_id, import_key FROM transactions
+WHERE ledger_id = %(ledger_id)s AND import_id = %(import_id)s
+
+-- name: new_row_keys
+-- The import's new rows to write, with their keys: {line, bank_id, import_key}.
+SELECT line, bank_id, import_key FROM import_rows
+WHERE ledger_id = %(ledger_id)s AND import_id = %(import_id)s AND decision = 'new' AND NOT skip
+
+-- name: set_transaction_ids!
+-- Each row's transaction, by line (its primary key: one index lookup per row).
+UPDATE import_rows r SET transaction_id = u.transaction_id
+FROM unnest(%(lines)s::int[], %(ids)s::bigint[]) AS u(line, transaction_id)
+WHERE r.ledger_id = %(ledger_id)s AND r.import_id = %(import_id)s AND r.line = u.line
 
 -- name: insert_splits!
 -- The lines of the new split rows (categories by name, made before).
@@ -201,43 +209,53 @@ RETURNING t.id
 
 -- name: totals_of_new_rows!
 -- The totals of what insert_transactions and insert_splits wrote while the per-row upkeep was
--- deferred: one ordered upsert for all of them (bump_split_totals, migration 0017).
+-- deferred: one ordered upsert for all of them (bump_split_totals, migration 0017). Run before
+-- the matches are linked: until then the import's transactions are exactly the new ones
+-- (transactions_import_idx), and their lines are found by their keys.
 SELECT bump_split_totals(array_agg(ledger_id), array_agg(occurred_on), array_agg(category_id),
                          array_agg(type), array_agg(amount), array_agg(1))
 FROM (SELECT t.ledger_id, t.occurred_on, t.category_id, t.type, t.amount
       FROM transactions t
       WHERE t.ledger_id = %(ledger_id)s AND t.import_id = %(import_id)s
         AND t.category_id IS NOT NULL
-        AND t.id IN (SELECT transaction_id FROM import_rows
-                     WHERE ledger_id = %(ledger_id)s AND import_id = %(import_id)s
-                       AND decision = 'new' AND NOT skip)
       UNION ALL
       SELECT s.ledger_id, s.occurred_on, s.category_id, s.type, s.amount
-      FROM transaction_splits s
-      JOIN import_rows r ON r.ledger_id = s.ledger_id AND r.transaction_id = s.transaction_id
-      WHERE r.ledger_id = %(ledger_id)s AND r.import_id = %(import_id)s
-        AND r.decision = 'new' AND NOT r.skip) AS entries
+      FROM transactions t
+      JOIN transaction_splits s ON s.ledger_id = t.ledger_id AND s.transaction_id = t.id
+      WHERE t.ledger_id = %(ledger_id)s AND t.import_id = %(import_id)s
+        AND t.category_id IS NULL) AS entries
 
 -- name: created_scopes
--- The budget scopes (year, month, category; NULL: overall) whose spending the commit raised.
+-- The budget scopes (year, month, category; NULL: overall) whose expenses the import's
+-- transactions count in (the matched ones too: their scopes are only checked again).
 SELECT DISTINCT extract(year FROM e.occurred_on)::int AS year,
        extract(month FROM e.occurred_on)::int AS month, e.category_id
 FROM (SELECT t.occurred_on, t.category_id FROM transactions t
-      JOIN import_rows r ON r.ledger_id = t.ledger_id AND r.transaction_id = t.id
-      WHERE r.ledger_id = %(ledger_id)s AND r.import_id = %(import_id)s
-        AND r.decision = 'new' AND NOT r.skip AND t.type = 'EXPENSE'
-        AND t.category_id IS NOT NULL
+      WHERE t.ledger_id = %(ledger_id)s AND t.import_id = %(import_id)s AND t.type = 'EXPENSE'
       UNION ALL
-      SELECT s.occurred_on, s.category_id FROM transaction_splits s
-      JOIN import_rows r ON r.ledger_id = s.ledger_id AND r.transaction_id = s.transaction_id
-      WHERE r.ledger_id = %(ledger_id)s AND r.import_id = %(import_id)s
-        AND r.decision = 'new' AND NOT r.skip AND s.type = 'EXPENSE'
-      UNION ALL
-      SELECT t.occurred_on, NULL FROM transactions t
-      JOIN import_rows r ON r.ledger_id = t.ledger_id AND r.transaction_id = t.id
-      WHERE r.ledger_id = %(ledger_id)s AND r.import_id = %(import_id)s
-        AND r.decision = 'new' AND NOT r.skip AND t.type = 'EXPENSE') AS e
+      SELECT s.occurred_on, s.category_id FROM transactions t
+      JOIN transaction_splits s ON s.ledger_id = t.ledger_id AND s.transaction_id = t.id
+      WHERE t.ledger_id = %(ledger_id)s AND t.import_id = %(import_id)s AND t.type = 'EXPENSE'
+        AND t.category_id IS NULL) AS e
+UNION
+SELECT DISTINCT extract(year FROM t.occurred_on)::int, extract(month FROM t.occurred_on)::int,
+       NULL::bigint
+FROM transactions t
+WHERE t.ledger_id = %(ledger_id)s AND t.import_id = %(import_id)s AND t.type = 'EXPENSE'
 ORDER BY 1, 2, 3 NULLS FIRST
+
+-- name: category_names_needed
+-- The category names a commit's new rows need that no category id gives: a row's own (or
+-- Uncategorized), a split row's lines'.
+SELECT DISTINCT coalesce(category_name, 'Uncategorized') AS name
+FROM import_rows
+WHERE ledger_id = %(ledger_id)s AND import_id = %(import_id)s AND decision = 'new' AND NOT skip
+  AND category_id IS NULL AND splits IS NULL
+UNION
+SELECT DISTINCT split_line.item ->> 'category'
+FROM import_rows r, jsonb_array_elements(r.splits) AS split_line(item)
+WHERE r.ledger_id = %(ledger_id)s AND r.import_id = %(import_id)s AND r.decision = 'new'
+  AND NOT r.skip AND r.splits IS NOT NULL
 
 -- name: created_ids
 -- The transactions the commit created, still there.

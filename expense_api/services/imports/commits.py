@@ -21,7 +21,7 @@ from .. import alerts
 from ..budget_guard import Scope
 from ..changes import door, hook
 from ..ledgers import Action, Actor, authorize
-from . import previews, reads
+from . import reads
 
 
 class NotPreview(Conflict):
@@ -155,8 +155,7 @@ def _apply_overrides(conn: Connection, actor: Actor, import_id: int, overrides: 
 def _ensure_categories(conn: Connection, actor: Actor, import_id: int) -> None:
     """The categories the rows name that the ledger lacks (Uncategorized, a file's own names,
     the lines' categories), made and logged."""
-    rows = _all_rows(conn, actor, import_id, "new")
-    names = {name for row in rows if not row["skip"] for name in _names_of(row)}
+    names = imports.category_names_needed(conn, ledger_id=actor.ledger_id, import_id=import_id)
     if not names:
         return
     made = imports.ensure_categories(conn, ledger_id=actor.ledger_id, names=sorted(names))
@@ -174,14 +173,6 @@ def _all_rows(conn: Connection, actor: Actor, import_id: int, decision: str | No
         after_line=0,
         limit=None,
     )
-
-
-def _names_of(row: dict) -> list[str]:
-    if row.get("splits"):
-        return [line["category"] for line in row["splits"]]
-    if row["category_id"] is None:
-        return [row.get("category_name") or previews.UNCATEGORIZED]
-    return []
 
 
 def _budgets_raised(conn: Connection, actor: Actor, import_id: int) -> list[dict]:
