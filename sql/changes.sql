@@ -57,6 +57,9 @@ LIMIT %(limit)s
 -- The bulk path's second step, for one `entity`, in two uses:
 -- * `renamed_category` NULL: one `created` entry for each row of the ledger that has no entry yet
 --   (rows a bulk load wrote: COPY, INSERT ... SELECT);
+-- * `op` given, for the transactions `ids` only (an import's): `created` (their first entry),
+--   `updated` (linked to a bank line: their shape as it is on both sides) or `deleted` (written
+--   before the rows are deleted: `before` is their shape);
 -- * `renamed_category` a category id: one `updated` entry for each transaction, budget or
 --   recurring rule of that category, whose REST shape shows the category's name: renamed from
 --   `old_name` (its `before` is its `after` with that name), so that sync clients get them anew.
@@ -89,6 +92,7 @@ WITH fresh AS (
            ) AS after
     FROM transactions_shown t
     WHERE %(entity)s = 'transaction' AND t.ledger_id = %(ledger_id)s
+      AND (%(ids)s::bigint[] IS NULL OR t.id = ANY(%(ids)s::bigint[]))
       AND (%(renamed_category)s::bigint IS NULL
            OR t.category_id = %(renamed_category)s::bigint
            OR t.id IN (SELECT s.transaction_id FROM transaction_splits s
@@ -152,7 +156,7 @@ WITH fresh AS (
 ), chosen AS (
     SELECT f.id, f.after, row_number() OVER (ORDER BY f.id) AS position
     FROM fresh f
-    WHERE %(renamed_category)s::bigint IS NOT NULL
+    WHERE %(renamed_category)s::bigint IS NOT NULL OR %(op)s::text IS NOT NULL
        OR NOT EXISTS (SELECT 1 FROM ledger_changes e
                       WHERE e.ledger_id = %(ledger_id)s AND e.entity = f.entity
                         AND e.entity_id = f.id)
@@ -162,8 +166,10 @@ WITH fresh AS (
     SELECT %(ledger_id)s, %(actor_id)s,
            (SELECT name FROM users WHERE id = %(actor_id)s),
            %(via)s, %(request_id)s, %(entity)s, u.id,
-           CASE WHEN %(renamed_category)s::bigint IS NULL THEN 'created' ELSE 'updated' END,
-           CASE WHEN %(renamed_category)s::bigint IS NULL THEN NULL
+           coalesce(%(op)s::text,
+                    CASE WHEN %(renamed_category)s::bigint IS NULL THEN 'created' ELSE 'updated' END),
+           CASE WHEN %(op)s::text IN ('updated', 'deleted') THEN u.after
+                WHEN %(renamed_category)s::bigint IS NULL THEN NULL
                 WHEN %(entity)s <> 'transaction'
                 THEN u.after || jsonb_build_object('category', %(old_name)s::text)
                 -- A transaction shows the name as its category's or as some lines'.
@@ -180,7 +186,7 @@ WITH fresh AS (
                                FROM jsonb_array_elements(u.after -> 'splits')
                                     WITH ORDINALITY AS x(l, n)))
            END,
-           u.after
+           CASE WHEN %(op)s::text = 'deleted' THEN NULL ELSE u.after END
     FROM chosen u
     ORDER BY u.position
     RETURNING 1

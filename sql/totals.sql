@@ -89,3 +89,8 @@ FROM unnest(%(days)s::date[], %(category_ids)s::bigint[], %(types)s::text[])
      AS k(day, category_id, type)
 ORDER BY 2, 3, 4
 ON CONFLICT (ledger_id, day, category_id, type) DO UPDATE SET amount = t.amount
+
+-- name: keep_for_transaction$
+-- Ends defer_for_transaction: the trigger keeps the totals again for the rest of the
+-- transaction (a bulk write that added its own rows' totals, set-based, goes on writing).
+SELECT set_config('expense_api.defer_totals', 'off', true)

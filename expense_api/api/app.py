@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     read_connection.init_app(app, _read_replica(settings))
     problems.init_app(app)
     jsonio.init_app(app)
-    app.before_request(lambda: jsonio.refuse_non_json_bodies(request))
+    app.before_request(lambda: jsonio.check_body_type(app, request))
     app.extensions["auth"] = AuthSetup(
         settings=settings,
         database=database,
@@ -116,6 +116,7 @@ def _register_blueprints(api) -> None:
     api.register_blueprint(import_module(".changes", __package__).blp)
     api.register_blueprint(import_module(".payees", __package__).blp)
     api.register_blueprint(import_module(".tags", __package__).blp)
+    api.register_blueprint(import_module(".imports", __package__).blp)
     api.register_blueprint(admin.blp)
 
 

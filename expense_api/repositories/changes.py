@@ -72,6 +72,8 @@ def record_in_bulk(
     digits: int,
     renamed_category: int | None = None,
     old_name: str | None = None,
+    op: str | None = None,
+    ids: list[int] | None = None,
 ) -> int:
     """Entries written by the database for many rows of `entity` (sql/changes.sql,
     record_in_bulk, in the caller's transaction): `created` for the ledger's rows that have
@@ -87,4 +89,6 @@ def record_in_bulk(
         digits=digits,
         renamed_category=renamed_category,
         old_name=old_name,
+        op=op,
+        ids=ids,
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import io
 import pkgutil
 import threading
 import time
@@ -48,6 +49,7 @@ from tests.helpers import (
     module_database_fixtures,
     wait_until_blocked_by,
 )
+from tests.imports.tiny_reader import install as install_tiny_reader
 
 database_url, app, database = module_database_fixtures()
 
@@ -273,6 +275,7 @@ class World:
             "budget": ("/budgets", "id"),
             "recurring": ("/recurring", "id"),
             "webhook": ("/webhooks", "id"),
+            "import": ("/imports", "id"),
         }
         for entity, (path, key) in lists.items():
             response = owner.get(base + path)
@@ -746,6 +749,81 @@ def restore_ledger(w: World):
                       "recurring": 1}  # fmt: skip
 
 
+# Imports: a file read by the tests' tiny reader (tests/imports/tiny_reader.py), uploaded and
+# discarded through REST (`via: rest`); a commit's and an undo's entries are the import's
+# (`via: "import"`), whichever door asked.
+BANK_FILE = (
+    b"2026-03-02,-12.50,Corner Market\n2026-03-03,2500,ACME Payroll\n2026-03-05,-4.20,Cafe\n"
+)
+
+
+def _upload(w: World, user, ledger_id: int) -> dict:
+    install_tiny_reader(w.monkeypatch)
+    response = user.post(
+        f"/api/ledgers/{ledger_id}/imports",
+        data={"file": (io.BytesIO(BANK_FILE), "bank.csv"), "account": "checking"},
+        content_type="multipart/form-data",
+        headers=w._headers(),
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def upload_import(w: World):
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    with w.change(actor=alice.id, via="rest", ledgers=[ledger_id]) as watch:
+        _upload(w, alice, ledger_id)
+    assert [(e["entity"], e["op"]) for e in watch.entries] == [("import", "created")]
+
+
+def commit_import(w: World):
+    """New rows (Uncategorized made for them), a match linked to a transaction entered by
+    hand: each logged once, via the import, and the import's own entry."""
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    food = w.category(alice, ledger_id)
+    w.expense(alice, ledger_id, food, amount="4.20", date="2026-03-04")
+    preview = _upload(w, alice, ledger_id)
+    assert preview["counts"]["match"] == 1
+    with w.change(actor=alice.id, via="import", ledgers=[ledger_id]) as watch:
+        w.rest(alice, "POST", f"/api/ledgers/{ledger_id}/imports/{preview['id']}/commit")
+    assert Counter((e["entity"], e["op"]) for e in watch.entries) == {
+        ("transaction", "created"): 2, ("transaction", "updated"): 1,
+        ("category", "created"): 1, ("import", "updated"): 1,
+    }  # fmt: skip
+
+
+def discard_import(w: World):
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    preview = _upload(w, alice, ledger_id)
+    with w.change(actor=alice.id, via="rest", ledgers=[ledger_id]):
+        w.rest(alice, "DELETE", f"/api/ledgers/{ledger_id}/imports/{preview['id']}")
+
+
+def undo_import(w: World):
+    """The transactions it created go, but one edited since (kept); the match is unlinked."""
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    food = w.category(alice, ledger_id)
+    w.expense(alice, ledger_id, food, amount="4.20", date="2026-03-04")
+    base = f"/api/ledgers/{ledger_id}/imports/{_upload(w, alice, ledger_id)['id']}"
+    w.rest(alice, "POST", f"{base}/commit")
+    rows = w.rest(alice, "GET", f"{base}/rows?decision=new")["items"]
+    edited = rows[0]["transactionId"]
+    w.rest(
+        alice, "PATCH", f"/api/ledgers/{ledger_id}/transactions/{edited}",
+        json={"description": "checked"},
+    )  # fmt: skip
+    with w.change(actor=alice.id, via="import", ledgers=[ledger_id]) as watch:
+        undone = w.rest(alice, "POST", f"{base}/undo")
+    assert undone["kept"] == [edited]
+    assert Counter((e["entity"], e["op"]) for e in watch.entries) == {
+        ("transaction", "deleted"): 1, ("transaction", "updated"): 1, ("import", "updated"): 1,
+    }  # fmt: skip
+
+
 # The catalog: every public function or class of expense_api.services, by its name below the
 # package. A writer of a ledger's data names its scenario (several may share one: a step and
 # the unit of work that takes it); everything else says why it needs none.
@@ -783,6 +861,11 @@ WRITERS = {
     "webhooks.endpoints.rotate_secret": rotate_webhook_secret,
     "webhooks.delivery.deliver_due": disable_failing_webhook,
     "webhooks.delivery.Dispatcher": disable_failing_webhook,
+    "imports.uploads.create": upload_import,
+    "imports.previews.create": upload_import,
+    "imports.commits.commit": commit_import,
+    "imports.commits.discard": discard_import,
+    "imports.commits.undo": undo_import,
     # Not in services, but a door's own write: the CLI's bulk load (expense_api/demo.py).
     "demo.seed": seed_command,
 }
@@ -846,6 +929,8 @@ OTHERS = {
     "changes.hook.render": READS,
     "changes.hook.render_in": READS,
     "changes.hook.alert_fired": THE_HOOK,
+    "changes.hook.record_import_committed": THE_HOOK,
+    "changes.hook.record_imported": THE_HOOK,
     "changes.log.hidden_from": READS,  # the audit trail (GET .../changes)
     "changes.log.page": READS,
     "changes.sync.answer": READS,  # delta sync (GET .../sync)
@@ -858,6 +943,16 @@ OTHERS = {
     "idempotency_keys.claim": OPERATIONAL,
     "idempotency_keys.stored": READS,
     "idempotency_keys.save_response": OPERATIONAL,
+    "imports.decisions.assign_import_keys": READS,  # pure: a preview's rows, in memory
+    "imports.decisions.import_key": READS,
+    "imports.decisions.mark_duplicates": READS,
+    "imports.decisions.mark_matches": READS,
+    "imports.decisions.match_window": READS,
+    "imports.reads.get": READS,
+    "imports.reads.list_page": READS,
+    "imports.reads.rows_page": READS,
+    "imports.reads.shape": READS,
+    "imports.uploads.read": READS,  # a file read by domain/bankfiles: no database
     "invitations.list_for_ledger": READS,
     "invitations.pending_for": READS,
     "ledgers.check_room_for_another_ledger": READS,

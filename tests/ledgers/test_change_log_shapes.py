@@ -6,6 +6,7 @@ microsecond). Every writer's images against REST: tests/ledgers/test_change_log.
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -13,10 +14,12 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from expense_api.api.schemas.imports import ImportSchema
 from expense_api.repositories import budgets, categories, recurring, transactions
 from expense_api.services import ledgers
 from expense_api.services.changes import hook, shapes
 from tests.factories import graphql
+from tests.imports.tiny_reader import install
 
 HOOK = "http://127.0.0.1:9/hook"
 
@@ -272,3 +275,39 @@ def test_the_bulk_path_refuses_a_ledger_with_webhooks(alice, database_url):
         actor = ledgers.actor_in(own, user_id=alice.id, ledger_id=alice.ledger_id)
         with pytest.raises(ValueError, match="no webhook events"):
             hook.record_created_in_bulk(own, actor, "transaction")
+
+
+# --- Imports: the marshmallow schema and the change log's shape agree --------------------------
+
+
+def test_the_import_schema_has_the_change_logs_keys_in_its_order():
+    declared = [field.data_key or name for name, field in ImportSchema().dump_fields.items()]
+    assert declared == [key for key, _, _ in shapes.SHAPES["import"]]
+
+
+def test_an_imports_logged_images_are_its_rest_answers(alice, kwd_ledger, conn, monkeypatch):
+    """Upload, commit over a hard budget (overBudget's amounts in dinars), undo: each entry's
+    `after` is the GET that follows."""
+    install(monkeypatch)
+    base = f"/api/ledgers/{kwd_ledger}"
+    _ok(
+        alice.post(
+            f"{base}/budgets", json={"amount": "1", "month": 3, "year": 2026, "mode": "hard"}
+        )
+    )
+    content = b"2026-03-02,-1.5,Souq\n2026-03-03,-0.125,Cafe\n"
+    created = _ok(
+        alice.post(
+            f"{base}/imports",
+            data={"file": (io.BytesIO(content), "dinars.csv")},
+            content_type="multipart/form-data",
+        )
+    )
+    path = f"{base}/imports/{created['id']}"
+    assert _after(conn, kwd_ledger, "import", created["id"]) == _ok(alice.get(path)) == created
+    committed = _ok(alice.post(f"{path}/commit"))
+    [over] = committed["overBudget"]
+    assert (over["amount"], over["spent"]) == ("1.000", "1.625")
+    assert _after(conn, kwd_ledger, "import", created["id"]) == _ok(alice.get(path)) == committed
+    undone = _ok(alice.post(f"{path}/undo"))
+    assert _after(conn, kwd_ledger, "import", created["id"]) == _ok(alice.get(path)) == undone

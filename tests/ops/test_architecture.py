@@ -250,6 +250,7 @@ RESOURCES = {
     "changes": "changes",
     "exports": "exports",
     "health": "health",
+    "imports": "imports",
     "invitations": "invitations",
     "ledgers": "ledgers",
     "payees": "payees",

@@ -98,6 +98,7 @@ def test_postman_collection_with_newman(live_server):
     result = subprocess.run(
         [str(newman), "run", str(COLLECTION), "-e", str(POSTMAN / "local.postman_environment.json"),
          "--env-var", f"baseUrl={live_server.base}", "--reporters", "cli", "--bail", "failure",
+         "--working-dir", str(POSTMAN),  # the files a request uploads (bank-statement.csv)
          "--color", "off"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip

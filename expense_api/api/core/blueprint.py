@@ -10,6 +10,8 @@ from flask import Request
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE, Schema
 from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 
 from ...domain.errors import ValidationFailed
 from .jsonio import BAD_TEXT_MESSAGE, GIVE_ONCE, bad_text, read_json_body
@@ -21,7 +23,11 @@ class JsonParser(FlaskParser):
     (`categoryID`) must not silently return unfiltered data. A parameter given twice is refused
     (422 naming it) unless its field is a list."""
 
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "files": RAISE,
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,6 +46,16 @@ class JsonParser(FlaskParser):
 
     def _raw_load_json(self, req: Request) -> Any:
         return read_json_body(req)
+
+    def load_files(self, req: Request, schema) -> Any:
+        """An upload's multipart form: its files and its text fields, read by one schema (the
+        document describes them as one multipart/form-data body). A field given twice is
+        refused, as in a query."""
+        parts = CombinedMultiDict([req.files, req.form])
+        repeated = sorted(name for name, values in parts.lists() if len(values) > 1)
+        if repeated:
+            raise ValidationFailed({name: [GIVE_ONCE] for name in repeated})
+        return MultiDictProxy(parts, schema)
 
     def load_querystring(self, req: Request, schema) -> Any:
         for name, value in req.args.items(multi=True):

@@ -42,12 +42,32 @@ class KeyInProgress(HttpError):
     status, code = 409, "idempotency_key_in_progress"
 
 
+def _multipart_body() -> bytes:
+    """An upload's form as the same bytes whatever boundary the client chose for its retry:
+    its text fields and its files (name, file name, content digest), in order of name."""
+    parts = sorted((name, value) for name, value in request.form.items(multi=True))
+    files = []
+    for name, upload in request.files.items(multi=True):
+        digest = hashlib.sha256()
+        stream = upload.stream
+        while chunk := stream.read(1 << 16):
+            digest.update(chunk)
+        stream.seek(0)
+        files.append((name, upload.filename or "", digest.hexdigest()))
+    return json.dumps([parts, sorted(files)], separators=(",", ":")).encode()
+
+
 def _request_hash(bound_to: bytes) -> bytes:
-    raw = request.get_data(cache=True)
-    try:  # the same JSON written differently (spacing, key order) is the same request
-        body = json.dumps(loads(raw), sort_keys=True, separators=(",", ":"), default=str).encode()
-    except (ValueError, RecursionError):  # not JSON, or nested too deep: the view answers 400
-        body = raw
+    if request.mimetype == "multipart/form-data":
+        body = _multipart_body()
+    else:
+        raw = request.get_data(cache=True)
+        try:  # the same JSON written differently (spacing, key order) is the same request
+            body = json.dumps(
+                loads(raw), sort_keys=True, separators=(",", ":"), default=str
+            ).encode()
+        except (ValueError, RecursionError):  # not JSON, or nested too deep: the view answers 400
+            body = raw
     digest = hashlib.sha256()
     parts = [request.method.encode(), request.path.encode(), request.query_string, body]
     if bound_to:  # only then: keys stored before bindings existed must still match their retry

@@ -139,6 +139,31 @@ def refuse_non_json_bodies(request: Request) -> None:
         raise UnsupportedMediaType(NOT_JSON)
 
 
+NOT_MULTIPART = "This operation takes a file: send the body as Content-Type: multipart/form-data."
+
+
+def upload_limit(app: Flask, request: Request) -> int | None:
+    """The largest body of an upload operation (a view class's `uploads`, {method: bytes}), or
+    None: the operation takes JSON, as every other."""
+    view = app.view_functions.get(request.endpoint) if request.endpoint else None
+    uploads = getattr(getattr(view, "view_class", None), "uploads", None) or {}
+    return uploads.get(request.method)
+
+
+def check_body_type(app: Flask, request: Request) -> None:
+    """Before every request: bodies are JSON (refuse_non_json_bodies), except on the upload
+    operations, which take multipart/form-data only, up to their own limit instead of the
+    app's MAX_CONTENT_LENGTH (a 413 above it)."""
+    limit = upload_limit(app, request)
+    if limit is None:
+        refuse_non_json_bodies(request)
+        return
+    request.max_content_length = limit
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
+    if has_body and request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType(NOT_MULTIPART)
+
+
 def init_app(app: Flask) -> None:
     app.json = DecimalJSONProvider(app)
     app.json.sort_keys = False

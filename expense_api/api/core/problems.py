@@ -96,9 +96,12 @@ def problem(
     return response
 
 
+LOCATIONS = {"json", "query", "headers", "form", "files"}  # webargs' (files: an upload's form)
+
+
 def flatten_messages(messages: Any) -> dict[str, list[str]]:
     """webargs nests messages by location ({"json": {"amount": [...]}}); clients want the field."""
-    if isinstance(messages, dict) and messages.keys() <= {"json", "query", "headers", "form"}:
+    if isinstance(messages, dict) and messages.keys() <= LOCATIONS:
         merged: dict[str, list[str]] = {}
         for location_messages in messages.values():
             for name, value in flatten_messages(location_messages).items():

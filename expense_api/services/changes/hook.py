@@ -44,23 +44,43 @@ EVENT_OF = {
 }
 
 
-def entry(actor: Actor | None, ledger_id: int, entity: str, op: str, *, before, after) -> dict:
+def entry(
+    actor: Actor | None,
+    ledger_id: int,
+    entity: str,
+    op: str,
+    *,
+    before,
+    after,
+    event: str | None = None,
+) -> dict:
     """The statement's parameters for one change of `entity` (a shape each of before/after,
-    shapes.render; None for the side that does not exist). actor None: the service itself."""
+    shapes.render; None for the side that does not exist). actor None: the service itself.
+    `event`: the webhook event, when not the one EVENT_OF gives (an import's commit)."""
     actor_id = None if actor is None else actor.user_id
     webhooks = actor is None or actor.has_webhooks
-    return _entry(actor_id, ledger_id, entity, op, before=before, after=after, webhooks=webhooks)
+    return _entry(
+        actor_id, ledger_id, entity, op, before=before, after=after, webhooks=webhooks, event=event
+    )
 
 
 def _entry(
-    actor_id: int | None, ledger_id: int, entity: str, op: str, *, before, after, webhooks: bool
+    actor_id: int | None,
+    ledger_id: int,
+    entity: str,
+    op: str,
+    *,
+    before,
+    after,
+    webhooks: bool,
+    event: str | None = None,
 ) -> dict:
     """entry() by the person `actor_id` (None: the service itself); `webhooks` False: the
     ledger is known to have no enabled endpoint, so no event is rendered."""
     assert op in OPS, op
     assert (before is None) == (op == "created") and (after is None) == (op == "deleted"), op
     entity_id = shapes.identity(entity, after if after is not None else before)
-    event = EVENT_OF.get((entity, op)) if webhooks else None
+    event = (event or EVENT_OF.get((entity, op))) if webhooks else None
     payload = None
     if event is not None:
         payload = after if after is not None else {"id": entity_id, "ledgerId": ledger_id}
@@ -84,6 +104,26 @@ def record(
 ) -> None:
     """Records a change the actor made in their ledger, in the caller's transaction."""
     changes.record(conn, entry(actor, actor.ledger_id, entity, op, before=before, after=after))
+
+
+def record_import_committed(conn: Connection, actor: Actor, *, before: dict, after: dict) -> None:
+    """An import's commit: its own entry, which makes the one `import.committed` webhook event
+    (the transactions it created or linked are logged by record_imported, without events)."""
+    changes.record(
+        conn,
+        entry(actor, actor.ledger_id, "import", "updated", before=before, after=after,
+              event="import.committed"),
+    )  # fmt: skip
+
+
+def record_imported(conn: Connection, actor: Actor, op: str, ids: list[int]) -> int:
+    """The entries of the transactions an import's commit created (`created`), linked
+    (`updated`) or its undo is about to delete (`deleted`, before the delete): written by the
+    database from transactions_shown, one statement whatever their number, with no webhook
+    event each (the import's own entry makes one). How many."""
+    if not ids:
+        return 0
+    return _in_bulk(conn, actor, "transaction", op=op, ids=ids)
 
 
 def record_later(
@@ -142,7 +182,7 @@ def record_category_renamed(conn: Connection, actor: Actor, category_id: int, ol
     )
 
 
-def _in_bulk(conn: Connection, actor: Actor, entity: str, **renamed) -> int:
+def _in_bulk(conn: Connection, actor: Actor, entity: str, **which) -> int:
     """Entries the database writes for many rows of `entity`, by the actor, through the
     current door (repositories/changes.record_in_bulk)."""
     return changes.record_in_bulk(
@@ -153,7 +193,7 @@ def _in_bulk(conn: Connection, actor: Actor, entity: str, **renamed) -> int:
         via=door.current(),
         request_id=logs.REQUEST_ID.get(),
         digits=minor_units(actor.currency),
-        **renamed,
+        **which,
     )
 
 

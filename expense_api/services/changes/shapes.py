@@ -114,6 +114,20 @@ SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("disabledReason", "disabled_reason", PLAIN),
         ("createdAt", "created_at", TIMESTAMP),
     ),
+    "import": (
+        ("id", "id", PLAIN),
+        ("status", "status", PLAIN),
+        ("format", "format", PLAIN),
+        ("account", "account", PLAIN),
+        ("fileName", "file_name", PLAIN),
+        ("currency", "currency", PLAIN),
+        ("counts", "counts", PLAIN),
+        ("overBudget", "over_budget", PLAIN),
+        ("kept", "kept", PLAIN),
+        ("createdAt", "created_at", TIMESTAMP),
+        ("committedAt", "committed_at", TIMESTAMP),
+        ("undoneAt", "undone_at", TIMESTAMP),
+    ),
     # Not a logged entity: alerts are consequences of changes; their webhook events use it.
     "alert": (
         ("id", "id", PLAIN),

@@ -29,6 +29,8 @@ EVENTS = (
     "transaction.updated",
     "transaction.deleted",
     "budget.updated",
+    # One event for a committed bank import, not one per transaction it created.
+    "import.committed",
 )
 
 
