@@ -114,3 +114,45 @@ def test_the_sync_benchmark_runs_at_a_small_size(admin_url, monkeypatch, capsys)
     assert "full state of 1,200 transactions: 2 pages" in out
     assert re.search(r"worker peak RSS \d+ MiB", out)
     assert re.search(r"since K \(the 12 changed\): +p50 [0-9.]+ ms", out)
+
+
+@pytest.mark.timeout(300)
+def test_the_import_benchmark_runs_at_a_small_size(admin_url, monkeypatch, capsys):
+    """bench/imports.py end to end on small files: its CSV and OFX read with every row new, then
+    every row a duplicate (checked by the script), its figures, and the statements of a commit,
+    counted from libpq's trace, the same at two sizes."""
+    from bench import imports
+
+    monkeypatch.setenv("BENCH_DATABASE_URL", admin_url)
+    imports.main(["--csv-rows", "300", "--ofx-rows", "120", "--runs", "1",
+                  "--statement-rows", "20"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert re.search(r"^csv +300 .* \d+Mi +\d+Mi +\d+Mi +\d+Mi$", out, re.MULTILINE)
+    assert re.search(r"^ofx +120 ", out, re.MULTILINE)
+    counts = re.findall(r"commit of (\d+) CSV rows \(in process\): (\d+) statements", out)
+    assert [size for size, _ in counts] == ["20", "200"]
+    assert counts[0][1] == counts[1][1]
+    assert "same statements at both sizes: yes" in out
+    assert re.search(r"^  INSERT 0 200 +[0-9.]+ INSERT INTO transactions ", out, re.MULTILINE)
+
+
+def test_the_import_benchmarks_statement_count_reads_libpqs_trace():
+    """One statement per CommandComplete, named by the text its Parse or Query sent, a text
+    over several lines included; a statement prepared before the count is named as such."""
+    from bench.imports import Statements
+
+    trace = (
+        'F\t10\tQuery\t "BEGIN"\nB\t10\tCommandComplete\t "BEGIN"\nB\t5\tReadyForQuery\t T\n'
+        'F\t40\tParse\t "" "INSERT INTO t\n  SELECT\tx FROM s" 1 23\n'
+        'F\t22\tBind\t "" "" 1 1 1 2 \'\\x00\\x01\' 1 0\nF\t9\tExecute\t "" 0\n'
+        'F\t28\tBind\t "" "_pg3_4" 0 0 1 0\nF\t9\tExecute\t "" 0\nF\t4\tSync\n'
+        'B\t4\tParseComplete\nB\t4\tBindComplete\nB\t15\tCommandComplete\t "INSERT 0 7"\n'
+        'B\t4\tBindComplete\nB\t13\tCommandComplete\t "SELECT 1"\nB\t5\tReadyForQuery\t T\n'
+    )
+    counted = Statements()
+    counted.read_trace(trace)
+    assert counted.items == [
+        ("BEGIN", "BEGIN"),
+        ("INSERT 0 7", "INSERT INTO t SELECT x FROM s"),
+        ("SELECT 1", "(prepared before: _pg3_4)"),
+    ]
