@@ -12,7 +12,7 @@ line, over 20 MB) are said in plain words.
 from __future__ import annotations
 
 from devtools.servers import call
-from tests.dashboard.test_dashboard_browser import Person, _wait_text, browser  # noqa: F401
+from tests.dashboard.browsing import Person, _wait_text
 
 STATEMENT_OFX = b"""<?xml version="1.0" encoding="UTF-8" standalone="no"?>
 <?OFX OFXHEADER="200" VERSION="220" SECURITY="NONE" OLDFILEUID="NONE" NEWFILEUID="NONE"?>
@@ -91,7 +91,7 @@ def _cells(person: Person, line: int) -> list[str]:
     return [c.strip() for c in _row(person, line).locator("th, td").all_inner_texts()]
 
 
-def test_import_a_bank_statement_and_undo_it(browser, live_server):  # noqa: F811
+def test_import_a_bank_statement_and_undo_it(browser, live_server):
     person = Person(browser, live_server.base, "Greta")
     try:
         _bank_files(person)
@@ -313,7 +313,7 @@ def _bank_files(person: Person):
     assert page.locator("#imports-page").is_hidden()
 
 
-def test_a_long_preview_a_refused_choice_and_a_viewer(browser, live_server):  # noqa: F811
+def test_a_long_preview_a_refused_choice_and_a_viewer(browser, live_server):
     """Sixty rows come a page of fifty at a time; a choice the API refuses at the commit (a
     category deleted meanwhile) is named by its line; a viewer reads the import but is offered
     nothing that writes."""
