@@ -174,6 +174,9 @@ def test_lists_page_newest_first_and_rows_by_line(alice, tiny_reader):
         ({"currency": "usd"}, "currency"),
         ({"mapping": "{not json"}, "mapping"),
         ({"mapping": "[1]"}, "mapping"),
+        ({"mapping": "[" * 100_000}, "mapping"),  # deeper than the parser recurses
+        ({"mapping": '{"date": NaN, "amount": 1}'}, "mapping"),
+        ({"mapping": json.dumps({"date": 0, "amount": 1}).replace("1", "1.5")}, "mapping.amount"),
         ({"mapping": json.dumps({"amount": 1})}, "mapping.date"),
         ({"mapping": json.dumps({"date": 0})}, "mapping.amount"),
         ({"mapping": json.dumps({"date": 0, "amount": 1, "debit": 2})}, "mapping.amount"),

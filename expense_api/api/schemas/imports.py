@@ -4,7 +4,6 @@ overrides, and the lists' queries (../shared/API.md "Import and export")."""
 from __future__ import annotations
 
 import codecs
-import json
 import re
 
 from flask_smorest.fields import Upload
@@ -12,6 +11,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ...domain.bankfiles import FORMATS
 from ...domain.money import format_amount, minor_units
+from ..core import jsonio
 from .auth import _is_currency, currency_codes
 from .base import (
     BaseSchema,
@@ -107,8 +107,10 @@ def load_mapping(text: str, file_format: str | None) -> dict:
     """The form field `mapping` (JSON text), checked; the dict as the client sent it. Errors
     are named `mapping.<key>`."""
     try:
-        value = json.loads(text)
-    except ValueError:
+        # The service's JSON reading: numbers as Decimal (never a float), no NaN; nesting
+        # deep enough to exhaust the parser's recursion is not JSON a mapping can be either.
+        value = jsonio.loads(text)
+    except (ValueError, RecursionError):
         raise ValidationError({"mapping": ["Not valid JSON."]}) from None
     if not isinstance(value, dict):
         raise ValidationError({"mapping": ["Must be a JSON object."]})
