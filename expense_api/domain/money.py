@@ -14,6 +14,7 @@ import iso4217
 
 # Largest amount accepted for one transaction or budget (the database holds up to 10^14).
 MAX_AMOUNT = Decimal("1000000000000")  # exclusive: one trillion
+STORED_QUANTUM = Decimal("0.0001")  # numeric(18,4): no currency has more digits
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # whole string (fullmatch), ASCII digits
 
 
@@ -34,8 +35,10 @@ def minor_units(currency: str) -> int:
     return exponent
 
 
-def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> Decimal:
-    """A JSON number (int or Decimal) or a decimal string, as an exact positive Decimal."""
+def parse_amount(value: object, currency: str | None, *, allow_zero: bool = False) -> Decimal:
+    """A JSON number (int or Decimal) or a decimal string, as an exact positive Decimal with at
+    most the currency's fraction digits (currency None: the 4 the database keeps; the caller
+    checks the digits once it knows the currency, with check_digits)."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise AmountError('Must be a number or a decimal string such as "12.34".')
     if isinstance(value, ExponentDecimal):
@@ -54,14 +57,20 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> D
         raise AmountError("Must be greater than zero.")
     if amount >= MAX_AMOUNT:
         raise AmountError(f"Must be less than {MAX_AMOUNT:,}.")
+    if currency is not None:
+        check_digits(amount, currency)
+    elif amount != amount.quantize(STORED_QUANTUM):
+        raise AmountError("At most 4 fraction digits.")
+    return amount
+
+
+def check_digits(amount: Decimal, currency: str) -> None:
+    """AmountError when `amount` has more fraction digits than the currency allows."""
     digits = minor_units(currency)
-    exponent = amount.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if -exponent > digits and amount != amount.quantize(Decimal(1).scaleb(-digits)):
+    if amount != amount.quantize(Decimal(1).scaleb(-digits)):
         raise AmountError(
             f"{currency} allows at most {digits} fraction digit{'s' if digits != 1 else ''}."
         )
-    return amount
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
