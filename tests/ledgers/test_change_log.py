@@ -76,6 +76,7 @@ ENTITY_TABLES = {
     "recurring_rules": ("recurring", "id"),
     "recurring_occurrences": ("recurring", "rule_id"),
     "webhook_endpoints": ("webhook", "id"),
+    "ledger_rates": ("rate", "id"),
 }
 # Tables of an entity's parts: its row is in another table.
 PARTS = {"recurring_occurrences", "transaction_splits", "transaction_tags", "import_rows"}
