@@ -23,6 +23,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
+
+import iso4217
 
 from .bankfiles import UnreadableFile
 from .currencies import MAX_RATE, RateError, divide, parse_rate
@@ -42,6 +45,17 @@ _CODE = re.compile(r"[A-Z]{3}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _NO_VALUE = {"", "N/A"}
+
+
+def known_currencies() -> frozenset[str]:
+    """The ISO 4217 codes a rate may be of: those with a defined number of minor units (the
+    codes a ledger or a transaction may be in; not funds or precious metals)."""
+    return _known()
+
+
+@cache
+def _known() -> frozenset[str]:
+    return frozenset(code.code for code in iso4217.Currency if code.exponent is not None)
 
 
 class MissingCurrency(ValueError):

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ...domain.currencies import rate_text
 from ...domain.money import format_amount
 from ...domain.periods import utc_timestamp
 
 PLAIN, MONEY, DATE, TIMESTAMP, LINES = "plain", "money", "date", "timestamp", "lines"
+RATE = "rate"  # an exchange rate: plain notation, no trailing zeros (currencies.rate_text)
 MATCH = "match"  # a rule's match: its amounts are money, the rest plain
 MATCH_AMOUNTS = ("amountMin", "amountMax")
 
@@ -139,6 +141,13 @@ SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("committedAt", "committed_at", TIMESTAMP),
         ("undoneAt", "undone_at", TIMESTAMP),
     ),
+    # An exchange rate (GET .../rates's item; its entries' entity id is the row's id). Its
+    # entries are rendered by the database (sql/changes.sql, record_rates) in this shape.
+    "rate": (
+        ("currency", "currency", PLAIN),
+        ("date", "day", DATE),
+        ("rate", "rate", RATE),
+    ),
     # Not a logged entity: alerts are consequences of changes; their webhook events use it.
     "alert": (
         ("id", "id", PLAIN),
@@ -168,6 +177,8 @@ def _value(value, kind: str, currency: str):
         return None
     if kind == MONEY:
         return format_amount(Decimal(value), currency)
+    if kind == RATE:
+        return rate_text(Decimal(value))
     if kind == DATE:
         return value.isoformat()
     if kind == TIMESTAMP:
