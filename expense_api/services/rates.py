@@ -4,11 +4,12 @@ time (PUT) or from an ECB rates file (import). A rate is ledger-currency units p
 the currency; a transaction without a rate of its own takes the latest one on or before its
 date (repositories/rates.rate_on, the transaction service's).
 
-Writes are set-based: one upsert statement for the whole body or file (only rates whose value
-changed are written), then one change-log entry per rate created or changed, written by the
-database in one statement (hook.record_rates). The ledger's rate writes are serialized (an
-advisory lock), so each entry's `before` is the value it replaced. A file's rates are logged
-`via: "import"`, as a bank import's transactions are, whichever door uploaded it.
+Writes are set-based: one upsert statement per CHUNK rates of the body or file (only rates
+whose value changed are written), then one change-log entry per rate created or changed,
+written by the database in one statement per chunk (hook.record_rates). The ledger's rate
+writes are serialized (an advisory lock), so each entry's `before` is the value it replaced.
+A file's rates are logged `via: "import"`, as a bank import's transactions are, whichever door
+uploaded it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from .ledgers import Action, Actor, authorize
 log = logging.getLogger(__name__)
 
 MAX_ITEMS = 5000  # rates in one PUT body
+# Rates per upsert statement (and per change-log statement): a whole ECB history (about 200,000)
+# in one statement would pass the statement timeout (DB_STATEMENT_TIMEOUT_MS, 5 s by default).
+CHUNK = 20_000
 
 
 class RatesFileUnreadable(ValidationFailed):
@@ -132,6 +136,9 @@ def _write(conn: Connection, actor: Actor, given: list[tuple[str, date, Decimal]
     if not given:
         return 0
     rates.lock_ledger(conn, ledger_id=actor.ledger_id)
-    written = rates.upsert(conn, ledger_id=actor.ledger_id, rates=given)
-    hook.record_rates(conn, actor, written)
-    return len(written)
+    count = 0
+    for start in range(0, len(given), CHUNK):
+        written = rates.upsert(conn, ledger_id=actor.ledger_id, rates=given[start : start + CHUNK])
+        hook.record_rates(conn, actor, written)
+        count += len(written)
+    return count
