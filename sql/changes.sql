@@ -67,13 +67,15 @@ LIMIT %(limit)s
 -- many. `after` is the entity's REST
 -- shape as services/changes/shapes.py renders it, here in SQL so that a million rows never
 -- leave the database (tests/ledgers/test_change_log_shapes.py holds the two equal): money with
--- the currency's `digits` (half up), dates as ISO dates, timestamps in UTC to the millisecond
+-- the ledger currency's `digits` (half up; a transaction's own amount with its currency's, from
+-- `digits_of`, {code: digits}, when it is not the ledger's `currency`), dates as ISO dates, timestamps in UTC to the millisecond
 -- with a `Z`. Only the branch of `entity` reads anything (the others' filters are constant false).
 WITH fresh AS (
     SELECT 'transaction' AS entity, t.id,
            jsonb_build_object(
                'id', t.id,
-               'amount', round(t.amount, %(digits)s)::text,
+               'amount', round(t.amount, coalesce((%(digits_of)s::jsonb ->> t.currency)::int,
+                                                  %(digits)s))::text,
                'type', t.type,
                'categoryId', t.category_id,
                'category', t.category,
@@ -86,9 +88,16 @@ WITH fresh AS (
                'splits', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                                      'categoryId', (l ->> 'category_id')::bigint,
                                      'category', l ->> 'category',
-                                     'amount', round((l ->> 'amount')::numeric, %(digits)s)::text,
-                                     'memo', l ->> 'memo') ORDER BY n), '[]'::jsonb)
-                          FROM json_array_elements(t.splits) WITH ORDINALITY AS x(l, n))
+                                     'amount', round((l ->> 'amount')::numeric,
+                                                     coalesce((%(digits_of)s::jsonb ->> t.currency)::int,
+                                                              %(digits)s))::text,
+                                     'memo', l ->> 'memo',
+                                     'ledgerAmount', round((l ->> 'ledger_amount')::numeric,
+                                                           %(digits)s)::text) ORDER BY n), '[]'::jsonb)
+                          FROM json_array_elements(t.splits) WITH ORDINALITY AS x(l, n)),
+               'currency', coalesce(t.currency, %(currency)s),
+               'rate', trim_scale(t.rate)::text,
+               'ledgerAmount', round(t.ledger_amount, %(digits)s)::text
            ) AS after
     FROM transactions_shown t
     WHERE %(entity)s = 'transaction' AND t.ledger_id = %(ledger_id)s

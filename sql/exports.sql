@@ -54,7 +54,7 @@ WHERE ledger_id = %(ledger_id)s AND occurred_on BETWEEN %(date_from)s AND %(date
 -- (transactions_shown) with where they came from (account, bank id, import key). An export
 -- reads page after page in one REPEATABLE READ snapshot (db/snapshot.py), so the pages agree.
 SELECT s.id, s.amount, s.type, s.category_id, s.category, s.description, s.occurred_on,
-       s.created_at, s.created_by, s.payee, s.tags, s.splits,
+       s.created_at, s.created_by, s.payee, s.tags, s.splits, s.currency, s.rate, s.ledger_amount,
        t.account, t.bank_id, t.import_key
 FROM transactions t
 JOIN transactions_shown s ON s.ledger_id = t.ledger_id AND s.id = t.id

@@ -49,7 +49,7 @@ WHERE ledger_id = %(ledger_id)s AND id = ANY(%(ids)s::bigint[])
 -- name: transactions
 -- The ledger's transactions among `ids`, as GET /api/transactions/{id} shows them.
 SELECT t.id, t.category_id, t.category, t.type, t.amount, t.description, t.occurred_on,
-       t.created_at, t.created_by, t.payee, t.tags, t.splits
+       t.created_at, t.created_by, t.payee, t.tags, t.splits, t.currency, t.rate, t.ledger_amount
 FROM transactions_shown t
 WHERE t.ledger_id = %(ledger_id)s AND t.id = ANY(%(ids)s::bigint[])
 

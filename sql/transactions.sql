@@ -41,25 +41,30 @@ ON CONFLICT (ledger_id, lower(name)) DO NOTHING
 -- name: insert!
 -- Records a transaction allocated above, by a member. The (ledger_id, category_id) foreign key
 -- refuses another ledger's category (and one deleted since it was read); category_id is NULL
--- for a split one. The payee (ensure_payee first) is found by name.
+-- for a split one. The payee (ensure_payee first) is found by name. `amount` is in the ledger's
+-- currency; currency, rate and foreign_amount are NULL unless it was recorded in another.
 INSERT INTO transactions
     (ledger_id, id, category_id, type, amount, description, occurred_on, created_at, created_by,
-     payee_id)
+     payee_id, currency, rate, foreign_amount)
 OVERRIDING SYSTEM VALUE
 VALUES (%(ledger_id)s, %(id)s, %(category_id)s, %(type)s, %(amount)s, %(description)s,
         %(occurred_on)s, %(created_at)s, %(created_by)s,
         (SELECT id FROM payees
-         WHERE ledger_id = %(ledger_id)s AND lower(name) = lower(%(payee)s::text)))
+         WHERE ledger_id = %(ledger_id)s AND lower(name) = lower(%(payee)s::text)),
+        %(currency)s, %(rate)s, %(foreign_amount)s)
 
 -- name: insert_splits!
 -- A split transaction's lines, numbered in the order given. Their date and type are the
 -- transaction's (copied by a trigger); their categories are checked by the (ledger_id,
--- category_id) foreign key.
+-- category_id) foreign key. `amounts` are the lines' shares in the ledger's currency;
+-- `foreign_amounts` their amounts in the transaction's currency (NULLs when it is the ledger's).
 INSERT INTO transaction_splits (ledger_id, transaction_id, line_no, category_id, amount, memo,
-                                occurred_on, type)
-SELECT %(ledger_id)s, %(id)s, k.line_no, k.category_id, k.amount, k.memo, '-infinity', 'EXPENSE'
-FROM unnest(%(category_ids)s::bigint[], %(amounts)s::numeric[], %(memos)s::text[])
-     WITH ORDINALITY AS k(category_id, amount, memo, line_no)
+                                occurred_on, type, foreign_amount)
+SELECT %(ledger_id)s, %(id)s, k.line_no, k.category_id, k.amount, k.memo, '-infinity', 'EXPENSE',
+       k.foreign_amount
+FROM unnest(%(category_ids)s::bigint[], %(amounts)s::numeric[], %(memos)s::text[],
+            %(foreign_amounts)s::numeric[])
+     WITH ORDINALITY AS k(category_id, amount, memo, foreign_amount, line_no)
 
 -- name: delete_splits!
 DELETE FROM transaction_splits WHERE ledger_id = %(ledger_id)s AND transaction_id = %(id)s
@@ -78,7 +83,7 @@ DELETE FROM transaction_tags WHERE ledger_id = %(ledger_id)s AND transaction_id 
 
 -- name: get_by_id^
 SELECT t.id, t.category_id, t.category, t.type, t.amount, t.description, t.occurred_on,
-       t.created_at, t.created_by, t.payee, t.tags, t.splits
+       t.created_at, t.created_by, t.payee, t.tags, t.splits, t.currency, t.rate, t.ledger_amount
 FROM transactions_shown t
 WHERE t.ledger_id = %(ledger_id)s AND t.id = %(id)s
 
@@ -94,6 +99,7 @@ SELECT id FROM transactions WHERE ledger_id = %(ledger_id)s AND id = %(id)s FOR 
 UPDATE transactions
 SET category_id = %(category_id)s, type = %(type)s, amount = %(amount)s,
     description = %(description)s, occurred_on = %(occurred_on)s, updated_at = now(),
+    currency = %(currency)s, rate = %(rate)s, foreign_amount = %(foreign_amount)s,
     payee_id = (SELECT id FROM payees
                 WHERE ledger_id = %(ledger_id)s AND lower(name) = lower(%(payee)s::text))
 WHERE ledger_id = %(ledger_id)s AND id = %(id)s
@@ -179,7 +185,7 @@ WITH page AS (
     LIMIT %(limit)s
 )
 SELECT s.id, s.category_id, s.category, s.type, s.amount, s.description, s.occurred_on,
-       s.created_at, s.created_by, s.payee, s.tags, s.splits
+       s.created_at, s.created_by, s.payee, s.tags, s.splits, s.currency, s.rate, s.ledger_amount
 FROM page
 JOIN transactions_shown s ON s.ledger_id = %(ledger_id)s AND s.id = page.id
 ORDER BY page.occurred_on DESC, page.id DESC
@@ -191,7 +197,8 @@ ORDER BY page.occurred_on DESC, page.id DESC
 -- three sources of ids; ledger_id with every row. A LATERAL subquery per ledger keeps each page
 -- on the indexes with its own LIMIT. The caller has checked membership.
 SELECT p.ledger_id, s.id, s.category_id, s.category, s.type, s.amount, s.description,
-       s.occurred_on, s.created_at, s.created_by, s.payee, s.tags, s.splits
+       s.occurred_on, s.created_at, s.created_by, s.payee, s.tags, s.splits, s.currency, s.rate,
+       s.ledger_amount
 FROM unnest(%(ledger_ids)s::bigint[], %(date_froms)s::date[], %(date_tos)s::date[])
      AS p(ledger_id, date_from, date_to)
 CROSS JOIN LATERAL (

@@ -97,6 +97,8 @@ def allocate(total: Decimal, parts: list[Decimal], currency: str) -> list[Decima
     each share a whole number of the currency's minor units, summing exactly to `total`: every
     part gets the floor of its exact share, and the units left over go one each to the parts
     with the largest remainders (the earlier part first on a tie)."""
+    if not parts:
+        return []
     quantum = Decimal(1).scaleb(-minor_units(currency))
     units = int((Decimal(total) / quantum).to_integral_value())
     whole = sum(parts, Decimal(0))

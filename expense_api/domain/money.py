@@ -35,6 +35,12 @@ def minor_units(currency: str) -> int:
     return exponent
 
 
+@cache
+def digits_table() -> dict[str, int]:
+    """{code: fraction digits} of every ISO 4217 currency that has minor units."""
+    return {c.code: c.exponent for c in iso4217.Currency if c.exponent is not None}
+
+
 def parse_amount(value: object, currency: str | None, *, allow_zero: bool = False) -> Decimal:
     """A JSON number (int or Decimal) or a decimal string, as an exact positive Decimal with at
     most the currency's fraction digits (currency None: the 4 the database keeps; the caller

@@ -9,6 +9,7 @@ from psycopg.types.json import Jsonb
 
 from ..db.pool import Batch, Pending
 from ..db.sqlfiles import queries
+from ..domain.money import digits_table
 
 
 def _params(entry: dict) -> dict:
@@ -70,6 +71,7 @@ def record_in_bulk(
     via: str,
     request_id: str | None,
     digits: int,
+    currency: str,
     renamed_category: int | None = None,
     old_name: str | None = None,
     op: str | None = None,
@@ -87,6 +89,8 @@ def record_in_bulk(
         via=via,
         request_id=request_id,
         digits=digits,
+        currency=currency,
+        digits_of=Jsonb(digits_table()),
         renamed_category=renamed_category,
         old_name=old_name,
         op=op,

@@ -11,7 +11,16 @@ from . import by_ledger
 
 # The fields of the transactions row a client gives (the rest are the service's: id,
 # created_at, created_by); the payee, tags and split lines are written by their own statements.
-FIELDS = ("category_id", "type", "amount", "description", "occurred_on")
+FIELDS = ("category_id", "type", "amount", "description", "occurred_on", "currency", "rate")
+
+
+def _columns(row: dict) -> dict:
+    """The row's columns from a transaction's state: `amount` in the ledger's currency (its
+    `ledger_amount`), the amount given kept as `foreign_amount` when in another currency."""
+    columns = {field: row[field] for field in FIELDS}
+    columns["amount"] = row["ledger_amount"]
+    columns["foreign_amount"] = row["amount"] if row["currency"] is not None else None
+    return columns
 
 
 def allocate_later(
@@ -55,7 +64,7 @@ def insert_later(batch: Batch, *, ledger_id: int, row: dict) -> None:
         created_at=row["created_at"],
         created_by=row["created_by"]["id"],
         payee=row["payee"],
-        **{field: row[field] for field in FIELDS},
+        **_columns(row),
     )
     _insert_parts_later(batch, ledger_id=ledger_id, row=row)
 
@@ -82,7 +91,7 @@ def update_later(
         ledger_id=ledger_id,
         id=row["id"],
         payee=row["payee"],
-        **{field: row[field] for field in FIELDS},
+        **_columns(row),
     )
     if tags_changed:
         queries.transactions.delete_tags.later(batch, ledger_id=ledger_id, id=row["id"])
@@ -91,6 +100,7 @@ def update_later(
         ledger_id=ledger_id,
         row={
             "id": row["id"],
+            "currency": row["currency"],
             "splits": row["splits"] if splits_changed else [],
             "tags": row["tags"] if tags_changed else [],
         },
@@ -118,8 +128,11 @@ def _insert_parts_later(batch: Batch, *, ledger_id: int, row: dict) -> None:
             ledger_id=ledger_id,
             id=row["id"],
             category_ids=[line["category_id"] for line in lines],
-            amounts=[line["amount"] for line in lines],
+            amounts=[line["ledger_amount"] for line in lines],
             memos=[line.get("memo") for line in lines],
+            foreign_amounts=[
+                line["amount"] if row["currency"] is not None else None for line in lines
+            ],
         )
     if row["tags"]:
         queries.transactions.insert_tags.later(

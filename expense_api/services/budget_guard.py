@@ -51,17 +51,18 @@ def _sort_key(scope: Scope) -> tuple:
 
 
 def spending_of(transaction: dict | None) -> dict[Scope, Decimal]:
-    """What a transaction adds to each budget scope: an expense counts for its category's
-    budget (a split one for each line's category, lines of one category together) and, the
-    whole amount once, for the overall budget of its month."""
+    """What a transaction adds to each budget scope, in the ledger's currency (its
+    `ledger_amount`): an expense counts for its category's budget (a split one for each line's
+    category, lines of one category together) and, the whole amount once, for the overall
+    budget of its month."""
     if transaction is None or transaction["type"] != "EXPENSE":
         return {}
     day = transaction["occurred_on"]
-    amount = Decimal(transaction["amount"])
+    amount = Decimal(transaction["ledger_amount"])
     spending: dict[Scope, Decimal] = {}
     for line in transaction.get("splits") or ():
         scope = Scope(day.year, day.month, line["category_id"])
-        spending[scope] = spending.get(scope, Decimal(0)) + Decimal(line["amount"])
+        spending[scope] = spending.get(scope, Decimal(0)) + Decimal(line["ledger_amount"])
     if not spending:
         spending[Scope(day.year, day.month, transaction["category_id"])] = amount
     spending[Scope(day.year, day.month, None)] = amount

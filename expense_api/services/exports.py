@@ -29,7 +29,7 @@ from psycopg import Connection
 from ..db import snapshot
 from ..domain import exportfiles
 from ..domain.errors import ValidationFailed
-from ..domain.money import format_amount
+from ..domain.money import AmountError, check_digits, format_amount
 from ..repositories import exports, totals
 from . import ledgers, rules, transactions
 from .changes import hook
@@ -249,8 +249,19 @@ def _check_references(document: dict) -> None:
     no_category = "No such category in the document's categories."
 
     seen = {"bank_id": set(), "import_key": set()}
+    ledger_currency = document["ledger"]["currency"]
     for index, item in enumerate(document["transactions"]):
         at = f"transactions.{index}"
+        if item.get("currency") not in (None, ledger_currency):
+            refuse(f"{at}.currency", f"Only transactions in {ledger_currency} are restored.")
+        for path, amount in [("amount", item["amount"])] + [
+            (f"splits.{number}.amount", line["amount"])
+            for number, line in enumerate(item.get("splits") or [])
+        ]:
+            try:
+                check_digits(amount, ledger_currency)
+            except AmountError as error:
+                refuse(f"{at}.{path}", str(error))
         if item.get("category_id") is not None and item["category_id"] not in categories:
             refuse(f"{at}.categoryId", no_category)
         lines = item.get("splits") or []

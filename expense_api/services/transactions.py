@@ -1,6 +1,11 @@
 """Income and expenses: recording, listing, changing and deleting them. The category (or each
 split line's) must be the ledger's own, a split's lines sum exactly to its amount, and every
-write that can raise spending passes the budget guard in the same database transaction first."""
+write that can raise spending passes the budget guard in the same database transaction first.
+
+A transaction in another currency than its ledger's records its rate (given, or the ledger's
+rate of its date) and its `ledger_amount`, converted once, half up (domain/currencies.py); its
+lines get shares of that by the largest remainder. Budgets, totals and reports count the ledger
+amounts only."""
 
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ from psycopg import Connection
 
 from ..db.pool import Batch
 from ..domain import periods
+from ..domain.currencies import ConversionError, allocate, convert
 from ..domain.errors import ValidationFailed, found
-from ..repositories import totals, transactions
+from ..domain.money import AmountError, check_digits
+from ..repositories import rates, totals, transactions
 from ..repositories.integrity import category_must_exist, no_such_category
 from ..repositories.transactions import FIELDS
 from . import alerts, budget_guard
@@ -27,10 +34,15 @@ class SplitsMismatch(ValidationFailed):
     code = "splits_mismatch"
 
 
+class RateUnknown(ValidationFailed):
+    code = "rate_unknown"
+
+
 def create(conn: Connection, actor: Actor, values: dict) -> dict:
     """The new transaction, recorded by the actor, with the alerts it fired."""
     authorize(actor, Action.WRITE)
-    new = _whole({**values, "category_id": values.get("category_id")})
+    new = _whole({**values, "category_id": values.get("category_id")}, actor)
+    new = _converted(conn, actor, new)
     # Round trip 1: the budget locks and spending (when the write raises a budget) and the new
     # row's id, time and names, so that its change-log entry can go with the insert.
     with Batch(conn) as batch:
@@ -63,6 +75,7 @@ def create(conn: Connection, actor: Actor, values: dict) -> dict:
             {**line, "category": name}
             for line, name in zip(new["splits"], fresh["split_categories"], strict=True)
         ],
+        "ledger_amount": new["ledger_amount"],
     }
     # Round trip 2: the alerts, the row (its payee, tags and lines) and its entry; nothing is
     # written after it unless the ledger has webhooks (the alerts' events need the alerts'
@@ -88,8 +101,15 @@ def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -
     whole (the category becomes null); `category_id` makes a split transaction a single one."""
     authorize(actor, Action.WRITE)
     old = _locked(conn, actor, transaction_id)
-    new = _whole({**old, **_moved(old, changes)})
-    splits_changed = "splits" in changes or new["category_id"] != old["category_id"]
+    new = _whole({**old, **_moved(old, changes)}, actor)
+    new = _converted(conn, actor, new)
+    # Lines are rewritten when given, when the category replaces them, and when their shares
+    # of the ledger amount move (a new amount, rate or currency).
+    splits_changed = (
+        "splits" in changes
+        or new["category_id"] != old["category_id"]
+        or _line_values(new) != _line_values(old)
+    )
     tags_changed = "tags" in changes
     names = _category_names(conn, actor, old, new)
     if new["category_id"] is not None and new["category_id"] not in names:
@@ -143,8 +163,11 @@ def _locked(conn: Connection, actor: Actor, transaction_id: int) -> dict:
 
 def _moved(old: dict, changes: dict) -> dict:
     """The changes, with what they imply: lines given clear the category, a category given
-    clears the lines (null lines are no change)."""
+    clears the lines (null lines are no change); a new currency without a rate drops the
+    recorded rate (the ledger's of the date is looked up), otherwise the rate stays."""
     changes = dict(changes)
+    if "currency" in changes and "rate" not in changes and changes["currency"] != old["currency"]:
+        changes["rate"] = None
     if changes.get("splits") is None:
         changes.pop("splits", None)
     if changes.get("splits"):
@@ -154,10 +177,11 @@ def _moved(old: dict, changes: dict) -> dict:
     return changes
 
 
-def _whole(values: dict) -> dict:
+def _whole(values: dict, actor: Actor) -> dict:
     """A transaction's whole new state from validated input: no payee, tags or lines when
-    none are given, a repeated tag once (the first spelling), and lines that sum exactly to
-    the amount (else 422 splits_mismatch) when there are any."""
+    none are given, a repeated tag once (the first spelling), lines that sum exactly to the
+    amount (else 422 splits_mismatch) when there are any, amounts with no more digits than
+    their currency has, and `currency` None for the ledger's own (a rate only for another)."""
     lines = [
         {
             "category_id": line["category_id"],
@@ -177,10 +201,94 @@ def _whole(values: dict) -> dict:
             {"splits": [f"The lines sum to {total}; the amount is {amount}."]},
             "The split lines must sum exactly to the transaction's amount.",
         )
+    currency, rate = values.get("currency"), values.get("rate")
+    if currency == actor.currency:
+        currency = None
+    if currency is None and rate is not None and rate != 1:
+        raise ValidationFailed(
+            {"rate": [f"A rate is for a currency other than the ledger's ({actor.currency})."]}
+        )
+    _digits_must_fit(amount, lines, currency or actor.currency)
     tags: dict[str, str] = {}
     for tag in values.get("tags") or ():
         tags.setdefault(tag.lower(), tag)
-    return {**values, "splits": lines, "tags": list(tags.values()), "payee": values.get("payee")}
+    return {
+        **values,
+        "amount": amount,
+        "splits": lines,
+        "tags": list(tags.values()),
+        "payee": values.get("payee"),
+        "currency": currency,
+        "rate": rate if currency is not None else None,
+    }
+
+
+def _digits_must_fit(amount: Decimal, lines: list[dict], currency: str) -> None:
+    errors = {}
+    for field, value in [("amount", amount)] + [
+        (f"splits.{index}.amount", line["amount"]) for index, line in enumerate(lines)
+    ]:
+        try:
+            check_digits(value, currency)
+        except AmountError as error:
+            errors[field] = [str(error)]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _converted(conn: Connection, actor: Actor, state: dict) -> dict:
+    """The state with its ledger amounts: its own in the ledger's currency, else converted at
+    its rate (the ledger's rate of its date when it has none: 422 rate_unknown without one),
+    its lines given their shares."""
+    lines = state["splits"]
+    if state["currency"] is None:
+        return {
+            **state,
+            "ledger_amount": state["amount"],
+            "splits": [{**line, "ledger_amount": line["amount"]} for line in lines],
+        }
+    rate = state["rate"]
+    if rate is None:
+        rate = rates.rate_on(
+            conn, ledger_id=actor.ledger_id, currency=state["currency"], day=state["occurred_on"]
+        )
+        if rate is None:
+            raise RateUnknown(
+                {
+                    "rate": [
+                        f"The ledger has no {state['currency']} rate on or before "
+                        f"{state['occurred_on']}: give `rate`, or add the ledger's rates "
+                        f"(PUT /api/ledgers/{actor.ledger_id}/rates/{state['currency']})."
+                    ]
+                },
+                f"No {state['currency']} rate for {state['occurred_on']}.",
+            )
+    try:
+        ledger_amount = convert(state["amount"], rate, actor.currency)
+    except ConversionError as error:
+        raise ValidationFailed({"amount": [str(error)]}) from None
+    shares = allocate(ledger_amount, [line["amount"] for line in lines], actor.currency)
+    zero = [f"splits.{index}.amount" for index, share in enumerate(shares) if share <= 0]
+    if zero:
+        raise ValidationFailed(
+            {field: [f"Converts to zero in {actor.currency}."] for field in zero},
+            "Every split line needs a share of the converted amount.",
+        )
+    return {
+        **state,
+        "rate": rate,
+        "ledger_amount": ledger_amount,
+        "splits": [
+            {**line, "ledger_amount": share} for line, share in zip(lines, shares, strict=True)
+        ],
+    }
+
+
+def _line_values(state: dict) -> list[tuple]:
+    return [
+        (line["category_id"], Decimal(line["amount"]), Decimal(line["ledger_amount"]), line["memo"])
+        for line in state["splits"]
+    ]
 
 
 def _category_names(conn: Connection, actor: Actor, old: dict, new: dict) -> dict[int, str]:

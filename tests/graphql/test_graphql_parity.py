@@ -13,7 +13,7 @@ from tests.factories import category, graphql, graphql_codes, record, save
 
 TX_FIELDS = (
     "id amount type categoryId category description date createdAt createdBy { id name }"
-    " payee tags splits { categoryId category amount memo }"
+    " payee tags splits { categoryId category amount memo ledgerAmount } currency rate ledgerAmount"
 )
 BUDGET_FIELDS = "id categoryId category amount month year mode alertThreshold createdAt"
 ALERT_FIELDS = "id ledgerId budgetId kind percentUsed recurringId createdAt readAt"

@@ -48,6 +48,16 @@ SET_ASIDE = [
         r"amount|minAmount|maxAmount|budget|splits\.\d+\.amount",
         r"[A-Z]{3} allows at most [0-9] fraction digits\.",
     ),
+    # A transaction's amounts have its own currency's digits (the ledger's, or `currency`,
+    # which a PATCH may leave unsaid): the document's strings allow the 4 any currency has, a
+    # JSON number cannot be constrained that way at all.
+    (r"amount|splits\.\d+\.amount", r"At most 4 fraction digits\."),
+    # A rate has at most 12 significant digits (a count a pattern cannot make over both sides
+    # of a point), is for a currency other than the ledger's, and converts to an amount above
+    # zero and below the largest (a product of two values).
+    (r"rate|items\.\d+\.rate", r"At most 12 significant digits\."),
+    ("rate", r"A rate is for a currency other than the ledger's \([A-Z]{3}\)\."),
+    (r"amount|splits\.\d+\.amount", r"Converts to .+"),
     # A category id must name one of the ledger's own categories.
     (r"categoryId|splits\.\d+\.categoryId", r"No such category\."),
     # A split's lines sum exactly to the amount (two values compared), and a transaction has a
@@ -148,7 +158,8 @@ SET_ASIDE = [
 # Problems about earlier requests: an Idempotency-Key already used with another body. And about
 # an uploaded file's content, which no schema describes: a format the service does not know, a
 # file it cannot read.
-SET_ASIDE_CODES = {"idempotency_key_reused", "unknown_format", "unreadable_file"}
+# And a rate the ledger does not have for a date (stored data).
+SET_ASIDE_CODES = {"idempotency_key_reused", "unknown_format", "unreadable_file", "rate_unknown"}
 
 
 @pytest.fixture(scope="module")

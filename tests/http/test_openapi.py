@@ -90,7 +90,8 @@ def test_the_document_states_the_rules_a_schema_can_state(client):
         assert schemas[patch]["minProperties"] == 1, patch
     amount = schemas["TransactionInput"]["properties"]["amount"]["oneOf"]
     as_string, as_number = amount
-    assert as_string["pattern"] == r"^0*[0-9]{1,12}(\.[0-9]+)?$"  # digits only: no white space
+    # digits only (no white space), at most the 4 fraction digits any currency has
+    assert as_string["pattern"] == r"^0*[0-9]{1,12}(\.[0-9]{1,4})?$"
     assert as_string["not"] == {"pattern": r"^0*(\.0*)?$"}  # zero is refused
     assert str(as_number["minimum"]) == "0.001" and as_number["exclusiveMaximum"] is True
     assert "USD" in schemas["Register"]["properties"]["currency"]["enum"]

@@ -78,6 +78,15 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
             },
         )
     )
+    # In yen (no fraction digits) at a recorded rate, split: amounts in yen, shares in dinars.
+    foreign = _ok(
+        alice.post(
+            f"{base}/transactions",
+            json={"amount": "1000", "currency": "JPY", "rate": "0.00205", "type": "EXPENSE",
+                  "date": "2026-03-15", "splits": [{"categoryId": food, "amount": 333},
+                                                   {"categoryId": home, "amount": "667"}]},
+        )
+    )  # fmt: skip
     budget = _ok(alice.post(f"{base}/budgets", json={"amount": "40", "month": 3, "year": 2026}))
     weekly = {"amount": "2.125", "type": "EXPENSE", "categoryId": food, "frequency": "weekly",
               "byWeekday": ["MO", "TH"], "startDate": "2999-01-01"}  # fmt: skip
@@ -101,6 +110,7 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
         ("category", food): _ok(alice.get(f"{base}/categories/{food}")),
         ("transaction", spent["id"]): _ok(alice.get(f"{base}/transactions/{spent['id']}")),
         ("transaction", split["id"]): _ok(alice.get(f"{base}/transactions/{split['id']}")),
+        ("transaction", foreign["id"]): _ok(alice.get(f"{base}/transactions/{foreign['id']}")),
         ("budget", budget["id"]): _ok(alice.get(f"{base}/budgets/{budget['id']}")),
         ("recurring", rule["id"]): _ok(alice.get(f"{base}/recurring/{rule['id']}")),
         ("webhook", hook_["id"]): _ok(alice.get(f"{base}/webhooks/{hook_['id']}")),
@@ -117,6 +127,11 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
         "0.125",
         "2.000",
     ]
+    shown = answers[("transaction", foreign["id"])]
+    assert (shown["amount"], shown["currency"], shown["rate"], shown["ledgerAmount"]) == (
+        "1000", "JPY", "0.00205", "2.050")  # fmt: skip
+    assert [(line["amount"], line["ledgerAmount"]) for line in shown["splits"]] == [
+        ("333", "0.683"), ("667", "1.367")]  # fmt: skip
     for (entity, entity_id), answer in answers.items():
         assert _after(conn, kwd_ledger, entity, entity_id) == answer, entity
 
@@ -218,7 +233,21 @@ def _bulk_rows(own, ledger_id: int, owner_id: int) -> dict[str, list[int]]:
         " RETURNING id) INSERT INTO transaction_tags SELECT %(l)s, %(s)s, id FROM t",
         {"l": ledger_id, "s": split},
     )
-    spent.append(split)
+    # One in another currency (yen: no fraction digits whatever the ledger's), split too.
+    foreign = own.execute(
+        "INSERT INTO transactions (ledger_id, category_id, type, amount, occurred_on, created_at,"
+        " currency, rate, foreign_amount) VALUES (%s, NULL, 'EXPENSE', 6.7, '2026-05-03', %s,"
+        " 'JPY', 0.006700, 1000) RETURNING id",
+        (ledger_id, at),
+    ).fetchone()[0]
+    own.execute(
+        "INSERT INTO transaction_splits (ledger_id, transaction_id, line_no, category_id, amount,"
+        " memo, occurred_on, type, foreign_amount) VALUES (%(l)s, %(t)s, 1, %(c)s, 3.35, NULL,"
+        " '-infinity', 'EXPENSE', 500), (%(l)s, %(t)s, 2, %(c)s, 3.35, NULL, '-infinity',"
+        " 'EXPENSE', 500)",
+        {"l": ledger_id, "t": foreign, "c": category},
+    )
+    spent += [split, foreign]
     return {"category": [category], "transaction": spent, "budget": plans, "recurring": rules}
 
 
@@ -256,7 +285,7 @@ def test_the_bulk_path_logs_each_row_once_after_what_the_transaction_logged(alic
         ledger_id = ledgers.create(own, user, name="Loaded", currency=None, timezone=None)["id"]
         written = _bulk_rows(own, ledger_id, alice.id)
         actor = ledgers.actor_in(own, user_id=alice.id, ledger_id=ledger_id)
-        assert hook.record_created_in_bulk(own, actor, "transaction") == 4
+        assert hook.record_created_in_bulk(own, actor, "transaction") == 5
         assert hook.record_created_in_bulk(own, actor, "transaction") == 0
         assert hook.record_created_in_bulk(own, actor, "category") == 1
         own.commit()
@@ -269,13 +298,13 @@ def test_the_bulk_path_logs_each_row_once_after_what_the_transaction_logged(alic
         knowledge = check.execute(
             "SELECT knowledge FROM ledger_generations WHERE ledger_id = %s", (ledger_id,)
         ).fetchone()[0]
-    expected = ["ledger", "member", *["transaction"] * 4, "category"]
+    expected = ["ledger", "member", *["transaction"] * 5, "category"]
     assert [(seq, entity) for seq, entity, *_ in rows] == list(enumerate(expected, 1))
     assert [entity_id for _, entity, entity_id, *_ in rows if entity == "transaction"] == sorted(
         written["transaction"]
     )
     assert {(actor, via) for *_, actor, via in rows} == {(alice.id, "cli")}
-    assert knowledge == 7
+    assert knowledge == 8
 
 
 def test_the_bulk_path_refuses_a_ledger_with_webhooks(alice, database_url):

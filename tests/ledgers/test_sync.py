@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from datetime import date
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -656,12 +657,15 @@ def _one_change(conn, actor, rng, food: int, tag: str, mine: list[int]) -> None:
     choice = rng.random()
     if choice < 0.45 or not mine:
         values = {"category_id": food, "type": rng.choice(["EXPENSE", "INCOME"]),
-                  "amount": rng.randint(1, 9999) / 100, "description": f"{tag} new",
+                  "amount": Decimal(rng.randint(1, 9999)) / 100, "description": f"{tag} new",
                   "occurred_on": date(2026, 3, rng.randint(1, 28)), "payee": rng.choice(PAYEES),
                   "tags": rng.sample(TAGS, rng.randint(0, 2))}  # fmt: skip
         mine.append(transactions.create(conn, actor, values)["id"])
     elif choice < 0.75:
-        changes = {"amount": rng.randint(1, 9999) / 100, "description": f"{tag} {rng.random()}"}
+        changes = {
+            "amount": Decimal(rng.randint(1, 9999)) / 100,
+            "description": f"{tag} {rng.random()}",
+        }
         if rng.random() < 0.5:  # another payee, date or tags: their counts and last dates move
             changes.update(payee=rng.choice(PAYEES), tags=rng.sample(TAGS, rng.randint(0, 2)),
                            occurred_on=date(2026, 3, rng.randint(1, 28)))  # fmt: skip

@@ -228,6 +228,9 @@ def test_dry_run_create_writes_nothing(alice, conn):
         "payee",
         "tags",
         "splits",
+        "currency",
+        "rate",
+        "ledgerAmount",
         "alerts",
     }
     assert (body["categoryId"], body["date"]) == (food, "2026-03-10")

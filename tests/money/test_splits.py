@@ -69,10 +69,13 @@ def test_a_split_expense_is_recorded_with_its_lines_payee_and_tags(alice):
     assert body["payee"] == "Corner Market"
     assert body["tags"] == ["Family", "weekly"]  # a repeat counts once, in name order
     assert body["splits"] == [
-        {"categoryId": food, "category": "Food", "amount": "35.50", "memo": "groceries"},
-        {"categoryId": home, "category": "Household", "amount": "14.50", "memo": None},
-        {"categoryId": gifts, "category": "Gifts", "amount": "10.00", "memo": None},
-    ]
+        {"categoryId": food, "category": "Food", "amount": "35.50", "memo": "groceries",
+         "ledgerAmount": "35.50"},
+        {"categoryId": home, "category": "Household", "amount": "14.50", "memo": None,
+         "ledgerAmount": "14.50"},
+        {"categoryId": gifts, "category": "Gifts", "amount": "10.00", "memo": None,
+         "ledgerAmount": "10.00"},
+    ]  # fmt: skip
     shown = alice.get(f"/api/transactions/{body['id']}").get_json()
     assert shown == {key: value for key, value in body.items() if key != "alerts"}
     listed = alice.get("/api/transactions?month=3&year=2026").get_json()["items"]

@@ -38,9 +38,13 @@ def test_create_returns_the_transaction_with_alerts(alice):
         "payee",
         "tags",
         "splits",
+        "currency",
+        "rate",
+        "ledgerAmount",
         "alerts",
     }
     assert body["amount"] == "12.50"
+    assert (body["currency"], body["rate"], body["ledgerAmount"]) == ("USD", None, "12.50")
     assert (body["category"], body["categoryId"]) == ("Food", food)
     assert (body["description"], body["date"], body["alerts"]) == ("Lunch", "2026-03-15", [])
     assert body["createdBy"] == {"id": alice.id, "name": "Alice"}  # who recorded it

@@ -10,6 +10,7 @@ from decimal import Decimal
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from marshmallow.experimental.context import Context
 
+from ...domain.currencies import MAX_RATE, RateError, parse_rate, rate_text
 from ...domain.money import MAX_AMOUNT, AmountError, format_amount, parse_amount
 from ...domain.periods import MAX_YEAR, MIN_YEAR, DateError, parse_calendar_date, utc_timestamp
 
@@ -120,9 +121,13 @@ class Money(fields.Field):
         request_body: bool = False,
         request: bool = False,
         signed: bool = False,
+        own_currency: bool = False,
         **kwargs,
     ):
         self.allow_zero = allow_zero
+        # own_currency: the amount is in the object's `currency` (None: the ledger's), so the
+        # digits are checked by the service once it knows that currency (a PATCH may not say).
+        self.own_currency = own_currency
         sign = "-?" if signed else ""  # signed: results such as savings may be negative
         as_string = {
             "type": "string",
@@ -132,11 +137,13 @@ class Money(fields.Field):
         if request or request_body:
             # What parse_amount takes: digits only (no white space, sign or exponent), at most
             # 12 before the point (below MAX_AMOUNT), not zero. (The fraction digits the
-            # currency allows depend on the ledger: the description says so.)
+            # currency allows depend on the ledger: the description says so; an amount in its
+            # own currency has at most the 4 any currency has.)
+            fraction = "{1,4}" if own_currency else "+"
             as_string = {
                 "type": "string",
                 "format": "decimal",
-                "pattern": r"^0*[0-9]{1,12}(\.[0-9]+)?$",
+                "pattern": rf"^0*[0-9]{{1,12}}(\.[0-9]{fraction})?$",
                 "not": {"pattern": r"^0*(\.0*)?$"},
             }
         if request_body:  # a JSON body may carry the amount as a number or as a string
@@ -161,13 +168,61 @@ class Money(fields.Field):
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        currency = None if self.own_currency else request_currency()
         try:
-            return parse_amount(value, request_currency(), allow_zero=self.allow_zero)
+            return parse_amount(value, currency, allow_zero=self.allow_zero)
         except AmountError as error:
             raise ValidationError(str(error)) from None
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else format_amount(value, request_currency())
+        if value is None:
+            return None
+        currency = (obj.get("currency") if self.own_currency else None) or request_currency()
+        return format_amount(value, currency)
+
+
+class Rate(fields.Field):
+    """An exchange rate, ledger-currency units per one unit of another currency: in, a JSON
+    number or decimal string of at most 12 significant digits (domain/currencies.parse_rate);
+    out, a plain decimal string without trailing zeros ("0.9217")."""
+
+    def __init__(self, *, request_body: bool = False, **kwargs):
+        as_string = {"type": "string", "format": "decimal", "pattern": r"^[0-9]+(\.[0-9]+)?$"}
+        if request_body:
+            # What parse_rate takes: not zero, below MAX_RATE (at most 9 digits before the point).
+            as_string = {
+                **as_string,
+                "pattern": r"^0*[0-9]{1,9}(\.[0-9]+)?$",
+                "not": {"pattern": r"^0*(\.0*)?$"},
+            }
+            # As a JSON number at least 0.0001: encoders write smaller ones in exponent form
+            # (Python's json: 1e-05), which is refused; send those as strings.
+            as_number = {
+                "type": "number",
+                "minimum": 0.0001,
+                "maximum": int(MAX_RATE),
+                "exclusiveMaximum": True,
+            }
+            shape = {"oneOf": [as_string, as_number]}
+        else:
+            shape = as_string
+        metadata = {
+            **shape,
+            "example": "0.9217",
+            "description": "Ledger-currency units per one unit of the currency: positive, at "
+            "most 12 significant digits, no exponent.",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        try:
+            return parse_rate(value)
+        except RateError as error:
+            raise ValidationError(str(error)) from None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else rate_text(value)
 
 
 class CalendarDate(fields.Field):

@@ -11,7 +11,7 @@ from marshmallow.experimental.context import Context
 
 from ...services.exports import FORMATS, VERSION
 from .auth import _is_currency, _is_timezone, currency_codes, timezone_names
-from .base import BaseSchema, CalendarDate, Name, PeriodQuerySchema
+from .base import BaseSchema, CalendarDate, Money, Name, PeriodQuerySchema
 from .budgets import BudgetInputSchema
 from .recurring import RecurringInputSchema
 from .rules import RuleMatchInputSchema, RuleSetInputSchema
@@ -65,6 +65,7 @@ class RestoreBudgetSchema(BudgetInputSchema):
 
 class RestoreSplitLineSchema(SplitLineInputSchema):
     category = fields.String(**_SHOWN)
+    ledger_amount = Money(data_key="ledgerAmount", **_SHOWN)
 
 
 class RestoreTransactionSchema(TransactionInputSchema):
@@ -74,6 +75,7 @@ class RestoreTransactionSchema(TransactionInputSchema):
     category = fields.String(allow_none=True, **_SHOWN)
     created_at = fields.String(data_key="createdAt", **_SHOWN)
     created_by = fields.Dict(allow_none=True, data_key="createdBy", **_SHOWN)
+    ledger_amount = Money(data_key="ledgerAmount", **_SHOWN)
     splits = fields.List(
         fields.Nested(RestoreSplitLineSchema),
         allow_none=True,

@@ -20,8 +20,11 @@ class RecurringInputSchema(TransactionInputSchema):
     """What each date records (a transaction's fields but its date), and the schedule."""
 
     class Meta(TransactionInputSchema.Meta):
-        # A rule records a single category (no split lines, payee or tags yet).
-        exclude = ("occurred_on", "splits", "payee", "tags")
+        # A rule records a single category (no split lines, payee or tags yet), in the ledger's
+        # currency (its occurrences' rates are their dates').
+        exclude = ("occurred_on", "splits", "payee", "tags", "currency", "rate")
+
+    amount = Money(required=True, request_body=True)
 
     category_id = fields.Integer(
         required=True,

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, pre_dump, validate, validates_schema
 
 from ...services.transactions import MAX_LINES, MAX_TAGS, MIN_LINES
 from .alerts import AlertSchema, DryRunAlertSchema
+from .auth import _is_currency, currency_codes
 from .base import (
     BaseSchema,
     CalendarDate,
@@ -12,7 +13,9 @@ from .base import (
     Money,
     Name,
     PeriodQuerySchema,
+    Rate,
     UtcTimestamp,
+    request_currency,
 )
 
 TYPES = ("INCOME", "EXPENSE")
@@ -26,13 +29,29 @@ class MemberRefSchema(BaseSchema):
 class SplitLineSchema(BaseSchema):
     category_id = fields.Integer(required=True, data_key="categoryId")
     category = fields.String(required=True, metadata={"description": "the category's name"})
-    amount = Money(required=True)
+    amount = Money(
+        required=True,
+        own_currency=True,
+        metadata={"description": "in the transaction's currency, with its digits"},
+    )
     memo = fields.String(required=True, allow_none=True)
+    ledger_amount = Money(
+        required=True,
+        data_key="ledgerAmount",
+        metadata={
+            "description": "the line's share of the transaction's `ledgerAmount` (largest "
+            "remainder: the lines sum to it exactly); what the line's category counts"
+        },
+    )
 
 
 class TransactionSchema(BaseSchema):
     id = fields.Integer(required=True)
-    amount = Money(required=True)
+    amount = Money(
+        required=True,
+        own_currency=True,
+        metadata={"description": "in the transaction's `currency`, with its digits"},
+    )
     type = fields.String(required=True, metadata={"enum": list(TYPES)})
     category_id = fields.Integer(
         required=True,
@@ -66,6 +85,42 @@ class TransactionSchema(BaseSchema):
         required=True,
         metadata={"description": "the lines of a split transaction, in order; [] when not split"},
     )
+    currency = fields.Method(
+        "_currency",
+        required=True,
+        metadata={
+            "type": "string",
+            "example": "EUR",
+            "description": "ISO 4217; the ledger's unless the transaction was recorded in another",
+        },
+    )
+    rate = Rate(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "ledger-currency units per one unit of `currency`, recorded with "
+            "the transaction (never recomputed); null in the ledger's own currency"
+        },
+    )
+    ledger_amount = Money(
+        required=True,
+        data_key="ledgerAmount",
+        metadata={
+            "description": "`amount` x `rate` rounded half up to the ledger currency's digits "
+            "(`amount` itself in the ledger's currency): what budgets, totals and reports count"
+        },
+    )
+
+    @pre_dump
+    def _lines_in_its_currency(self, row, **kwargs):
+        """A line's amount is in its transaction's currency: its row says which."""
+        currency = row.get("currency")
+        if currency is None or not row.get("splits"):
+            return row
+        return {**row, "splits": [{**line, "currency": currency} for line in row["splits"]]}
+
+    def _currency(self, row) -> str:
+        return row.get("currency") or request_currency()
 
 
 class TransactionWithAlertsSchema(TransactionSchema):
@@ -84,7 +139,12 @@ class SplitLineInputSchema(BaseSchema):
         validate=validate.Range(1, 2**63 - 1),
         metadata={"description": "one of the ledger's categories"},
     )
-    amount = Money(required=True, request_body=True)
+    amount = Money(
+        required=True,
+        request_body=True,
+        own_currency=True,
+        metadata={"description": "in the transaction's currency, with its digits"},
+    )
     memo = FreeText(allow_none=True, validate=validate.Length(1, 200))
 
 
@@ -99,7 +159,15 @@ class WholeNested(fields.Nested):
 class TransactionInputSchema(BaseSchema):
     """categoryId, or splits for a split transaction: exactly one of them."""
 
-    amount = Money(required=True, request_body=True)
+    amount = Money(
+        required=True,
+        request_body=True,
+        own_currency=True,
+        metadata={
+            "description": "in `currency` (default the ledger's), with at most its fraction "
+            "digits (2 for USD, 0 for JPY, 3 for KWD)"
+        },
+    )
     type = fields.String(required=True, validate=validate.OneOf(TYPES))
     category_id = fields.Integer(
         strict=True,
@@ -126,7 +194,29 @@ class TransactionInputSchema(BaseSchema):
         validate=validate.Length(MIN_LINES, MAX_LINES),
         metadata={
             "description": "2 to 50 lines summing exactly to `amount` (else 422 "
-            "`splits_mismatch`); null or absent for a single category"
+            "`splits_mismatch`), in the transaction's currency; null or absent for a single "
+            "category"
+        },
+    )
+    currency = fields.String(
+        validate=_is_currency,
+        metadata={
+            "description": "ISO 4217; default (and null) the ledger's. In another currency the "
+            "transaction records a `rate`: the one given, else the ledger's rate for that "
+            "currency on its date (the latest on or before it; none: 422 `rate_unknown`)",
+            "example": "EUR",
+            "enum": sorted(currency_codes()),
+        },
+        allow_none=True,
+    )
+    rate = Rate(
+        request_body=True,
+        allow_none=True,
+        metadata={
+            "description": "ledger-currency units per one unit of `currency`, positive, at most "
+            "12 significant digits; only with a currency other than the ledger's (1 is "
+            "accepted for the ledger's own). A PATCH keeps the recorded rate unless it gives "
+            "`rate` or a new `currency`"
         },
     )
 

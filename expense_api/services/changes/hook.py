@@ -209,6 +209,7 @@ def _in_bulk(conn: Connection, actor: Actor, entity: str, **which) -> int:
         via=door.current(),
         request_id=logs.REQUEST_ID.get(),
         digits=minor_units(actor.currency),
+        currency=actor.currency,
         **which,
     )
 

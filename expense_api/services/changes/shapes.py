@@ -17,7 +17,9 @@ from ...domain.money import format_amount
 from ...domain.periods import utc_timestamp
 
 PLAIN, MONEY, DATE, TIMESTAMP, LINES = "plain", "money", "date", "timestamp", "lines"
-RATE = "rate"  # an exchange rate: plain notation, no trailing zeros (currencies.rate_text)
+# A transaction's (and its lines') own amount: money in the row's `currency` (None: the ledger's);
+# the currency itself (None shown as the ledger's); a rate as an exact plain decimal.
+OWN_MONEY, CURRENCY, RATE = "own_money", "currency", "rate"
 MATCH = "match"  # a rule's match: its amounts are money, the rest plain
 MATCH_AMOUNTS = ("amountMin", "amountMax")
 
@@ -54,7 +56,7 @@ SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
     "transaction": (
         ("id", "id", PLAIN),
-        ("amount", "amount", MONEY),
+        ("amount", "amount", OWN_MONEY),
         ("type", "type", PLAIN),
         ("categoryId", "category_id", PLAIN),
         ("category", "category", PLAIN),
@@ -65,13 +67,17 @@ SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("payee", "payee", PLAIN),
         ("tags", "tags", PLAIN),
         ("splits", "splits", LINES),
+        ("currency", "currency", CURRENCY),
+        ("rate", "rate", RATE),
+        ("ledgerAmount", "ledger_amount", MONEY),
     ),
     # A split transaction's line (inside the transaction's shape).
     "line": (
         ("categoryId", "category_id", PLAIN),
         ("category", "category", PLAIN),
-        ("amount", "amount", MONEY),
+        ("amount", "amount", OWN_MONEY),
         ("memo", "memo", PLAIN),
+        ("ledgerAmount", "ledger_amount", MONEY),
     ),
     "budget": (
         ("id", "id", PLAIN),
@@ -162,9 +168,13 @@ SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 
 
-def render(entity: str, row: dict, currency: str) -> dict:
-    """The entity's REST shape of a repository row."""
-    return {key: _value(row.get(column), kind, currency) for key, column, kind in SHAPES[entity]}
+def render(entity: str, row: dict, currency: str, own_currency: str | None = None) -> dict:
+    """The entity's REST shape of a repository row (`currency`: the ledger's; `own_currency`:
+    a line's transaction's, when not the ledger's)."""
+    own = own_currency or row.get("currency") or currency
+    return {
+        key: _value(row.get(column), kind, currency, own) for key, column, kind in SHAPES[entity]
+    }
 
 
 def identity(entity: str, shape: dict) -> int:
@@ -172,11 +182,15 @@ def identity(entity: str, shape: dict) -> int:
     return shape["userId"] if entity == "member" else shape["id"]
 
 
-def _value(value, kind: str, currency: str):
+def _value(value, kind: str, currency: str, own_currency: str):
+    if kind == CURRENCY:
+        return value or currency
     if value is None:
         return None
     if kind == MONEY:
         return format_amount(Decimal(value), currency)
+    if kind == OWN_MONEY:
+        return format_amount(Decimal(value), own_currency)
     if kind == RATE:
         return rate_text(Decimal(value))
     if kind == DATE:
@@ -189,6 +203,6 @@ def _value(value, kind: str, currency: str):
             for key, inner in value.items()
         }
     if kind == LINES:
-        return [render("line", line, currency) for line in value]
+        return [render("line", line, currency, own_currency) for line in value]
     # A Decimal that is not money (an alert's percentUsed) is shown as an exact string.
     return str(value) if isinstance(value, Decimal) else value
