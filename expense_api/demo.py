@@ -151,7 +151,7 @@ def _budgets(conn: Connection, rng: random.Random, ledger_id: int, categories: d
         overall = Decimal(str(round(monthly_spend * 1.15, 2)))
         queries.budgets.upsert(
             conn, ledger_id=ledger_id, category_id=None, year=month.year, month=month.month,
-            amount=overall, mode="soft", alert_threshold=80,
+            amount=overall, mode="soft", alert_threshold=80, rollover=None,
         )  # fmt: skip
         for name in ("Groceries", "Dining", "Entertainment"):
             share = EXPENSES[name][0]
@@ -160,6 +160,8 @@ def _budgets(conn: Connection, rng: random.Random, ledger_id: int, categories: d
                 conn, ledger_id=ledger_id, category_id=categories[name], year=month.year,
                 month=month.month, amount=amount, mode=rng.choice(["hard", "soft"]),
                 alert_threshold=rng.choice([75, 80, 90]),
+                # Groceries carries what a month leaves over into the next.
+                rollover="surplus" if name == "Groceries" else None,
             )  # fmt: skip
         month = (month - timedelta(days=1)).replace(day=1)
 

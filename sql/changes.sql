@@ -128,6 +128,7 @@ WITH fresh AS (
                'year', b.year,
                'mode', b.mode,
                'alertThreshold', b.alert_threshold,
+               'rollover', b.rollover,
                'createdAt', to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
            )
     FROM budgets b

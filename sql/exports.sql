@@ -14,7 +14,7 @@ SELECT id, name FROM tags WHERE ledger_id = %(ledger_id)s ORDER BY id
 -- name: budgets
 -- As the budget list shows them (sql/budgets.sql), in id order.
 SELECT b.id, b.category_id, c.name AS category, b.year, b.month, b.amount, b.mode,
-       b.alert_threshold, b.created_at
+       b.alert_threshold, b.rollover, b.created_at
 FROM budgets b
 LEFT JOIN categories c ON c.ledger_id = b.ledger_id AND c.id = b.category_id
 WHERE b.ledger_id = %(ledger_id)s

@@ -32,8 +32,8 @@ ORDER BY s.month
 -- name: budget_usage
 -- Each budget of a month with what its scope spent (the category's expenses, or all expenses
 -- for the overall budget); overall first, then by category name.
-SELECT b.id AS budget_id, b.category_id, c.name AS category, b.amount AS budget, b.mode,
-       COALESCE(sum(t.amount), 0) AS spent
+SELECT b.ledger_id, b.id AS budget_id, b.category_id, c.name AS category, b.amount AS budget,
+       b.mode, b.rollover, b.year, b.month, COALESCE(sum(t.amount), 0) AS spent
 FROM budgets b
 LEFT JOIN categories c ON c.ledger_id = b.ledger_id AND c.id = b.category_id
 LEFT JOIN monthly_totals t
@@ -113,7 +113,7 @@ ORDER BY p.ledger_id, m.starts
 -- budget_usage for many ledgers in one statement, each with its own month (years, months: a
 -- default month follows each ledger's time zone); each ledger's rows in budget_usage's order.
 SELECT p.ledger_id, b.id AS budget_id, b.category_id, c.name AS category, b.amount AS budget,
-       b.mode, COALESCE(sum(t.amount), 0) AS spent
+       b.mode, b.rollover, b.year, b.month, COALESCE(sum(t.amount), 0) AS spent
 FROM unnest(%(ledger_ids)s::bigint[], %(years)s::smallint[], %(months)s::smallint[])
      AS p(ledger_id, year, month)
 JOIN budgets b ON b.ledger_id = p.ledger_id AND b.year = p.year AND b.month = p.month

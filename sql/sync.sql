@@ -56,7 +56,7 @@ WHERE t.ledger_id = %(ledger_id)s AND t.id = ANY(%(ids)s::bigint[])
 -- name: budgets
 -- The ledger's budgets among `ids`, as GET /api/budgets/{id} shows them.
 SELECT b.id, b.category_id, c.name AS category, b.year, b.month, b.amount, b.mode,
-       b.alert_threshold, b.created_at
+       b.alert_threshold, b.rollover, b.created_at
 FROM budgets b
 LEFT JOIN categories c ON c.ledger_id = b.ledger_id AND c.id = b.category_id
 WHERE b.ledger_id = %(ledger_id)s AND b.id = ANY(%(ids)s::bigint[])

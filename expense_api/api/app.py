@@ -126,6 +126,7 @@ def _register_blueprints(api) -> None:
     api.register_blueprint(import_module(".rules", __package__).blp)
     api.register_blueprint(import_module(".imports", __package__).blp)
     api.register_blueprint(import_module(".rates", __package__).blp)
+    api.register_blueprint(import_module(".budget_copies", __package__).blp)
     api.register_blueprint(admin.blp)
 
 

@@ -132,7 +132,7 @@ class Batch:
     """Statements sent to PostgreSQL together, as one round trip (psycopg's pipeline mode):
 
         with Batch(conn) as batch:
-            locked = queries.budgets.lock_applicable.later(batch, ...)  # a Pending
+            locked = queries.budgets.lock_chains.later(batch, ...)  # a Pending
             spent = queries.budgets.spent.later(batch, ...)
         locked.value(), spent.value()
 

@@ -8,7 +8,12 @@ from . import by_ledger
 
 
 def upsert(conn: Connection, *, ledger_id: int, values: dict) -> dict:
-    return queries.budgets.upsert(conn, ledger_id=ledger_id, **values)
+    """`values`' mode, alert_threshold and rollover None (or absent): the defaults on creation,
+    unchanged on update."""
+    return queries.budgets.upsert(
+        conn, ledger_id=ledger_id, **{"mode": None, "alert_threshold": None, "rollover": None,
+                                      **values}
+    )  # fmt: skip
 
 
 def list_for_ledger(conn: Connection, *, ledger_id: int, year=None, month=None) -> list[dict]:
@@ -49,16 +54,39 @@ def _scope_arrays(scopes) -> dict:
     }
 
 
-def lock_and_read_spent_later(batch: Batch, *, ledger_id: int, scopes) -> tuple[Pending, Pending]:
-    """The budgets of `scopes`, locked, and what each scope has spent, queued in a batch: the
-    scope lock (shared), then the budgets' row locks, then the spent read, each a statement of
+def lock_and_read_chains_later(batch: Batch, *, ledger_id: int, scopes) -> tuple[Pending, Pending]:
+    """The budgets a write into `scopes` touches, locked (each scope's month and the later
+    months of its rollover chain), and every month of those chains with what it spent, queued
+    in a batch: the scope lock (shared), then the row locks, then the read, each a statement of
     its own, in this order, so the read runs once the locks are granted and sees every write
-    committed before they were. Their values: (locked budgets, spent per scope)."""
+    committed before they were. Their values: (locked budgets, chain months by scope_no)."""
     arrays = _scope_arrays(scopes)
     queries.budgets.lock_scope_shared.later(batch, ledger_id=ledger_id)
-    locked = queries.budgets.lock_applicable.later(batch, ledger_id=ledger_id, **arrays)
-    spent = queries.budgets.spent.later(batch, ledger_id=ledger_id, **arrays)
-    return locked, spent
+    locked = queries.budgets.lock_chains.later(batch, ledger_id=ledger_id, **arrays)
+    months = queries.budgets.chains.later(
+        batch, ledger_ids=[ledger_id] * len(scopes), forward=True, **arrays
+    )
+    return locked, months
+
+
+def chains(conn: Connection, *, ledger_id: int, scopes, forward: bool) -> list[dict]:
+    """Each scope's rollover chain with what each month spent (sql/budgets.sql, chains)."""
+    return queries.budgets.chains(
+        conn, ledger_ids=[ledger_id] * len(scopes), forward=forward, **_scope_arrays(scopes)
+    )
+
+
+def chains_for_ledgers(conn: Connection, *, scopes: list[tuple]) -> list[dict]:
+    """chains(forward=False) for scopes of several ledgers: (ledger_id, year, month,
+    category_id) each."""
+    return queries.budgets.chains(
+        conn,
+        ledger_ids=[scope[0] for scope in scopes],
+        years=[scope[1] for scope in scopes],
+        months=[scope[2] for scope in scopes],
+        category_ids=[scope[3] for scope in scopes],
+        forward=False,
+    )
 
 
 def spent(conn: Connection, *, ledger_id: int, scopes) -> list[dict]:

@@ -57,8 +57,11 @@ def _announced(conn: Connection, actor: Actor, fired: list[dict]) -> list[dict]:
 
 
 def _reached(budget: dict, spent: Decimal) -> list[dict]:
-    """The alert rows (kind, percent used) that spending `spent` reaches for `budget`."""
-    used = Decimal(percent(spent, budget["amount"]))
+    """The alert rows (kind, percent used) that spending `spent` reaches for `budget`, whose
+    `amount` is what the month has available (its amount plus what it carried under rollover).
+    Nothing available (a deficit carried in took it all) is the limit reached: 100.00%."""
+    available = budget["amount"]
+    used = Decimal(percent(spent, available)) if available > 0 else Decimal(100)
     return [
         {"budget_id": budget["id"], "kind": kind, "percent_used": used}
         for kind, threshold in (("threshold", budget["alert_threshold"]), ("limit", 100))
@@ -73,7 +76,8 @@ def record_recurring_skipped(
     """Records that a hard budget refused a date of a recurring rule: an alert of kind
     `recurring_skipped` naming the budget (as BudgetExceeded reports it) and the rule, in the
     same transaction as the rule's progress."""
-    used = Decimal(percent(Decimal(budget["spent"]), Decimal(budget["amount"])))
+    available = Decimal(budget["available"])
+    used = Decimal(percent(Decimal(budget["spent"]), available)) if available > 0 else Decimal(100)
     alert = alerts.insert_recurring_skipped(
         conn,
         ledger_id=actor.ledger_id,

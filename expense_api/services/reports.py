@@ -18,10 +18,10 @@ from decimal import Decimal
 from psycopg import Connection
 
 from ..db.analytics_cache import AnalyticsCache, key
-from ..domain import periods
+from ..domain import periods, rollover
 from ..domain.money import percent
 from ..ops import metrics
-from ..repositories import reports
+from ..repositories import budgets, reports
 from .ledgers import Action, Actor, authorize_each
 from .transactions import resolve_periods
 
@@ -190,7 +190,8 @@ def budget_usage_for_ledgers(
             ),
             lambda many: reports.budget_usage_for_ledgers(conn, months=_of(months, many)),
         )
-        return {a.ledger_id: _budget_usage(rows[a.ledger_id], *months[a.ledger_id])
+        carried = _carried(conn, [row for ledger_rows in rows.values() for row in ledger_rows])
+        return {a.ledger_id: _budget_usage(rows[a.ledger_id], carried, *months[a.ledger_id])
                 for a in missing}  # fmt: skip
 
     return _through_cache(conn, actors, cache, "budget-usage", months, compute)
@@ -201,15 +202,41 @@ def _month(query: dict, actor: Actor) -> tuple[int, int]:
     return query.get("year", current.year), query.get("month", current.month)
 
 
-def _budget_usage(rows: list[dict], year: int, month: int) -> dict:
-    items = [
-        {
-            **row,
-            "remaining": row["budget"] - row["spent"],
-            "percent_used": percent(row["spent"], row["budget"]),
-        }
-        for row in rows
-    ]
+def _carried(conn: Connection, rows: list[dict]) -> dict[int, Decimal]:
+    """{budget id: what it carried} for the usage rows whose budget carries from the month
+    before (rollover not `none`): their chains read in one statement (repositories/budgets)."""
+    rolling = [row for row in rows if row["rollover"] != "none"]
+    if not rolling:
+        return {}
+    scopes = [(row["ledger_id"], row["year"], row["month"], row["category_id"]) for row in rolling]
+    chains: dict[int, list[dict]] = {}
+    for month in budgets.chains_for_ledgers(conn, scopes=scopes):
+        chains.setdefault(month["scope_no"], []).append(month)
+    carried = {}
+    for number, row in enumerate(rolling, 1):
+        chain = chains.get(number, [])
+        months = [rollover.Month(m["year"], m["month"], m["amount"], m["rollover"], m["spent"])
+                  for m in chain]  # fmt: skip
+        # The chain ends at the row's own month (read backwards only).
+        carried[row["budget_id"]] = rollover.availabilities(months)[-1].carried if chain else 0
+    return carried
+
+
+def _budget_usage(rows: list[dict], carried: dict[int, Decimal], year: int, month: int) -> dict:
+    items = []
+    for row in rows:
+        brought = carried.get(row["budget_id"], Decimal(0))
+        available = row["budget"] + brought
+        items.append(
+            {
+                **row,
+                "carried": brought,
+                "available": available,
+                "remaining": available - row["spent"],
+                # Against what is available; none when nothing is (a deficit carried in).
+                "percent_used": percent(row["spent"], available) if available > 0 else None,
+            }
+        )
     return {"month": month, "year": year, "items": items}
 
 

@@ -51,7 +51,7 @@ def test_a_plain_read_is_not_taken_for_a_write(sql):
 
 def test_the_service_queries_are_classified():
     assert queries.transactions.insert.writes
-    assert queries.budgets.lock_applicable.writes  # FOR UPDATE
+    assert queries.budgets.lock_chains.writes  # FOR UPDATE
     assert queries.budgets.lock_scope_shared.writes  # an advisory lock
     assert not queries.reports.summary.writes
     assert not queries.auth_sessions.get_active_with_user.writes

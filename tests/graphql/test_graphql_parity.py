@@ -15,7 +15,7 @@ TX_FIELDS = (
     "id amount type categoryId category description date createdAt createdBy { id name }"
     " payee tags splits { categoryId category amount memo ledgerAmount } currency rate ledgerAmount"
 )
-BUDGET_FIELDS = "id categoryId category amount month year mode alertThreshold createdAt"
+BUDGET_FIELDS = "id categoryId category amount month year mode alertThreshold rollover createdAt"
 ALERT_FIELDS = "id ledgerId budgetId kind percentUsed recurringId createdAt readAt"
 
 
@@ -111,7 +111,7 @@ def test_reports_as_rest(alice, seeded):
         categoryBreakdown(from: "2026-03-01", to: "2026-03-31") { from to total
             items { categoryId category amount share } }
         budgetUsage(month: 3, year: 2026) { month year items { budgetId categoryId category
-            budget spent remaining percentUsed mode } }
+            budget spent remaining percentUsed mode carried available rollover } }
         trends(from: "2026-01-01", to: "2026-03-31") { items { month income expense savings } }
     """,
     )

@@ -26,7 +26,8 @@ REPORTS = [
     """spanBreakdown: categoryBreakdown(from: "2026-02-10", to: "2026-04-05") { total
                                               items { categoryId category amount share } }
     budgetUsage(month: 3, year: 2026) { month year items { budgetId categoryId category budget
-                                        spent remaining percentUsed mode } }
+                                        spent remaining percentUsed mode carried available
+                                        rollover } }
     thisMonth: budgetUsage { month year items { budgetId spent remaining percentUsed } }""",
     """trends(from: "2026-01-01", to: "2026-04-30") { items { month income expense savings } }
     recent: trends(months: 3) { items { month income expense savings } }""",

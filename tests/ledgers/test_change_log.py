@@ -544,6 +544,17 @@ def save_budget(w: World):
     assert [e["op"] for e in watch.entries] == ["updated"]
 
 
+def copy_budgets(w: World):
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    path = f"/api/ledgers/{ledger_id}/budgets"
+    w.rest(alice, "POST", path, json={"amount": "100", "month": 3, "year": 2026})
+    with w.change(actor=alice.id, via="rest", ledgers=[ledger_id]) as watch:
+        w.rest(alice, "POST", f"{path}/copy",
+               json={"from": {"month": 3, "year": 2026}, "to": {"month": 4, "year": 2026}})  # fmt: skip
+    assert [e["op"] for e in watch.entries] == ["created"]
+
+
 def delete_budget(w: World):
     alice = w.user("Alice")
     ledger_id = w.shared(alice)
@@ -970,6 +981,7 @@ WRITERS = {
     "exports.restore": restore_ledger,
     "budgets.save": save_budget,
     "budgets.delete": delete_budget,
+    "budgets.copy": copy_budgets,
     "recurring.rules.create": create_rule,
     "recurring.rules.update": update_rule,
     "recurring.rules.delete": delete_rule,
@@ -1037,6 +1049,8 @@ OTHERS = {
     "budget_guard.check": READS,
     "budget_guard.check_later": READS,
     "budget_guard.PendingCheck": READS,
+    "budget_guard.ChainState": READS,
+    "budget_guard.chain_states": READS,
     "budgets.list_all": READS,
     "budgets.list_for_ledgers": READS,
     "budgets.get": READS,

@@ -262,6 +262,8 @@ def _write_body(method: str, rule: str, world: dict):
         ("PATCH", "/rules/<id:import_rule_id>"): {"position": 1},
         ("PUT", "/rates/<currency:currency>"): {"items": [{"date": today.isoformat(),
                                                           "rate": "1.1"}]},
+        ("POST", "/budgets/copy"): {"from": {"month": 1, "year": 2026},
+                                    "to": {"month": 2, "year": 2026}},
     }.get((method, rule.removeprefix(LEDGER_PREFIX)))  # fmt: skip
 
 

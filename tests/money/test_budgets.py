@@ -22,6 +22,7 @@ def test_create_then_update_keeps_the_id(alice):
         "year",
         "mode",
         "alertThreshold",
+        "rollover",
         "createdAt",
         "alerts",  # what this write fired: nothing spent, nothing fired
     }
@@ -32,13 +33,16 @@ def test_create_then_update_keeps_the_id(alice):
         "hard",
         80,
     )
+    assert budget["rollover"] == "none"
     updated = save(alice, categoryId=food, amount="650.5", mode="soft", alertThreshold=90)
     assert updated.status_code == 200
     assert updated.get_json()["id"] == budget["id"]
     assert (updated.get_json()["amount"], updated.get_json()["mode"]) == ("650.50", "soft")
     # Fields left out of an update keep their values.
+    rolled = save(alice, categoryId=food, amount=700, rollover="both").get_json()
+    assert (rolled["rollover"], rolled["mode"]) == ("both", "soft")
     again = save(alice, categoryId=food, amount=700).get_json()
-    assert (again["mode"], again["alertThreshold"]) == ("soft", 90)
+    assert (again["mode"], again["alertThreshold"], again["rollover"]) == ("soft", 90, "both")
 
 
 def test_overall_budget_is_one_row_per_month(alice):
@@ -85,6 +89,8 @@ def test_get_and_delete(alice):
         ({"year": 1899}, "year"),
         ({"year": 3000}, "year"),
         ({"mode": "strict"}, "mode"),
+        ({"rollover": "all"}, "rollover"),
+        ({"rollover": "SURPLUS"}, "rollover"),
         ({"alertThreshold": 0}, "alertThreshold"),
         ({"alertThreshold": 101}, "alertThreshold"),
         ({"alertThreshold": 50.5}, "alertThreshold"),

@@ -29,7 +29,11 @@ def test_exactly_reaching_the_budget_is_allowed_one_cent_more_is_not(alice):
     assert problem["budget"] == {
         "id": budget["id"],
         "categoryId": food,
+        "year": 2026,
+        "month": 3,
         "amount": "100.00",
+        "carried": "0.00",
+        "available": "100.00",
         "spent": "100.00",
         "remaining": "0.00",
         "wouldExceedBy": "0.01",

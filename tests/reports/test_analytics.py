@@ -139,6 +139,9 @@ def test_budget_usage(alice):
             "remaining": "200.00",
             "percentUsed": "80.00",
             "mode": "hard",
+            "carried": "0.00",
+            "available": "1000.00",
+            "rollover": "none",
         },
         {
             "budgetId": food_budget["id"],
@@ -149,6 +152,9 @@ def test_budget_usage(alice):
             "remaining": "-50.00",
             "percentUsed": "150.00",
             "mode": "soft",
+            "carried": "0.00",
+            "available": "100.00",
+            "rollover": "none",
         },
         {
             "budgetId": rent_budget["id"],
@@ -159,6 +165,9 @@ def test_budget_usage(alice):
             "remaining": "50.00",
             "percentUsed": "92.86",
             "mode": "hard",
+            "carried": "0.00",
+            "available": "700.00",
+            "rollover": "none",
         },
     ]
 

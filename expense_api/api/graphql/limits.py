@@ -111,9 +111,13 @@ LIST_SIZES = {
     ("Trends", "items"): 120,  # one per month: `months` is at most 120 (assumed for from/to)
     ("Transaction", "splits"): MAX_LINES,  # the service's maximum (50)
     # a write fires at most the threshold and the limit alert of each category's budget it
-    # raises (one, or one per split line) and of the month's overall budget
-    ("TransactionResult", "alerts"): 2 * (MAX_LINES + 1),
-    ("BudgetResult", "alerts"): 4,
+    # raises (one, or one per split line) and of the month's overall budget, and of the later
+    # months of their rollover chains (assumed: a year of them)
+    ("TransactionResult", "alerts"): 2 * (MAX_LINES + 1) * 12,
+    ("BudgetResult", "alerts"): 2 * 12,
+    # A copy: one per budget of the source month, as budgets.
+    ("BudgetCopyResult", "created"): 100,
+    ("BudgetCopyResult", "skipped"): 100,
 }
 
 

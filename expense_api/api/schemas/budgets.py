@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ...domain.periods import MAX_YEAR, MIN_YEAR
+from ...domain.rollover import ROLLOVERS
 from .alerts import AlertSchema
 from .base import BaseSchema, Money, UtcTimestamp
 
@@ -37,6 +38,16 @@ class BudgetInputSchema(BaseSchema):
             "on creation: 80; on update: unchanged."
         },
     )
+    rollover = fields.String(
+        load_default=None,
+        validate=validate.OneOf(ROLLOVERS),
+        metadata={
+            "description": "what the month takes from the month before when that month has a "
+            "budget of the same scope: `surplus` what was left there, `deficit` what was "
+            "overspent there (as a negative amount), `both` either, `none` nothing. Default on "
+            "creation: none; on update: unchanged."
+        },
+    )
 
 
 class BudgetSchema(BaseSchema):
@@ -48,6 +59,7 @@ class BudgetSchema(BaseSchema):
     year = fields.Integer(required=True)
     mode = fields.String(required=True, metadata={"enum": ["hard", "soft"]})
     alert_threshold = fields.Integer(required=True, data_key="alertThreshold")
+    rollover = fields.String(required=True, metadata={"enum": list(ROLLOVERS)})
     created_at = UtcTimestamp(required=True, data_key="createdAt")
 
 
@@ -70,3 +82,34 @@ class BudgetListSchema(BaseSchema):
 class BudgetQuerySchema(BaseSchema):
     month = fields.Integer(validate=validate.Range(1, 12))
     year = fields.Integer(validate=validate.Range(MIN_YEAR, MAX_YEAR))
+
+
+class MonthSchema(BaseSchema):
+    month = fields.Integer(required=True, strict=True, validate=validate.Range(1, 12))
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(MIN_YEAR, MAX_YEAR))
+
+
+class BudgetCopyInputSchema(BaseSchema):
+    source = fields.Nested(MonthSchema, required=True, data_key="from")
+    target = fields.Nested(
+        MonthSchema,
+        required=True,
+        data_key="to",
+        metadata={"description": "another month than `from`"},
+    )
+
+
+class BudgetCopySchema(BaseSchema):
+    created = fields.List(
+        fields.Nested(BudgetSchema),
+        required=True,
+        metadata={"description": "the budgets made in the target month, in the source's order"},
+    )
+    skipped = fields.List(
+        fields.Nested(BudgetSchema),
+        required=True,
+        metadata={
+            "description": "the target month's budgets for scopes the source has, kept as they "
+            "are (a copy never overwrites)"
+        },
+    )

@@ -192,6 +192,11 @@ class OverBudgetSchema(BaseSchema):
     month = fields.Integer(required=True)
     mode = fields.String(required=True, metadata={"enum": ["soft", "hard"]})
     amount = fields.String(required=True, metadata={"description": "the budget's amount"})
+    available = fields.String(
+        required=True,
+        metadata={"description": "its amount plus what it carried under rollover (the amount "
+                  "without rollover), after the commit"},
+    )  # fmt: skip
     spent = fields.String(required=True, metadata={"description": "its spending after the commit"})
 
 
@@ -218,8 +223,9 @@ class ImportSchema(BaseSchema):
         allow_none=True,
         data_key="overBudget",
         metadata={
-            "description": "once committed: every budget that ended above its amount (hard ones "
-            "do not refuse imported rows); null before"
+            "description": "once committed: every budget that ended above what it has "
+            "available (hard ones do not refuse imported rows), the later months of a rollover "
+            "chain included; null before"
         },
     )
     kept = fields.List(

@@ -59,9 +59,34 @@ class BudgetUsageItemSchema(BaseSchema):
     category = fields.String(required=True, allow_none=True)
     budget = Money(required=True)
     spent = Money(required=True)
-    remaining = Money(required=True, signed=True, metadata={"description": "negative when over"})
-    percent_used = Percent(required=True, data_key="percentUsed")
+    remaining = Money(
+        required=True,
+        signed=True,
+        metadata={"description": "`available` minus `spent`; negative when over"},
+    )
+    percent_used = Percent(
+        required=True,
+        allow_none=True,
+        data_key="percentUsed",
+        metadata={"description": "`spent` against `available`; null when nothing is available "
+                  "(a deficit carried in took it all)"},
+    )  # fmt: skip
     mode = fields.String(required=True, metadata={"enum": ["hard", "soft"]})
+    carried = Money(
+        required=True,
+        signed=True,
+        metadata={"description": "what the month carried from the month before under its "
+                  "budget's rollover (negative: a deficit); 0 without rollover"},
+    )  # fmt: skip
+    available = Money(
+        required=True,
+        signed=True,
+        metadata={"description": "`budget` plus `carried`: what a hard budget lets the month "
+                  "spend"},
+    )  # fmt: skip
+    rollover = fields.String(
+        required=True, metadata={"enum": ["none", "surplus", "deficit", "both"]}
+    )
 
 
 class BudgetUsageSchema(BaseSchema):

@@ -88,6 +88,7 @@ SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("year", "year", PLAIN),
         ("mode", "mode", PLAIN),
         ("alertThreshold", "alert_threshold", PLAIN),
+        ("rollover", "rollover", PLAIN),
         ("createdAt", "created_at", TIMESTAMP),
     ),
     "recurring": (

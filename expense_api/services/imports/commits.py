@@ -17,7 +17,7 @@ from ...db.pool import Batch
 from ...domain.errors import Conflict, ValidationFailed
 from ...domain.money import format_amount
 from ...repositories import budgets, imports
-from .. import alerts
+from .. import alerts, budget_guard
 from ..budget_guard import Scope
 from ..changes import door, hook
 from ..ledgers import Action, Actor, authorize
@@ -176,8 +176,9 @@ def _all_rows(conn: Connection, actor: Actor, import_id: int, decision: str | No
 
 
 def _budgets_raised(conn: Connection, actor: Actor, import_id: int) -> list[dict]:
-    """Fires the alerts of the budgets the commit raised, under their locks; those that ended
-    above their amount, as {budgetId, categoryId, year, month, amount, spent}."""
+    """Fires the alerts of the budgets the commit raised (and of the later months of their
+    rollover chains), under their locks, against what each has available; those that ended
+    above it, as {budgetId, categoryId, year, month, mode, amount, available, spent}."""
     scopes = [
         Scope(row["year"], row["month"], row["category_id"])
         for row in imports.raised_scopes(conn, ledger_id=actor.ledger_id, import_id=import_id)
@@ -185,15 +186,17 @@ def _budgets_raised(conn: Connection, actor: Actor, import_id: int) -> list[dict
     if not scopes:
         return []
     with Batch(conn) as batch:
-        locked, spent_rows = budgets.lock_and_read_spent_later(
+        locked, chain_rows = budgets.lock_and_read_chains_later(
             batch, ledger_id=actor.ledger_id, scopes=scopes
         )
-    spent = {Scope(r["year"], r["month"], r["category_id"]): r["spent"] for r in spent_rows.value()}
+    # The commit's rows are in the totals already: the state read is the state after.
+    states = budget_guard.chain_states(chain_rows.value(), before={}, after={})
     over = []
     for budget in locked.value():
-        total = spent[Scope(budget["year"], budget["month"], budget["category_id"])]
-        alerts.fire_reached(conn, actor, budget, total)
-        if total > budget["amount"]:
+        state = states[budget["id"]]
+        total, available = state.spent_after, state.available_after
+        alerts.fire_reached(conn, actor, {**budget, "amount": available}, total)
+        if total > available:
             over.append(
                 {
                     "budgetId": budget["id"],
@@ -202,6 +205,7 @@ def _budgets_raised(conn: Connection, actor: Actor, import_id: int) -> list[dict
                     "month": budget["month"],
                     "mode": budget["mode"],
                     "amount": format_amount(budget["amount"], actor.currency),
+                    "available": format_amount(available, actor.currency),
                     "spent": format_amount(Decimal(total), actor.currency),
                 }
             )

@@ -6,7 +6,12 @@ from __future__ import annotations
 from ariadne import MutationType, ObjectType
 
 from ....services import budgets
-from ...schemas.budgets import BudgetInputSchema, BudgetQuerySchema, BudgetSchema
+from ...schemas.budgets import (
+    BudgetCopyInputSchema,
+    BudgetInputSchema,
+    BudgetQuerySchema,
+    BudgetSchema,
+)
 from ..context import given, item, items, load, once_per_ledger, owner_ledger
 from ..execution import writes
 from .alerts import with_alerts
@@ -49,6 +54,19 @@ def upsert_budget(context, input, ledgerId=None):
 def delete_budget(context, id, ledgerId=None):
     budgets.delete(context.conn, context.actor(ledgerId), id)
     return True
+
+
+@writes(mutation, "copyBudgets")
+def copy_budgets(context, input, ledgerId=None):
+    actor = context.actor(ledgerId)
+    body = load(BudgetCopyInputSchema, input, actor)
+    copied = budgets.copy(
+        context.conn,
+        actor,
+        source=(body["source"]["year"], body["source"]["month"]),
+        target=(body["target"]["year"], body["target"]["month"]),
+    )
+    return {key: [item(BudgetSchema, row, actor) for row in rows] for key, rows in copied.items()}
 
 
 BINDABLES = [ledger, budget, mutation]
