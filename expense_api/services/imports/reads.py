@@ -46,10 +46,10 @@ def rows_page(
         conn, ledger_id=actor.ledger_id, import_id=import_id, decision=decision,
         after_line=after_line, limit=limit,
     )  # fmt: skip
-    return [{**row, "ledger_amount": ledger_amount(actor, row)} for row in rows]
+    return [{**row, "ledger_amount": _ledger_amount(actor, row)} for row in rows]
 
 
-def ledger_amount(actor: Actor, row: dict) -> Decimal | None:
+def _ledger_amount(actor: Actor, row: dict) -> Decimal | None:
     """What the row counts in the ledger's currency: its amount, or in another currency its
     amount at its recorded rate (the commit writes the same, sql/imports.sql)."""
     if row["decision"] == "invalid" or row["amount"] is None:
