@@ -9,18 +9,19 @@ RETURNING id, created_at
 -- element per row, in line order).
 INSERT INTO import_rows (ledger_id, import_id, line, occurred_on, amount, type, payee,
                          description, bank_id, import_key, currency, category_id, category_name,
-                         tags, splits, decision, transaction_id, reason)
+                         tags, splits, decision, transaction_id, reason, rate)
 SELECT %(ledger_id)s, %(import_id)s, r.line, r.occurred_on, r.amount, r.type, r.payee,
        r.description, r.bank_id, r.import_key, r.currency, r.category_id, r.category_name,
        coalesce((SELECT array_agg(t) FROM jsonb_array_elements_text(r.tags) AS t), '{}'),
-       r.splits, r.decision, r.transaction_id, r.reason
+       r.splits, r.decision, r.transaction_id, r.reason, r.rate
 FROM unnest(%(lines)s::int[], %(dates)s::date[], %(amounts)s::numeric[], %(types)s::text[],
             %(payees)s::text[], %(descriptions)s::text[], %(bank_ids)s::text[],
             %(import_keys)s::text[], %(currencies)s::text[], %(category_ids)s::bigint[],
             %(category_names)s::text[], %(tags)s::jsonb[], %(splits)s::jsonb[],
-            %(decisions)s::text[], %(transaction_ids)s::bigint[], %(reasons)s::text[])
+            %(decisions)s::text[], %(transaction_ids)s::bigint[], %(reasons)s::text[],
+            %(rates)s::numeric[])
      AS r(line, occurred_on, amount, type, payee, description, bank_id, import_key, currency,
-          category_id, category_name, tags, splits, decision, transaction_id, reason)
+          category_id, category_name, tags, splits, decision, transaction_id, reason, rate)
 
 -- name: known_bank_ids
 -- The ledger's transactions of the account that carry one of these bank ids.
@@ -34,14 +35,36 @@ WHERE ledger_id = %(ledger_id)s AND account = %(account)s
   AND import_key = ANY(%(import_keys)s::text[])
 
 -- name: hand_entered_near
--- Transactions entered by hand (no bank id, no import key: never imported nor linked) with one
--- of the amounts, dated between the two days: what a bank line may match
--- (transactions_hand_entered_idx).
-SELECT id, amount, type, occurred_on FROM transactions
+-- Transactions entered by hand (no bank id, no import key: never imported nor linked), dated
+-- between the two days, that a bank line may match: in the ledger's currency with one of
+-- `amounts` (transactions_hand_entered_idx), or in another currency with one of the (currency,
+-- amount in it) pairs (transactions_hand_entered_foreign_idx). Each with `currency` (the
+-- ledger's for its own) and `amount` in that currency: never a match across currencies.
+SELECT id, amount, type, occurred_on, %(ledger_currency)s::text AS currency FROM transactions
 WHERE ledger_id = %(ledger_id)s AND bank_id IS NULL AND import_key IS NULL
+  AND currency IS NULL
   AND amount = ANY(%(amounts)s::numeric[])
   AND occurred_on BETWEEN %(first)s AND %(last)s
+UNION ALL
+SELECT t.id, t.foreign_amount, t.type, t.occurred_on, t.currency
+FROM unnest(%(currencies)s::text[], %(foreign_amounts)s::numeric[]) AS k(currency, amount)
+JOIN transactions t
+  ON t.ledger_id = %(ledger_id)s AND t.currency = k.currency AND t.foreign_amount = k.amount
+ AND t.bank_id IS NULL AND t.import_key IS NULL
+ AND t.occurred_on BETWEEN %(first)s AND %(last)s
 ORDER BY id
+
+-- name: rates_on
+-- The ledger's rate of each (currency, day) pair: the latest on or before the day (none: the
+-- pair is not answered). One statement for all the pairs, each one step backwards down
+-- ledger_rates_day_key.
+SELECT k.currency, k.day, r.rate
+FROM unnest(%(currencies)s::text[], %(days)s::date[]) AS k(currency, day)
+CROSS JOIN LATERAL (SELECT rate FROM ledger_rates
+                    WHERE ledger_id = %(ledger_id)s AND currency = k.currency
+                      AND day <= k.day
+                    ORDER BY day DESC
+                    LIMIT 1) AS r
 
 -- name: category_ids
 -- The ledger's categories by lower-case name.
@@ -76,7 +99,7 @@ LIMIT %(limit)s
 -- name: rows_page
 -- An import's rows in line order, after `after_line`, optionally of one decision.
 SELECT line, occurred_on, amount, type, payee, description, bank_id, decision, transaction_id,
-       category_id, category_name, splits, reason, skip
+       category_id, category_name, splits, reason, skip, currency, rate
 FROM import_rows
 WHERE ledger_id = %(ledger_id)s AND import_id = %(import_id)s
   AND (%(decision)s::text IS NULL OR decision = %(decision)s::text)
@@ -127,9 +150,14 @@ ON CONFLICT (ledger_id, lower(name)) DO NOTHING
 -- Every new row that is not skipped becomes a transaction, in one statement: its category the
 -- row's (a rule's or an override's), else the file's by name, else `Uncategorized`; none for a
 -- split one (its lines have theirs). Each carries the account and its bank id or import key,
--- so the same line is a duplicate next time.
+-- so the same line is a duplicate next time. A row in another currency (its rate recorded at
+-- preview) keeps its currency, rate and amount (foreign_amount); its ledger amount is amount x
+-- rate rounded half up to the ledger currency's `digits`: round() on exact numeric products,
+-- which for these positive amounts is domain/currencies.convert's rule (a test holds them
+-- equal), so the commit writes the ledger amount the preview showed.
 INSERT INTO transactions (ledger_id, category_id, type, amount, description, occurred_on,
-                          created_by, payee_id, account, bank_id, import_key, import_id)
+                          created_by, payee_id, account, bank_id, import_key, import_id,
+                          currency, rate, foreign_amount)
 SELECT r.ledger_id,
        CASE WHEN r.splits IS NULL
             THEN coalesce(r.category_id,
@@ -137,9 +165,13 @@ SELECT r.ledger_id,
                            WHERE c.ledger_id = r.ledger_id
                              AND lower(c.name) = lower(coalesce(r.category_name, 'Uncategorized'))))
        END,
-       r.type, r.amount, r.description, r.occurred_on, %(created_by)s,
+       r.type,
+       CASE WHEN r.rate IS NULL THEN r.amount ELSE round(r.amount * r.rate, %(digits)s::int) END,
+       r.description, r.occurred_on, %(created_by)s,
        (SELECT p.id FROM payees p WHERE p.ledger_id = r.ledger_id AND lower(p.name) = lower(r.payee)),
-       %(account)s, r.bank_id, r.import_key, r.import_id
+       %(account)s, r.bank_id, r.import_key, r.import_id,
+       CASE WHEN r.rate IS NOT NULL THEN r.currency END, r.rate,
+       CASE WHEN r.rate IS NOT NULL THEN r.amount END
 FROM import_rows r
 WHERE r.ledger_id = %(ledger_id)s AND r.import_id = %(import_id)s AND r.decision = 'new'
   AND NOT r.skip
@@ -174,11 +206,16 @@ FROM unnest(%(lines)s::int[], %(ids)s::bigint[]) AS u(line, transaction_id)
 WHERE r.ledger_id = %(ledger_id)s AND r.import_id = %(import_id)s AND r.line = u.line
 
 -- name: insert_splits!
--- The lines of the new split rows (categories by name, made before).
+-- The lines of the new split rows (categories by name, made before): each line's share of the
+-- ledger amount as the preview allocated it (`ledger_amount`; a preview staged before rates
+-- has only `amount`, in the ledger's currency), and for a row in another currency its amount
+-- in that currency.
 INSERT INTO transaction_splits (ledger_id, transaction_id, line_no, category_id, amount, memo,
-                                occurred_on, type)
-SELECT r.ledger_id, r.transaction_id, l.n, c.id, (l.line ->> 'amount')::numeric,
-       l.line ->> 'memo', '-infinity'::date, 'EXPENSE'
+                                occurred_on, type, foreign_amount)
+SELECT r.ledger_id, r.transaction_id, l.n, c.id,
+       coalesce(l.line ->> 'ledger_amount', l.line ->> 'amount')::numeric,
+       l.line ->> 'memo', '-infinity'::date, 'EXPENSE',
+       CASE WHEN r.rate IS NOT NULL THEN (l.line ->> 'amount')::numeric END
 FROM import_rows r
 CROSS JOIN LATERAL jsonb_array_elements(r.splits) WITH ORDINALITY AS l(line, n)
 JOIN categories c ON c.ledger_id = r.ledger_id AND lower(c.name) = lower(l.line ->> 'category')

@@ -60,14 +60,18 @@ class Export(MethodView):
         """Export the ledger (any member)
 
         `format`: `csv` (a header row `date,type,amount,currency,rate,category,payee,tags,
-        description,account,bankId,importId,splitOf`; amounts unsigned, `type` says which way;
-        tags joined with `;`; a split transaction is one row per line sharing `splitOf`, its
-        id; a text cell that a spreadsheet would run as a formula, starting with `=`, `+`, `-`,
-        `@`, a tab or carriage return, or one starting with an apostrophe, gets a leading
-        apostrophe), `ofx` (an OFX 2.2 bank statement: one STMTTRN per transaction, FITID its
-        bank id or `EXP-<ledger>-<id>`) or `json` (the whole ledger: what `POST /api/ledgers`
-        with `restore` takes). The period filters are the transaction list's; none at all:
-        every transaction. One consistent snapshot of the ledger, streamed."""
+        description,account,bankId,importId,splitOf`; amounts unsigned, `type` says which way,
+        in the transaction's `currency` with its `rate` (empty in the ledger's currency), which
+        the import reads back; tags joined with `;`; a split transaction is one row per line
+        sharing `splitOf`, its id; a text cell that a spreadsheet would run as a formula,
+        starting with `=`, `+`, `-`, `@`, a tab or carriage return, or one starting with an
+        apostrophe, gets a leading apostrophe), `ofx` (an OFX 2.2 bank statement in the
+        ledger's currency: one STMTTRN per transaction, TRNAMT its ledger amount, ORIGCURRENCY
+        with CURRATE and CURSYM for one in another currency, FITID its bank id or
+        `EXP-<ledger>-<id>`) or `json` (the whole ledger, its `rates` included: what
+        `POST /api/ledgers` with `restore` takes). The period filters are the transaction
+        list's; none at all: every transaction. One consistent snapshot of the ledger,
+        streamed."""
         export = exports.export(get_conn(), actor(), format=format, period_filter=period_filter)
 
         def chunks():

@@ -2,6 +2,12 @@
 statement from transactions in their REST shape (amounts already strings with the currency's
 digits), plus the JSON document's pieces.
 
+Several currencies: a CSV row's `amount` is in the transaction's own `currency` (a split line's
+too) with its `rate` (empty in the ledger's currency), so that the import reads it back at that
+rate. An OFX statement is in the ledger's currency (CURDEF): TRNAMT is the ledger amount, and a
+transaction in another currency adds ORIGCURRENCY (OFX 2: CURRATE, the ratio of CURDEF to
+CURSYM, is our rate; CURSYM the transaction's currency).
+
 CSV injection: a spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (and some also a
 tab or carriage return) as a formula. Every text cell (category, payee, tags, description,
 account, bankId, importId) that starts with one of those, or with an apostrophe, gets one
@@ -39,14 +45,15 @@ def unguard(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
-def csv_rows(transaction: dict, currency: str) -> list[list[str]]:
+def csv_rows(transaction: dict) -> list[list[str]]:
     """A transaction's CSV rows: one, or one per line of a split transaction (the line's
-    category and amount, the transaction's description, `splitOf` its id)."""
+    category and amount, the transaction's description, `splitOf` its id). Amounts in the
+    transaction's currency, with its rate (none in the ledger's own)."""
     common = {
         "date": transaction["date"],
         "type": transaction["type"],
-        "currency": currency,
-        "rate": "",
+        "currency": transaction["currency"],
+        "rate": transaction["rate"] or "",
         "payee": guard(transaction["payee"]),
         "tags": guard(TAG_SEPARATOR.join(transaction["tags"])),
         "description": guard(transaction["description"]),
@@ -105,9 +112,10 @@ def ofx_head(*, currency: str, account: str, start: date, end: date, now: dateti
 
 
 def ofx_transaction(transaction: dict, *, fitid: str) -> str:
-    """One STMTTRN: DEBIT for an expense (TRNAMT negative), CREDIT for income."""
+    """One STMTTRN: DEBIT for an expense (TRNAMT negative), CREDIT for income; TRNAMT in the
+    ledger's currency, and ORIGCURRENCY for a transaction recorded in another."""
     expense = transaction["type"] == "EXPENSE"
-    amount = ("-" if expense else "") + transaction["amount"]
+    amount = ("-" if expense else "") + transaction["ledgerAmount"]
     parts = [
         f"<STMTTRN><TRNTYPE>{'DEBIT' if expense else 'CREDIT'}</TRNTYPE>",
         f"<DTPOSTED>{transaction['date'].replace('-', '')}</DTPOSTED>",
@@ -118,6 +126,11 @@ def ofx_transaction(transaction: dict, *, fitid: str) -> str:
         parts.append(f"<NAME>{escape(transaction['payee'][:NAME_LENGTH])}</NAME>")
     if transaction["description"]:
         parts.append(f"<MEMO>{escape(transaction['description'][:MEMO_LENGTH])}</MEMO>")
+    if transaction["rate"] is not None:
+        parts.append(
+            f"<ORIGCURRENCY><CURRATE>{transaction['rate']}</CURRATE>"
+            f"<CURSYM>{escape(transaction['currency'])}</CURSYM></ORIGCURRENCY>"
+        )
     parts.append("</STMTTRN>\n")
     return "".join(parts)
 

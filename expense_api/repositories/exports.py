@@ -45,6 +45,21 @@ def transactions(
         after_date, after_id = rows[-1]["occurred_on"], rows[-1]["id"]
 
 
+def rates(conn: Connection, *, ledger_id: int) -> Iterator[list[dict]]:
+    """The ledger's rates by currency then day, a keyset page (PAGE_SIZE) at a time."""
+    after_currency, after_day = "", date.min
+    while True:
+        rows = queries.exports.rates_page(
+            conn, ledger_id=ledger_id, after_currency=after_currency, after_day=after_day,
+            limit=PAGE_SIZE,
+        )  # fmt: skip
+        if rows:
+            yield rows
+        if len(rows) < PAGE_SIZE:
+            return
+        after_currency, after_day = rows[-1]["currency"], rows[-1]["day"]
+
+
 def insert_named(conn: Connection, what: str, *, ledger_id: int, names: list[str]) -> dict:
     """Inserts categories, payees or tags (`what`) by name; {lower(name): new id}."""
     if not names:
@@ -84,3 +99,10 @@ def insert_budgets(conn: Connection, *, ledger_id: int, columns: dict) -> None:
 def insert_recurring(conn: Connection, *, ledger_id: int, acts_as: int, columns: dict) -> None:
     if columns["category_ids"]:
         queries.exports.insert_recurring(conn, ledger_id=ledger_id, acts_as=acts_as, **columns)
+
+
+def insert_rates(conn: Connection, *, ledger_id: int, columns: dict) -> list[dict]:
+    """The rates written: {id, currency, day, rate, old_rate (None)} each."""
+    if not columns["currencies"]:
+        return []
+    return queries.exports.insert_rates(conn, ledger_id=ledger_id, **columns)

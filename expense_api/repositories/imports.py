@@ -15,7 +15,7 @@ from ..db.sqlfiles import queries
 ROW_COLUMNS = (
     "line", "occurred_on", "amount", "type", "payee", "description", "bank_id", "import_key",
     "currency", "category_id", "category_name", "tags", "splits", "decision", "transaction_id",
-    "reason",
+    "reason", "rate",
 )  # fmt: skip
 _PLURAL = {
     "line": "lines", "occurred_on": "dates", "amount": "amounts", "type": "types",
@@ -23,6 +23,7 @@ _PLURAL = {
     "import_key": "import_keys", "currency": "currencies", "category_id": "category_ids",
     "category_name": "category_names", "tags": "tags", "splits": "splits",
     "decision": "decisions", "transaction_id": "transaction_ids", "reason": "reasons",
+    "rate": "rates",
 }  # fmt: skip
 
 
@@ -53,11 +54,36 @@ def known_import_keys(conn, *, ledger_id: int, account: str, keys: list[str]) ->
 
 
 def hand_entered_near(
-    conn, *, ledger_id: int, amounts: list[Decimal], first: date, last: date
+    conn,
+    *,
+    ledger_id: int,
+    ledger_currency: str,
+    amounts: list[Decimal],
+    foreign: list[tuple[str, Decimal]],
+    first: date,
+    last: date,
 ) -> list[dict]:
+    """Hand-entered transactions a row may match: in the ledger's currency with one of
+    `amounts`, or with one of the (currency, amount in it) pairs `foreign`; each with its
+    `currency` and `amount` in it."""
     return queries.imports.hand_entered_near(
-        conn, ledger_id=ledger_id, amounts=amounts, first=first, last=last
+        conn, ledger_id=ledger_id, ledger_currency=ledger_currency, amounts=amounts,
+        currencies=[currency for currency, _ in foreign],
+        foreign_amounts=[amount for _, amount in foreign], first=first, last=last,
+    )  # fmt: skip
+
+
+def rates_on(
+    conn: Connection, *, ledger_id: int, pairs: list[tuple[str, date]]
+) -> dict[tuple[str, date], Decimal]:
+    """{(currency, day): the ledger's rate of that day} for the pairs that have one."""
+    rows = queries.imports.rates_on(
+        conn,
+        ledger_id=ledger_id,
+        currencies=[currency for currency, _ in pairs],
+        days=[day for _, day in pairs],
     )
+    return {(row["currency"], row["day"]): row["rate"] for row in rows}
 
 
 def categories_by_name(conn: Connection, *, ledger_id: int) -> dict[str, dict]:
@@ -99,15 +125,20 @@ def ensure_categories(conn: Connection, *, ledger_id: int, names: list[str]) -> 
     return queries.imports.ensure_categories(conn, ledger_id=ledger_id, names=names)
 
 
-def write_rows(conn: Connection, *, ledger_id: int, import_id: int, account: str, created_by: int):
+def write_rows(
+    conn: Connection, *, ledger_id: int, import_id: int, account: str, created_by: int, digits: int
+):
     """The commit's writes, each one statement for all rows: payees and tags made, the new
     transactions (their totals deferred, then added in one ordered upsert), their lines and
-    tags, the row -> transaction links."""
+    tags, the row -> transaction links. `digits`: the ledger currency's fraction digits (a row
+    in another currency is converted to them)."""
     ids = {"ledger_id": ledger_id, "import_id": import_id}
     queries.imports.ensure_payees(conn, **ids)
     queries.imports.ensure_tags(conn, **ids)
     queries.totals.defer_for_transaction(conn)
-    queries.imports.insert_transactions(conn, **ids, account=account, created_by=created_by)
+    queries.imports.insert_transactions(
+        conn, **ids, account=account, created_by=created_by, digits=digits
+    )
     _link_created(conn, **ids)
     queries.imports.mark_imported_meanwhile(conn, **ids)
     queries.imports.insert_splits(conn, **ids)

@@ -28,6 +28,7 @@ from psycopg import Connection
 
 from ..db import snapshot
 from ..domain import exportfiles
+from ..domain.currencies import ConversionError, allocate, convert, rate_text
 from ..domain.errors import ValidationFailed
 from ..domain.money import AmountError, check_digits, format_amount
 from ..repositories import exports, totals
@@ -103,12 +104,9 @@ def _rows(conn: Connection, export: Export) -> Iterator[list[dict]]:
 
 
 def _csv(conn: Connection, export: Export) -> Iterator[str]:
-    currency = export.actor.currency
     yield exportfiles.csv_text([exportfiles.CSV_HEADER])
     for page in _rows(conn, export):
-        yield exportfiles.csv_text(
-            row for shown in page for row in exportfiles.csv_rows(shown, currency)
-        )
+        yield exportfiles.csv_text(row for shown in page for row in exportfiles.csv_rows(shown))
 
 
 def _ofx(conn: Connection, export: Export) -> Iterator[str]:
@@ -156,7 +154,22 @@ def _json(conn: Connection, export: Export) -> Iterator[str]:
         first = False
     rules = [_rule(row) for row in lists["rules"]]
     recurring = [_recurring(actor, row) for row in lists["recurring"]]
-    yield f'],"rules":{value(rules)},"recurring":{value(recurring)}}}'
+    yield f'],"rules":{value(rules)},"recurring":{value(recurring)},"rates":['
+    first = True
+    for page in exports.rates(conn, ledger_id=actor.ledger_id):
+        text = ",".join(value(_rate(row)) for row in page)
+        yield text if first else "," + text
+        first = False
+    yield "]}"
+
+
+def _rate(row: dict) -> dict:
+    """A ledger rate as GET .../rates shows it."""
+    return {
+        "currency": row["currency"],
+        "date": row["day"].isoformat(),
+        "rate": rate_text(row["rate"]),
+    }
 
 
 def _rule(row: dict) -> dict:
@@ -177,10 +190,13 @@ def _rule(row: dict) -> dict:
 
 
 def _recurring(actor: Actor, row: dict) -> dict:
-    """The rule's REST shape, and its progress (the last date handled, how many)."""
+    """The rule's REST shape with its currency, and its progress (the last date handled, how
+    many)."""
     last = row["last_date"]
+    shown = hook.render(actor, "recurring", row)
     return {
-        **hook.render(actor, "recurring", row),
+        **shown,
+        "currency": shown.get("currency") or row["currency"] or actor.currency,
         "lastDate": None if last is None else last.isoformat(),
         "occurrenceCount": row["occurrence_count"],
     }
@@ -207,6 +223,17 @@ def restore(conn: Connection, user: dict, *, name: str, document: dict) -> dict:
     totals.rebuild_for_ledgers(conn, [actor.ledger_id])
     for entity in RESTORED_ENTITIES:
         hook.record_created_in_bulk(conn, actor, entity)
+    given = document.get("rates") or []
+    written = exports.insert_rates(
+        conn,
+        ledger_id=actor.ledger_id,
+        columns={
+            "currencies": [item["currency"] for item in given],
+            "days": [item["date"] for item in given],
+            "rates": [item["rate"] for item in given],
+        },
+    )
+    hook.record_rates(conn, actor, written)  # `created` each, one statement
     _restore_rules(conn, actor, document)
     return ledger
 
@@ -252,16 +279,9 @@ def _check_references(document: dict) -> None:
     ledger_currency = document["ledger"]["currency"]
     for index, item in enumerate(document["transactions"]):
         at = f"transactions.{index}"
-        if item.get("currency") not in (None, ledger_currency):
-            refuse(f"{at}.currency", f"Only transactions in {ledger_currency} are restored.")
-        for path, amount in [("amount", item["amount"])] + [
-            (f"splits.{number}.amount", line["amount"])
-            for number, line in enumerate(item.get("splits") or [])
-        ]:
-            try:
-                check_digits(amount, ledger_currency)
-            except AmountError as error:
-                refuse(f"{at}.{path}", str(error))
+        _check_amounts(
+            item, ledger_currency, lambda path, message, at=at: refuse(f"{at}.{path}", message)
+        )
         if item.get("category_id") is not None and item["category_id"] not in categories:
             refuse(f"{at}.categoryId", no_category)
         lines = item.get("splits") or []
@@ -294,6 +314,23 @@ def _check_references(document: dict) -> None:
     for index, item in enumerate(document["recurring"]):
         if item["category_id"] not in categories:
             refuse(f"recurring.{index}.categoryId", no_category)
+        if item.get("currency") == ledger_currency:
+            item["currency"] = None
+        try:
+            check_digits(item["amount"], item.get("currency") or ledger_currency)
+        except AmountError as error:
+            refuse(f"recurring.{index}.amount", str(error))
+
+    days = set()
+    for index, item in enumerate(document.get("rates") or []):
+        if item["currency"] == ledger_currency:
+            refuse(
+                f"rates.{index}.currency",
+                f"A rate is for a currency other than the ledger's ({ledger_currency}).",
+            )
+        if (item["currency"], item["date"]) in days:
+            refuse(f"rates.{index}", "Another rate has this currency and date.")
+        days.add((item["currency"], item["date"]))
 
     for index, item in enumerate(document["rules"]):
         category_id = item["set"].get("categoryId")
@@ -301,6 +338,62 @@ def _check_references(document: dict) -> None:
             refuse(f"rules.{index}.set.categoryId", no_category)
     if errors:
         raise ValidationFailed(errors, "The restore document is not consistent.")
+
+
+def _check_amounts(item: dict, ledger_currency: str, refuse) -> None:
+    """A transaction's amounts in its own currency's digits; in another currency its rate
+    given, its `ledgerAmount` convert(amount, rate) and its lines' the allocate() shares of it
+    (in the ledger's own, each the amount itself). Sets `currency` (None: the ledger's),
+    `ledger_amount` and each line's `ledger_amount` to what the restore writes."""
+    currency = item.get("currency") or ledger_currency
+    lines = item.get("splits") or []
+    item["currency"] = None if currency == ledger_currency else currency
+    digits_fit = True
+    for path, amount in [("amount", item["amount"])] + [
+        (f"splits.{number}.amount", line["amount"]) for number, line in enumerate(lines)
+    ]:
+        try:
+            check_digits(amount, currency)
+        except AmountError as error:
+            digits_fit = False
+            refuse(path, str(error))
+    if not digits_fit:
+        return
+    rate = item.get("rate")
+    if item["currency"] is None:
+        if rate is not None and rate != 1:
+            refuse("rate", f"A rate is for a currency other than the ledger's ({ledger_currency}).")
+            return
+        item["rate"] = None
+        ledger_amount, shares = item["amount"], [line["amount"] for line in lines]
+    elif rate is None:
+        refuse("rate", f"A transaction in {currency} needs the rate it was recorded at.")
+        return
+    else:
+        try:
+            ledger_amount = convert(item["amount"], rate, ledger_currency)
+        except ConversionError as error:
+            refuse("amount", str(error))
+            return
+        shares = allocate(ledger_amount, [line["amount"] for line in lines], ledger_currency)
+    given = item.get("ledger_amount")
+    if given is not None and given != ledger_amount:
+        refuse(
+            "ledgerAmount",
+            f"Must be {format_amount(ledger_amount, ledger_currency)}: the amount at its rate, "
+            "rounded half up once.",
+        )
+    for number, (line, share) in enumerate(zip(lines, shares, strict=True)):
+        if share <= 0:
+            refuse(f"splits.{number}.amount", f"Converts to zero in {ledger_currency}.")
+        elif line.get("ledger_amount") is not None and line["ledger_amount"] != share:
+            refuse(
+                f"splits.{number}.ledgerAmount",
+                f"Must be {format_amount(share, ledger_currency)}: the line's share of the "
+                "transaction's ledgerAmount (largest remainder).",
+            )
+        line["ledger_amount"] = share
+    item["ledger_amount"] = ledger_amount
 
 
 def _write(conn: Connection, actor: Actor, document: dict) -> None:
@@ -324,7 +417,10 @@ def _write(conn: Connection, actor: Actor, document: dict) -> None:
             "ids": ids,
             "category_ids": [category_ids.get(item.get("category_id")) for item in items],
             "types": [item["type"] for item in items],
-            "amounts": [item["amount"] for item in items],
+            "amounts": [item["ledger_amount"] for item in items],
+            "currencies": [item["currency"] for item in items],
+            "rates": [item["rate"] for item in items],
+            "foreign_amounts": [item["amount"] if item["currency"] else None for item in items],
             "descriptions": [item.get("description", "") for item in items],
             "dates": [item["occurred_on"] for item in items],
             "payee_ids": [
@@ -337,7 +433,7 @@ def _write(conn: Connection, actor: Actor, document: dict) -> None:
         },
     )
     lines = [
-        (new_id, number, line)
+        (new_id, number, line, item["currency"] is not None)
         for new_id, item in zip(ids, items, strict=True)
         for number, line in enumerate(item.get("splits") or [], 1)
     ]
@@ -345,11 +441,14 @@ def _write(conn: Connection, actor: Actor, document: dict) -> None:
         conn,
         ledger_id=ledger_id,
         columns={
-            "transaction_ids": [new_id for new_id, _, _ in lines],
-            "line_nos": [number for _, number, _ in lines],
-            "category_ids": [category_ids[line["category_id"]] for _, _, line in lines],
-            "amounts": [line["amount"] for _, _, line in lines],
-            "memos": [line.get("memo") for _, _, line in lines],
+            "transaction_ids": [new_id for new_id, _, _, _ in lines],
+            "line_nos": [number for _, number, _, _ in lines],
+            "category_ids": [category_ids[line["category_id"]] for _, _, line, _ in lines],
+            "amounts": [line["ledger_amount"] for _, _, line, _ in lines],
+            "foreign_amounts": [
+                line["amount"] if foreign else None for _, _, line, foreign in lines
+            ],
+            "memos": [line.get("memo") for _, _, line, _ in lines],
         },
     )
     tagged = sorted(
@@ -389,6 +488,7 @@ def _write(conn: Connection, actor: Actor, document: dict) -> None:
             "category_ids": [category_ids[item["category_id"]] for item in rules],
             "types": [item["type"] for item in rules],
             "amounts": [item["amount"] for item in rules],
+            "currencies": [item.get("currency") for item in rules],
             "descriptions": [item.get("description", "") for item in rules],
             "frequencies": [item["frequency"] for item in rules],
             "intervals": [item.get("repeat_interval") or 1 for item in rules],

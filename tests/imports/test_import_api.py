@@ -26,7 +26,7 @@ IMPORT_KEYS = [
 ]  # fmt: skip
 ROW_KEYS = [
     "line", "date", "amount", "type", "payee", "description", "bankId", "decision",
-    "transactionId", "categoryId", "reason", "skip",
+    "transactionId", "categoryId", "reason", "skip", "currency", "rate", "ledgerAmount",
 ]  # fmt: skip
 
 
@@ -95,6 +95,7 @@ def test_upload_rows_commit_and_undo_over_http(alice, tiny_reader):
         "line": 1, "date": "2026-03-02", "amount": "12.50", "type": "EXPENSE",
         "payee": "Corner Market", "description": "", "bankId": None, "decision": "new",
         "transactionId": None, "categoryId": None, "reason": None, "skip": False,
+        "currency": "USD", "rate": None, "ledgerAmount": "12.50",
     }  # fmt: skip
 
     overrides = {"rows": {"1": {"categoryId": food}, "3": {"decision": "skip"}}}

@@ -221,7 +221,7 @@ def test_json_is_the_whole_ledger_in_its_rest_shapes(conn, alice, books):
     )
     document = alice.get(_path(ledger_id, "format=json")).get_json()
     assert list(document) == ["version", "ledger", "categories", "payees", "tags", "budgets",
-                              "transactions", "rules", "recurring"]  # fmt: skip
+                              "transactions", "rules", "recurring", "rates"]  # fmt: skip
     assert document["version"] == 1
     assert document["ledger"] == {"name": "Personal", "currency": "USD", "timezone": "UTC"}
     for name in ("categories", "budgets"):  # in id order
@@ -234,7 +234,8 @@ def test_json_is_the_whole_ledger_in_its_rest_shapes(conn, alice, books):
         {**item, "account": None, "bankId": None, "importId": None} for item in reversed(listed)
     ]
     [shown] = document["recurring"]
-    assert shown == {**rule, "lastDate": None, "occurrenceCount": 0}
+    assert shown == {**rule, "currency": "USD", "lastDate": None, "occurrenceCount": 0}
+    assert document["rates"] == []
     [exported_rule] = document["rules"]
     assert exported_rule == {
         "id": exported_rule["id"], "position": 1, "match": {"payee": {"contains": "Market"}},

@@ -11,7 +11,7 @@ from marshmallow.experimental.context import Context
 
 from ...services.exports import FORMATS, VERSION
 from .auth import _is_currency, _is_timezone, currency_codes, timezone_names
-from .base import BaseSchema, CalendarDate, Money, Name, PeriodQuerySchema
+from .base import BaseSchema, CalendarDate, Money, Name, PeriodQuerySchema, Rate
 from .budgets import BudgetInputSchema
 from .recurring import RecurringInputSchema
 from .rules import RuleMatchInputSchema, RuleSetInputSchema
@@ -63,9 +63,21 @@ class RestoreBudgetSchema(BudgetInputSchema):
     created_at = fields.String(data_key="createdAt", **_SHOWN)
 
 
+_LEDGER_AMOUNT = (
+    "in the ledger's currency: checked (422 naming it when it is not) and written as the "
+    "service computes it"
+)
+
+
 class RestoreSplitLineSchema(SplitLineInputSchema):
     category = fields.String(**_SHOWN)
-    ledger_amount = Money(data_key="ledgerAmount", **_SHOWN)
+    ledger_amount = Money(
+        data_key="ledgerAmount",
+        metadata={
+            "description": "the line's share of the transaction's ledgerAmount (largest "
+            f"remainder), {_LEDGER_AMOUNT}"
+        },
+    )
 
 
 class RestoreTransactionSchema(TransactionInputSchema):
@@ -75,7 +87,13 @@ class RestoreTransactionSchema(TransactionInputSchema):
     category = fields.String(allow_none=True, **_SHOWN)
     created_at = fields.String(data_key="createdAt", **_SHOWN)
     created_by = fields.Dict(allow_none=True, data_key="createdBy", **_SHOWN)
-    ledger_amount = Money(data_key="ledgerAmount", **_SHOWN)
+    ledger_amount = Money(
+        data_key="ledgerAmount",
+        metadata={
+            "description": "`amount` x `rate` rounded half up once (the amount itself in the "
+            f"ledger's currency), {_LEDGER_AMOUNT}"
+        },
+    )
     splits = fields.List(
         fields.Nested(RestoreSplitLineSchema),
         allow_none=True,
@@ -113,7 +131,27 @@ def _refuse(message: str):
 
 
 class RestoreRecurringSchema(RecurringInputSchema):
+    class Meta(RecurringInputSchema.Meta):
+        # A rule's currency is restored (the export writes it).
+        exclude = tuple(
+            name for name in getattr(RecurringInputSchema.Meta, "exclude", ()) if name != "currency"
+        )
+
     id = fields.Integer(**_ID)
+    amount = Money(
+        required=True,
+        request_body=True,
+        own_currency=True,
+        metadata={"description": "in the rule's `currency`, with its digits"},
+    )
+    currency = fields.String(
+        allow_none=True,
+        validate=_is_currency,
+        metadata={
+            "description": "ISO 4217; absent or null: the ledger's",
+            "enum": sorted(currency_codes()),
+        },
+    )
     category = fields.String(**_SHOWN)
     paused_reason = fields.String(allow_none=True, data_key="pausedReason", **_SHOWN)
     next_date = CalendarDate(allow_none=True, data_key="nextDate")
@@ -142,6 +180,18 @@ class RestoreRecurringSchema(RecurringInputSchema):
 
 def _list(schema):
     return fields.List(fields.Nested(schema), required=True)
+
+
+class RestoreRateSchema(BaseSchema):
+    """A ledger rate as GET /api/ledgers/{id}/rates shows it."""
+
+    currency = fields.String(
+        required=True,
+        validate=_is_currency,
+        metadata={"description": "ISO 4217, not the ledger's", "enum": sorted(currency_codes())},
+    )
+    date = CalendarDate(required=True)
+    rate = Rate(required=True, request_body=True)
 
 
 class RestoreRuleSchema(BaseSchema):
@@ -179,6 +229,11 @@ class RestoreSchema(BaseSchema):
     transactions = _list(RestoreTransactionSchema)
     rules = _list(RestoreRuleSchema)
     recurring = _list(RestoreRecurringSchema)
+    rates = fields.List(
+        fields.Nested(RestoreRateSchema),
+        load_default=list,
+        metadata={"description": "the ledger's rates (an export before rates has none)"},
+    )
 
 
 class RestoreDocument(fields.Nested):

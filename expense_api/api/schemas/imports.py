@@ -17,7 +17,9 @@ from .base import (
     BaseSchema,
     CalendarDate,
     ListQuerySchema,
+    Money,
     Name,
+    Rate,
     StrictBoolean,
     UtcTimestamp,
     request_currency,
@@ -253,13 +255,17 @@ class ImportPageSchema(BaseSchema):
 
 
 class RowAmount(fields.String):
-    """A row's amount with the ledger's fraction digits; one with more (an invalid row) exactly
-    as the file gave it."""
+    """A row's amount with its currency's fraction digits; one with more (an invalid row)
+    exactly as the file gave it."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        currency = request_currency()
+        currency = obj.get("currency") or request_currency()
+        try:
+            minor_units(currency)
+        except ValueError:  # a currency without minor units: the row is invalid, shown as given
+            return f"{value.normalize():f}"
         shown = format_amount(value, currency)
         exact = value.normalize()
         return shown if -exact.as_tuple().exponent <= minor_units(currency) else f"{exact:f}"
@@ -273,7 +279,10 @@ class ImportRowSchema(BaseSchema):
     amount = RowAmount(
         required=True,
         allow_none=True,
-        metadata={"description": "unsigned, as the file gives it; `type` says which way"},
+        metadata={
+            "description": "unsigned, as the file gives it, in the row's `currency`; `type` says "
+            "which way"
+        },
     )
     type = fields.String(required=True, allow_none=True, metadata={"enum": ["INCOME", "EXPENSE"]})
     payee = fields.String(required=True, allow_none=True)
@@ -299,6 +308,34 @@ class ImportRowSchema(BaseSchema):
         required=True, allow_none=True, metadata={"description": "why this decision"}
     )
     skip = fields.Boolean(required=True, metadata={"description": "skipped at commit"})
+    currency = fields.String(
+        required=True,
+        metadata={
+            "example": "EUR",
+            "description": "ISO 4217: the row's own (the file's row, the upload's `currency`, or "
+            "the file's)",
+        },
+    )
+    rate = Rate(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "in a currency other than the ledger's: the rate the commit records "
+            "(the file's `rate` column, else the ledger's rate of the row's date, the latest on "
+            "or before it); null in the ledger's currency or when there is none (the row is "
+            "then invalid)"
+        },
+    )
+    ledger_amount = Money(
+        required=True,
+        allow_none=True,
+        data_key="ledgerAmount",
+        metadata={
+            "description": "what the row counts in the ledger's currency: `amount` x `rate` "
+            "rounded half up to its digits (the amount itself in the ledger's currency); null "
+            "for an invalid row"
+        },
+    )
 
 
 class ImportRowPageSchema(ImportPageSchema):

@@ -66,6 +66,7 @@ class Row:
     splits: tuple[SplitLine, ...] = ()
     invalid: str | None = None
     import_key: str | None = None  # the import key an export of ours gives (its importId)
+    rate: str | None = None  # an export's `rate` cell, as written (checked by the import)
 
 
 @dataclass(frozen=True)

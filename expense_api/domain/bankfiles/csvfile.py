@@ -290,6 +290,7 @@ class _Builder:
             description=get("description") or None,
             bank_id=get("bankId") or None,
             import_key=(get("importId") or None) if self.export else None,
+            rate=(get("rate").strip() or None) if self.export else None,
             currency=currency or None,
             category=get("category") or None,
             tags=tuple(t.strip() for t in _TAGS.split(tags) if t.strip()) if tags else (),

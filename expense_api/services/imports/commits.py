@@ -15,7 +15,7 @@ from psycopg import Connection
 
 from ...db.pool import Batch
 from ...domain.errors import Conflict, ValidationFailed
-from ...domain.money import format_amount
+from ...domain.money import format_amount, minor_units
 from ...repositories import budgets, imports
 from .. import alerts, budget_guard
 from ..budget_guard import Scope
@@ -50,6 +50,7 @@ def _commit(conn: Connection, actor: Actor, import_id: int, overrides: dict) -> 
         import_id=import_id,
         account=before["account"],
         created_by=actor.user_id,
+        digits=minor_units(actor.currency),
     )
     linked = imports.link_matches(
         conn, ledger_id=actor.ledger_id, import_id=import_id, account=before["account"]

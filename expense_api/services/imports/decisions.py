@@ -8,8 +8,9 @@ export", Deduplication):
    already has that key for the account: a re-imported or overlapping file creates nothing
    twice, and two equal purchases on one day are both kept;
 3. a remaining row is a match when a transaction entered by hand (no bank id, no import key)
-   has its amount and type, dated within MATCH_DAYS days and not matched by an earlier row:
-   the closest date, then the lowest id. Never across amounts.
+   has its currency, amount (in that currency) and type, dated within MATCH_DAYS days and not
+   matched by an earlier row: the closest date, then the lowest id. Never across amounts or
+   currencies.
 
 Pure functions over plain rows; the queries that feed them are the service's.
 """
@@ -83,10 +84,11 @@ def match_window(rows: list[dict]) -> tuple[date, date] | None:
 
 def mark_matches(rows: list[dict], candidates: list[dict]) -> None:
     """Step 3, in file order: each remaining row takes the closest unmatched hand-entered
-    transaction of its amount and type within MATCH_DAYS days."""
+    transaction of its currency, amount and type within MATCH_DAYS days (a candidate's
+    `amount` is in its `currency`, as a row's)."""
     by_amount: dict[tuple, list[dict]] = {}
     for candidate in candidates:
-        key = (candidate["type"], Decimal(candidate["amount"]))
+        key = (candidate["type"], candidate["currency"], Decimal(candidate["amount"]))
         by_amount.setdefault(key, []).append(candidate)
     taken: set[int] = set()
     for row in rows:
@@ -94,7 +96,7 @@ def mark_matches(rows: list[dict], candidates: list[dict]) -> None:
             continue
         near = [
             candidate
-            for candidate in by_amount.get((row["type"], row["amount"]), ())
+            for candidate in by_amount.get((row["type"], row["currency"], row["amount"]), ())
             if candidate["id"] not in taken
             and abs((candidate["occurred_on"] - row["occurred_on"]).days) <= MATCH_DAYS
         ]

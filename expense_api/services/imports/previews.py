@@ -1,5 +1,14 @@
 """A bank file read into an import in preview: every row with its decision and reason, and
-nothing of the ledger changed until the commit."""
+nothing of the ledger changed until the commit.
+
+A row in a currency other than the ledger's (the file's row, the upload's `currency`, or the
+file's own) takes the rate its file gives (an export's `rate` column), else the ledger's rate of
+its date (the latest on or before it, looked up for all rows in one statement); it records that
+rate (import_rows.rate) and its ledger amount is amount x rate rounded half up once
+(domain/currencies.convert). Without a rate, or when the conversion is zero or too large, the
+row is invalid, its reason naming the currency and date. A split row's lines get their shares of
+the ledger amount by the largest remainder (allocate), kept with each line (`ledger_amount`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,8 @@ from decimal import Decimal
 from psycopg import Connection
 
 from ...domain import bankfiles
-from ...domain.money import minor_units
+from ...domain.currencies import ConversionError, RateError, allocate, convert, parse_rate
+from ...domain.money import MAX_AMOUNT, minor_units
 from ...repositories import imports
 from ..changes import hook
 from ..ledgers import Action, Actor, authorize
@@ -34,6 +44,7 @@ def create(
     authorize(actor, Action.WRITE)
     file_currency = parsed.currency or currency or actor.currency
     rows = [_row(actor, row, file_currency) for row in parsed.rows]
+    _convert(conn, actor, rows)
     decisions.assign_import_keys(rows)
     bank_ids = [row["bank_id"] for row in rows if row["bank_id"] is not None]
     keys = [row["import_key"] for row in rows if row["import_key"] is not None]
@@ -48,9 +59,15 @@ def create(
     )
     window = decisions.match_window(rows)
     if window is not None:
-        amounts = sorted({row["amount"] for row in rows if row["decision"] == "new"})
+        wanted = {(row["currency"], row["amount"]) for row in rows if row["decision"] == "new"}
         candidates = imports.hand_entered_near(
-            conn, ledger_id=actor.ledger_id, amounts=amounts, first=window[0], last=window[1]
+            conn,
+            ledger_id=actor.ledger_id,
+            ledger_currency=actor.currency,
+            amounts=sorted(amount for currency, amount in wanted if currency == actor.currency),
+            foreign=sorted(pair for pair in wanted if pair[0] != actor.currency),
+            first=window[0],
+            last=window[1],
         )
         decisions.mark_matches(rows, candidates)
     _categorize(conn, actor, rows, categorize)
@@ -90,8 +107,10 @@ def _row(actor: Actor, row: bankfiles.Row, file_currency: str) -> dict:
         "decision": "new",
         "transaction_id": None,
         "reason": None,
+        "rate": None,  # the file's, else the ledger's of the date (_convert)
+        "ledger_amount": None,
     }
-    reason = row.invalid or _invalid(actor, shaped)
+    reason = row.invalid or _invalid(actor, shaped) or _file_rate(actor, shaped, row.rate)
     if reason is not None:
         shaped.update(decision="invalid", reason=reason)
     return shaped
@@ -105,17 +124,84 @@ def _invalid(actor: Actor, row: dict) -> str | None:
         return "No amount."
     if row["amount"] == 0:
         return "Zero amount."
-    if row["currency"] != actor.currency:
-        return (
-            f"In {row['currency']}, not the ledger's {actor.currency}, and the ledger has no "
-            "rate for it."
-        )
-    digits = minor_units(actor.currency)
+    currency = row["currency"]
+    try:
+        digits = minor_units(currency)
+    except ValueError:
+        return f"{currency} is not a currency of amounts (it has no minor units)."
     if row["amount"] != row["amount"].quantize(Decimal(1).scaleb(-digits)):
-        return f"More fraction digits than {actor.currency} has ({digits})."
-    if row["amount"] >= Decimal(10) ** 12:
+        return f"More fraction digits than {currency} has ({digits})."
+    if row["amount"] >= MAX_AMOUNT:
         return "The amount is too large."
     return None
+
+
+def _file_rate(actor: Actor, row: dict, text: str | None) -> str | None:
+    """The rate the file gives the row (an export's `rate` cell), checked and kept in
+    row["rate"]; why the row is invalid (None: it is not)."""
+    if text is None:
+        return None
+    try:
+        rate = parse_rate(text)
+    except RateError as error:
+        return f"Unreadable rate {text[:40]!r}: {error}"
+    if row["currency"] == actor.currency:
+        if rate != 1:
+            return f"A rate is for a currency other than the ledger's {actor.currency}."
+        return None
+    row["rate"] = rate
+    return None
+
+
+def _convert(conn: Connection, actor: Actor, rows: list[dict]) -> None:
+    """Each valid row's ledger amount and its lines' shares: in the ledger's currency its own;
+    in another, at the file's rate or else the ledger's rate of its date (one statement for all
+    rows); no rate, or a conversion to zero or past the largest amount: invalid."""
+    valid = [row for row in rows if row["decision"] != "invalid"]
+    unrated = sorted(
+        {
+            (row["currency"], row["occurred_on"])
+            for row in valid
+            if row["currency"] != actor.currency and row["rate"] is None
+        }
+    )
+    found = imports.rates_on(conn, ledger_id=actor.ledger_id, pairs=unrated) if unrated else {}
+    for row in valid:
+        if row["currency"] == actor.currency:
+            row["ledger_amount"] = row["amount"]
+            _share(actor, row, [line["amount"] for line in row["splits"] or ()])
+            continue
+        rate = row["rate"] or found.get((row["currency"], row["occurred_on"]))
+        if rate is None:
+            row.update(
+                decision="invalid",
+                reason=f"In {row['currency']}: the ledger has no {row['currency']} rate on or "
+                f"before {row['occurred_on'].isoformat()}.",
+            )
+            continue
+        row["rate"] = rate
+        try:
+            row["ledger_amount"] = convert(row["amount"], rate, actor.currency)
+        except ConversionError as error:
+            row.update(decision="invalid", reason=f"In {row['currency']} at {rate:f}: {error}")
+            continue
+        if row["splits"] is not None:
+            parts = [Decimal(line["amount"]) for line in row["splits"]]
+            _share(actor, row, allocate(row["ledger_amount"], parts, actor.currency))
+
+
+def _share(actor: Actor, row: dict, shares: list) -> None:
+    """The lines' ledger shares kept with them; a line whose share is zero cannot be a line
+    (the record is imported whole, as any split the split rules refuse)."""
+    if row["splits"] is None:
+        return
+    if any(Decimal(share) <= 0 for share in shares):
+        row["splits"] = None
+        return
+    row["splits"] = [
+        {**line, "ledger_amount": str(share)}
+        for line, share in zip(row["splits"], shares, strict=True)
+    ]
 
 
 def _splits(row: bankfiles.Row) -> list[dict] | None:

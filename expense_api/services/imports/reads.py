@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from psycopg import Connection
 
+from ...domain.currencies import ConversionError, convert
 from ...domain.errors import found
 from ...repositories import imports
 from ..changes import hook
@@ -36,10 +39,24 @@ def rows_page(
     after_line: int = 0,
     decision: str | None = None,
 ) -> list[dict]:
-    """Up to `limit` rows of the import in line order, after `after_line`; 404 for an import
-    the ledger does not have."""
+    """Up to `limit` rows of the import in line order, after `after_line`, each with its
+    `ledger_amount` (None for an invalid row); 404 for an import the ledger does not have."""
     get(conn, actor, import_id)
-    return imports.rows_page(
+    rows = imports.rows_page(
         conn, ledger_id=actor.ledger_id, import_id=import_id, decision=decision,
         after_line=after_line, limit=limit,
     )  # fmt: skip
+    return [{**row, "ledger_amount": _ledger_amount(actor, row)} for row in rows]
+
+
+def _ledger_amount(actor: Actor, row: dict) -> Decimal | None:
+    """What the row counts in the ledger's currency: its amount, or in another currency its
+    amount at its recorded rate (the commit writes the same, sql/imports.sql)."""
+    if row["decision"] == "invalid" or row["amount"] is None:
+        return None
+    if row["rate"] is None:
+        return row["amount"] if row["currency"] == actor.currency else None
+    try:
+        return convert(row["amount"], row["rate"], actor.currency)
+    except ConversionError:  # pragma: no cover - such a row is invalid at preview
+        return None

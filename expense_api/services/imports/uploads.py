@@ -111,6 +111,7 @@ def _storable(parsed: bankfiles.ParsedFile) -> bankfiles.ParsedFile:
             description=clean(row.description),
             bank_id=clean(row.bank_id),
             category=clean(row.category),
+            rate=clean(row.rate),
             tags=tuple(clean(tag) for tag in row.tags),
             splits=tuple(
                 dataclasses.replace(line, category=clean(line.category), memo=clean(line.memo))
