@@ -67,8 +67,8 @@ LIMIT %(limit)s
 -- many. `after` is the entity's REST
 -- shape as services/changes/shapes.py renders it, here in SQL so that a million rows never
 -- leave the database (tests/ledgers/test_change_log_shapes.py holds the two equal): money with
--- the ledger currency's `digits` (half up; a transaction's own amount with its currency's, from
--- `digits_of`, {code: digits}, when it is not the ledger's `currency`), dates as ISO dates, timestamps in UTC to the millisecond
+-- the ledger currency's `digits` (half up; a transaction's or a recurring rule's own amount with
+-- its currency's, from `digits_of`, {code: digits}, when it is not the ledger's `currency`), dates as ISO dates, timestamps in UTC to the millisecond
 -- with a `Z`. Only the branch of `entity` reads anything (the others' filters are constant false).
 WITH fresh AS (
     SELECT 'transaction' AS entity, t.id,
@@ -139,7 +139,9 @@ WITH fresh AS (
     SELECT 'recurring', r.id,
            jsonb_build_object(
                'id', r.id,
-               'amount', round(r.amount, %(digits)s)::text,
+               'amount', round(r.amount, coalesce((%(digits_of)s::jsonb ->> r.currency)::int,
+                                                  %(digits)s))::text,
+               'currency', coalesce(r.currency, %(currency)s),
                'type', r.type,
                'categoryId', r.category_id,
                'category', c.name,

@@ -1,17 +1,19 @@
 -- name: insert^
 -- A new rule, acting as the member who creates it. The (ledger_id, category_id) foreign key
--- refuses another ledger's category.
+-- refuses another ledger's category. `currency` NULL: the ledger's (each occurrence of another
+-- takes the ledger's rate of its date).
 INSERT INTO recurring_rules
-    (ledger_id, acts_as, category_id, type, amount, description, frequency, repeat_interval,
-     by_weekday, by_month_day, start_date, end_date, max_occurrences, paused, next_date)
-VALUES (%(ledger_id)s, %(acts_as)s, %(category_id)s, %(type)s, %(amount)s, %(description)s,
-        %(frequency)s, %(repeat_interval)s, %(by_weekday)s, %(by_month_day)s, %(start_date)s,
-        %(end_date)s, %(max_occurrences)s, %(paused)s, %(next_date)s)
+    (ledger_id, acts_as, category_id, type, amount, currency, description, frequency,
+     repeat_interval, by_weekday, by_month_day, start_date, end_date, max_occurrences, paused,
+     next_date)
+VALUES (%(ledger_id)s, %(acts_as)s, %(category_id)s, %(type)s, %(amount)s, %(currency)s,
+        %(description)s, %(frequency)s, %(repeat_interval)s, %(by_weekday)s, %(by_month_day)s,
+        %(start_date)s, %(end_date)s, %(max_occurrences)s, %(paused)s, %(next_date)s)
 RETURNING id
 
 -- name: get_by_id^
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
-       r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
+       r.currency, r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
        r.start_date, r.end_date, r.max_occurrences, r.paused, r.paused_reason, r.last_date,
        r.next_date, r.occurrence_count, r.failures, r.retry_at, r.last_error, r.created_at
 FROM recurring_rules r
@@ -29,7 +31,7 @@ WITH locked AS (
     FOR UPDATE
 )
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
-       r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
+       r.currency, r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
        r.start_date, r.end_date, r.max_occurrences, r.paused, r.paused_reason, r.last_date,
        r.next_date, r.occurrence_count, r.failures, r.retry_at, r.last_error, r.created_at
 FROM locked r
@@ -37,7 +39,7 @@ JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
 
 -- name: list_for_ledger
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
-       r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
+       r.currency, r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
        r.start_date, r.end_date, r.max_occurrences, r.paused, r.paused_reason, r.last_date,
        r.next_date, r.occurrence_count, r.failures, r.retry_at, r.last_error, r.created_at
 FROM recurring_rules r
@@ -51,7 +53,7 @@ ORDER BY r.id
 -- (reset when a member resumes it).
 UPDATE recurring_rules
 SET acts_as = %(acts_as)s, category_id = %(category_id)s, type = %(type)s, amount = %(amount)s,
-    description = %(description)s, frequency = %(frequency)s,
+    currency = %(currency)s, description = %(description)s, frequency = %(frequency)s,
     repeat_interval = %(repeat_interval)s, by_weekday = %(by_weekday)s,
     by_month_day = %(by_month_day)s, start_date = %(start_date)s, end_date = %(end_date)s,
     max_occurrences = %(max_occurrences)s, paused = %(paused)s,
@@ -67,7 +69,7 @@ WITH deleted AS (
     RETURNING *
 )
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id, c.name AS category, r.type, r.amount,
-       r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
+       r.currency, r.description, r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day,
        r.start_date, r.end_date, r.max_occurrences, r.paused, r.paused_reason, r.last_date,
        r.next_date, r.occurrence_count, r.failures, r.retry_at, r.last_error, r.created_at
 FROM deleted r
@@ -89,15 +91,16 @@ JOIN categories c ON c.ledger_id = r.ledger_id AND c.id = r.category_id
 -- would raise, for every rule in the claim) has its rules claimed by the UTC bound with
 -- zone_unknown set: the step records that as the rule's failure, and nothing fails for the
 -- other ledgers. The rule comes with all get_by_id shows (the change log's `before` of the
--- date's change; its category's name read for the one row claimed) and the ledger's currency.
+-- date's change; its category's name read for the one row claimed) and the ledger's currency
+-- (`ledger_currency`; `currency` is the rule's own, NULL for the ledger's).
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id,
        (SELECT c.name FROM categories c
         WHERE c.ledger_id = r.ledger_id AND c.id = r.category_id) AS category,
-       r.type, r.amount, r.description,
+       r.type, r.amount, r.currency, r.description,
        r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day, r.start_date, r.end_date,
        r.max_occurrences, r.paused, r.paused_reason, r.last_date, r.next_date,
        r.occurrence_count, r.failures, r.retry_at, r.last_error, r.created_at,
-       l.timezone, l.currency,
+       l.timezone, l.currency AS ledger_currency,
        date_in_zone(%(now)s::timestamptz, l.timezone) IS NULL AS zone_unknown
 FROM recurring_rules r
 JOIN ledgers l ON l.id = r.ledger_id
@@ -127,7 +130,7 @@ WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 RETURNING r.id, r.ledger_id, r.acts_as, r.category_id,
           (SELECT c.name FROM categories c
            WHERE c.ledger_id = r.ledger_id AND c.id = r.category_id) AS category,
-          r.type, r.amount, r.description, r.frequency, r.repeat_interval, r.by_weekday,
+          r.type, r.amount, r.currency, r.description, r.frequency, r.repeat_interval, r.by_weekday,
           r.by_month_day, r.start_date, r.end_date, r.max_occurrences, r.paused,
           r.paused_reason, r.last_date, r.next_date, r.occurrence_count, r.failures, r.retry_at,
           r.last_error, r.created_at
@@ -141,7 +144,7 @@ WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 RETURNING r.id, r.ledger_id, r.acts_as, r.category_id,
           (SELECT c.name FROM categories c
            WHERE c.ledger_id = r.ledger_id AND c.id = r.category_id) AS category,
-          r.type, r.amount, r.description, r.frequency, r.repeat_interval, r.by_weekday,
+          r.type, r.amount, r.currency, r.description, r.frequency, r.repeat_interval, r.by_weekday,
           r.by_month_day, r.start_date, r.end_date, r.max_occurrences, r.paused,
           r.paused_reason, r.last_date, r.next_date, r.occurrence_count, r.failures, r.retry_at,
           r.last_error, r.created_at
@@ -149,15 +152,15 @@ RETURNING r.id, r.ledger_id, r.acts_as, r.category_id,
 -- name: lock_for_failure^
 -- A rule whose handling failed, locked for recording the failure (in a transaction of its own,
 -- after the step's rolled back); None when it was deleted since. As get_by_id shows it (the
--- change log's `before`), with its ledger's currency.
+-- change log's `before`), with its ledger's currency (`ledger_currency`).
 SELECT r.id, r.ledger_id, r.acts_as, r.category_id,
        (SELECT c.name FROM categories c
         WHERE c.ledger_id = r.ledger_id AND c.id = r.category_id) AS category,
-       r.type, r.amount, r.description, r.frequency, r.repeat_interval, r.by_weekday,
+       r.type, r.amount, r.currency, r.description, r.frequency, r.repeat_interval, r.by_weekday,
        r.by_month_day, r.start_date, r.end_date, r.max_occurrences, r.paused,
        r.paused_reason, r.last_date, r.next_date, r.occurrence_count, r.failures, r.retry_at,
        r.last_error, r.created_at,
-       (SELECT l.currency FROM ledgers l WHERE l.id = r.ledger_id) AS currency
+       (SELECT l.currency FROM ledgers l WHERE l.id = r.ledger_id) AS ledger_currency
 FROM recurring_rules r
 WHERE r.ledger_id = %(ledger_id)s AND r.id = %(id)s
 FOR UPDATE OF r
@@ -175,7 +178,7 @@ WHERE ledger_id = %(ledger_id)s AND id = %(id)s
 RETURNING r.id, r.ledger_id, r.acts_as, r.category_id,
           (SELECT c.name FROM categories c
            WHERE c.ledger_id = r.ledger_id AND c.id = r.category_id) AS category,
-          r.type, r.amount, r.description, r.frequency, r.repeat_interval, r.by_weekday,
+          r.type, r.amount, r.currency, r.description, r.frequency, r.repeat_interval, r.by_weekday,
           r.by_month_day, r.start_date, r.end_date, r.max_occurrences, r.paused,
           r.paused_reason, r.last_date, r.next_date, r.occurrence_count, r.failures, r.retry_at,
           r.last_error, r.created_at

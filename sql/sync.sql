@@ -63,8 +63,8 @@ WHERE b.ledger_id = %(ledger_id)s AND b.id = ANY(%(ids)s::bigint[])
 
 -- name: recurring
 -- The ledger's recurring rules among `ids`, as GET /api/recurring/{id} shows them.
-SELECT r.id, r.category_id, c.name AS category, r.type, r.amount, r.description, r.frequency,
-       r.repeat_interval, r.by_weekday, r.by_month_day, r.start_date, r.end_date,
+SELECT r.id, r.category_id, c.name AS category, r.type, r.amount, r.currency, r.description,
+       r.frequency, r.repeat_interval, r.by_weekday, r.by_month_day, r.start_date, r.end_date,
        r.max_occurrences, r.paused, r.paused_reason, r.next_date, r.failures, r.retry_at,
        r.last_error, r.created_at
 FROM recurring_rules r

@@ -30,6 +30,7 @@ SCRIPTS = (
     "history.js",
     "changes.js",
     "txform.js",
+    "currencies.js",
     "imports.js",
 )
 ASSETS: dict[str, tuple[Path, str]] = {

@@ -9,11 +9,13 @@ from psycopg import Connection
 from ..db.sqlfiles import queries
 from .integrity import category_must_exist
 
-# A rule's schedule and what each occurrence records: the columns a create or a change writes.
+# A rule's schedule and what each occurrence records: the columns a create or a change writes
+# (`currency` None: the ledger's).
 FIELDS = (
     "category_id",
     "type",
     "amount",
+    "currency",
     "description",
     "frequency",
     "repeat_interval",

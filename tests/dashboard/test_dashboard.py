@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 
 import pytest
 
@@ -200,3 +201,65 @@ def test_split_amounts_are_summed_exactly(tmp_path):
     assert said["sums"] == ["100.30", "0.30", "1000000000000.00", "1.235"]
     assert said["remaining"] == ["-0.10", "-0.005", "0", "0.00"]
     assert said["digits"] == [2, 0, 3]
+
+
+# The transaction form's currencies (currencies.js), under node: the API's digits table, rates
+# read as the API reads them, and conversions equal to the API's own (domain/currencies.convert).
+CONVERSIONS = [
+    ("12.34", "EUR", "1.0842", "USD"),  # 13.379028 -> 13.38
+    ("12.34", "EUR", "1.1", "USD"),  # 13.574 -> 13.57
+    ("0.05", "USD", "0.1", "USD"),  # 0.005 -> 0.01: half up
+    ("1000", "JPY", "0.00205", "KWD"),  # 2.05
+    ("1", "JPY", "0.006705", "USD"),  # 0.006705 -> 0.01
+    ("999999.999", "KWD", "3.25", "JPY"),  # 3249999.99675 -> 3250000
+    ("123.4567", "CLF", "987654321.123", "EUR"),
+    ("0.01", "EUR", "0.000000000001", "USD"),  # 0: the API refuses it
+    ("7.125", "BHD", "0.5", "BHD"),  # 3.5625 -> 3.563
+]
+RATES = ["1.0842", "0001.50", "150", "999999999.999", "1000000000", "0", "0.000",
+         "1.2345678901234", "123456789012", "0.000000000001", "1e3", "-1", " 1.5", "1.", ".5"]  # fmt: skip
+
+CURRENCY_SCRIPT = """
+import { CURRENCIES, convertMinor, digitsOf, isCurrency, readRate } from "./currencies.mjs";
+const cases = JSON.parse(process.argv[2]);
+const minor = (text, digits) => {
+  const [whole, fraction = ""] = text.split(".");
+  return BigInt(whole + fraction.padEnd(digits, "0"));
+};
+const text = (value, digits) => {
+  const padded = value.toString().padStart(digits + 1, "0");
+  return digits ? `${padded.slice(0, -digits)}.${padded.slice(-digits)}` : padded;
+};
+console.log(JSON.stringify({
+  digits: Object.fromEntries(CURRENCIES.map((code) => [code, digitsOf(code)])),
+  known: ["EUR", "eur", "XXX", "EURO", ""].map(isCurrency),
+  rates: cases.rates.map((r) => { const rate = readRate(r); return rate && [String(rate.units), rate.scale]; }),
+  converted: cases.conversions.map(([amount, from, rate, to]) =>
+    text(convertMinor(minor(amount, digitsOf(from)), digitsOf(from), readRate(rate), digitsOf(to)),
+         digitsOf(to))),
+}));
+"""
+
+
+def test_the_forms_conversions_are_the_apis(tmp_path):
+    from expense_api.domain.currencies import ConversionError, RateError, convert, parse_rate
+    from expense_api.domain.money import digits_table, minor_units
+
+    cases = json.dumps({"rates": RATES, "conversions": CONVERSIONS})
+    script = CURRENCY_SCRIPT.replace("process.argv[2]", json.dumps(cases))
+    said = _run_under_node(tmp_path, "currencies.js", script)
+    assert said["digits"] == digits_table()
+    assert said["known"] == [True, False, False, False, False]
+    for text, read in zip(RATES, said["rates"], strict=True):
+        try:
+            rate = parse_rate(text)
+        except RateError:
+            assert read is None, text
+        else:
+            assert read is not None and Decimal(int(read[0])).scaleb(-read[1]) == rate, text
+    for (amount, source, rate, ledger), got in zip(CONVERSIONS, said["converted"], strict=True):
+        try:
+            expected = convert(Decimal(amount), parse_rate(rate), ledger)
+        except ConversionError:
+            expected = Decimal(0).quantize(Decimal(1).scaleb(-minor_units(ledger)))
+        assert got == str(expected), (amount, source, rate, ledger)

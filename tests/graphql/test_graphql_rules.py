@@ -15,7 +15,7 @@ from tests.helpers import module_database_fixtures
 
 NOW = datetime(2030, 2, 20, 12, 0, tzinfo=UTC)
 HOOK = "http://127.0.0.1:9/hook"  # never called: nothing delivers in this module
-RULE_FIELDS = """id amount type categoryId category description frequency interval byWeekday
+RULE_FIELDS = """id amount currency type categoryId category description frequency interval byWeekday
     byMonthDay startDate endDate count paused pausedReason nextDate failures retryAt lastError
     createdAt"""
 HOOK_FIELDS = "id ledgerId url events description enabled disabledAt disabledReason createdAt"

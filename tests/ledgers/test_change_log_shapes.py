@@ -91,6 +91,10 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
     weekly = {"amount": "2.125", "type": "EXPENSE", "categoryId": food, "frequency": "weekly",
               "byWeekday": ["MO", "TH"], "startDate": "2999-01-01"}  # fmt: skip
     rule = _ok(alice.post(f"{base}/recurring", json=weekly))
+    # A rule in yen: its amount with the yen's (no) fraction digits, not the dinar's three.
+    in_yen = {"amount": "1500", "currency": "JPY", "type": "EXPENSE", "categoryId": food,
+              "frequency": "monthly", "startDate": "2999-01-01"}  # fmt: skip
+    yen_rule = _ok(alice.post(f"{base}/recurring", json=in_yen))
     matching = {"payee": {"regex": "^souq"}, "amountMin": "0.5", "amountMax": 2, "type": "EXPENSE"}
     rule_ = _ok(
         alice.post(
@@ -113,6 +117,7 @@ def test_each_entitys_logged_after_is_its_rest_answer(alice, bob, kwd_ledger, co
         ("transaction", foreign["id"]): _ok(alice.get(f"{base}/transactions/{foreign['id']}")),
         ("budget", budget["id"]): _ok(alice.get(f"{base}/budgets/{budget['id']}")),
         ("recurring", rule["id"]): _ok(alice.get(f"{base}/recurring/{rule['id']}")),
+        ("recurring", yen_rule["id"]): _ok(alice.get(f"{base}/recurring/{yen_rule['id']}")),
         ("webhook", hook_["id"]): _ok(alice.get(f"{base}/webhooks/{hook_['id']}")),
         ("rule", rule_["id"]): _ok(alice.get(f"{base}/rules/{rule_['id']}")),
     }
@@ -197,18 +202,30 @@ def _bulk_rows(own, ledger_id: int, owner_id: int) -> dict[str, list[int]]:
          "by_weekday": None, "by_month_day": -1, "end_date": date(2026, 12, 31),
          "max_occurrences": None, "paused": True, "paused_reason": "failing", "next_date": None,
          "failures": 10, "retry_at": None, "last_error": None},
+        # In another currency: its amount with that currency's digits (half up), whatever the
+        # ledger's.
+        {"amount": Decimal("1.235"), "currency": "EUR", "frequency": "yearly",
+         "repeat_interval": 1, "by_weekday": None, "by_month_day": None, "end_date": None,
+         "max_occurrences": None, "paused": False, "paused_reason": None,
+         "next_date": date(2027, 1, 1), "failures": 0, "retry_at": None, "last_error": None},
     ]  # fmt: skip
     rules = [
         own.execute(
-            "INSERT INTO recurring_rules (ledger_id, acts_as, category_id, type, amount,"
+            "INSERT INTO recurring_rules (ledger_id, acts_as, category_id, type, amount, currency,"
             " description, frequency, repeat_interval, by_weekday, by_month_day, start_date,"
             " end_date, max_occurrences, paused, paused_reason, next_date, failures, retry_at,"
             " last_error) VALUES (%(ledger_id)s, %(acts_as)s, %(category_id)s, 'EXPENSE',"
-            " %(amount)s, 'Rule', %(frequency)s, %(repeat_interval)s, %(by_weekday)s,"
+            " %(amount)s, %(currency)s, 'Rule', %(frequency)s, %(repeat_interval)s, %(by_weekday)s,"
             " %(by_month_day)s, '2026-01-01', %(end_date)s, %(max_occurrences)s, %(paused)s,"
             " %(paused_reason)s, %(next_date)s, %(failures)s, %(retry_at)s, %(last_error)s)"
             " RETURNING id",
-            {"ledger_id": ledger_id, "acts_as": owner_id, "category_id": category, **schedule},
+            {
+                "ledger_id": ledger_id,
+                "acts_as": owner_id,
+                "category_id": category,
+                "currency": None,
+                **schedule,
+            },
         ).fetchone()[0]
         for schedule in schedules
     ]

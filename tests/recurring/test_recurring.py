@@ -43,8 +43,9 @@ def test_create_get_list_and_preview(alice):
     food = category(alice)
     rule = recurring(alice, food, amount=1200, description="Rent", startDate="2029-01-31", count=24)
     assert rule == {
-        "id": rule["id"], "amount": "1200.00", "type": "EXPENSE", "categoryId": food,
-        "category": "General", "description": "Rent", "frequency": "monthly", "interval": 1,
+        "id": rule["id"], "amount": "1200.00", "currency": "USD", "type": "EXPENSE",
+        "categoryId": food, "category": "General", "description": "Rent",
+        "frequency": "monthly", "interval": 1,
         "byWeekday": None, "byMonthDay": None, "startDate": "2029-01-31", "endDate": None,
         "count": 24, "paused": False, "pausedReason": None, "nextDate": "2029-01-31",
         "failures": 0, "retryAt": None, "lastError": None, "createdAt": rule["createdAt"],

@@ -52,10 +52,17 @@ const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 // The fields an entry shows, in FIELD_ORDER: for an update only those whose
 // value changed (with `before` and `after`); for a creation the whole new entity (`after` only);
 // for a deletion the whole entity as it was (`before` only).
+// A transaction in its ledger's own currency on both sides (no rate) shows no currency, rate or
+// ledger amount: the ledger's, none, and its amount again.
+const IN_ANOTHER_CURRENCY = ["currency", "rate", "ledgerAmount"];
+
 export function changedFields(entry) {
   const before = entry.before ?? {};
   const after = entry.after ?? {};
+  const transaction = "ledgerAmount" in before || "ledgerAmount" in after;
+  const hidden = transaction && !before.rate && !after.rate ? IN_ANOTHER_CURRENCY : [];
   const keys = [...new Set([...Object.keys(after), ...Object.keys(before)])]
+    .filter((key) => !hidden.includes(key))
     .sort((a, b) => place(a) - place(b));
   if (entry.op === "created") return keys.map((key) => ({ key, label: fieldLabel(key), after: after[key] }));
   if (entry.op === "deleted") return keys.map((key) => ({ key, label: fieldLabel(key), before: before[key] }));

@@ -10,8 +10,8 @@ import { setUpHistory } from "./history.js";
 import { ledgerChanged, route, setUpImports } from "./imports.js";
 import { setUpTransactionForm, transactionBody } from "./txform.js";
 import {
-  act, defaultDate, explainProblem, loadHousehold, loadLedgers, loadTransactions, loadView, money,
-  monthParts, pickLedger, resetTransactionForm, showSignedIn, showSignedOut, state,
+  act, defaultDate, explainProblem, ledgerMoney, loadHousehold, loadLedgers, loadTransactions,
+  loadView, monthParts, pickLedger, resetTransactionForm, showSignedIn, showSignedOut, state,
 } from "./views.js";
 
 const submit = (id, handler) => onSubmit($(id), handler, explainProblem);
@@ -73,7 +73,7 @@ submit("tx-form", async (v) => {
     ? await api("PATCH", inLedger(`/transactions/${v.id}`), body)
     : await api("POST", inLedger("/transactions"), body);
   const where = saved.category === null ? `split into ${saved.splits.length} lines` : `in ${saved.category}`;
-  say(`${v.id ? "Saved" : "Added"} ${money(saved.amount)} ${where}.` +
+  say(`${v.id ? "Saved" : "Added"} ${ledgerMoney(saved)} ${where}.` +
     (saved.alerts.length ? ` ${saved.alerts.length} budget alert(s).` : ""));
   resetTransactionForm();
   await loadView();

@@ -4,8 +4,15 @@
 // from the ledger's payees; tags as chips. transactionBody() makes the request's body of it all
 // and refuses a split whose lines do not add up before anything is sent (the API would answer
 // 422 splits_mismatch).
+//
+// The currency (default the ledger's) and an optional rate: in another currency the amount and
+// the lines are in it (its digits), and the amount in the ledger's currency is shown before
+// saving, computed here exactly as the API will (currencies.js): at the rate typed, else at the
+// ledger's latest rate on or before the date, asked of the API's rates when the currency, the
+// date or the ledger changes (no rate: said so; the API would answer 422 rate_unknown).
 
 import { api, isCancelled, Problem } from "./api.js";
+import { convertMinor, CURRENCIES, digitsOf, isCurrency, readRate } from "./currencies.js";
 import { $, el, fromMinor, money, toMinor } from "./format.js";
 
 const MIN_LINES = 2;
@@ -13,19 +20,30 @@ const MAX_LINES = 50;
 const MAX_TAGS = 20;
 const MAX_TAG_LENGTH = 40;
 const SUGGEST_AFTER_MS = 250; // a pause in typing before the payees are asked for
+const RATE_WINDOW_DAYS = 366; // the ledger's rates asked for first: the year up to the date
 
 let view = null; // the page's state (views.js): ledger, categories, digits
 let shownLedger = null;
 let tags = [];
 let suggesting = new AbortController(); // the payee suggestions in flight (or the last ones)
 let suggestTimer;
+let rating = new AbortController(); // the ledger's rate being looked up (or the last one)
+let rateTimer;
+const ledgerRates = new Map(); // "ledger currency date" → { date, rate } of the latest, or null
 
 const form = () => $("tx-form");
 const lines = () => [...$("tx-lines").children];
 const isSplit = () => !$("tx-splits").hidden;
 const part = (line, name) => line.querySelector(`[data-part="${name}"]`);
 const sameName = (a, b) => a.toLowerCase() === b.toLowerCase();
-const shown = (minor) => money(fromMinor(minor, view.digits), view.ledger.currency, view.digits);
+// The transaction's own currency: the one typed when it is one, else the ledger's.
+const ownCurrency = () => {
+  const code = form().elements.currency.value.trim().toUpperCase();
+  return isCurrency(code) ? code : view.ledger.currency;
+};
+const ownDigits = () => (ownCurrency() === view.ledger.currency ? view.digits : digitsOf(ownCurrency()));
+const shown = (minor) => money(fromMinor(minor, ownDigits()), ownCurrency(), ownDigits());
+const inLedger = (minor) => money(fromMinor(minor, view.digits), view.ledger.currency, view.digits);
 
 // A refusal made here, shaped like the API's own so the form shows it the same way.
 const refuse = (code, detail, errors) =>
@@ -38,10 +56,15 @@ export function setUpTransactionForm(state) {
     addLine();
     part(lines().at(-1), "categoryId").focus();
   });
+  $("tx-currencies").replaceChildren(...CURRENCIES.map((code) => el("option", { value: code })));
   form().addEventListener("input", (event) => {
-    if (event.target.name !== "amount" && event.target.dataset.part !== "amount") return;
+    const name = event.target.name;
+    if (["currency", "rate", "date"].includes(name)) showConverted();
+    if (name === "currency") showRemaining();
+    if (name !== "amount" && event.target.dataset.part !== "amount") return;
     form().querySelector('.error[data-for="splits"]').textContent = ""; // a sum refused before
     showRemaining();
+    showConverted();
   });
   form().elements.payee.addEventListener("input", suggestSoon);
   const tagInput = $("tx-tag");
@@ -77,12 +100,16 @@ export function updateTransactionForm() {
     clearTimeout(suggestTimer);
     suggesting.abort();
     $("tx-payees").replaceChildren();
+    if (!form().elements.id.value) setCurrency(view.ledger.currency, "");
   }
+  ledgerRates.clear(); // the view was loaded again: rates may have been added meanwhile
   showRemaining();
+  showConverted();
 }
 
 // Editing a transaction: its payee, its tags, its lines when it is split.
 export function showTransactionParts(t) {
+  setCurrency(t.currency ?? view.ledger.currency, t.rate ?? "");
   form().elements.payee.value = t.payee ?? "";
   setTags(t.tags ?? []);
   $("tx-tag").value = "";
@@ -91,6 +118,7 @@ export function showTransactionParts(t) {
 }
 
 export function resetTransactionParts() {
+  setCurrency(view.ledger.currency, "");
   showSplit(false);
   const single = form().elements.categoryId;
   if (!single.value) single.selectedIndex = 0; // after editing a split transaction
@@ -116,7 +144,109 @@ export function transactionBody(v) {
   if (tags.length || v.id) body.tags = [...tags];
   if (isSplit()) body.splits = splitLines();
   else body.categoryId = v.categoryId ? Number(v.categoryId) : null;
+  // The currency when not the ledger's (an edit sends it always: back to the ledger's, too), as
+  // typed (the API names a code it does not know); the rate only when one is typed (an edit
+  // then shows the recorded one: sent again, it stays).
+  const currency = v.currency.trim().toUpperCase();
+  if (v.id || (currency && currency !== view.ledger.currency)) body.currency = currency || null;
+  if (v.rate.trim()) body.rate = v.rate.trim();
   return body;
+}
+
+function setCurrency(currency, rate) {
+  form().elements.currency.value = currency;
+  form().elements.rate.value = rate;
+  showConverted();
+}
+
+// ---- the amount in the ledger's currency -------------------------------------------------------
+
+function sayConverted(text) {
+  $("tx-converted").textContent = text;
+}
+
+// What the amount comes to in the ledger's currency, at the typed rate or the ledger's rate of
+// the date (looked up once typing pauses, each lookup cancelling the one before).
+function showConverted() {
+  clearTimeout(rateTimer);
+  rating.abort();
+  if (!view?.ledger) return sayConverted("");
+  const fields = form().elements;
+  const code = fields.currency.value.trim().toUpperCase();
+  const ledger = view.ledger.currency;
+  if (code === "" || code === ledger) return sayConverted("");
+  const into = `In ${ledger}:`;
+  if (!isCurrency(code)) return sayConverted(`${into} ${code} is not an ISO 4217 currency code (such as EUR).`);
+  const amount = toMinor(fields.amount.value, digitsOf(code));
+  const typed = fields.rate.value.trim();
+  if (typed) {
+    const rate = readRate(typed);
+    if (rate === null) {
+      return sayConverted(`${into} ${typed} is not a rate (a positive decimal of at most 12 significant digits).`);
+    }
+    return sayConverted(converted(amount, code, rate, `at ${typed}`));
+  }
+  const date = fields.date.value;
+  if (!date) return sayConverted(`${into} enter the date to use the ledger's rate of that day.`);
+  const key = `${view.ledger.id} ${code} ${date}`;
+  if (ledgerRates.has(key)) return sayConverted(fromLedgerRate(amount, code, date, ledgerRates.get(key)));
+  sayConverted(`${into} looking up the ledger's ${code} rate of ${date}…`);
+  rateTimer = setTimeout(() => lookUpRate(key, view.ledger.id, code, date), SUGGEST_AFTER_MS);
+}
+
+function converted(amount, code, rate, how) {
+  const into = `In ${view.ledger.currency}:`;
+  if (amount === null) return `${into} enter the amount in ${code} (${how}).`;
+  const minor = convertMinor(amount, digitsOf(code), rate, view.digits);
+  if (minor === 0n) return `${into} nothing (${how}): record it in ${view.ledger.currency} instead.`;
+  return `${into} ${inLedger(minor)} (${shown(amount)} ${how}).`;
+}
+
+function fromLedgerRate(amount, code, date, found) {
+  if (found === null) {
+    return `In ${view.ledger.currency}: no rate for that date (the ledger has no ${code} rate on ` +
+      `or before ${date}). Type a rate, or add the ledger's ${code} rates.`;
+  }
+  return converted(amount, code, readRate(found.rate), `at the ledger's rate of ${found.date}, ${found.rate}`);
+}
+
+async function lookUpRate(key, ledgerId, code, date) {
+  rating = new AbortController();
+  const { signal } = rating;
+  try {
+    const found = await latestRate(ledgerId, code, date, signal);
+    signal.throwIfAborted();
+    ledgerRates.set(key, found);
+    showConverted();
+  } catch (error) {
+    if (isCancelled(error)) return;
+    if (!(error instanceof Problem || error instanceof TypeError)) throw error;
+    // A refusal or a network failure: the API will convert (or refuse) when it is saved.
+    sayConverted(`In ${view.ledger.currency}: the ledger's ${code} rates could not be read (${error.message}).`);
+  }
+}
+
+// The ledger's latest rate of `code` on or before `date` ({date, rate}), or null: the rates of
+// the year up to the date first (one page as a rule), else all of them up to it. The API lists
+// them by date, oldest first, a page at a time.
+async function latestRate(ledgerId, code, date, signal) {
+  const day = new Date(`${date}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() - RATE_WINDOW_DAYS);
+  const since = day.toISOString().slice(0, 10);
+  for (const from of [since, null]) {
+    let cursor = null;
+    let last = null;
+    do {
+      const query = new URLSearchParams({ currency: code, to: date, limit: "500" });
+      if (from) query.set("from", from);
+      if (cursor) query.set("cursor", cursor);
+      const page = await api("GET", `/api/ledgers/${ledgerId}/rates?${query}`, undefined, { signal });
+      last = page.items.at(-1) ?? last;
+      cursor = page.nextCursor ?? null;
+    } while (cursor);
+    if (last) return { date: last.date, rate: last.rate };
+  }
+  return null;
 }
 
 // ---- one category or split lines ---------------------------------------------------------------
@@ -200,13 +330,14 @@ function renumber() {
 // The transaction's amount and the lines' (empty ones count as nothing yet), in minor units;
 // `unreadable` is the number of the first line whose amount is none in this currency.
 function figures() {
-  const total = toMinor(form().elements.amount.value, view.digits);
+  const digits = ownDigits();
+  const total = toMinor(form().elements.amount.value, digits);
   let sum = 0n;
   let unreadable = null;
   lines().forEach((line, n) => {
     const text = part(line, "amount").value.trim();
     if (text === "") return;
-    const minor = toMinor(text, view.digits);
+    const minor = toMinor(text, digits);
     if (minor === null) unreadable ??= n + 1;
     else sum += minor;
   });
@@ -218,9 +349,10 @@ function showRemaining() {
   out.className = "remaining";
   if (!isSplit() || !view?.ledger) return void (out.textContent = "");
   const { total, sum, unreadable } = figures();
-  const allowed = `at most ${view.digits} decimal${view.digits === 1 ? "" : "s"}`;
+  const digits = ownDigits();
+  const allowed = `at most ${digits} decimal${digits === 1 ? "" : "s"}`;
   if (unreadable !== null) {
-    out.textContent = `Line ${unreadable}: not an amount in ${view.ledger.currency} (${allowed}).`;
+    out.textContent = `Line ${unreadable}: not an amount in ${ownCurrency()} (${allowed}).`;
   } else if (total === null) {
     out.textContent = `The lines add up to ${shown(sum)}; enter the transaction's amount.`;
   } else {
@@ -244,7 +376,7 @@ function splitLines() {
   });
   if (Object.keys(errors).length) throw refuse("validation_error", "A line has no category.", errors);
   const { total, sum } = figures();
-  const complete = body.every((line) => toMinor(line.amount, view.digits) !== null);
+  const complete = body.every((line) => toMinor(line.amount, ownDigits()) !== null);
   if (total !== null && complete && sum !== total) {
     const why = `The lines add up to ${shown(sum)}, not ${shown(total)}: ` +
       (sum < total ? `${shown(total - sum)} is not split yet.` : `they are over by ${shown(sum - total)}.`);

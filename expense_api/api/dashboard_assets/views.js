@@ -5,6 +5,7 @@
 import { api, isCancelled, Problem, session } from "./api.js";
 import { drawBreakdown, drawBudgets, drawTrend } from "./charts.js";
 import { clearErrors } from "./forms.js";
+import { digitsOf } from "./currencies.js";
 import { $, el, fractionDigits, money as formatMoney, say } from "./format.js";
 import { describe, openHistory } from "./history.js";
 import { resetTransactionParts, showTransactionParts, updateTransactionForm } from "./txform.js";
@@ -14,6 +15,13 @@ export const state = { ledgers: [], ledger: null, categories: [], cursor: null, 
 let loading = new AbortController(); // the view's load in progress (or the last one)
 
 export const money = (amount) => formatMoney(amount, state.ledger ? state.ledger.currency : "USD");
+
+// A transaction (or a line of one) in another currency than the ledger's: its own amount in its
+// currency, beside the ledger amount the list shows ("€12.34 at 1.0842"); null in the ledger's.
+const foreign = (t) => t.currency && state.ledger && t.currency !== state.ledger.currency;
+export const ledgerMoney = (t) => money(t.ledgerAmount ?? t.amount);
+const original = (amount, t) =>
+  `${formatMoney(amount, t.currency, digitsOf(t.currency))} at ${t.rate}`;
 
 export function monthParts() {
   const [year, month] = $("month").value.split("-").map(Number);
@@ -149,7 +157,8 @@ export async function loadTransactions(fromStart) {
       ? [el("ul", { class: "chips", "aria-label": "Tags" }, ...t.tags.map((tag) => el("li", { class: "chip" }, tag)))]
       : [])),
     el("td", { class: `num ${t.type === "INCOME" ? "income" : ""}` },
-      `${t.type === "INCOME" ? "+" : "−"}${money(t.amount)}`),
+      `${t.type === "INCOME" ? "+" : "−"}${ledgerMoney(t)}`,
+      ...(foreign(t) ? [el("span", { class: "muted original" }, original(t.amount, t))] : [])),
     el("td", {},
       el("button", { type: "button", class: "link", "aria-label": `Edit ${describe(t)}`,
         onclick: () => editTransaction(t) }, "Edit"),
@@ -170,7 +179,8 @@ export function categoryCell(t) {
     el("summary", { title: t.splits.map((line) => line.category).join(", ") }, `Split (${t.splits.length})`),
     el("ul", { class: "plain split-lines" }, ...t.splits.map((line) => el("li", {},
       el("span", {}, line.category, ...(line.memo ? [el("span", { class: "muted" }, ` (${line.memo})`)] : [])),
-      el("span", { class: "num" }, money(line.amount))))));
+      el("span", { class: "num" }, money(line.ledgerAmount ?? line.amount),
+        ...(foreign(t) ? [el("span", { class: "muted original" }, original(line.amount, t))] : []))))));
 }
 
 const categoryText = (t) => t.category ?? `split into ${t.splits.length} lines`;
@@ -201,7 +211,7 @@ export function resetTransactionForm() {
 }
 
 async function deleteTransaction(t) {
-  if (!window.confirm(`Delete ${money(t.amount)} (${categoryText(t)}, ${t.date})?`)) return;
+  if (!window.confirm(`Delete ${ledgerMoney(t)} (${categoryText(t)}, ${t.date})?`)) return;
   await api("DELETE", `/api/ledgers/${state.ledger.id}/transactions/${t.id}`);
   say("Transaction deleted.");
   await loadView();

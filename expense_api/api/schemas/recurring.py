@@ -4,7 +4,16 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ...services.recurring.dates import FREQUENCIES, WEEKDAYS
 from ...services.recurring.rules import EARLIEST_START_YEARS
-from .base import BaseSchema, CalendarDate, FreeText, ListQuerySchema, Money, UtcTimestamp
+from .auth import _is_currency, currency_codes
+from .base import (
+    BaseSchema,
+    CalendarDate,
+    FreeText,
+    ListQuerySchema,
+    Money,
+    UtcTimestamp,
+    request_currency,
+)
 from .transactions import TYPES, TransactionInputSchema
 
 MAX_INTERVAL = 1000
@@ -20,11 +29,22 @@ class RecurringInputSchema(TransactionInputSchema):
     """What each date records (a transaction's fields but its date), and the schedule."""
 
     class Meta(TransactionInputSchema.Meta):
-        # A rule records a single category (no split lines, payee or tags yet), in the ledger's
-        # currency (its occurrences' rates are their dates').
-        exclude = ("occurred_on", "splits", "payee", "tags", "currency", "rate")
+        # A rule records a single category (no split lines, payee or tags yet), and no rate: in
+        # another currency, each occurrence takes the ledger's rate of its date.
+        exclude = ("occurred_on", "splits", "payee", "tags", "rate")
 
-    amount = Money(required=True, request_body=True)
+    currency = fields.String(
+        validate=_is_currency,
+        allow_none=True,
+        metadata={
+            "description": "ISO 4217; default (and null) the ledger's. In another currency each "
+            "occurrence takes the ledger's rate for it on the occurrence's date (the latest on "
+            "or before it); a date without one is skipped with reason `rate_unknown`. A rule "
+            "takes no `rate`",
+            "example": "EUR",
+            "enum": sorted(currency_codes()),
+        },
+    )
 
     category_id = fields.Integer(
         required=True,
@@ -113,7 +133,21 @@ class RecurringPatchSchema(RecurringInputSchema):
 
 class RecurringSchema(BaseSchema):
     id = fields.Integer(required=True)
-    amount = Money(required=True)
+    amount = Money(
+        required=True,
+        own_currency=True,
+        metadata={"description": "in the rule's `currency`, with its digits"},
+    )
+    currency = fields.Method(
+        "_currency",
+        required=True,
+        metadata={
+            "type": "string",
+            "example": "EUR",
+            "description": "ISO 4217; the ledger's unless the rule was given another (each "
+            "occurrence then takes the ledger's rate of its date)",
+        },
+    )
     type = fields.String(required=True, metadata={"enum": list(TYPES)})
     category_id = fields.Integer(required=True, data_key="categoryId")
     category = fields.String(required=True, metadata={"description": "the category's name"})
@@ -167,6 +201,9 @@ class RecurringSchema(BaseSchema):
     )
     created_at = UtcTimestamp(required=True, data_key="createdAt")
 
+    def _currency(self, row) -> str:
+        return row.get("currency") or request_currency()
+
 
 class RecurringListSchema(BaseSchema):
     items = fields.List(fields.Nested(RecurringSchema), required=True)
@@ -178,7 +215,12 @@ class OccurrenceSchema(BaseSchema):
     reason = fields.String(
         required=True,
         allow_none=True,
-        metadata={"description": "why it was skipped (`budget_exceeded`); null when created"},
+        metadata={
+            "enum": ["budget_exceeded", "rate_unknown", None],
+            "description": "why it was skipped: `budget_exceeded` (a hard budget refused it) or "
+            "`rate_unknown` (a rule in another currency, and the ledger has no rate for it on "
+            "or before the date); null when created",
+        },
     )
     transaction_id = fields.Integer(
         required=True,

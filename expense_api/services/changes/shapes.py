@@ -17,8 +17,9 @@ from ...domain.money import format_amount
 from ...domain.periods import utc_timestamp
 
 PLAIN, MONEY, DATE, TIMESTAMP, LINES = "plain", "money", "date", "timestamp", "lines"
-# A transaction's (and its lines') own amount: money in the row's `currency` (None: the ledger's);
-# the currency itself (None shown as the ledger's); a rate as an exact plain decimal.
+# A transaction's (its lines', a recurring rule's) own amount: money in the row's `currency`
+# (None: the ledger's); the currency itself (None shown as the ledger's); a rate as an exact
+# plain decimal.
 OWN_MONEY, CURRENCY, RATE = "own_money", "currency", "rate"
 MATCH = "match"  # a rule's match: its amounts are money, the rest plain
 MATCH_AMOUNTS = ("amountMin", "amountMax")
@@ -93,7 +94,8 @@ SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
     "recurring": (
         ("id", "id", PLAIN),
-        ("amount", "amount", MONEY),
+        ("amount", "amount", OWN_MONEY),
+        ("currency", "currency", CURRENCY),
         ("type", "type", PLAIN),
         ("categoryId", "category_id", PLAIN),
         ("category", "category", PLAIN),

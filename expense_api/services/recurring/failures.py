@@ -88,8 +88,8 @@ def record(conn: Connection, rule: dict, error: BaseException, now: datetime) ->
         rule["ledger_id"],
         "recurring",
         "updated",
-        before=hook.render_in(current["currency"], "recurring", current),
-        after=hook.render_in(current["currency"], "recurring", recorded),
+        before=hook.render_in(current["ledger_currency"], "recurring", current),
+        after=hook.render_in(current["ledger_currency"], "recurring", recorded),
     )
     return {"failures": failures, "retry_at": retry_at, "paused": pause}
 

@@ -6,6 +6,10 @@ exactly an API write's (services/recurring/runs.py). Changing a rule changes onl
 yet handled: its next date is worked out again from the last date handled. Deleting it stops it
 and keeps the transactions it created.
 
+A rule may be in a currency other than its ledger's (`currency`, None for the ledger's own): its
+amount has that currency's digits, and each occurrence takes the ledger's rate of its date (a
+rule records no rate of its own; a date without one is skipped as `rate_unknown`).
+
 A start date may be at most EARLIEST_START_YEARS years before today in the ledger's time zone
 (a rule started in 1900 would have the worker catch up tens of thousands of dates); it may be
 as far ahead as any date (2999-12-31): a rule that starts later does no work until then.
@@ -14,11 +18,13 @@ as far ahead as any date (2999-12-31): a rule that starts later does no work unt
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from psycopg import Connection
 
 from ...domain import periods
 from ...domain.errors import ValidationFailed, found
+from ...domain.money import AmountError, check_digits
 from ...repositories import recurring
 from ..changes import hook
 from ..ledgers import Action, Actor, authorize
@@ -30,8 +36,9 @@ EARLIEST_START_YEARS = 10
 
 def create(conn: Connection, actor: Actor, values: dict) -> dict:
     authorize(actor, Action.WRITE)
+    values = _in_its_currency(values, actor)
     schedule = {**values, "occurrence_count": 0}
-    _check(schedule, earliest_start(actor))
+    _check(schedule, earliest_start(actor), actor.currency)
     rule_id = recurring.insert(
         conn,
         ledger_id=actor.ledger_id,
@@ -62,7 +69,7 @@ def update(conn: Connection, actor: Actor, rule_id: int, changes: dict) -> dict:
         recurring.get_for_update(conn, ledger_id=actor.ledger_id, rule_id=rule_id),
         "recurring rule",
     )
-    rule = {**old, **changes}
+    rule = _in_its_currency({**old, **changes}, actor)
     # Setting a count clears the end date and the reverse (both at once is still a 422).
     if changes.get("max_occurrences") is not None and "end_date" not in changes:
         rule["end_date"] = None
@@ -73,7 +80,7 @@ def update(conn: Connection, actor: Actor, rule_id: int, changes: dict) -> dict:
     if rule["frequency"] != "monthly" and "by_month_day" not in changes:
         rule["by_month_day"] = None
     # A start date is bounded when it is given: one kept from before stays as it is.
-    _check(rule, earliest_start(actor) if "start_date" in changes else None)
+    _check(rule, earliest_start(actor) if "start_date" in changes else None, actor.currency)
     if old["paused"] and not rule["paused"]:
         # Resumed: it acts from now on as the member who resumed it, and a rule paused as
         # failing gets its ten tries again, at once (services/recurring/failures.py).
@@ -135,10 +142,20 @@ def earliest_start(actor: Actor) -> date:
         return today.replace(year=today.year - EARLIEST_START_YEARS, day=28)
 
 
-def _check(rule: dict, earliest: date | None) -> None:
-    """The rules across fields (each field's own range is the schema's) and the earliest start
-    date (None: not checked): 422, nothing stored."""
+def _in_its_currency(values: dict, actor: Actor) -> dict:
+    """The rule's values with `currency` None for the ledger's own (given or not)."""
+    currency = values.get("currency")
+    return {**values, "currency": None if currency == actor.currency else currency}
+
+
+def _check(rule: dict, earliest: date | None, ledger_currency: str) -> None:
+    """The rules across fields (each field's own range is the schema's), the amount's digits in
+    the rule's currency and the earliest start date (None: not checked): 422, nothing stored."""
     errors: dict[str, list[str]] = {}
+    try:
+        check_digits(Decimal(rule["amount"]), rule["currency"] or ledger_currency)
+    except AmountError as error:
+        errors["amount"] = [str(error)]
     if earliest is not None and rule["start_date"] < earliest:
         errors["startDate"] = [
             f"Must be {earliest} or later: at most {EARLIEST_START_YEARS} years before today "

@@ -13,6 +13,10 @@ ledger's backlog never holds up another's due date for longer than a turn.
 Each date goes through `transactions.create` as the member the rule acts as: budget
 enforcement, alerts and the category check are an API write's. A hard budget's refusal records
 the date as skipped (`budget_exceeded`) with a `recurring_skipped` alert, and the rule goes on.
+A rule in another currency than its ledger's passes its currency, so each date takes the
+ledger's rate of that date; a date without one is skipped (`rate_unknown`, no alert: alerts
+name a budget) and the rule goes on, never a failure of the rule: a rate added later serves the
+dates after it, and a skipped date is not tried again.
 A member who left the ledger, or who may no longer write in it, pauses the rule instead.
 
 `run_next_due` is the worker's unit of work: the step in a transaction of its own, run again
@@ -42,7 +46,7 @@ from . import failures as recurring_failures
 
 log = logging.getLogger(__name__)
 
-TRANSACTION_FIELDS = ("category_id", "type", "amount", "description")
+TRANSACTION_FIELDS = ("category_id", "type", "amount", "currency", "description")
 
 
 class UnknownTimeZone(Exception):
@@ -162,6 +166,11 @@ def handle(conn: Connection, rule: dict) -> None:
             budget_id=budget["id"],
         )
         metrics.recurring_occurrence_skipped(refusal.code)
+    except transactions.RateUnknown as refusal:
+        recurring.insert_occurrence(
+            conn, **keys, occurrence_date=day, status="skipped", reason=refusal.code
+        )
+        metrics.recurring_occurrence_skipped(refusal.code)
     else:
         recurring.insert_occurrence(
             conn, **keys, occurrence_date=day, status="created", transaction_id=created["id"]
@@ -192,6 +201,6 @@ def _pause(conn: Connection, rule: dict, reason: str) -> None:
         rule["ledger_id"],
         "recurring",
         "updated",
-        before=hook.render_in(rule["currency"], "recurring", rule),
-        after=hook.render_in(rule["currency"], "recurring", paused),
+        before=hook.render_in(rule["ledger_currency"], "recurring", rule),
+        after=hook.render_in(rule["ledger_currency"], "recurring", paused),
     )
