@@ -201,3 +201,35 @@ WITH fresh AS (
     RETURNING 1
 )
 SELECT count(*) FROM entries
+
+-- name: record_rates$
+-- One entry per rate a write created or changed (arrays of one length: the rows' ids, their
+-- currency, day and rate now, and their rate before, NULL for a created one), in the arrays'
+-- order, unnumbered like every entry (numbered at COMMIT, migration 0016); answers how many.
+-- The images are the rate's REST shape, rendered here as services/changes/shapes.py's "rate"
+-- (a test holds them equal): {"currency", "date", "rate"} with the rate in plain notation
+-- without trailing zeros (trim_scale). A rate makes no webhook event.
+WITH changed AS (
+    SELECT c.id, c.currency, c.day, c.rate, c.old_rate, c.n
+    FROM unnest(%(ids)s::bigint[], %(currencies)s::text[], %(days)s::date[],
+                %(rates)s::numeric[], %(old_rates)s::numeric[])
+         WITH ORDINALITY AS c(id, currency, day, rate, old_rate, n)
+), entries AS (
+    INSERT INTO ledger_changes
+        (ledger_id, actor_id, actor_name, via, request_id, entity, entity_id, op, before, after)
+    SELECT %(ledger_id)s, %(actor_id)s,
+           (SELECT name FROM users WHERE id = %(actor_id)s),
+           %(via)s, %(request_id)s, 'rate', c.id,
+           CASE WHEN c.old_rate IS NULL THEN 'created' ELSE 'updated' END,
+           CASE WHEN c.old_rate IS NOT NULL
+                THEN jsonb_build_object('currency', c.currency,
+                                        'date', to_char(c.day, 'YYYY-MM-DD'),
+                                        'rate', trim_scale(c.old_rate)::text)
+           END,
+           jsonb_build_object('currency', c.currency, 'date', to_char(c.day, 'YYYY-MM-DD'),
+                              'rate', trim_scale(c.rate)::text)
+    FROM changed c
+    ORDER BY c.n
+    RETURNING 1
+)
+SELECT count(*) FROM entries

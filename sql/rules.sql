@@ -62,8 +62,9 @@ LIMIT 1
 -- The ledger's transactions dated date_from..date_to that a rule is run over, oldest first:
 -- with only_category (not NULL) those in that category alone (a split transaction has none:
 -- never). What the matcher reads (payee, description, amount, type) and what a rule may change
--- (category_id: NULL for a split one; tags).
-SELECT t.id, t.payee, t.description, t.amount, t.type, t.category_id, t.tags
+-- (category_id: NULL for a split one; tags). A rule's amounts are in the ledger's currency: the
+-- amount matched is the ledger amount, whatever currency the transaction was recorded in.
+SELECT t.id, t.payee, t.description, t.ledger_amount AS amount, t.type, t.category_id, t.tags
 FROM transactions_shown t
 WHERE t.ledger_id = %(ledger_id)s
   AND t.occurred_on BETWEEN %(date_from)s AND %(date_to)s

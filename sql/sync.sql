@@ -78,6 +78,12 @@ SELECT id, ledger_id, position, match, set_category_id, set_payee, set_tags, cre
 FROM rules
 WHERE ledger_id = %(ledger_id)s AND id = ANY(%(ids)s::bigint[])
 
+-- name: rates
+-- The ledger's exchange rates among `ids`, as GET .../rates shows them.
+SELECT id, currency, day, rate
+FROM ledger_rates
+WHERE ledger_id = %(ledger_id)s AND id = ANY(%(ids)s::bigint[])
+
 -- name: payees_and_tags
 -- The payees and tags whose state a transaction entry with a seq in (since, upto] changed,
 -- once each, with the first such seq and their state now: a payee's id, name, how many

@@ -21,6 +21,21 @@ api() {
   fi
 }
 
+# upload EXPECTED_STATUS PATH FILE -- a multipart/form-data POST with FILE in the field `file`.
+upload() {
+  local expected="$1" path="$2" file="$3"
+  local args=(-sS -o "$BODY_FILE" -w '%{http_code}' -X POST "$BASE_URL$path" -F "file=@$file")
+  [ -n "${TOKEN:-}" ] && args+=(-H "Authorization: Bearer $TOKEN")
+  local status
+  status="$(curl "${args[@]}")"
+  echo "--> POST $path (file $(basename "$file"))  [$status]"
+  if [ "$status" != "$expected" ]; then
+    echo "expected $expected, got $status:" >&2
+    cat "$BODY_FILE" >&2
+    exit 1
+  fi
+}
+
 # field EXPRESSION -- reads the last response body: field '["user"]["id"]'
 field() {
   python3 -c 'import json, sys; print(eval("json.load(open(sys.argv[1]))" + sys.argv[2]))' "$BODY_FILE" "$1"

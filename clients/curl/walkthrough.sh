@@ -3,7 +3,8 @@
 # register -> log in -> category -> budget -> expenses -> analytics -> an over-budget expense refused
 # -> a second (shared) ledger -> a household ledger shared with an invited partner -> a receipt
 # split across categories, with a payee and tags, and the lists filtered by them -> rules that
-# categorize card payments, reordered, and run over the uncategorized ones.
+# categorize card payments, reordered, and run over the uncategorized ones -> exchange rates, by
+# hand and from an ECB file.
 #
 #   bin/serve &                      # in another terminal
 #   clients/curl/walkthrough.sh      # BASE_URL=http://host:port to point elsewhere
@@ -188,5 +189,23 @@ echo "    $(field '["errors"]')"
 # budget; the second would take it past its hard 300.00, so it is refused and left as it was.
 api 200 POST "/api/ledgers/$DEFAULT_LEDGER/rules/$BAKERY_RULE/apply?month=$MONTH&year=$YEAR"
 echo "    changed $(field '["changed"]'), refused $(field '["refused"]')"
+
+echo "20. Exchange rates: the ledger's own table (EUR per unit here), by hand or from an ECB file"
+api 200 PUT "/api/ledgers/$DEFAULT_LEDGER/rates/USD" \
+  '{"items": [{"date": "2026-03-02", "rate": "0.9246"}, {"date": "2026-03-03", "rate": 0.925}]}'
+show
+# Never the ledger's own currency; at most 12 significant digits, each item's error named.
+api 422 PUT "/api/ledgers/$DEFAULT_LEDGER/rates/EUR" '{"items": [{"date": "2026-03-02", "rate": "1"}]}'
+echo "    $(field '["errors"]')"
+# The ECB's eurofxref-hist.csv layout (units per 1 EUR): an EUR ledger gets each value inverted,
+# exact to 12 significant digits, half up. Days in any order; N/A is no rate.
+RATES_FILE="$(mktemp)"
+printf 'Date,USD,JPY,GBP,\r\n2026-03-04,1.0842,162.47,0.8451,\r\n2026-03-03,1.08,N/A,0.8433,\r\n' \
+  > "$RATES_FILE"
+upload 200 "/api/ledgers/$DEFAULT_LEDGER/rates/import" "$RATES_FILE"
+rm -f "$RATES_FILE"
+show
+api 200 GET "/api/ledgers/$DEFAULT_LEDGER/rates?currency=USD"
+echo "    EUR per USD on 2026-03-04: $(field '["items"][-1]["rate"]')"
 
 echo "Done: $EMAIL"

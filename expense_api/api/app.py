@@ -29,7 +29,12 @@ from .core import (
     routing,
     tokens,
 )
-from .core.converters import IdConverter, id_parameter_schema
+from .core.converters import (
+    CurrencyConverter,
+    IdConverter,
+    currency_parameter_schema,
+    id_parameter_schema,
+)
 from .core.ledger_paths import register_ledger_paths
 from .core.retry import init_app as install_transaction_retry
 
@@ -86,8 +91,10 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
     idempotency.init_app(app)
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["currency"] = CurrencyConverter
     api = openapi.configure(app)
     api.register_converter(IdConverter, id_parameter_schema)
+    api.register_converter(CurrencyConverter, currency_parameter_schema)
     _register_blueprints(api)
     graphql.init_app(app, api)  # POST /api/graphql and its explorer, over the same services
     install_transaction_retry(app)  # views run again when PostgreSQL aborts their transaction
@@ -118,6 +125,7 @@ def _register_blueprints(api) -> None:
     api.register_blueprint(import_module(".tags", __package__).blp)
     api.register_blueprint(import_module(".rules", __package__).blp)
     api.register_blueprint(import_module(".imports", __package__).blp)
+    api.register_blueprint(import_module(".rates", __package__).blp)
     api.register_blueprint(admin.blp)
 
 

@@ -96,3 +96,28 @@ def record_in_bulk(
         op=op,
         ids=ids,
     )
+
+
+def record_rates(
+    conn: Connection,
+    *,
+    ledger_id: int,
+    actor_id: int | None,
+    via: str,
+    request_id: str | None,
+    rows: list[dict],
+) -> int:
+    """One entry per rate row written (sql/changes.sql, record_rates): `created` where
+    `old_rate` is None, else `updated`; how many."""
+    return queries.changes.record_rates(
+        conn,
+        ledger_id=ledger_id,
+        actor_id=actor_id,
+        via=via,
+        request_id=request_id,
+        ids=[row["id"] for row in rows],
+        currencies=[row["currency"] for row in rows],
+        days=[row["day"] for row in rows],
+        rates=[row["rate"] for row in rows],
+        old_rates=[row["old_rate"] for row in rows],
+    )

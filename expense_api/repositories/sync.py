@@ -17,6 +17,7 @@ _ROWS = {
     "budget": queries.sync.budgets,
     "recurring": queries.sync.recurring,
     "rule": queries.sync.rules,
+    "rate": queries.sync.rates,
 }
 
 

@@ -313,3 +313,29 @@ def _json(value) -> str:
     import json
 
     return json.dumps(value)
+
+
+def test_amount_filters_and_rules_compare_the_ledger_amount(alice):
+    food, loose = category(alice, "Food"), category(alice, "Uncategorized")
+    # 100 JPY is 0.67 USD; 50 EUR at 1.1 is 55.00 USD.
+    yen = post(alice, loose, currency="JPY", amount="100", rate="0.0067").get_json()
+    euros = post(alice, loose, currency="EUR", amount="50", rate="1.1").get_json()
+    listed = alice.get("/api/transactions?month=3&year=2026&minAmount=1").get_json()["items"]
+    assert [row["id"] for row in listed] == [euros["id"]]
+    listed = alice.get("/api/transactions?month=3&year=2026&maxAmount=1").get_json()["items"]
+    assert [row["id"] for row in listed] == [yen["id"]]
+    rule = alice.post(
+        f"/api/ledgers/{alice.ledger_id}/rules",
+        json={"match": {"amountMax": "1.00"}, "set": {"categoryId": food}},
+    ).get_json()
+    applied = alice.post(
+        f"/api/ledgers/{alice.ledger_id}/rules/{rule['id']}/apply",
+        query_string={"month": 3, "year": 2026},
+    )
+    assert applied.get_json() == {"changed": 1, "refused": 0}
+    changed = alice.get(f"/api/transactions/{yen['id']}").get_json()
+    assert (changed["categoryId"], changed["rate"], changed["ledgerAmount"]) == (
+        food,
+        "0.0067",
+        "0.67",
+    )

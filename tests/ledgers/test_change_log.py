@@ -283,6 +283,19 @@ class World:
             response = owner.get(base + path)
             assert response.status_code == 200, response.get_json()
             state.update({(entity, item[key]): item for item in response.get_json()["items"]})
+        # A rate's REST shape has no id (its currency and date name it): the row's is its key.
+        response = owner.get(base + "/rates?limit=500")
+        assert response.status_code == 200, response.get_json()
+        ids = {
+            (row["currency"], row["day"].isoformat()): row["id"]
+            for row in self.conn.execute(
+                "SELECT id, currency, day FROM ledger_rates WHERE ledger_id = %s", (ledger_id,)
+            )
+        }
+        state.update(
+            {("rate", ids[(item["currency"], item["date"])]): item
+             for item in response.get_json()["items"]}
+        )  # fmt: skip
         return state
 
     # The watch.
@@ -897,6 +910,42 @@ def undo_import(w: World):
     }  # fmt: skip
 
 
+def put_rates(w: World):
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    path = f"/api/ledgers/{ledger_id}/rates/EUR"
+    w.rest(alice, "PUT", path, json={"items": [{"date": "2026-03-02", "rate": "1.08"}]})
+    items = [{"date": "2026-03-02", "rate": "1.09"}, {"date": "2026-03-03", "rate": "1.1"}]
+    with w.change(actor=alice.id, via="rest", ledgers=[ledger_id]) as watch:
+        w.rest(alice, "PUT", path, json={"items": items})
+    assert sorted(e["op"] for e in watch.entries) == ["created", "updated"]
+    with w.change(actor=alice.id, via="graphql", ledgers=[ledger_id]) as watch:
+        w.graphql(
+            alice,
+            'mutation($l: Int!) { putRates(ledgerId: $l, currency: "EUR", items: ['
+            '{date: "2026-03-03", rate: "1.10"}, {date: "2026-03-04", rate: "1.2"}]) '
+            "{ items { rate } } }",
+            l=ledger_id,
+        )
+    assert [e["op"] for e in watch.entries] == ["created"]  # 1.10 is 1.1: unchanged
+
+
+def import_rates(w: World):
+    alice = w.user("Alice")
+    ledger_id = w.shared(alice)
+    w.rest(alice, "PUT", f"/api/ledgers/{ledger_id}/rates/EUR",
+           json={"items": [{"date": "2026-03-02", "rate": "1.08"}]})  # fmt: skip
+    data = b"Date,USD,GBP,\r\n2026-03-02,1.09,0.84,\r\n2026-03-03,1.1,N/A,\r\n"
+    with w.change(actor=alice.id, via="import", ledgers=[ledger_id]) as watch:
+        response = alice.post(
+            f"/api/ledgers/{ledger_id}/rates/import",
+            data={"file": (io.BytesIO(data), "eurofxref-hist.csv")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200, response.get_json()
+    assert Counter(e["op"] for e in watch.entries) == {"created": 2, "updated": 1}
+
+
 # The catalog: every public function or class of expense_api.services, by its name below the
 # package. A writer of a ledger's data names its scenario (several may share one: a step and
 # the unit of work that takes it); everything else says why it needs none.
@@ -943,6 +992,8 @@ WRITERS = {
     "imports.commits.commit": commit_import,
     "imports.commits.discard": discard_import,
     "imports.commits.undo": undo_import,
+    "rates.put": put_rates,
+    "rates.import_file": import_rates,
     # Not in services, but a door's own write: the CLI's bulk load (expense_api/demo.py).
     "demo.seed": seed_command,
 }
@@ -1008,6 +1059,7 @@ OTHERS = {
     "changes.hook.alert_fired": THE_HOOK,
     "changes.hook.record_import_committed": THE_HOOK,
     "changes.hook.record_imported": THE_HOOK,
+    "changes.hook.record_rates": THE_HOOK,
     "changes.log.hidden_from": READS,  # the audit trail (GET .../changes)
     "changes.log.page": READS,
     "changes.sync.answer": READS,  # delta sync (GET .../sync)
@@ -1065,6 +1117,9 @@ OTHERS = {
     "reports.budget_usage_for_ledgers": READS,
     "reports.trends": READS,
     "reports.trends_for_ledgers": READS,
+    "rates.list_page": READS,
+    "rates.read_file": READS,  # a file read by domain/ratefiles: no database
+    "rates.check_currency": READS,
     "rules.list_all": READS,
     "rules.get": READS,
     "tags.list_all": READS,

@@ -29,6 +29,7 @@ BODIES = {
     ("PATCH", "user_id"): {"role": "viewer"},  # /api/ledgers/<ledger_id>/members/<user_id>
     ("PATCH", "rule_id"): {"amount": "1.00"},
     ("PATCH", "webhook_id"): {"description": "Taken over"},
+    ("PUT", "currency"): {"items": [{"date": "2026-03-02", "rate": "1.1"}]},
 }
 # Path arguments that name nobody's data: the docs page's and the dashboard's files (public).
 NOT_IDS = {"asset", "file"}
@@ -90,7 +91,8 @@ def _owner_world(owner) -> dict:
                 "invitation_id": invitation["id"], "rule_id": rule["id"],
                 "import_rule_id": import_rule["id"],
                 "webhook_id": webhook["id"], "delivery_id": delivery["id"],
-                "import_id": imported.get_json()["id"]},
+                "import_id": imported.get_json()["id"],
+                "currency": "EUR"},
     }  # fmt: skip
 
 
@@ -258,12 +260,15 @@ def _write_body(method: str, rule: str, world: dict):
         ("PATCH", "/webhooks/<id:webhook_id>"): {"description": "changed"},
         ("POST", "/rules"): {"match": {"type": "EXPENSE"}, "set": {"payee": "Anyone"}},
         ("PATCH", "/rules/<id:import_rule_id>"): {"position": 1},
+        ("PUT", "/rates/<currency:currency>"): {"items": [{"date": today.isoformat(),
+                                                          "rate": "1.1"}]},
     }.get((method, rule.removeprefix(LEDGER_PREFIX)))  # fmt: skip
 
 
 # Operations that need more than a JSON body: a query parameter, a file upload, a preview.
 QUERIES = {("GET", "/export"): "?format=json"}
 UPLOAD_IMPORT = ("POST", "/imports")
+UPLOAD_RATES = ("POST", "/rates/import")
 DISCARD_IMPORT = ("DELETE", "/imports/<id:import_id>")
 
 
@@ -327,6 +332,7 @@ def _ledger_snapshot(owner, world) -> dict:
             "/summary",
             "/recurring",
             "/rules",
+            "/rates",
         )
     }
 
@@ -367,6 +373,10 @@ def test_every_ledger_path_answers_each_role_as_the_contract_says(app, accounts,
             kwargs = {"json": body} if body is not None else {}
             if (method, rule.rule.removeprefix(LEDGER_PREFIX)) == UPLOAD_IMPORT:
                 kwargs = {"data": _statement_form(), "content_type": "multipart/form-data"}
+            if (method, rule.rule.removeprefix(LEDGER_PREFIX)) == UPLOAD_RATES:
+                rates = io.BytesIO(b"Date,USD,GBP\n2026-03-02,1.08,0.84\n")
+                kwargs = {"data": {"file": (rates, "eurofxref-hist.csv")},
+                          "content_type": "multipart/form-data"}  # fmt: skip
             response = users[role].request(method, path, **kwargs)
             expected = _expected(role, method, rule.rule)
             checked.add((rule.rule, method, role))

@@ -49,7 +49,7 @@ LISTS = {
     "recurring": ("recurring", "id"),
     "rule": ("rules", "id"),
 }
-EMPTY_LISTS = ("rates",)
+EMPTY_LISTS: tuple[str, ...] = ()
 
 
 def log_what_the_log_lacks(conn, ledger_id: int) -> None:

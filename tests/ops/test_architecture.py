@@ -254,6 +254,7 @@ RESOURCES = {
     "invitations": "invitations",
     "ledgers": "ledgers",
     "payees": "payees",
+    "rates": "rates",
     "recurring": "recurring",
     "reports": "reports",
     "rules": "rules",

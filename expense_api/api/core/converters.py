@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from werkzeug.routing import BaseConverter
 
+from ...domain.ratefiles import known_currencies
+
 MAX_ID = 2**63 - 1
 
 
@@ -25,3 +27,14 @@ class IdConverter(BaseConverter):
 
 def id_parameter_schema(converter) -> dict:
     return {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
+
+
+class CurrencyConverter(BaseConverter):
+    """`<currency:...>`: three capital letters (anything else is no route, 404); whether they
+    are an ISO 4217 code the service says (422 naming `currency`)."""
+
+    regex = r"[A-Z]{3}"
+
+
+def currency_parameter_schema(converter) -> dict:
+    return {"type": "string", "enum": sorted(known_currencies()), "example": "USD"}

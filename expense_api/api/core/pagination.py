@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import date
 
 from ...domain.errors import ValidationFailed
+from ...services import rates
 from ...services.recurring import rules as recurring
 from ...services.webhooks import endpoints as webhooks
 
@@ -31,13 +33,16 @@ def decode(cursor: str) -> tuple[date, int]:
 
 
 def page(
-    rows: list[dict], limit: int, position=lambda row: (row["occurred_on"], row["id"])
+    rows: list[dict],
+    limit: int,
+    position=lambda row: (row["occurred_on"], row["id"]),
+    encoder=encode,
 ) -> tuple[list[dict], str | None]:
     """Rows were fetched with limit + 1: the extra one says whether a next page exists.
-    `position` gives a row's (date, id) keyset position."""
+    `position` gives a row's keyset position ((date, id), as `encoder` takes it)."""
     if len(rows) <= limit:
         return rows, None
-    return rows[:limit], encode(*position(rows[limit - 1]))
+    return rows[:limit], encoder(*position(rows[limit - 1]))
 
 
 def encode_id(row_id: int) -> str:
@@ -88,3 +93,29 @@ def deliveries_page(conn, acting, webhook_id: int, limit: int, cursor: str | Non
         before_id=decode_id(cursor) if cursor else None,
     )
     return page_by_id(rows, limit)
+
+
+def encode_rate(currency: str, day: date) -> str:
+    """A rate list's keyset position: (currency, day) of a page's last rate."""
+    raw = json.dumps([currency, day.isoformat()], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_rate(cursor: str) -> tuple[str, date]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        currency, day = json.loads(raw)
+        if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ValueError
+        return currency, date.fromisoformat(day)
+    except (ValueError, TypeError, binascii.Error):
+        raise ValidationFailed({"cursor": ["Not a cursor this API issued."]}) from None
+
+
+def rates_page(conn, acting, *, limit: int, cursor: str | None = None, **filters):
+    """A page of the ledger's rates and the next page's cursor (REST and GraphQL)."""
+    after = decode_rate(cursor) if cursor else None
+    rows = rates.list_page(conn, acting, limit=limit + 1, after=after, **filters)
+    return page(
+        rows, limit, position=lambda row: (row["currency"], row["day"]), encoder=encode_rate
+    )

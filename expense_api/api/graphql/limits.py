@@ -41,7 +41,7 @@ from graphql.language import (
 )
 from graphql.validation import ValidationRule
 
-from ...services import rules
+from ...services import rates, rules
 from ...services.ledgers import MAX_LEDGERS_PER_USER
 from ...services.transactions import MAX_LINES
 from ...services.webhooks import endpoints as webhooks
@@ -104,6 +104,8 @@ LIST_SIZES = {
     ("Ledger", "webhooks"): webhooks.MAX_PER_LEDGER,  # the service's maximum (10)
     ("Ledger", "tags"): 100,  # assumed
     ("Ledger", "rules"): rules.MAX_PER_LEDGER,  # the service's maximum (500)
+    ("RatePage", "items"): 500,  # a page's most (limit)
+    ("RateList", "items"): rates.MAX_ITEMS,  # what putRates may write (5,000)
     ("CategoryBreakdown", "items"): 100,  # one per category, as categories
     ("BudgetUsage", "items"): 100,  # one per budget of the month, as budgets
     ("Trends", "items"): 120,  # one per month: `months` is at most 120 (assumed for from/to)
@@ -156,7 +158,7 @@ def _in_connection(type_name: str, field_name: str) -> bool:
 # and may be asked under `ledgers`.
 ONE_LEDGER_AT_A_TIME = frozenset(
     {"invitations", "category", "transaction", "budget", "recurring", "recurringRule", "rules",
-     "webhooks", "webhook", "changes"}
+     "rates", "webhooks", "webhook", "changes"}
 )  # fmt: skip
 # Fields read one item at a time (a service call each): refused below the list that holds the
 # items. Ask them of the item read by id (`recurringRule(id)`, `webhook(id)`).

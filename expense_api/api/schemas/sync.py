@@ -9,13 +9,15 @@ from .budgets import BudgetSchema
 from .categories import CategorySchema
 from .ledgers import LedgerSchema, MemberSchema
 from .payees import PayeeSchema
+from .rates import RateSchema
 from .recurring import RecurringSchema
 from .rules import RuleSchema
 from .tags import TagSchema
 from .transactions import TransactionSchema
 
 ENTITIES = [
-    "ledger", "member", "category", "payee", "tag", "transaction", "budget", "recurring", "rule"
+    "ledger", "member", "category", "payee", "tag", "transaction", "budget", "recurring", "rule",
+    "rate",
 ]  # fmt: skip
 
 
@@ -35,14 +37,6 @@ class TombstoneSchema(BaseSchema):
     entity = fields.String(required=True, metadata={"enum": ENTITIES})
     id = fields.Integer(
         required=True, metadata={"description": "the entity's id (a member's: their user id)"}
-    )
-
-
-def _not_yet(what: str):
-    return fields.List(
-        fields.Dict(),
-        required=True,
-        metadata={"description": f"{what}: always empty until the service has them"},
     )
 
 
@@ -87,7 +81,7 @@ class SyncSchema(BaseSchema):
     budgets = fields.List(fields.Nested(BudgetSchema), required=True)
     recurring = fields.List(fields.Nested(RecurringSchema), required=True)
     rules = fields.List(fields.Nested(RuleSchema), required=True)
-    rates = _not_yet("exchange rates")
+    rates = fields.List(fields.Nested(RateSchema), required=True)
     deleted = fields.List(
         fields.Nested(TombstoneSchema),
         required=True,

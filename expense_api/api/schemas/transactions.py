@@ -269,8 +269,16 @@ class TransactionQuerySchema(PeriodQuerySchema, ListQuerySchema):
         validate=validate.Length(1, 100),
         metadata={"description": "case-insensitive text in the description"},
     )
-    min_amount = Money(request=True, data_key="minAmount")
-    max_amount = Money(request=True, data_key="maxAmount")
+    min_amount = Money(
+        request=True,
+        data_key="minAmount",
+        metadata={"description": "at least this `ledgerAmount` (in the ledger's currency)"},
+    )
+    max_amount = Money(
+        request=True,
+        data_key="maxAmount",
+        metadata={"description": "at most this `ledgerAmount` (in the ledger's currency)"},
+    )
 
     @validates_schema
     def _amount_range(self, data, **kwargs):

@@ -126,6 +126,22 @@ def record_imported(conn: Connection, actor: Actor, op: str, ids: list[int]) -> 
     return _in_bulk(conn, actor, "transaction", op=op, ids=ids)
 
 
+def record_rates(conn: Connection, actor: Actor, rows: list[dict]) -> int:
+    """The entries of the rates a write created or changed (repositories/rates.upsert's rows:
+    `old_rate` None for a created one): one statement whatever their number, images rendered
+    by the database as shapes' "rate", no webhook event. How many."""
+    if not rows:
+        return 0
+    return changes.record_rates(
+        conn,
+        ledger_id=actor.ledger_id,
+        actor_id=actor.user_id,
+        via=door.current(),
+        request_id=logs.REQUEST_ID.get(),
+        rows=rows,
+    )
+
+
 def record_later(
     batch: Batch, actor: Actor, entity: str, op: str, *, before=None, after=None
 ) -> Pending:

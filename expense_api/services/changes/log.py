@@ -16,7 +16,7 @@ from ..ledgers import ROLE_ACTIONS, Action, Actor, authorize
 
 ENTITIES = (
     "transaction", "category", "budget", "recurring", "member", "invitation", "webhook", "rule",
-    "import", "ledger",
+    "import", "ledger", "rate",
 )  # fmt: skip
 # Seen only by a role that manages the ledger (owners): what owners alone may see elsewhere.
 MANAGERS_ONLY = ("webhook", "invitation")

@@ -147,6 +147,13 @@ SHAPES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("committedAt", "committed_at", TIMESTAMP),
         ("undoneAt", "undone_at", TIMESTAMP),
     ),
+    # An exchange rate (GET .../rates's item; its entries' entity id is the row's id). Its
+    # entries are rendered by the database (sql/changes.sql, record_rates) in this shape.
+    "rate": (
+        ("currency", "currency", PLAIN),
+        ("date", "day", DATE),
+        ("rate", "rate", RATE),
+    ),
     # Not a logged entity: alerts are consequences of changes; their webhook events use it.
     "alert": (
         ("id", "id", PLAIN),

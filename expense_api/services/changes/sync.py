@@ -40,7 +40,7 @@ from ..ledgers import Action, Actor, authorize
 PAGE_SIZE = 1000
 
 # The entities sync lists, by the log's name, and the answer's list of each. The ledger is one
-# object, not a list. Rates have no entries yet: their list is empty.
+# object, not a list.
 LISTS = {
     "member": "members",
     "category": "categories",
@@ -48,11 +48,11 @@ LISTS = {
     "budget": "budgets",
     "recurring": "recurring",
     "rule": "rules",
+    "rate": "rates",
 }
 ENTITIES = ("ledger", *LISTS)
 # Listed as the transaction entries of an answer's range changed them (no entries of their own).
 CHANGED_BY_TRANSACTIONS = {"payee": "payees", "tag": "tags"}
-NOT_YET_LOGGED = ("rates",)
 
 
 class InvalidKnowledge(ValidationFailed):
@@ -101,7 +101,6 @@ def answer(conn: Connection, actor: Actor, since: int | None = None) -> dict:
 
     result: dict = {"knowledge": knowledge, "has_more": has_more, "ledger": ledger.value()}
     result.update({name: [] for name in (*LISTS.values(), *CHANGED_BY_TRANSACTIONS.values())})
-    result.update({name: [] for name in NOT_YET_LOGGED})
     deleted = []  # (seq, tombstone)
     for entry in entries:  # in the order of their latest change
         key = (entry["entity"], entry["entity_id"])

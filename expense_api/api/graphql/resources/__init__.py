@@ -12,6 +12,7 @@ from . import (
     changes,
     ledgers,
     payees,
+    rates,
     recurring,
     reports,
     rules,
@@ -22,6 +23,6 @@ from . import (
 
 RESOURCES = (
     categories, transactions, payees, tags, budgets, alerts, reports, ledgers, recurring,
-    rules, webhooks, changes,
+    rules, rates, webhooks, changes,
 )  # fmt: skip
 BINDABLES = [bindable for resource in RESOURCES for bindable in resource.BINDABLES]
