@@ -4,7 +4,7 @@
 # -> a second (shared) ledger -> a household ledger shared with an invited partner -> a receipt
 # split across categories, with a payee and tags, and the lists filtered by them -> rules that
 # categorize card payments, reordered, and run over the uncategorized ones -> exchange rates, by
-# hand and from an ECB file.
+# hand and from an ECB file -> an expense in another currency, its rate changed.
 #
 #   bin/serve &                      # in another terminal
 #   clients/curl/walkthrough.sh      # BASE_URL=http://host:port to point elsewhere
@@ -207,5 +207,29 @@ rm -f "$RATES_FILE"
 show
 api 200 GET "/api/ledgers/$DEFAULT_LEDGER/rates?currency=USD"
 echo "    EUR per USD on 2026-03-04: $(field '["items"][-1]["rate"]')"
+
+echo "21. An expense in another currency: amount in dollars, rate in euros per dollar"
+api 201 POST /api/categories '{"name": "Travel"}'
+TRAVEL_CATEGORY="$(field '["id"]')"
+# ledgerAmount = amount x rate, rounded half up once to the ledger's digits: 12.50 x 0.9215 =
+# 11.51875 -> 11.52 EUR. Budgets, totals and reports count the ledger amount.
+api 201 POST /api/transactions \
+  "{\"amount\": \"12.50\", \"currency\": \"USD\", \"rate\": \"0.9215\", \"type\": \"EXPENSE\",
+    \"categoryId\": $TRAVEL_CATEGORY, \"description\": \"Taxi in Boston\", \"date\": \"$TODAY\"}"
+FOREIGN="$(field '["id"]')"
+echo "    $(field '["amount"]') $(field '["currency"]') at $(field '["rate"]') = $(field '["ledgerAmount"]') EUR"
+# A PATCH keeps the recorded rate unless given one: 12.50 x 0.93 = 11.625 -> 11.63 (half up).
+api 200 PATCH "/api/transactions/$FOREIGN" '{"rate": "0.93"}'
+echo "    new rate $(field '["rate"]'): $(field '["ledgerAmount"]') EUR"
+# Without a rate, the ledger's rate of the date (step 20's 2026-03-03 USD rate, from the file).
+api 201 POST /api/transactions \
+  "{\"amount\": \"20.00\", \"currency\": \"USD\", \"type\": \"EXPENSE\",
+    \"categoryId\": $TRAVEL_CATEGORY, \"date\": \"2026-03-03\"}"
+echo "    at the ledger's rate $(field '["rate"]'): $(field '["ledgerAmount"]') EUR"
+# A currency the ledger has no rate of, and no rate given: 422 rate_unknown, nothing written.
+api 422 POST /api/transactions \
+  "{\"amount\": \"100\", \"currency\": \"NOK\", \"type\": \"EXPENSE\",
+    \"categoryId\": $TRAVEL_CATEGORY, \"date\": \"$TODAY\"}"
+echo "    code $(field '["code"]'): $(field '["errors"]["rate"][0]')"
 
 echo "Done: $EMAIL"
