@@ -133,11 +133,14 @@ SELECT %(ledger_id)s, k.transaction_id, k.tag_id
 FROM unnest(%(transaction_ids)s::bigint[], %(tag_ids)s::bigint[]) AS k(transaction_id, tag_id)
 
 -- name: insert_budgets!
-INSERT INTO budgets (ledger_id, category_id, year, month, amount, mode, alert_threshold)
-SELECT %(ledger_id)s, k.category_id, k.year, k.month, k.amount, k.mode, k.alert_threshold
+-- A restore's budgets, with their mode, alert threshold and rollover.
+INSERT INTO budgets (ledger_id, category_id, year, month, amount, mode, alert_threshold, rollover)
+SELECT %(ledger_id)s, k.category_id, k.year, k.month, k.amount, k.mode, k.alert_threshold,
+       k.rollover
 FROM unnest(%(category_ids)s::bigint[], %(years)s::smallint[], %(months)s::smallint[],
-            %(amounts)s::numeric[], %(modes)s::text[], %(thresholds)s::smallint[])
-     WITH ORDINALITY AS k(category_id, year, month, amount, mode, alert_threshold, n)
+            %(amounts)s::numeric[], %(modes)s::text[], %(thresholds)s::smallint[],
+            %(rollovers)s::text[])
+     WITH ORDINALITY AS k(category_id, year, month, amount, mode, alert_threshold, rollover, n)
 ORDER BY k.n
 
 -- name: insert_recurring!

@@ -477,6 +477,7 @@ def _write(conn: Connection, actor: Actor, document: dict) -> None:
             "amounts": [item["amount"] for item in budgets],
             "modes": [item.get("mode") or "hard" for item in budgets],
             "thresholds": [item.get("alert_threshold") or 80 for item in budgets],
+            "rollovers": [item.get("rollover") or "none" for item in budgets],
         },
     )
     rules = document["recurring"]

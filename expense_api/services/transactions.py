@@ -195,12 +195,6 @@ def _whole(values: dict, actor: Actor) -> dict:
             {"categoryId": ["Give a category, or splits for a split transaction."]}
         )
     amount = Decimal(values["amount"])
-    if lines and sum(line["amount"] for line in lines) != amount:
-        total = sum(line["amount"] for line in lines)
-        raise SplitsMismatch(
-            {"splits": [f"The lines sum to {total}; the amount is {amount}."]},
-            "The split lines must sum exactly to the transaction's amount.",
-        )
     currency, rate = values.get("currency"), values.get("rate")
     if currency == actor.currency:
         currency = None
@@ -208,7 +202,14 @@ def _whole(values: dict, actor: Actor) -> dict:
         raise ValidationFailed(
             {"rate": [f"A rate is for a currency other than the ledger's ({actor.currency})."]}
         )
+    # Each amount's own digits first (a line's digits named on the line), then their sum.
     _digits_must_fit(amount, lines, currency or actor.currency)
+    if lines and sum(line["amount"] for line in lines) != amount:
+        total = sum(line["amount"] for line in lines)
+        raise SplitsMismatch(
+            {"splits": [f"The lines sum to {total}; the amount is {amount}."]},
+            "The split lines must sum exactly to the transaction's amount.",
+        )
     tags: dict[str, str] = {}
     for tag in values.get("tags") or ():
         tags.setdefault(tag.lower(), tag)

@@ -218,10 +218,8 @@ class Model:
 
     def settle(self, row: Row, raw_currency: str | None) -> Row:
         """The row as the service must record it, or Refused, in the service's order of
-        checks: lines summing to the amount, a rate only for another currency, digits, the rate
+        checks: a rate only for another currency, digits, lines summing to the amount, the rate
         of the date, the conversion, every line a share."""
-        if row.lines and sum(a for _, a in row.lines) != row.amount:
-            raise Refused("splits_mismatch", ["splits"])
         currency = None if raw_currency in (None, self.currency) else raw_currency
         if currency is None and row.rate is not None and row.rate != 1:
             raise Refused("validation_error", ["rate"])
@@ -230,6 +228,8 @@ class Model:
         wrong += [f"splits.{i}.amount" for i, (_, a) in enumerate(row.lines) if not fits(a, digits)]
         if wrong:
             raise Refused("validation_error", wrong)
+        if row.lines and sum(a for _, a in row.lines) != row.amount:
+            raise Refused("splits_mismatch", ["splits"])
         if currency is None:
             units = row.amount * 10**self.digits
             return replace(

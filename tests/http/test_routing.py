@@ -19,7 +19,7 @@ BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 # A value each path argument's converter accepts; ids need not exist (1 is fine).
-SAMPLE_ARGUMENTS = {"asset": "init.js", "file": "main.js"}
+SAMPLE_ARGUMENTS = {"asset": "init.js", "file": "main.js", "currency": "EUR"}
 
 
 def _operations(app, **samples):

@@ -82,7 +82,8 @@ def original(alice, database):
                                           "categoryId": salary, "payee": "Employer"})  # fmt: skip
     _post(alice, f"{base}/budgets", {"amount": "1000", "month": 3, "year": 2026, "mode": "soft"})
     _post(alice, f"{base}/budgets", {"amount": "40", "month": 3, "year": 2026,
-                                     "categoryId": food, "alertThreshold": 50})  # fmt: skip
+                                     "categoryId": food, "alertThreshold": 50,
+                                     "rollover": "both"})  # fmt: skip
     _post(alice, f"{base}/budgets", {"amount": "10", "month": 2, "year": 2026,
                                      "categoryId": home, "mode": "hard"})  # fmt: skip
     recurring(alice, home, path=f"{base}/recurring", startDate="2026-01-31", count=3,
