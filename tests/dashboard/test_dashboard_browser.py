@@ -759,7 +759,7 @@ def test_a_split_receipt_with_a_payee_and_tags(browser, live_server):
         assert (saved["categoryId"], saved["category"]) == (None, None)
         assert saved["payee"] == "Corner Market"
         assert saved["tags"] == ["Food", "weekly"]
-        line = lambda name, amount, memo=None: {  # noqa: E731 - in the ledger's currency
+        line = lambda name, amount, memo=None: {  # noqa: E731
             "categoryId": ids[name], "category": name, "amount": amount, "memo": memo,
             "ledgerAmount": amount}  # fmt: skip
         assert saved["splits"] == [
