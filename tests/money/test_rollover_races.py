@@ -179,6 +179,39 @@ def test_writers_into_a_month_and_the_next_never_leave_one_over(live_server, con
     assert_no_hard_budget_over(figures)
 
 
+@pytest.mark.parametrize("round_", ROUNDS)
+@pytest.mark.parametrize("variant", CHAIN_RACES)
+def test_a_month_and_the_next_share_one_room_exactly(live_server, conn, variant, round_):
+    """April (hard, 100 + what March leaves) has 150 of 200 left, and every 10.00 into March
+    lowers what April carries by 10 (March, if hard, takes 10 of them at most): 40 racers of
+    10.00 into March or April, exactly 15 accepted in all, whichever months they went to. A
+    writer into March that did not see a concurrent April writer (or the other way round)
+    would take one more."""
+    api = Api(live_server.base, conn)
+    food = api.category("Food")
+    march_mode, policy = CHAIN_RACES[variant]
+    api.budget(3, "100", category_id=food, mode=march_mode)
+    api.budget(3, "1000", mode=march_mode)  # overall ones too: both scopes' locks are taken
+    for month in (4, 5):
+        api.budget(month, "100", category_id=food, rollover=policy)
+        api.budget(month, "1000", rollover=policy)
+    assert api.spend(food, "50.00", 4)[0] == 201
+    assert api.usage(4)[food] == ("100.00", "200.00", "50.00", "150.00")
+
+    def write(index):
+        status, answer = api.spend(food, "10.00", 3 + index % 2, 1 + index % 28)
+        return status, (answer or {}).get("code")
+
+    results = race(40, write)
+    assert results.count((201, None)) == 15, results
+    assert results.count((409, "budget_exceeded")) == 25, results
+    figures = assert_consistent(api, conn, (3, 4, 5))
+    _, _, available, spent = figures[(4, food)]
+    assert spent == available  # April exactly full
+    assert figures[(3, food)][3] + spent == 200  # March's and April's: 15 x 10 more
+    assert_no_hard_budget_over(figures)
+
+
 # (b) 40 racers of 7.00 into April's hard category budget, whose available amount comes from
 # what March (and February) left: {variant: (budgets by month: (amount, mode, rollover), spent
 # by month, April's carried, how many are accepted)}.
