@@ -206,8 +206,8 @@ NUMBERING = """
 UPDATE ledger_changes c SET seq = 1000 + n.position
 FROM (SELECT id, row_number() OVER (ORDER BY id) AS position
       FROM ledger_changes
-      WHERE txid = pg_current_xact_id() AND ledger_id = %(ledger_id)s AND seq IS NULL) n
-WHERE c.ledger_id = %(ledger_id)s AND c.id = n.id"""
+      WHERE txid = pg_current_xact_id() AND ledger_id = %(ledger_id)s::bigint AND seq IS NULL) n
+WHERE c.ledger_id = %(ledger_id)s::bigint AND c.id = n.id"""
 
 
 def numbering_plan(url: str, user_id: int, currency: str, n: int) -> str:
