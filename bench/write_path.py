@@ -357,7 +357,8 @@ def _pipelined(*batches: list[str]) -> list[str]:
 def expense_script(lines: int = 0) -> str:
     """One POST /api/transactions as the API runs it (no Idempotency-Key, no alert firing), in
     the API's three round trips: BEGIN and the session lookup; the scope lock, the budget row
-    locks, the spent read and the new row's id; the insert, its change-log entry and the
+    locks (with the later months of their rollover chains), the chains' read and the new row's
+    id; the insert, its change-log entry and the
     COMMIT. With `lines`, a split expense: its lines' categories are :cid1.. (consecutive
     ones from a random start, as _expense_maker's), each line's cents :cents1.., its lines
     inserted after the transaction in the same round trip."""
@@ -369,6 +370,7 @@ def expense_script(lines: int = 0) -> str:
         "months": f"ARRAY[{', '.join([str(TODAY.month)] * scopes)}]::smallint[]",
         "category_ids": f"ARRAY[NULL, {', '.join(cids)}]::bigint[]",
     }
+    ledger_ids = f"ARRAY[{', '.join([':lid'] * scopes)}]::bigint[]"
     category = "NULL::bigint" if lines else ":cid"
     split_category_ids = f"ARRAY[{', '.join(cids)}]::bigint[]" if lines else "ARRAY[]::bigint[]"
     session = [
@@ -379,8 +381,10 @@ def expense_script(lines: int = 0) -> str:
     ]
     check = [
         _pgbench_sql(queries.budgets.lock_scope_shared, {"ledger_id": ":lid"}),
-        _pgbench_sql(queries.budgets.lock_applicable, {"ledger_id": ":lid", **scope}),
-        _pgbench_sql(queries.budgets.spent, {"ledger_id": ":lid", **scope}),
+        _pgbench_sql(queries.budgets.lock_chains, {"ledger_id": ":lid", **scope}),
+        _pgbench_sql(
+            queries.budgets.chains, {"ledger_ids": ledger_ids, "forward": "true", **scope}
+        ),
         _pgbench_sql(
             queries.transactions.allocate,
             {
@@ -410,6 +414,9 @@ def expense_script(lines: int = 0) -> str:
                 "description": "''",
                 "occurred_on": f"'{TODAY}'::date",
                 "payee": "NULL::text",
+                "currency": "NULL::text",  # the ledger's own currency
+                "rate": "NULL::numeric",
+                "foreign_amount": "NULL::numeric",
             },
         ),
         *(
@@ -422,6 +429,7 @@ def expense_script(lines: int = 0) -> str:
                         "category_ids": split_category_ids,
                         "amounts": f"ARRAY[{', '.join(c + ' / 100.0' for c in cents)}]::numeric[]",
                         "memos": f"ARRAY[{', '.join(['NULL'] * lines)}]::text[]",
+                        "foreign_amounts": f"ARRAY[{', '.join(['NULL'] * lines)}]::numeric[]",
                     },
                 )
             ]

@@ -9,6 +9,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from decimal import Decimal
 
 from expense_api.repositories import ledgers as ledger_rows
 from expense_api.services import ledgers
@@ -124,3 +125,38 @@ def race(count: int, work):
     contexts = [contextvars.copy_context() for _ in range(count)]
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(lambda i: contexts[i].run(run, i), range(count)))
+
+
+def spend(user, category_id, amount, date="2026-03-10", type="EXPENSE", **query):
+    body = {"amount": amount, "type": type, "categoryId": category_id, "date": date}
+    suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+    return user.post("/api/transactions" + suffix, json=body)
+
+
+def budget(user, month, amount, *, category_id=None, mode="hard", rollover="none", **extra):
+    body = {"categoryId": category_id, "amount": amount, "month": month, "year": 2026,
+            "mode": mode, "rollover": rollover, **extra}  # fmt: skip
+    response = user.post("/api/budgets", json=body)
+    assert response.status_code in (200, 201), response.get_json()
+    return response.get_json()
+
+
+def breakdown(user, **period) -> dict[str, str]:
+    query = "&".join(f"{k}={v}" for k, v in {"month": 3, "year": 2026, **period}.items())
+    items = user.get(f"/api/category-breakdown?{query}").get_json()["items"]
+    return {item["category"]: item["amount"] for item in items}
+
+
+def add_rate(conn, user, currency: str, day: str, rate: str) -> None:
+    conn.execute(
+        "INSERT INTO ledger_rates (ledger_id, currency, day, rate) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (ledger_id, currency, day) DO UPDATE SET rate = EXCLUDED.rate",
+        (user.ledger_id, currency, day, Decimal(rate)),
+    )
+
+
+def posted(user, path: str, body: dict) -> dict:
+    """POSTs `body`, which must succeed (200 or 201); the answer."""
+    response = user.post(path, json=body)
+    assert response.status_code in (200, 201), response.get_json()
+    return response.get_json()

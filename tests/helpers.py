@@ -13,6 +13,7 @@ import pytest
 from devtools.servers import LiveServer
 from expense_api.api.app import create_app
 from expense_api.config import PROJECT_ROOT, load_settings
+from expense_api.ops import metrics
 
 TEST_SECRET = "test-secret-" + "x" * 40
 
@@ -170,3 +171,10 @@ def wait_until_blocked_by(observer, blocker_pid: int, timeout: float = 15.0) -> 
             return row[0]
         time.sleep(0.02)
     raise AssertionError(f"nothing waited on backend {blocker_pid} within {timeout} s")
+
+
+def recurring_metric(result: str, reason: str) -> float:
+    """The worker's count of occurrences by result and reason (/metrics' counter)."""
+    line = f'expense_api_recurring_occurrences_total{{reason="{reason}",result="{result}"}}'
+    found = [row for row in metrics.collect().decode().splitlines() if row.startswith(line)]
+    return float(found[0].split()[-1]) if found else 0.0

@@ -4,7 +4,8 @@
 # -> a second (shared) ledger -> a household ledger shared with an invited partner -> a receipt
 # split across categories, with a payee and tags, and the lists filtered by them -> rules that
 # categorize card payments, reordered, and run over the uncategorized ones -> exchange rates, by
-# hand and from an ECB file -> an expense in another currency, its rate changed.
+# hand and from an ECB file -> an expense in another currency, its rate changed -> a budget that
+# rolls January's surplus into February, and February's budgets copied to March.
 #
 #   bin/serve &                      # in another terminal
 #   clients/curl/walkthrough.sh      # BASE_URL=http://host:port to point elsewhere
@@ -231,5 +232,36 @@ api 422 POST /api/transactions \
   "{\"amount\": \"100\", \"currency\": \"NOK\", \"type\": \"EXPENSE\",
     \"categoryId\": $TRAVEL_CATEGORY, \"date\": \"$TODAY\"}"
 echo "    code $(field '["code"]'): $(field '["errors"]["rate"][0]')"
+
+echo "22. Budget rollover: what January leaves unspent is carried into February"
+api 201 POST /api/categories '{"name": "Outings"}'
+OUTINGS="$(field '["id"]')"
+api 201 POST "/api/ledgers/$DEFAULT_LEDGER/budgets" \
+  "{\"categoryId\": $OUTINGS, \"amount\": \"100.00\", \"month\": 1, \"year\": 2026}"
+# February carries January's surplus (its own `rollover` decides what it takes).
+api 201 POST "/api/ledgers/$DEFAULT_LEDGER/budgets" \
+  "{\"categoryId\": $OUTINGS, \"amount\": \"100.00\", \"month\": 2, \"year\": 2026,
+    \"rollover\": \"surplus\"}"
+echo "    rollover $(field '["rollover"]')"
+api 201 POST /api/transactions \
+  "{\"amount\": \"30.00\", \"type\": \"EXPENSE\", \"categoryId\": $OUTINGS, \"date\": \"2026-01-17\"}"
+api 200 GET "/api/ledgers/$DEFAULT_LEDGER/budget-usage?month=2&year=2026"
+echo "    February: budget $(field '["items"][0]["budget"]') + carried $(field '["items"][0]["carried"]') = available $(field '["items"][0]["available"]')"
+# A hard budget refuses above `available` (170.00), not above its amount: 150 fits.
+api 201 POST /api/transactions \
+  "{\"amount\": \"150.00\", \"type\": \"EXPENSE\", \"categoryId\": $OUTINGS, \"date\": \"2026-02-07\"}"
+# January's spending now reaches February: 50 more there would leave February 120 available for
+# its 150 spent. Refused, naming February's figures.
+api 409 POST /api/transactions \
+  "{\"amount\": \"50.00\", \"type\": \"EXPENSE\", \"categoryId\": $OUTINGS, \"date\": \"2026-01-20\"}"
+echo "    code $(field '["code"]'): $(field '["budget"]["year"]')-$(field '["budget"]["month"]') would have $(field '["budget"]["available"]') available, over by $(field '["budget"]["wouldExceedBy"]')"
+
+echo "23. Copy February's budgets to March: made where March has none, kept where it has one"
+api 200 POST "/api/ledgers/$DEFAULT_LEDGER/budgets/copy" \
+  '{"from": {"month": 2, "year": 2026}, "to": {"month": 3, "year": 2026}}'
+echo "    created: $(field '["created"][0]["category"]') (rollover $(field '["created"][0]["rollover"]')), skipped: $(field '["skipped"]')"
+api 200 POST "/api/ledgers/$DEFAULT_LEDGER/budgets/copy" \
+  '{"from": {"month": 2, "year": 2026}, "to": {"month": 3, "year": 2026}}'
+echo "    again: created $(field '["created"]'), skipped: $(field '["skipped"][0]["category"]')"
 
 echo "Done: $EMAIL"

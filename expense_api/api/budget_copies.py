@@ -35,7 +35,8 @@ class BudgetCopies(MethodView):
         unless `to` already has a budget of that scope (a category's, or the overall one): that
         one is kept as it is and listed in `skipped`. Copying again makes nothing new (every
         scope is then skipped). Each new budget is saved as `POST /budgets` saves one: in the
-        change log, and with the alerts its month's spending already reaches."""
+        change log, and with the alerts its month's spending already reaches. `to` must be
+        another month than `from` (422 naming `to`)."""
         return budgets.copy(
             get_conn(),
             actor(),

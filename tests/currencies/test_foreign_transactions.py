@@ -9,17 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import category, save
+from tests.factories import add_rate, breakdown, category, save
 from tests.helpers import assert_problem
-from tests.money.test_splits import breakdown
-
-
-def add_rate(conn, user, currency: str, day: str, rate: str) -> None:
-    conn.execute(
-        "INSERT INTO ledger_rates (ledger_id, currency, day, rate) VALUES (%s, %s, %s, %s)"
-        " ON CONFLICT (ledger_id, currency, day) DO UPDATE SET rate = EXCLUDED.rate",
-        (user.ledger_id, currency, day, Decimal(rate)),
-    )
 
 
 def post(user, food, **body):

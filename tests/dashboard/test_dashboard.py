@@ -263,3 +263,13 @@ def test_the_forms_conversions_are_the_apis(tmp_path):
         except ConversionError:
             expected = Decimal(0).quantize(Decimal(1).scaleb(-minor_units(ledger)))
         assert got == str(expected), (amount, source, rate, ledger)
+
+
+def test_the_import_page_refuses_what_the_service_would_before_uploading_it():
+    """The page says a file is too big without sending it: its limit is the service's."""
+    from expense_api.domain.bankfiles import MAX_BYTES
+
+    script = (ASSET_FOLDER / "imports.js").read_text()
+    [limit] = re.findall(r"const MAX_UPLOAD_BYTES = ([0-9 *]+);", script)
+    assert eval(limit, {"__builtins__": {}}) == MAX_BYTES
+    assert "file.size > MAX_UPLOAD_BYTES" in script

@@ -760,7 +760,8 @@ def test_a_split_receipt_with_a_payee_and_tags(browser, live_server):
         assert saved["payee"] == "Corner Market"
         assert saved["tags"] == ["Food", "weekly"]
         line = lambda name, amount, memo=None: {  # noqa: E731
-            "categoryId": ids[name], "category": name, "amount": amount, "memo": memo}  # fmt: skip
+            "categoryId": ids[name], "category": name, "amount": amount, "memo": memo,
+            "ledgerAmount": amount}  # fmt: skip
         assert saved["splits"] == [
             line("Groceries", "45.10", "Fruit and bread"),
             line("Household", "30.10"),

@@ -154,6 +154,8 @@ SET_ASIDE = [
     # A time zone the database knows too: the document lists Python's names, and the database a
     # server runs (the embedded PostgreSQL's is older) may know fewer.
     ("timezone", r"Must be an IANA time zone name the database knows, such as Europe/Berlin\."),
+    # A budget copy's `to` is another month than its `from` (two objects compared).
+    ("to", r"Give another month than `from`\."),
 ]
 # Problems about earlier requests: an Idempotency-Key already used with another body. And about
 # an uploaded file's content, which no schema describes: a format the service does not know, a

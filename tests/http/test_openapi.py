@@ -6,6 +6,8 @@ import re
 
 from openapi_spec_validator import validate
 
+from tests.factories import category
+
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
@@ -105,3 +107,38 @@ def test_the_document_states_the_rules_a_schema_can_state(client):
     assert summary["from"]["schema"]["pattern"] == "^(19|2[0-9])[0-9]{2}-"
     assert "alone" in summary["month"]["description"]
     assert "to alone" in spec["paths"]["/api/summary"]["get"]["description"]
+
+
+def test_a_budget_refusal_is_the_documented_problem(client, alice):
+    """A 409 budget_exceeded (here on a later month of a rollover chain, the overall budget's
+    categoryId null) fits the document's Problem schema, whose `budget` lists every figure."""
+    from openapi_schema_validator import OAS30Validator
+
+    spec = _spec(client)
+    for month, rollover in ((3, "none"), (4, "surplus")):
+        body = {"categoryId": None, "amount": "100", "month": month, "year": 2026,
+                "rollover": rollover}  # fmt: skip
+        assert alice.post("/api/budgets", json=body).status_code == 201
+    food = category(alice)
+    expense = {"type": "EXPENSE", "categoryId": food}
+    # April spends 120 of its 200 (100 + March's unspent 100); 90 more in March would leave
+    # April 110 available: refused for April.
+    spent = alice.post("/api/transactions", json={**expense, "amount": "120", "date": "2026-04-02"})
+    assert spent.status_code == 201, spent.get_json()
+    refused = alice.post(
+        "/api/transactions", json={**expense, "amount": "90", "date": "2026-03-02"}
+    )
+    assert refused.status_code == 409
+    problem = refused.get_json()
+    assert problem["code"] == "budget_exceeded"
+    assert (problem["budget"]["month"], problem["budget"]["categoryId"]) == (4, None)
+    (reference,) = spec["components"]["schemas"]["Problem"]["properties"]["budget"]["allOf"]
+    documented = spec["components"]["schemas"][reference["$ref"].rsplit("/", 1)[1]]
+    assert set(documented["properties"]) == set(documented["required"]) == set(problem["budget"]), (
+        "every figure of a refusal is documented, and nothing else"
+    )
+    assert documented["additionalProperties"] is False
+    problem_schema = {"$ref": "#/components/schemas/Problem", "components": spec["components"]}
+    validator = OAS30Validator(problem_schema)
+    errors = [error.message for error in validator.iter_errors(problem)]
+    assert errors == []

@@ -94,7 +94,7 @@ def test_an_export_reimported_into_its_own_ledger_creates_nothing(alice):
 def _foreign_books(user) -> tuple[int, list[dict]]:
     """A USD ledger with EUR and JPY rates and transactions in them (one at a rate of its own,
     a split one): its id, and the rates put."""
-    from tests.ledgers.test_export_currencies import _post as post_ok
+    from tests.factories import posted as post_ok
 
     ledger = post_ok(user, "/api/ledgers", {"name": "Trips", "currency": "USD"})["id"]
     rates = _rates(user, ledger)

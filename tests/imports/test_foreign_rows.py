@@ -18,9 +18,11 @@ from expense_api.domain.currencies import convert
 from expense_api.domain.exportfiles import CSV_HEADER
 from expense_api.domain.money import minor_units
 from expense_api.services.imports import reads
-from tests.currencies.test_foreign_transactions import add_rate
-from tests.factories import category, save
-from tests.imports.test_import_service import _actor, _commit, _preview, _row
+from tests.factories import add_rate, category, save
+from tests.imports.service_calls import actor_of as _actor
+from tests.imports.service_calls import bank_row as _row
+from tests.imports.service_calls import commit as _commit
+from tests.imports.service_calls import preview as _preview
 
 
 def _rows(conn, user, import_id) -> list[dict]:

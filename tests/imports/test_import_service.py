@@ -4,38 +4,22 @@ logged `via: import`, budgets not refusing), discard and undo."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from expense_api.domain.bankfiles import ParsedFile, Row, SplitLine
 from expense_api.domain.errors import ValidationFailed
-from expense_api.services import ledgers
-from expense_api.services.imports import commits, previews
+from expense_api.services.imports import commits
 from tests.factories import category, record, save
-
-
-def _actor(conn, user):
-    return ledgers.actor_in(conn, user_id=user.id, ledger_id=user.ledger_id)
+from tests.imports.service_calls import actor_of as _actor
+from tests.imports.service_calls import bank_row as _row
+from tests.imports.service_calls import commit as _commit
+from tests.imports.service_calls import preview as _preview
 
 
 def _file(*rows: Row, format: str = "csv") -> ParsedFile:
     return ParsedFile(format=format, rows=list(rows))
-
-
-def _row(line, day, amount, **extra) -> Row:
-    return Row(line=line, date=date(2026, 3, day), amount=Decimal(amount), **extra)
-
-
-def _preview(conn, user, parsed, account="checking"):
-    with conn.transaction():
-        return previews.create(conn, _actor(conn, user), parsed, account=account, file_name="f")
-
-
-def _commit(conn, user, import_id, overrides=None):
-    with conn.transaction():
-        return commits.commit(conn, _actor(conn, user), import_id, overrides)
 
 
 def _decisions(conn, user, import_id) -> list[tuple]:

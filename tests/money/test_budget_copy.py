@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import category, graphql, ledger, member
+from tests.factories import budget, category, graphql, ledger, member
 from tests.helpers import assert_problem
-from tests.money.test_rollover import budget
 
 
 def copy(user, body, ledger_id=None):

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import category, save
+from tests.factories import category, save, spend
 from tests.helpers import assert_problem
-
-
-def spend(user, category_id, amount, date="2026-03-10", type="EXPENSE", **query):
-    body = {"amount": amount, "type": type, "categoryId": category_id, "date": date}
-    suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
-    return user.post("/api/transactions" + suffix, json=body)
 
 
 def spent_in(user, year=2026, month=3) -> list[str]:

@@ -5,17 +5,8 @@ and budget changes that are never refused for what they do to later months."""
 
 from __future__ import annotations
 
-from tests.factories import category
+from tests.factories import budget, category, spend
 from tests.helpers import assert_problem
-from tests.money.test_enforcement import spend
-
-
-def budget(user, month, amount, *, category_id=None, mode="hard", rollover="none", **extra):
-    body = {"categoryId": category_id, "amount": amount, "month": month, "year": 2026,
-            "mode": mode, "rollover": rollover, **extra}  # fmt: skip
-    response = user.post("/api/budgets", json=body)
-    assert response.status_code in (200, 201), response.get_json()
-    return response.get_json()
 
 
 def usage(user, month) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.factories import category, record, save
+from tests.factories import breakdown, category, record, save
 from tests.helpers import assert_problem
 
 
@@ -34,12 +34,6 @@ def nothing_written(conn) -> tuple:
         count_rows(conn, table)
         for table in ("transactions", "transaction_splits", "payees", "tags", "transaction_tags")
     )
-
-
-def breakdown(user, **period) -> dict[str, str]:
-    query = "&".join(f"{k}={v}" for k, v in {"month": 3, "year": 2026, **period}.items())
-    items = user.get(f"/api/category-breakdown?{query}").get_json()["items"]
-    return {item["category"]: item["amount"] for item in items}
 
 
 def test_a_split_expense_is_recorded_with_its_lines_payee_and_tags(alice):

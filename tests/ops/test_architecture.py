@@ -246,6 +246,7 @@ RESOURCES = {
     "alerts": "alerts",
     "auth": "auth_sessions",
     "budgets": "budgets",
+    "budget_copies": "budgets",
     "categories": "categories",
     "changes": "changes",
     "exports": "exports",
@@ -263,9 +264,9 @@ RESOURCES = {
     "transactions": "transactions",
     "webhooks": "webhooks",
 }
-# A resource whose service is a module of another resource's package (sync reads the change
-# log: services/changes/sync.py). The others' is services/<resource>(.py or package).
-SERVICE_OF = {"sync": "changes.sync"}
+# A resource whose service is another's (sync reads the change log: services/changes/sync.py;
+# copying budgets is the budgets service's). The others' is services/<resource>(.py or package).
+SERVICE_OF = {"sync": "changes.sync", "budget_copies": "budgets"}
 
 
 @pytest.mark.parametrize("resource", sorted(RESOURCES))

@@ -156,3 +156,21 @@ def test_the_import_benchmarks_statement_count_reads_libpqs_trace():
         ("INSERT 0 7", "INSERT INTO t SELECT x FROM s"),
         ("SELECT 1", "(prepared before: _pg3_4)"),
     ]
+
+
+@pytest.mark.timeout(300)
+def test_the_rollover_benchmark_runs_at_a_small_size(admin_url, monkeypatch, capsys):
+    """bench/rollover.py end to end at a small size: its seeding, its gunicorn, each variant's
+    writes (refused writes would stop it), the budgets each locks and the months each reads."""
+    from bench import rollover
+
+    monkeypatch.setenv("BENCH_DATABASE_URL", admin_url)
+    rollover.main(["--runs", "2", "--writes", "3", "--statements", "2", "--existing", "50"])
+    out = capsys.readouterr().out
+    assert len(re.findall(r"^run \d \(load average [0-9. ]+\): ", out, re.MULTILINE)) == 2
+    last = r"chain of 12, write into the last month +[0-9.]+ ms +x[0-9.]+; per run [0-9., ]+: "
+    assert re.search(last + r"median x[0-9.]+$", out, re.MULTILINE)
+    assert "(2 budgets locked, 2 chain months read)" in out
+    assert "(2 budgets locked, 24 chain months read)" in out
+    assert "(24 budgets locked, 24 chain months read)" in out
+    assert "hard budgets overspent: 0" in out

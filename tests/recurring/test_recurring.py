@@ -9,11 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from expense_api.ops import metrics
 from expense_api.worker import jobs
 from tests import factories
 from tests.factories import category, record, recurring, run_worker
-from tests.helpers import assert_problem, module_database_fixtures
+from tests.helpers import assert_problem, module_database_fixtures, recurring_metric
 
 NOW = datetime(2030, 2, 20, 12, 0, tzinfo=UTC)
 
@@ -402,23 +401,17 @@ def test_a_skipped_date_records_a_recurring_skipped_webhook_event(alice, databas
     assert events == [("recurring.skipped", alert)]
 
 
-def _recurring_metric(result: str, reason: str) -> float:
-    line = f'expense_api_recurring_occurrences_total{{reason="{reason}",result="{result}"}}'
-    found = [row for row in metrics.collect().decode().splitlines() if row.startswith(line)]
-    return float(found[0].split()[-1]) if found else 0.0
-
-
 def test_created_and_skipped_dates_are_counted_for_metrics(alice, database):
     created, skipped = (
-        _recurring_metric("created", "none"),
-        _recurring_metric("skipped", "budget_exceeded"),
+        recurring_metric("created", "none"),
+        recurring_metric("skipped", "budget_exceeded"),
     )
     food = category(alice)
     factories.save(alice, categoryId=food, amount="50", month=3, year=2029)
     recurring(alice, food, amount="30", startDate="2029-03-01", frequency="daily", count=3)
     run_worker(database, NOW)
-    assert _recurring_metric("created", "none") - created == 1
-    assert _recurring_metric("skipped", "budget_exceeded") - skipped == 2
+    assert recurring_metric("created", "none") - created == 1
+    assert recurring_metric("skipped", "budget_exceeded") - skipped == 2
 
 
 def _editors_rule(owner, accounts, conn, start: str) -> tuple[str, object, dict]:

@@ -13,8 +13,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import category, graphql, recurring, run_worker
-from tests.helpers import assert_problem, module_database_fixtures
-from tests.recurring.test_recurring import _recurring_metric
+from tests.helpers import assert_problem, module_database_fixtures, recurring_metric
 
 NOW = datetime(2030, 2, 20, 12, 0, tzinfo=UTC)
 
@@ -75,7 +74,7 @@ def test_a_rule_in_euros_creates_each_date_at_that_dates_rate(alice, conn, datab
 
 
 def test_dates_without_a_rate_are_skipped_and_later_dates_still_run(alice, conn, database):
-    skipped_before = _recurring_metric("skipped", "rate_unknown")
+    skipped_before = recurring_metric("skipped", "rate_unknown")
     food = category(alice)
     add_rate(conn, alice, "JPY", "2030-01-01", "0.0067")
     rule = recurring(alice, food, amount="1500", currency="JPY", startDate="2029-11-10")
@@ -95,7 +94,7 @@ def test_dates_without_a_rate_are_skipped_and_later_dates_still_run(alice, conn,
     shown = alice.get(f"/api/recurring/{rule['id']}").get_json()
     assert (shown["paused"], shown["failures"], shown["lastError"], shown["nextDate"]) == (
         False, 0, None, "2030-03-10")  # fmt: skip
-    assert _recurring_metric("skipped", "rate_unknown") - skipped_before == 2
+    assert recurring_metric("skipped", "rate_unknown") - skipped_before == 2
     # No alert (alerts name a budget), and a skipped date is not tried again once a rate exists.
     assert alice.get("/api/notifications").get_json()["items"] == []
     add_rate(conn, alice, "JPY", "2029-01-01", "0.007")

@@ -73,8 +73,28 @@ export function drawBreakdown(target, items, money) {
   })));
 }
 
+// Decimal strings as the API writes them, told apart without a float: zero, negative, |amount|.
+const isZero = (amount) => !/[1-9]/.test(amount);
+const isNegative = (amount) => amount.startsWith("-") && !isZero(amount);
+const magnitude = (amount) => amount.replace(/^-/, "");
+
+// What a budget row says: spent of what the month has available, and, when the month carried
+// something over from the month before (its rollover), how that is made up.
+export function budgetWords(item, money) {
+  const name = item.category ?? "Overall";
+  const share = item.percentUsed === null ? "nothing available" : `${item.percentUsed}%`;
+  if (isZero(item.carried)) {
+    return `${name} (${item.mode}): ${money(item.spent)} of ${money(item.available)}, ${share}`;
+  }
+  const sign = isNegative(item.carried) ? "−" : "+";
+  return `${name} (${item.mode}): ${money(item.spent)} of ${money(item.available)} available ` +
+    `(${money(item.budget)} ${sign} ${money(magnitude(item.carried))} carried), ${share}`;
+}
+
 // One row per budget, all laid out alike: what it is and where it stands on one line, then a bar
-// across the row with the alert threshold as a dashed mark.
+// across the row with the alert threshold as a dashed mark. The bar is measured against what the
+// month has available (the budget plus what it carried); with nothing available, any spending
+// fills it.
 export function drawBudgets(target, usage, budgets, money) {
   if (!usage.length) return empty(target, "No budgets this month.");
   const { width, font } = frame(target, () => drawBudgets(target, usage, budgets, money));
@@ -82,22 +102,23 @@ export function drawBudgets(target, usage, budgets, money) {
   const threshold = Object.fromEntries(budgets.map((b) => [b.id, b.alertThreshold]));
   const list = el("ul", { class: "plain budget-list" });
   for (const item of usage) {
-    const used = Number(item.percentUsed);
-    const over = Number(item.remaining) < 0 || used > 100;
+    const nothing = item.percentUsed === null;
+    const used = nothing ? (isZero(item.spent) ? 0 : Infinity) : Number(item.percentUsed);
+    const over = isNegative(item.remaining) || used > 100;
     const mark = threshold[item.budgetId] ?? 80;
     const at = Math.round((mark / 100) * width);
-    const bar = canvas(width, height, `${used}% used, alert at ${mark}%${over ? ", over budget" : ""}`);
+    const bar = canvas(width, height,
+      `${nothing ? "nothing available" : `${used}% used`}, alert at ${mark}%${over ? ", over budget" : ""}`);
     bar.append(
       svg("rect", { class: "bar-track", x: 0, y: height * 0.2, width, height: height * 0.6 }),
       svg("rect", { class: over ? "bar-over" : used >= mark ? "bar-warn" : "bar-fill", x: 0,
         y: height * 0.2, height: height * 0.6, width: Math.min(width, (used / 100) * width) }),
       svg("line", { class: "threshold", x1: at, x2: at, y1: 0, y2: height }));
-    const name = item.category ?? "Overall";
     const words = over
-      ? el("span", { class: "standing over" }, `Over budget by ${money(-Number(item.remaining))}`)
+      ? el("span", { class: "standing over" }, `Over budget by ${money(magnitude(item.remaining))}`)
       : el("span", { class: "standing" }, `${money(item.remaining)} left`);
-    list.append(el("li", { "data-budget": name },
-      el("span", { class: "what" }, `${name} (${item.mode}): ${money(item.spent)} of ${money(item.budget)}, ${item.percentUsed}%`),
+    list.append(el("li", { "data-budget": item.category ?? "Overall" },
+      el("span", { class: "what" }, budgetWords(item, money)),
       words, el("span", { class: "chart" }, bar)));
   }
   target.replaceChildren(list);

@@ -101,6 +101,9 @@ function problemText(error) {
 
 // ---- uploading ------------------------------------------------------------------------------
 
+// The largest file one import takes (the service's MAX_BYTES, domain/bankfiles: 20 MB).
+const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+
 // A refusal of the file itself in plain words (the field's own message goes next to it).
 function explainUpload(body) {
   if (body.status === 413 || body.code === "payload_too_large") {
@@ -129,6 +132,11 @@ async function upload(event) {
   if (!file) {
     form.elements.file.setAttribute("aria-invalid", "true");
     form.querySelector('.error[data-for="file"]').textContent = "Choose a bank file first.";
+    return;
+  }
+  if (file.size > MAX_UPLOAD_BYTES) {
+    // The service would refuse it (413) after the whole file crossed the network: say so now.
+    form.querySelector('.error[data-for="form"]').textContent = explainUpload({ status: 413 });
     return;
   }
   const data = new FormData();

@@ -11,7 +11,7 @@ import { ledgerChanged, route, setUpImports } from "./imports.js";
 import { setUpTransactionForm, transactionBody } from "./txform.js";
 import {
   act, defaultDate, explainProblem, ledgerMoney, loadHousehold, loadLedgers, loadTransactions,
-  loadView, monthParts, pickLedger, resetTransactionForm, showSignedIn, showSignedOut, state,
+  loadView, monthName, monthParts, pickLedger, resetTransactionForm, showSignedIn, showSignedOut, state,
 } from "./views.js";
 
 const submit = (id, handler) => onSubmit($(id), handler, explainProblem);
@@ -89,7 +89,7 @@ submit("category-form", async (v) => {
 
 submit("budget-form", async (v) => {
   const { year, month } = monthParts();
-  const body = { year, month, amount: v.amount.trim(), mode: v.mode,
+  const body = { year, month, amount: v.amount.trim(), mode: v.mode, rollover: v.rollover,
     categoryId: v.categoryId ? Number(v.categoryId) : null,
     alertThreshold: v.alertThreshold === "" ? undefined : Number(v.alertThreshold) };
   await api("POST", inLedger("/budgets"), body);
@@ -97,6 +97,34 @@ submit("budget-form", async (v) => {
   say("Budget saved.");
   await loadView();
 });
+
+// What each rollover means, in one line under the choice.
+const ROLLOVER_HINTS = {
+  none: "Each month starts from its own amount.",
+  surplus: "What last month's budget left unspent is added to this month's.",
+  deficit: "What last month overspent is taken off this month's.",
+  both: "Last month's leftover is added, or what it overspent taken off.",
+};
+const rollover = $("budget-form").elements.rollover;
+const showRolloverHint = () => { $("budget-rollover-hint").textContent = ROLLOVER_HINTS[rollover.value]; };
+rollover.addEventListener("change", showRolloverHint);
+showRolloverHint();
+
+// The month before the one shown, copied into it: budgets it already has are kept as they are.
+$("budgets-copy").addEventListener("click", act(async (event) => {
+  const button = event.currentTarget;
+  const { year, month } = monthParts();
+  const from = month === 1 ? { year: year - 1, month: 12 } : { year, month: month - 1 };
+  button.disabled = true;
+  try {
+    const copied = await api("POST", inLedger("/budgets/copy"), { from, to: { year, month } });
+    say(`Copied ${monthName(from.year, from.month)}'s budgets: ${copied.created.length} made, ` +
+      `${copied.skipped.length} kept (already set for this month).`);
+  } finally {
+    button.disabled = false;
+  }
+  await loadView();
+}));
 
 submit("invite-form", async (v) => {
   await api("POST", inLedger("/invitations"), { email: v.email, role: v.role });

@@ -49,16 +49,30 @@ export const act = (action) => async (...args) => {
   }
 };
 
-// A budget refusal in plain words, for the transaction form.
+// A budget refusal in plain words, for the transaction form. A budget that carried something
+// over from the month before says so; one of another month than the one shown names its month
+// (an expense can lower what a later month of a rollover chain has available).
 export function explainProblem(body) {
   if (body.code !== "budget_exceeded" || !body.budget) return null;
   const budget = body.budget;
-  const category = budget.categoryId === null ? "your overall budget"
+  let which = budget.categoryId === null ? "your overall budget"
     : `the ${state.categories.find((c) => c.id === budget.categoryId)?.name ?? "category"} budget`;
-  return `Not saved: this expense would put ${category} over by ${money(budget.wouldExceedBy)}. ` +
-    `The budget is ${money(budget.amount)}, ${money(budget.spent)} is already spent and ` +
+  const { year, month } = monthParts();
+  if (budget.year && (budget.year !== year || budget.month !== month)) {
+    which += ` for ${monthName(budget.year, budget.month)}`;
+  }
+  const carried = budget.carried && /[1-9]/.test(budget.carried)
+    ? ` ${budget.carried.startsWith("-") ? "less" : "plus"} ${money(budget.carried.replace(/^-/, ""))}` +
+      ` carried over (${money(budget.available)} available)`
+    : "";
+  return `Not saved: this expense would put ${which} over by ${money(budget.wouldExceedBy)}. ` +
+    `The budget is ${money(budget.amount)}${carried}, ${money(budget.spent)} is already spent and ` +
     `${money(budget.remaining)} remains.`;
 }
+
+// "March 2026", in the browser's language.
+export const monthName = (year, month) => new Intl.DateTimeFormat(navigator.language,
+  { month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(Date.UTC(year, month - 1, 1)));
 
 // ---- ledgers and the month's view --------------------------------------------------------------
 
@@ -230,7 +244,7 @@ export async function loadHousehold() {
   $("owner-only").hidden = !owner;
   // A viewer reads only: the forms that write are not offered (the API would refuse them).
   const viewer = state.ledger.role === "viewer";
-  for (const id of ["tx-form", "category-form", "budget-form"]) $(id).hidden = viewer;
+  for (const id of ["tx-form", "category-form", "budget-form", "budgets-copy"]) $(id).hidden = viewer;
   if (!owner) return;
   const invitations = (await api("GET", `${base}/invitations`, undefined, { signal })).items;
   signal.throwIfAborted();

@@ -74,6 +74,51 @@ class FreeText(TrimmedString):
         return text
 
 
+def _figure(description: str, data_key: str | None = None) -> fields.String:
+    """An amount of a budget refusal, as Money answers it (the ledger currency's digits); may be
+    negative (a deficit carried, what is left when already over)."""
+    return fields.String(
+        required=True,
+        data_key=data_key,
+        metadata={
+            "format": "decimal",
+            "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+            "example": "12.34",
+            "description": description,
+        },
+    )
+
+
+class ExceededBudgetSchema(Schema):
+    """The budget a 409 budget_exceeded names: the first that would end over what it has
+    available (by period; in a month, the category's before the overall one). It may be a later
+    month than the write's own, when the write lowers what a rollover chain carries into it."""
+
+    id = fields.Integer(required=True)
+    category_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        data_key="categoryId",
+        metadata={"description": "null: the overall budget"},
+    )
+    year = fields.Integer(required=True)
+    month = fields.Integer(required=True, metadata={"minimum": 1, "maximum": 12})
+    amount = _figure("the budget's own amount")
+    carried = _figure(
+        "what the month carries from the month before under its rollover (negative: a "
+        "deficit), with this write in; 0 without rollover"
+    )
+    available = _figure("`amount` plus `carried`: what the month may spend")
+    spent = _figure(
+        "what the month has spent without this write (a changed transaction's earlier figure "
+        "taken out)"
+    )
+    remaining = _figure("`available` minus `spent`")
+    would_exceed_by = _figure(
+        "how far over `available` the month would end with this write", "wouldExceedBy"
+    )
+
+
 class ProblemSchema(Schema):
     """RFC 9457 problem details, as every error is answered."""
 
@@ -103,6 +148,11 @@ class ProblemSchema(Schema):
         fields.String(),
         metadata={"description": "unreadable_file naming `mapping`: the columns the file has"},
     )
+    budget = fields.Nested(
+        ExceededBudgetSchema,
+        metadata={"description": "budget_exceeded only: the budget that refuses, its figures "
+                  "against what it has available"},
+    )  # fmt: skip
 
 
 def request_currency() -> str:
