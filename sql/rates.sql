@@ -34,7 +34,10 @@ SELECT pg_advisory_xact_lock(1020, (%(ledger_id)s::bigint %% 2147483647)::int)::
 -- when the value differs (1.50 and 1.5 are the same rate: nothing is written). Answers each
 -- rate written (created or changed; unchanged ones are not), with its value before (`old_rate`,
 -- NULL: created), by currency then day. The `old` rows come from the statement's snapshot,
--- taken after lock_ledger: nobody else changed them since.
+-- taken after lock_ledger: nobody else changed them since. Only the new and changed rates reach
+-- the INSERT: ON CONFLICT would lock (write) every row it finds, unchanged ones included, so a
+-- file imported again would rewrite its whole history's tuples to change nothing (measured: a
+-- third slower; docs/BENCHMARKS.md "Exchange-rate imports").
 WITH given AS (
     SELECT g.currency, g.day, g.rate
     FROM unnest(%(currencies)s::text[], %(days)s::date[], %(rates)s::numeric[])
@@ -46,7 +49,10 @@ WITH given AS (
     WHERE r.ledger_id = %(ledger_id)s
 ), written AS (
     INSERT INTO ledger_rates AS r (ledger_id, currency, day, rate)
-    SELECT %(ledger_id)s, g.currency, g.day, g.rate FROM given g
+    SELECT %(ledger_id)s, g.currency, g.day, g.rate
+    FROM given g
+    LEFT JOIN old o ON o.currency = g.currency AND o.day = g.day
+    WHERE o.rate IS DISTINCT FROM g.rate
     ON CONFLICT (ledger_id, currency, day) DO UPDATE
         SET rate = EXCLUDED.rate, updated_at = now()
         WHERE r.rate IS DISTINCT FROM EXCLUDED.rate

@@ -21,6 +21,9 @@ MAX_RATE = Decimal("1000000000")
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")  # whole string, ASCII digits, no sign
 # Products of a 16-digit amount and a 12-digit rate are exact well inside this.
 _EXACT = Context(prec=60)
+# A rate derived from others: 12 significant digits, half up (one context, shared: its methods
+# round as a `localcontext` would, without making one per value; nobody reads its flags).
+_RATE = Context(prec=MAX_RATE_DIGITS, rounding=ROUND_HALF_UP)
 
 
 class RateError(ValueError):
@@ -66,14 +69,12 @@ def rate_text(rate: Decimal) -> str:
 
 def round_rate(value: Decimal) -> Decimal:
     """An exact quotient kept to 12 significant digits, half up (rates derived from a file)."""
-    with localcontext(Context(prec=MAX_RATE_DIGITS, rounding=ROUND_HALF_UP)):
-        return +value
+    return _RATE.plus(Decimal(value))
 
 
 def divide(numerator: Decimal, denominator: Decimal) -> Decimal:
     """numerator / denominator to 12 significant digits, half up, in one rounding."""
-    with localcontext(Context(prec=MAX_RATE_DIGITS, rounding=ROUND_HALF_UP)):
-        return Decimal(numerator) / Decimal(denominator)
+    return _RATE.divide(Decimal(numerator), Decimal(denominator))
 
 
 def convert(amount: Decimal, rate: Decimal, ledger_currency: str) -> Decimal:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from operator import itemgetter
+from typing import NamedTuple
 
 import iso4217
 
@@ -45,6 +47,8 @@ _CODE = re.compile(r"[A-Z]{3}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _NO_VALUE = {"", "N/A"}
+_ONE = Decimal(1)
+_DAY = itemgetter(1)
 
 
 def known_currencies() -> frozenset[str]:
@@ -73,8 +77,9 @@ class RateFile:
     lines: dict[date, int] | None = None  # each day's line, for errors of the conversion
 
 
-@dataclass(frozen=True)
-class Rate:
+class Rate(NamedTuple):
+    """A ledger's rate (a tuple: what repositories/rates.upsert takes)."""
+
     currency: str
     day: date
     rate: Decimal
@@ -92,6 +97,7 @@ def read(data: bytes, known: frozenset[str]) -> RateFile:
     days: dict[date, dict[str, Decimal]] = {}
     where: dict[date, int] = {}
     values = 0
+    parsed: dict[str, Decimal] = {}  # each text read once: a history repeats many values
     for index in range(header_at + 1, len(lines)):
         line, number = lines[index], index + 1
         if not line.strip():
@@ -115,9 +121,13 @@ def read(data: bytes, known: frozenset[str]) -> RateFile:
         for code, cell in zip(columns, cells[1:], strict=False):
             if code is None:  # a withdrawn currency's column
                 continue
-            value = _value(cell, code, number)
-            if value is not None:
-                row[code] = value
+            value = parsed.get(cell)
+            if value is None:
+                value = _value(cell, code, number)
+                if value is None:
+                    continue
+                parsed[cell] = value
+            row[code] = value
         values += len(row)
         if values > MAX_VALUES:
             raise UnreadableFile(f"More than {MAX_VALUES:,} rates in one file.", number)
@@ -130,13 +140,13 @@ def convert(file: RateFile, ledger_currency: str) -> list[Rate]:
     """The ledger's rates of the file, ordered by currency then day (see the module's text)."""
     if ledger_currency != BASE and ledger_currency not in file.currencies:
         raise MissingCurrency(f"The file has no {ledger_currency} column.")
-    rates = []
+    by_currency: dict[str, list[Rate]] = {}  # each in file order (an error names the first)
     for day, values in file.days.items():
         if ledger_currency == BASE:
-            numerator = Decimal(1)
+            numerator = _ONE
         elif ledger_currency in values:
             numerator = values[ledger_currency]
-            rates.append(Rate(BASE, day, numerator))
+            by_currency.setdefault(BASE, []).append(Rate(BASE, day, numerator))
         else:
             continue  # no value of the ledger's currency that day: no rates
         for code, value in values.items():
@@ -149,9 +159,10 @@ def convert(file: RateFile, ledger_currency: str) -> list[Rate]:
                     f"{code} {value} gives a rate of {MAX_RATE:,} {ledger_currency} or more.",
                     line,
                 )
-            rates.append(Rate(code, day, rate))
-    rates.sort(key=lambda rate: (rate.currency, rate.day))
-    return rates
+            by_currency.setdefault(code, []).append(Rate(code, day, rate))
+    # By day within each currency: a file's days run one way (the ECB's newest first), which
+    # sorts in one pass; no sort of the whole list.
+    return [rate for code in sorted(by_currency) for rate in sorted(by_currency[code], key=_DAY)]
 
 
 def _text(data: bytes) -> str:

@@ -87,7 +87,7 @@ def import_file(conn: Connection, actor: Actor, data: bytes) -> dict:
     authorize(actor, Action.WRITE)  # a viewer's upload is refused before its file is read
     file, found = read_file(data, actor.currency)
     with door.through("import"):
-        written = _write(conn, actor, [(rate.currency, rate.day, rate.rate) for rate in found])
+        written = _write(conn, actor, found)
     days = [rate.day for rate in found]
     return {
         "currencies": sorted({rate.currency for rate in found}),

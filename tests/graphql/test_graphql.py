@@ -161,6 +161,58 @@ def test_decimal_literals_are_read_from_their_text(alice, literal, expected):
         assert body["data"]["createTransaction"]["transaction"]["amount"] == expected
 
 
+# A Decimal input that is not a string or a number is refused by REST's field, on REST's name for
+# it, with REST's message: the scalar refuses nothing itself (api/graphql/schema.py).
+NOT_DECIMAL = [True, {}, [], {"a": "1"}]
+UPSERT_BUDGET = "mutation($i: BudgetInput!) { upsertBudget(input: $i) { budget { id } } }"
+PUT_RATES = (
+    'mutation($r: [RateInput!]!) { putRates(currency: "EUR", items: $r) { items { rate } } }'
+)
+LIST = "query($l: Int!, $v: Decimal) { ledger(id: $l) { transactions(filter: {minAmount: $v}) { nodes { id } } } }"
+
+
+def _refused_as_rest(body: dict, rest, name: str) -> None:
+    assert rest.status_code == 422 and list(rest.get_json()["errors"]) == [name], rest.get_json()
+    assert graphql_codes(body) == ["validation_error"], body
+    assert body["errors"][0]["extensions"]["errors"] == rest.get_json()["errors"]
+
+
+@pytest.mark.parametrize("value", NOT_DECIMAL)
+def test_a_decimal_variable_of_another_type_is_refused_on_its_field(alice, value):
+    food = category(alice, "Food")
+    _refused_as_rest(
+        graphql(alice, CREATE, {"input": _expense(food, amount=value)}),
+        alice.post("/api/transactions", json=_expense(food, amount=value)),
+        "amount",
+    )
+    budget = {"categoryId": food, "amount": value, "month": 3, "year": 2026}
+    _refused_as_rest(
+        graphql(alice, UPSERT_BUDGET, {"i": budget}),
+        alice.post("/api/budgets", json=budget),
+        "amount",
+    )
+    rates = [{"date": "2026-03-02", "rate": value}]
+    _refused_as_rest(
+        graphql(alice, PUT_RATES, {"r": rates}),
+        alice.request("PUT", f"/api/ledgers/{alice.ledger_id}/rates/EUR", json={"items": rates}),
+        "items.0.rate",
+    )
+    listed = graphql(alice, LIST, {"l": alice.ledger_id, "v": value})
+    assert graphql_codes(listed) == ["validation_error"], listed
+    assert list(listed["errors"][0]["extensions"]["errors"]) == ["minAmount"], listed
+
+
+@pytest.mark.parametrize("literal", ["true", "FOOD", "{a: 1}", "[1, 2]"])
+def test_a_decimal_literal_of_another_type_is_refused_on_its_field_as_its_text(alice, literal):
+    food = category(alice, "Food")
+    rest = alice.post("/api/transactions", json=_expense(food, amount=literal)).get_json()
+    document = f"""mutation {{ createTransaction(input: {{amount: {literal}, type: INCOME,
+        categoryId: {food}, date: "2026-03-01"}}) {{ transaction {{ amount }} }} }}"""
+    body = graphql(alice, document)
+    assert graphql_codes(body) == ["validation_error"] and list(rest["errors"]) == ["amount"]
+    assert body["errors"][0]["extensions"]["errors"] == rest["errors"]
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -85,6 +85,17 @@ def test_put_replaces_a_days_rate_and_keeps_the_others(alice):
     assert [item["rate"] for item in listed(alice)["items"]] == ["1.08", "1.1"]
 
 
+def test_a_file_imported_again_leaves_its_unchanged_rows_untouched(alice, conn):
+    """Nothing changed, nothing written: not even a row lock (ON CONFLICT takes one on every row
+    it finds, which rewrites each tuple: a whole history's, for nothing)."""
+    assert upload(alice, SAMPLE).status_code == 200
+    stored = "SELECT count(*) FROM ledger_rates WHERE ledger_id = %s AND xmax = '0'::xid"
+    before = conn.execute(stored, (alice.ledger_id,)).fetchone()[0]
+    again = upload(alice, SAMPLE)
+    assert again.status_code == 200 and again.get_json()["rates"] == 0, again.get_json()
+    assert conn.execute(stored, (alice.ledger_id,)).fetchone()[0] == before > 0
+
+
 def test_pages_follow_the_cursor_in_currency_then_date_order(alice):
     put(alice, "GBP", [{"date": f"2026-03-{day:02d}", "rate": f"1.2{day}"} for day in range(1, 6)])
     put(alice, "EUR", [{"date": f"2026-03-{day:02d}", "rate": f"1.0{day}"} for day in range(1, 4)])
