@@ -1,8 +1,8 @@
 -- name: insert!
--- Starts a session for a login, with the id of its first refresh token.
-INSERT INTO auth_sessions (user_id, id, refresh_jti, expires_at)
+-- Starts a session for a login, with the id of its first refresh token and where it came from.
+INSERT INTO auth_sessions (user_id, id, refresh_jti, expires_at, user_agent, address)
 VALUES (%(user_id)s, %(session_id)s, %(refresh_jti)s,
-        now() + make_interval(days => %(refresh_days)s::int))
+        now() + make_interval(days => %(refresh_days)s::int), %(user_agent)s, %(address)s)
 
 -- name: get_active_with_user^
 -- The session's owner when the session is live (not revoked, not expired), the session's

@@ -12,9 +12,9 @@ from .core.request_transaction import get_conn
 from .core.tokens import clear_refresh_cookies, issue_pair, refreshing_by_cookie, session_of
 from .core.views import (
     authenticated,
-    client_address,
     idempotent,
     problem_response,
+    request_origin,
     token_claims,
     user,
 )
@@ -63,7 +63,7 @@ class Login(MethodView):
             _setup(),
             email=body["email"],
             password=body["password"],
-            address=client_address(),
+            origin=request_origin(),
         )
         return issue_pair(session, in_cookie=body["refresh_cookie"])
 

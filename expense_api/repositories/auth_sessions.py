@@ -7,10 +7,14 @@ from psycopg import Connection
 from ..db.sqlfiles import queries
 
 
-def start(conn: Connection, *, user_id: int, session_id: UUID, refresh_jti: UUID, days: int):
+def start(
+    conn: Connection, *, user_id: int, session_id: UUID, refresh_jti: UUID, days: int,
+    user_agent: str | None, address: str | None,
+) -> None:  # fmt: skip
     queries.auth_sessions.insert(
-        conn, user_id=user_id, session_id=session_id, refresh_jti=refresh_jti, refresh_days=days
-    )
+        conn, user_id=user_id, session_id=session_id, refresh_jti=refresh_jti, refresh_days=days,
+        user_agent=user_agent, address=address,
+    )  # fmt: skip
 
 
 def get_active_with_user(conn: Connection, *, user_id: int, session_id: UUID) -> dict | None:

@@ -291,3 +291,31 @@ def test_logout_body_must_be_json_if_any(alice):
     response = alice.post("/api/auth/logout", data="x", content_type="text/plain")
     assert_problem(response, 415, "unsupported_media_type")
     assert alice.get("/api/auth/me").status_code == 200  # nothing was revoked
+
+
+def test_a_login_records_where_its_session_came_from(client, conn, accounts):
+    user = accounts.register()
+    response = client.post(
+        "/api/auth/login",
+        json={"email": user["email"], "password": user["password"]},
+        headers={"User-Agent": "curl/8.5.0"},
+    )
+    assert response.status_code == 200, response.get_json()
+    session = conn.execute(
+        "SELECT user_agent, address, last_used_at IS NOT NULL FROM auth_sessions WHERE user_id = %s",
+        (user["id"],),
+    ).fetchone()
+    assert session == ("curl/8.5.0", client.environ_base["REMOTE_ADDR"], True)
+    client.post(
+        "/api/auth/login",
+        json={"email": user["email"], "password": "wrong-password"},
+        headers={"User-Agent": "a script"},
+    )
+    kinds = conn.execute(
+        "SELECT kind, user_agent, detail FROM security_events WHERE user_id = %s ORDER BY id",
+        (user["id"],),
+    ).fetchall()
+    assert kinds == [
+        ("login", "curl/8.5.0", {}),
+        ("login_failed", "a script", {"reason": "password"}),
+    ]

@@ -1035,6 +1035,9 @@ OTHERS = {
     "auth.accounts.Session": READS,
     "auth.accounts.new_id": READS,
     "auth.accounts.login": OUTSIDE_LEDGERS,
+    "auth.accounts.start_session": OUTSIDE_LEDGERS,
+    "auth.events.Origin": READS,
+    "auth.events.record": OUTSIDE_LEDGERS,
     "auth.accounts.authenticate": OUTSIDE_LEDGERS,
     "auth.accounts.refresh": OUTSIDE_LEDGERS,
     "auth.accounts.logout": OUTSIDE_LEDGERS,
@@ -1291,24 +1294,39 @@ def test_deleting_a_ledger_deletes_its_log(world):
     assert _entries(world.conn, ledger_id) == []
 
 
-def test_no_setting_opens_the_log_to_changes(world, database_url):
-    """No exception for erasure yet (it comes with account erasure): whatever a session sets,
-    an entry's images and names stay as written; an entry cannot be inserted numbered (a seq
-    at or below a reader's knowledge would never reach that reader)."""
-    alice = world.user("Alice")
+def test_only_erasure_opens_the_log_and_only_to_replace_the_name(world, database_url):
+    """Migration 0023's one exception: inside a transaction that names the user being erased
+    (expense_api.erasing_user), their entries' actor name may become 'deleted user' and images
+    may be rewritten; nothing else, not another name, not the order or identity of an entry,
+    not without the setting; an entry cannot be inserted numbered (a seq at or below a
+    reader's knowledge would never reach that reader)."""
+    alice, bob = world.user("Alice"), world.user("Bob")
     ledger_id = world.shared(alice)
+    rename = "UPDATE ledger_changes SET actor_name = %s WHERE ledger_id = %s AND actor_id = %s"
     with psycopg.connect(database_url) as own:
-        own.execute("SELECT set_config('expense_api.erasing_user', %s, false)", (str(alice.id),))
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            own.execute(
-                "UPDATE ledger_changes SET actor_name = 'deleted user' WHERE ledger_id = %s",
-                (ledger_id,),
-            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # no setting: no exception
+            own.execute(rename, ("deleted user", ledger_id, alice.id))
         own.rollback()
+        own.execute("SELECT set_config('expense_api.erasing_user', %s, true)", (str(bob.id),))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # Bob erased, not Alice
+            own.execute(rename, ("deleted user", ledger_id, alice.id))
+        own.rollback()
+        own.execute("SELECT set_config('expense_api.erasing_user', %s, true)", (str(alice.id),))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # only 'deleted user'
+            own.execute(rename, ("Mallory", ledger_id, alice.id))
+        own.rollback()
+        for change in ("seq = seq + 100", "entity_id = entity_id + 1", "actor_id = NULL"):
+            own.execute("SELECT set_config('expense_api.erasing_user', %s, true)", (str(alice.id),))
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                own.execute(
+                    f"UPDATE ledger_changes SET {change} WHERE ledger_id = %s", (ledger_id,)
+                )
+            own.rollback()
+        own.execute("SELECT set_config('expense_api.erasing_user', %s, true)", (str(alice.id),))
+        assert own.execute(rename, ("deleted user", ledger_id, alice.id)).rowcount > 0
+        own.rollback()  # the setting is local to its transaction: it ends with it
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            own.execute(
-                "UPDATE ledger_changes SET seq = seq + 100 WHERE ledger_id = %s", (ledger_id,)
-            )
+            own.execute(rename, ("deleted user", ledger_id, alice.id))
         own.rollback()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             own.execute(

@@ -11,6 +11,7 @@ from flask_jwt_extended import get_current_user, get_jwt, verify_jwt_in_request
 from marshmallow.experimental.context import Context
 
 from ...services import idempotency_keys, ledgers
+from ...services.auth.events import Origin
 from ...services.ledgers import Actor
 from ..schemas.base import ProblemSchema
 from . import idempotency
@@ -107,6 +108,11 @@ def idempotent(blp, description: str = IDEMPOTENCY_KEY_DESCRIPTION):
 def client_address() -> str:
     # ProxyFix (TRUSTED_PROXY_COUNT) has already replaced remote_addr when proxies are trusted.
     return request.remote_addr or "unknown"
+
+
+def request_origin() -> Origin:
+    """Where this request came from, as sessions and security events record it."""
+    return Origin(client_address(), request.headers.get("User-Agent"))
 
 
 def user() -> dict:

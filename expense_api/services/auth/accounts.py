@@ -18,7 +18,9 @@ from ...db.pool import Database
 from ...domain.errors import Forbidden, Unauthorized
 from ...repositories import auth_sessions, users
 from .. import ledgers
+from . import events
 from . import throttle as login_throttle
+from .events import Origin
 from .passwords import PasswordHasher
 
 
@@ -74,29 +76,50 @@ def register(
     return user
 
 
-def login(conn: Connection, auth: AuthSetup, *, email: str, password: str, address: str) -> Session:
+def login(
+    conn: Connection, auth: AuthSetup, *, email: str, password: str, origin: Origin
+) -> Session:
+    address = origin.address or "unknown"
     throttle = login_throttle.LoginThrottle(auth.settings, auth.throttle_store)
     throttle.check(conn, email, address)
     user = users.get_for_login(conn, email)
     # verify() spends one bcrypt computation whether or not the user exists.
     if not auth.hasher.verify(password, user["password_hash"] if user else None):
         throttle.record_failure(email, address)
+        if user is not None:
+            _record_refused(auth, user["id"], "login_failed", origin, reason="password")
         raise InvalidCredentials("The email or password is incorrect.")
     del user["password_hash"]
     # Told only to whoever knows the password: a wrong one is 401 above, disabled or not.
     if user.pop("disabled_at") is not None:
         raise AccountDisabled("This account is disabled; ask an administrator.")
     throttle.record_success(conn, email, address)
+    return start_session(conn, auth, user, origin)
+
+
+def start_session(conn: Connection, auth: AuthSetup, user: dict, origin: Origin) -> Session:
+    """A new session for a user whose credentials were checked, with its login event."""
     users.record_login(conn, user["id"])
     session_id, refresh_jti = new_id(), new_id()
+    origin = origin.clipped()
     auth_sessions.start(
         conn,
         user_id=user["id"],
         session_id=session_id,
         refresh_jti=refresh_jti,
         days=auth.settings.jwt_refresh_token_days,
+        user_agent=origin.user_agent,
+        address=origin.address,
     )
+    events.record(conn, user["id"], "login", origin, session_id=session_id)
     return Session(user, session_id, refresh_jti)
+
+
+def _record_refused(auth: AuthSetup, user_id: int, kind: str, origin: Origin, **detail) -> None:
+    """An event of a request that is about to be refused: in a transaction of its own, since
+    the request's rolls back."""
+    with auth.database.independent_transaction() as own:
+        events.record(own, user_id, kind, origin, **detail)
 
 
 def authenticate(
