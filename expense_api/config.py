@@ -194,10 +194,27 @@ TABLE: tuple[Setting, ...] = (
         integer(1, 86_400),
     ),
     Setting(
-        "THROTTLE_STORE", "postgres", "where failed-login counters live: postgres or redis",
+        "THROTTLE_STORE", "postgres",
+        "where failed-login and rate-limit counters live: postgres or redis",
         choice("postgres", "redis"),
     ),
     Setting("REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for THROTTLE_STORE=redis"),
+    # Far above a person or a normal script (docs/SECURITY.md, "Rate limits"): a flood's brake,
+    # not a quota.
+    Setting(
+        "RATE_LIMIT_PER_ACCOUNT", "1200",
+        "requests per window for one account (any token; REST and GraphQL) before 429",
+        integer(1, 1_000_000_000),
+    ),
+    Setting(
+        "RATE_LIMIT_PER_ADDRESS", "1200",
+        "requests per window from one client address without a usable token before 429",
+        integer(1, 1_000_000_000),
+    ),
+    Setting(
+        "RATE_LIMIT_WINDOW_SECONDS", "60",
+        "length of the rate limits' fixed windows (counted in THROTTLE_STORE)", integer(1, 86_400),
+    ),
     Setting(
         "TRUSTED_PROXY_COUNT", "0", "reverse proxies in front whose X-Forwarded-For is trusted",
         integer(0, 10),

@@ -16,6 +16,9 @@ from expense_api.config import PROJECT_ROOT, load_settings
 from expense_api.ops import metrics
 
 TEST_SECRET = "test-secret-" + "x" * 40
+# The suite makes thousands of requests per account and from 127.0.0.1 (fuzzing, races): far
+# from the limits. tests/http/test_rate_limits.py sets low ones of its own.
+HIGH_RATE_LIMITS = {"RATE_LIMIT_PER_ACCOUNT": "1000000000", "RATE_LIMIT_PER_ADDRESS": "1000000000"}
 
 
 def module_database_fixtures():
@@ -50,6 +53,7 @@ def make_settings(**overrides):
         "DATA_DIR": str(PROJECT_ROOT / ".data"),
         # The webhook tests' receivers listen on 127.0.0.1 (tests never connect anywhere else).
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+        **HIGH_RATE_LIMITS,
     }
     env.update({key: str(value) for key, value in overrides.items()})
     return load_settings(env)
@@ -65,6 +69,7 @@ def start_live_server(database_url: str, **overrides: str) -> LiveServer:
         "APP_ENV": "test",
         "WORKER": "off",  # tests run the worker's jobs themselves, with a clock of their own
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+        **HIGH_RATE_LIMITS,
     }
     return LiveServer({**env, **overrides})
 

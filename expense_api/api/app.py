@@ -24,6 +24,7 @@ from .core import (
     observability,
     openapi,
     problems,
+    rate_limiting,
     read_connection,
     request_transaction,
     routing,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
     database = Database(url, settings)
     database.open()
+    rate_limiting.init_app(app, settings, database)  # counted before any other check
     request_transaction.init_app(app, database)
     app.extensions["analytics_cache"] = analytics_cache.from_settings(settings)  # None: no cache
     read_connection.init_app(app, _read_replica(settings))
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             app,
             resources={r"/api/*": {"origins": list(settings.cors_origins)}},
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-            expose_headers=["Retry-After", "Idempotent-Replayed"],
+            expose_headers=["Retry-After", "Idempotent-Replayed", *rate_limiting.HEADERS],
             max_age=600,
             supports_credentials=False,
         )

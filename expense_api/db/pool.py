@@ -88,6 +88,9 @@ class Database:
             open=False,
             name="expense-api",
         )
+        # What else holds a connection of its own to this database and ends with it (the rate
+        # limiter's lease connection).
+        self.closing: list[Callable[[], None]] = []
 
     def open(self) -> None:
         # wait=False: the service starts even while the database is down, answers 503, and
@@ -95,6 +98,8 @@ class Database:
         self.pool.open(wait=False)
 
     def close(self) -> None:
+        for close in self.closing:
+            close()
         self.pool.close()
 
     @contextlib.contextmanager

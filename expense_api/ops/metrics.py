@@ -87,6 +87,18 @@ CACHE_ERRORS = Counter(
     ("operation",),
 )
 
+# --- rate limits (services/ratelimits.py) -----------------------------------------------------
+RATE_LIMITED = Counter(
+    "expense_api_rate_limited_total",
+    "Requests refused with 429 rate_limited, by the key they were counted on (account or address).",
+    ("kind",),
+)
+RATE_LIMIT_UNCHECKED = Counter(
+    "expense_api_rate_limit_unchecked_total",
+    "Requests served without a rate-limit check because the counters' store (THROTTLE_STORE) "
+    "could not be reached (the limiter fails open; logins still fail closed).",
+)
+
 # --- the background worker (fed by expense_api/worker) ----------------------------------------
 WEBHOOK_DELIVERIES = Counter(
     "expense_api_webhook_deliveries_total",
@@ -150,6 +162,15 @@ def recurring_occurrence_skipped(reason: str, count: int = 1) -> None:
 def recurring_rule_failed(outcome: str) -> None:
     """`outcome`: retried or paused."""
     RECURRING_FAILURES.labels(outcome=outcome).inc()
+
+
+def rate_limited(kind: str) -> None:
+    """`kind`: account or address."""
+    RATE_LIMITED.labels(kind=kind).inc()
+
+
+def rate_limit_unchecked() -> None:
+    RATE_LIMIT_UNCHECKED.inc()
 
 
 def worker_lag(seconds: float, now: float) -> None:

@@ -1,12 +1,12 @@
-"""Housekeeping: deleting what has expired (sessions, failed-login counters, idempotency keys,
-webhook history past WEBHOOK_HISTORY_DAYS)."""
+"""Housekeeping: deleting what has expired (sessions, failed-login and rate-limit counters,
+idempotency keys, webhook history past WEBHOOK_HISTORY_DAYS)."""
 
 from __future__ import annotations
 
 from psycopg import Connection
 
 from ..config import Settings
-from ..repositories import auth_sessions, idempotency_keys, login_throttle, webhooks
+from ..repositories import auth_sessions, idempotency_keys, login_throttle, rate_limits, webhooks
 
 
 def prune(conn: Connection, settings: Settings) -> dict[str, int]:
@@ -15,6 +15,10 @@ def prune(conn: Connection, settings: Settings) -> dict[str, int]:
         "sessions": auth_sessions.delete_expired(conn),
         "login_counters": login_throttle.delete_stale(
             conn, window_seconds=settings.login_throttle_seconds
+        ),
+        # Redis (THROTTLE_STORE=redis) expires its own; PostgreSQL's rows are deleted here.
+        "rate_limit_counters": rate_limits.delete_stale(
+            conn, window_seconds=settings.rate_limit_window_seconds
         ),
         "idempotency_keys": idempotency_keys.delete_expired(conn),
         "webhook_events": webhooks.delete_expired_events(conn, days=settings.webhook_history_days),

@@ -1086,6 +1086,13 @@ OTHERS = {
     "exports.export": READS,
     "health.database_answers": READS,
     "housekeeping.prune": OPERATIONAL,
+    "ratelimits.RateLimiter": OUTSIDE_LEDGERS,  # rate-limit counters only
+    "ratelimits.Store": OUTSIDE_LEDGERS,
+    "ratelimits.Decision": READS,
+    "ratelimits.account_key": READS,
+    "ratelimits.address_key": READS,
+    "ratelimits.make_store": READS,
+    "ratelimits.refusal": READS,
     "idempotency_keys.claim": OPERATIONAL,
     "idempotency_keys.stored": READS,
     "idempotency_keys.save_response": OPERATIONAL,

@@ -84,6 +84,68 @@ class Api(SmorestApi):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
+_PROBLEM_CONTENT = {PROBLEM_MIMETYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_LIMIT_HEADERS = {
+    "RateLimit-Limit": "Requests the window allows the key this request was counted on: the "
+    "caller's account, or the client address for a request without a usable token.",
+    "RateLimit-Remaining": "Requests left in the window for that key.",
+    "RateLimit-Reset": "Seconds until the window resets.",
+}
+_RETRY_AFTER = "Seconds until the window resets and requests are served again."
+
+
+class RateLimitHeaders(BasePlugin):
+    """Every rate-limited operation (all under /api but the documentation: see
+    api/core/rate_limiting.py) documents the three RateLimit headers on each of its answers and
+    the 429 `rate_limited` with Retry-After, here, once for all. Its answers given by reference
+    (the shared problem responses) are written out in it, since a reference cannot take
+    headers."""
+
+    def init_spec(self, spec):
+        self.spec = spec
+        for name, description in _LIMIT_HEADERS.items():
+            spec.components.header(
+                name, {"description": description, "required": True, "schema": _COUNT}
+            )
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            if not _rate_limited(path, method):
+                continue
+            responses = operation.setdefault("responses", {})
+            responses["429"] = {
+                "description": "Past the rate limit of the caller's account (or, without a "
+                "usable token, of the client address): code `rate_limited`; see Retry-After",
+                "content": _PROBLEM_CONTENT,
+                "headers": {"Retry-After": {"description": _RETRY_AFTER, "required": True,
+                                            "schema": _COUNT}},
+            }  # fmt: skip
+            for status, response in list(responses.items()):
+                responses[status] = _with_limit_headers(response)
+
+
+_COUNT = {"type": "integer", "minimum": 0}
+
+
+def _rate_limited(path: str, method: str) -> bool:
+    if not path.startswith("/api/") or path.startswith(("/api/docs", "/api/openapi.json")):
+        return False
+    return not (path.startswith("/api/graphql") and method == "get")  # GraphiQL's files
+
+
+def _with_limit_headers(response) -> dict:
+    """The answer with the RateLimit headers; a reference to a shared problem response (a
+    component of Api._register_responses) written out first."""
+    if isinstance(response, str) or "$ref" in response:
+        name = response if isinstance(response, str) else response["$ref"].rsplit("/", 1)[1]
+        phrase = "An error (problem details)"
+        if name != Api.DEFAULT_ERROR_RESPONSE_NAME:
+            phrase = http.HTTPStatus[name].phrase
+        response = {"description": phrase, "content": _PROBLEM_CONTENT}
+    headers = {name: {"$ref": f"#/components/headers/{name}"} for name in _LIMIT_HEADERS}
+    return {**response, "headers": {**response.get("headers", {}), **headers}}
+
+
 def configure(app: Flask) -> Api:
     app.config.update(
         API_TITLE="expense-api",
@@ -98,7 +160,7 @@ def configure(app: Flask) -> Api:
             "servers": [{"url": "/", "description": "this server"}],
         },
     )
-    api = Api(app, spec_kwargs={"extra_plugins": [SchemaKeywords()]})
+    api = Api(app, spec_kwargs={"extra_plugins": [SchemaKeywords(), RateLimitHeaders()]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

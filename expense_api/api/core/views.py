@@ -14,7 +14,7 @@ from ...services import idempotency_keys, ledgers
 from ...services.auth.events import Origin
 from ...services.ledgers import Actor
 from ..schemas.base import ProblemSchema
-from . import idempotency
+from . import idempotency, rate_limiting
 from .problems import PROBLEM_MIMETYPE
 from .request_transaction import get_conn
 from .tokens import claims_before_session_check
@@ -54,6 +54,7 @@ def authenticated(
             # A refresh token may also come in the dashboard's cookie (CSRF-checked there).
             verify_jwt_in_request(refresh=refresh, locations=REFRESH_LOCATIONS if refresh else None)
             user = get_current_user()  # the row itself: every proxied lookup costs a context lookup
+            rate_limiting.charge_account(user["id"])  # 429 past the account's limit
             # A ledger path acts in its ledger (404 for a non-member, before the body is read);
             # every other path in the caller's default ledger.
             ledger_id = kwargs.get(LEDGER_ARG) if wants_ledger_arg else kwargs.pop(LEDGER_ARG, None)

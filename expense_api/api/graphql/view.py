@@ -41,7 +41,7 @@ from psycopg_pool import PoolTimeout
 
 from ...domain.errors import DomainError
 from ...services.changes import door
-from ..core import idempotency
+from ..core import idempotency, rate_limiting
 from ..core.jsonio import read_json_body
 from ..core.problems import HttpError
 from ..core.request_transaction import get_conn, reads_only, rollback_at_end
@@ -186,6 +186,7 @@ def _check_session(writes: bool) -> None:
     if not writes:
         reads_only()  # queries only: no BEGIN, no COMMIT (a round trip less), as a GET
     verify_jwt_in_request()
+    rate_limiting.charge_account(current_user["id"])  # 429 past the account's limit
 
 
 def _refused(errors: list[GraphQLError]) -> dict:
