@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 import psutil
 import psycopg
 
-from .common import PRODUCTION_SECRETS, bench_database, machine, start_server
+from .common import PRODUCTION_SECRETS, UNLIMITED, bench_database, machine, start_server
 
 PASSWORD = "bench-imports-1"
 CURRENCY = "USD"
@@ -460,7 +460,7 @@ def commit_statements(url: str, sizes: list[int], env: dict, make=None) -> dict[
 
     settings = load_settings(
         {"APP_ENV": "production", "LOG_LEVEL": "WARNING", "BCRYPT_ROUNDS": "4",
-         "WORKER": "off", **PRODUCTION_SECRETS, **env}
+         "WORKER": "off", **UNLIMITED, **PRODUCTION_SECRETS, **env}
     )  # fmt: skip
     app = create_app(settings, url)
     pool = app.extensions["database"].pool

@@ -98,11 +98,13 @@ def run_requests(url: str, variant: str, iterations: int) -> None:
     """Each iteration: an enforced write (POST /api/transactions under a budget) and a list read
     (GET /api/transactions), with a bearer token, through Flask's test client."""
     _undo(variant)
+    from bench.common import UNLIMITED
     from expense_api.api.app import create_app
     from expense_api.config import load_settings
 
     settings = load_settings(
         {
+            **UNLIMITED,
             "APP_ENV": "test",
             "JWT_SECRET_KEY": "bench-" + "k" * 40,
             "BCRYPT_ROUNDS": "4",

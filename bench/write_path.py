@@ -60,7 +60,14 @@ from expense_api.demo import EXPENSES, INCOME, log_bulk_load, seed
 from expense_api.services.changes import door
 
 from . import cpu, wrk
-from .common import PRODUCTION_SECRETS, bench_database, machine, start_server, summarize_ms
+from .common import (
+    PRODUCTION_SECRETS,
+    UNLIMITED,
+    bench_database,
+    machine,
+    start_server,
+    summarize_ms,
+)
 from .load import closed_loop
 
 SECRET = "bench-" + "k" * 40
@@ -562,7 +569,7 @@ def round_trips_in_process(url: str, tokens: list[str], scenario: Scenario, requ
     from expense_api.config import load_settings
 
     settings = load_settings(
-        {"APP_ENV": "production", "LOG_LEVEL": "WARNING", **PRODUCTION_SECRETS,
+        {"APP_ENV": "production", "LOG_LEVEL": "WARNING", **UNLIMITED, **PRODUCTION_SECRETS,
          "JWT_SECRET_KEY": SECRET}
     )  # fmt: skip
     app = create_app(settings, url)

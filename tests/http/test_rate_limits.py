@@ -211,6 +211,9 @@ def test_the_429_and_the_headers_are_in_the_document(client):
                 for status, response in responses.items():
                     assert set(_HEADERS) <= response.get("headers", {}).keys(), (path, status)
     assert checked > 50
+    # An operation's own 429 is kept beside the rate limit's.
+    login = document["paths"]["/api/auth/login"]["post"]["responses"]["429"]["description"]
+    assert "Too many failed logins" in login and "`rate_limited`" in login
 
 
 # --- the limiter and its stores ----------------------------------------------------------------
@@ -270,9 +273,10 @@ def test_ipv6_clients_are_counted_by_their_64_block():
 
 
 def test_housekeeping_deletes_ended_windows_only(app, conn):
+    # The suite's windows last a day (tests/helpers.py): one of two days ago has ended.
     conn.execute(
         "INSERT INTO rate_limit_counters (key, window_start, used) VALUES "
-        "('account:-1', now() - interval '1 hour', 5), ('account:-2', now(), 5)"
+        "('account:-1', now() - interval '2 days', 5), ('account:-2', now(), 5)"
     )
     deleted = housekeeping.prune(conn, app.config["SETTINGS"])["rate_limit_counters"]
     assert deleted >= 1

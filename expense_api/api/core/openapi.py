@@ -91,7 +91,11 @@ _LIMIT_HEADERS = {
     "RateLimit-Remaining": "Requests left in the window for that key.",
     "RateLimit-Reset": "Seconds until the window resets.",
 }
-_RETRY_AFTER = "Seconds until the window resets and requests are served again."
+_RETRY_AFTER = "Seconds until requests are served again."
+_RATE_LIMITED = (
+    "Past the rate limit of the caller's account (or, without a usable token, of the client "
+    "address): code `rate_limited`; see Retry-After"
+)
 
 
 class RateLimitHeaders(BasePlugin):
@@ -113,9 +117,11 @@ class RateLimitHeaders(BasePlugin):
             if not _rate_limited(path, method):
                 continue
             responses = operation.setdefault("responses", {})
+            # An operation's own 429 (login, invitations) stays (flask-smorest keys by number).
+            own = responses.pop(429, None) or responses.get("429")
             responses["429"] = {
-                "description": "Past the rate limit of the caller's account (or, without a "
-                "usable token, of the client address): code `rate_limited`; see Retry-After",
+                "description": f"{own['description']}; or {_RATE_LIMITED[0].lower()}"
+                f"{_RATE_LIMITED[1:]}" if own else _RATE_LIMITED,
                 "content": _PROBLEM_CONTENT,
                 "headers": {"Retry-After": {"description": _RETRY_AFTER, "required": True,
                                             "schema": _COUNT}},
