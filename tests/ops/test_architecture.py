@@ -242,6 +242,7 @@ def test_the_api_folder_holds_resources_and_its_plumbing_apart():
 # Every resource: api/<resource>.py -> services/<resource>(.py or package) -> repositories ->
 # sql/<file>.sql. The repository and SQL file are named after the resource unless listed.
 RESOURCES = {
+    "access_tokens": "personal_access_tokens",
     "admin": "users",
     "alerts": "alerts",
     "auth": "auth_sessions",
@@ -259,6 +260,7 @@ RESOURCES = {
     "recurring": "recurring",
     "reports": "reports",
     "rules": "rules",
+    "sessions": "auth_sessions",
     "sync": "sync",
     "tags": "tags",
     "transactions": "transactions",
@@ -266,7 +268,12 @@ RESOURCES = {
 }
 # A resource whose service is another's (sync reads the change log: services/changes/sync.py;
 # copying budgets is the budgets service's). The others' is services/<resource>(.py or package).
-SERVICE_OF = {"sync": "changes.sync", "budget_copies": "budgets"}
+SERVICE_OF = {
+    "sync": "changes.sync",
+    "budget_copies": "budgets",
+    "sessions": "auth.sessions",
+    "access_tokens": "auth.access_tokens",
+}
 
 
 @pytest.mark.parametrize("resource", sorted(RESOURCES))
