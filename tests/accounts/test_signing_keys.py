@@ -43,6 +43,15 @@ def rotated(database_url):
 
 
 @pytest.fixture(scope="module")
+def new_key_verifying(database_url):
+    """A rolling restart's first step (docs/SECURITY.md): the old key still signs, the new one
+    only verifies."""
+    application = _app_with(database_url, [K1, K2])
+    yield application
+    application.extensions["database"].close()
+
+
+@pytest.fixture(scope="module")
 def rotated_out(database_url):
     application = _app_with(database_url, [K2])
     yield application
@@ -120,6 +129,25 @@ def test_refreshing_an_old_token_after_a_rotation_gives_new_key_tokens(alice, ro
     # The new pair outlives the old key: it works once K1 is removed.
     assert _me(rotated_out, new["accessToken"]).status_code == 200
     assert _refresh(rotated_out, new["refreshToken"]).status_code == 200
+
+
+def test_a_roll_through_a_verifying_key_signs_nobody_out(alice, new_key_verifying, rotated):
+    """Old and new instances side by side during each step of a roll accept each other's
+    tokens: [K1] with [K1, K2], then [K1, K2] with [K2, K1]."""
+    user = Accounts(_client(new_key_verifying)).new_user()
+    assert _kid(user.tokens["accessToken"]) == tokens.key_id(K1)  # the old key still signs
+    assert _me(alice.client.application, user.tokens["accessToken"]).status_code == 200
+    newer = Accounts(_client(rotated)).new_user()
+    assert _me(new_key_verifying, newer.tokens["accessToken"]).status_code == 200
+    assert _refresh(new_key_verifying, newer.tokens["refreshToken"]).status_code == 200
+
+
+def test_graphql_refuses_a_removed_keys_token(alice, rotated, rotated_out):
+    query = {"query": "{ me { id } }"}
+    headers = {"Authorization": f"Bearer {alice.tokens['accessToken']}"}
+    assert _client(rotated).post("/api/graphql", json=query, headers=headers).status_code == 200
+    response = _client(rotated_out).post("/api/graphql", json=query, headers=headers)
+    assert_problem(response, 401, "invalid_token")
 
 
 def test_a_refresh_by_cookie_after_a_rotation_gives_a_new_key_cookie(accounts, rotated):
