@@ -130,6 +130,7 @@ def _register_blueprints(api) -> None:
     api.register_blueprint(import_module(".rates", __package__).blp)
     api.register_blueprint(import_module(".budget_copies", __package__).blp)
     api.register_blueprint(admin.blp)
+    api.register_blueprint(import_module(".me", __package__).blp)
 
 
 def _read_replica(settings: Settings) -> ReadReplica | None:

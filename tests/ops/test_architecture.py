@@ -255,6 +255,7 @@ RESOURCES = {
     "imports": "imports",
     "invitations": "invitations",
     "ledgers": "ledgers",
+    "me": "account_data",
     "payees": "payees",
     "rates": "rates",
     "recurring": "recurring",
@@ -267,12 +268,14 @@ RESOURCES = {
     "webhooks": "webhooks",
 }
 # A resource whose service is another's (sync reads the change log: services/changes/sync.py;
-# copying budgets is the budgets service's). The others' is services/<resource>(.py or package).
+# copying budgets is the budgets service's; /api/me is the account's own data:
+# services/account_data.py). The others' is services/<resource>(.py or package).
 SERVICE_OF = {
     "sync": "changes.sync",
     "budget_copies": "budgets",
     "sessions": "auth.sessions",
     "access_tokens": "auth.access_tokens",
+    "me": "account_data",
 }
 
 
