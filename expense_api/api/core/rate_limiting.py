@@ -6,8 +6,9 @@ document, GraphiQL's page and files); health, metrics and the dashboard's files 
 
 - A request to an operation that authenticates (one documented with the bearer scheme, and
   POST /api/graphql) and carrying credentials is counted on its ACCOUNT, once its token has
-  passed the session check (`charge_account`, called by `authenticated` and by GraphQL's
-  session check): only a token this service issued can spend an account's allowance.
+  identified it (`charge_account`, called by api/core/bearer.py, the bearer check of both
+  doors, after a JWT's session check or a personal access token's lookup): only a token this
+  service issued can spend an account's allowance.
 - Every other request (register, login, a request without a token, an unknown path) is counted
   on its client ADDRESS before the view runs, so a made-up Authorization header on a login does
   not escape the count.
