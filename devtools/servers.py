@@ -133,10 +133,13 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
-def _create_database(admin_url: str, prefix: str) -> str:
+def _create_database(admin_url: str, prefix: str, template: str | None = None) -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(statement)
     return name
 
 
@@ -150,19 +153,31 @@ def _drop_database(admin_url: str, name: str) -> None:
 
 @contextlib.contextmanager
 def throwaway_database(
-    admin_url: str, prefix: str, migrate: bool = True, keep: bool = False
-) -> Iterator[str]:
+    admin_url: str, prefix: str, migrate: bool = True, keep: bool = False,
+    template: str | None = None,
+) -> Iterator[str]:  # fmt: skip
     """The URL of a new database `<prefix>_<random>` on admin_url's server, with every migration
-    applied (none with migrate=False); dropped when the block ends unless `keep`."""
-    name = _create_database(admin_url, prefix)
+    applied (none with migrate=False), or a copy of `template` (a database made by
+    `migrated_template`: copying it is ~10x faster than migrating); dropped when the block ends
+    unless `keep`."""
+    name = _create_database(admin_url, prefix, template)
     try:
         url = with_database(admin_url, name)
-        if migrate:
+        if migrate and template is None:
             apply_migrations(url)
         yield url
     finally:
         if not keep:
             _drop_database(admin_url, name)
+
+
+@contextlib.contextmanager
+def migrated_template(admin_url: str, prefix: str = "expense_api_template") -> Iterator[str]:
+    """The name of a migrated database to copy new ones from (`throwaway_database(template=)`),
+    dropped when the block ends. Nothing may stay connected to it: PostgreSQL copies a template
+    only while it has no sessions."""
+    with throwaway_database(admin_url, prefix) as url:
+        yield urlsplit(url).path.lstrip("/")
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ import types
 import psycopg
 import pytest
 
-from devtools.servers import database_server, throwaway_database
+from devtools.servers import database_server, migrated_template, throwaway_database
 from expense_api.api.app import create_app
 from expense_api.services.changes import door
 from expense_api.services.webhooks import network
@@ -59,20 +59,29 @@ LIVE_DATABASE_URL = os.environ.get("LIVE_DATABASE_URL")
 
 
 @pytest.fixture(scope="session")
+def database_template(admin_url):
+    """A migrated database the run's databases are copied from: migrated once per run instead of
+    once per module database (23 migrations took ~1.2 s each time)."""
+    with migrated_template(admin_url) as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
 def database_url(request):
     if LIVE_DATABASE_URL:
         yield LIVE_DATABASE_URL
         return
-    with throwaway_database(request.getfixturevalue("admin_url"), "expense_api_test") as url:
+    admin_url, template = (request.getfixturevalue(f) for f in ("admin_url", "database_template"))
+    with throwaway_database(admin_url, "expense_api_test", template=template) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def own_database_url(admin_url):
+def own_database_url(admin_url, database_template):
     """A migrated database of one test module's own. The worker's jobs act on every due rule in
     a database, so the modules that run them keep other modules' rules (the fuzzer's, say) out
     of their way by overriding `database_url` and `app` with module-scoped ones on this."""
-    with throwaway_database(admin_url, "expense_api_module") as url:
+    with throwaway_database(admin_url, "expense_api_module", template=database_template) as url:
         yield url
 
 

@@ -53,12 +53,14 @@ def _roll_back_newer_than(url: str, migration_id: str) -> None:
         rollback_migrations(url, count=newer)
 
 
-def test_rolling_back_system_roles_refuses_while_an_account_is_disabled(admin_url):
+def test_rolling_back_system_roles_refuses_while_an_account_is_disabled(
+    admin_url, database_template
+):
     """Dropping disabled_at would let a disabled account log in again, silently: refused, and
     nothing changes, until the account is enabled."""
     import pytest
 
-    with throwaway_database(admin_url, "expense_api_roles") as url:
+    with throwaway_database(admin_url, "expense_api_roles", template=database_template) as url:
         newer = sorted(MIGRATIONS_DIR.glob("*.rollback.sql"))[9:]  # those after 0009
         rollback_migrations(url, count=len(newer))
         with psycopg.connect(url) as conn:
@@ -76,13 +78,15 @@ def test_rolling_back_system_roles_refuses_while_an_account_is_disabled(admin_ur
         assert not _has_column(url, "users", "disabled_at")
 
 
-def test_rolling_back_splits_refuses_while_a_transaction_is_split_and_keeps_the_rest(admin_url):
+def test_rolling_back_splits_refuses_while_a_transaction_is_split_and_keeps_the_rest(
+    admin_url, database_template
+):
     """Before 0017 every transaction has a category: a split one has none to fall back to, so
     the rollback is refused and changes nothing until it is made single again; then payees,
     tags and lines go, and every other transaction and its totals stay as they were."""
     import pytest
 
-    with throwaway_database(admin_url, "expense_api_splits") as url:
+    with throwaway_database(admin_url, "expense_api_splits", template=database_template) as url:
         _roll_back_newer_than(url, "0017.splits-payees-tags")
         with psycopg.connect(url) as conn:
             user = conn.execute(

@@ -19,7 +19,14 @@ BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 # A value each path argument's converter accepts; ids need not exist (1 is fine).
-SAMPLE_ARGUMENTS = {"asset": "init.js", "file": "main.js", "currency": "EUR"}
+SAMPLE_ARGUMENTS = {
+    "asset": "init.js",
+    "file": "main.js",
+    "currency": "EUR",
+    # <uuid:...> ids (sessions, personal access tokens): 1 would not even match the route.
+    "session_id": "2f1c5e0e-6a7b-4c2d-9e8f-0a1b2c3d4e5f",
+    "token_id": "2f1c5e0e-6a7b-4c2d-9e8f-0a1b2c3d4e5f",
+}
 
 
 def _operations(app, **samples):

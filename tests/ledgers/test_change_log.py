@@ -103,7 +103,10 @@ NOT_LOGGED = {
 # Rows the REST API no longer shows, as if deleted: a revoked invitation leaves the ledger's list.
 GONE = {"invitations": lambda row: row["status"] == "revoked"}
 # Columns a REST shape never shows and only bookkeeping writes.
-IGNORED_COLUMNS = {"webhook_endpoints": {"failing_since"}}  # a receiver failing, not yet disabled
+IGNORED_COLUMNS = {
+    "webhook_endpoints": {"failing_since"},  # a receiver failing, not yet disabled
+    "imports": {"created_by"},  # who uploaded the file: cleared when their account is erased
+}
 
 
 def _snapshot(conn) -> dict[str, dict[str, dict]]:
@@ -170,6 +173,25 @@ class Watch:
     request_id: str | None
     ledgers: list[int]
     entries: list[dict] = field(default_factory=list)
+    # (user id, email) when the change erases the actor's account (services/account_data.py):
+    # their entries then say "deleted user", and the images as the REST API showed them are
+    # compared after the erasure's own rewrite (`_as_erased`).
+    erased: tuple[int, str] | None = None
+
+
+def _as_erased(entity: str, shape: dict | None, user_id: int, email: str) -> dict | None:
+    """A REST shape as the change log keeps it once the account (`user_id`, `email`) is
+    erased: a member's name "deleted user" and email null, an invitation to it without its
+    email, a transaction it created by {id, "deleted user"}."""
+    if shape is None:
+        return None
+    if entity == "member" and shape["userId"] == user_id:
+        return {**shape, "name": "deleted user", "email": None}
+    if entity == "invitation" and shape["email"].lower() == email.lower():
+        return {**shape, "email": None}
+    if entity == "transaction" and (shape["createdBy"] or {}).get("id") == user_id:
+        return {**shape, "createdBy": {"id": user_id, "name": "deleted user"}}
+    return shape
 
 
 class World:
@@ -337,13 +359,20 @@ class World:
             key = (entry["ledger_id"], entry["entity"], entry["entity_id"])
             assert entry["op"] == expected[key], entry
             assert entry["seq"] is not None, entry  # numbered at COMMIT
-            assert (entry["actor_id"], entry["via"]) == (watch.actor, watch.via), entry
-            if watch.actor is not None:
-                assert entry["actor_name"] == self.users[watch.actor].data["name"], entry
-            shown_before = rest_before.get(entry["ledger_id"], {})
-            shown_after = rest_after[entry["ledger_id"]]
-            assert entry["before"] == shown_before.get(key[1:]), entry
-            assert entry["after"] == shown_after.get(key[1:]), entry
+            actor = watch.actor
+            if watch.erased and entry["entity"] == "recurring" and entry["actor_id"] is None:
+                actor = None  # a rule acting as the erased account pauses: the service's act
+            assert (entry["actor_id"], entry["via"]) == (actor, watch.via), entry
+            if actor is not None:
+                name = "deleted user" if watch.erased else self.users[actor].data["name"]
+                assert entry["actor_name"] == name, entry
+            before_shape = rest_before.get(entry["ledger_id"], {}).get(key[1:])
+            after_shape = rest_after[entry["ledger_id"]].get(key[1:])
+            if watch.erased:
+                before_shape = _as_erased(key[1], before_shape, *watch.erased)
+                after_shape = _as_erased(key[1], after_shape, *watch.erased)
+            assert entry["before"] == before_shape, entry
+            assert entry["after"] == after_shape, entry
         ids = {entry["request_id"] for entry in watch.entries}
         if watch.request_id is not None:
             assert ids <= {watch.request_id}
@@ -404,6 +433,36 @@ def transfer_ownership(w: World):
     with w.change(actor=alice.id, via="rest", ledgers=[ledger_id]) as watch:
         w.rest(alice, "PATCH", f"/api/ledgers/{ledger_id}/members/{bob.id}", json={"role": "owner"})
     assert sorted(e["entity_id"] for e in watch.entries) == sorted([alice.id, bob.id])
+
+
+def erase_account(w: World):
+    """Bob erases his account: he wrote in Alice's ledger (a transaction, a recurring rule
+    acting as him), was invited to another of hers, made a ledger and handed it to her with an
+    invitation of his pending there. His transaction shows no creator (`updated`), the rule
+    pauses (the service's entry), the invitations go (`deleted`), he leaves (`deleted`); his
+    own ledger goes without entries (its log with it)."""
+    alice, bob = w.user("Alice"), w.user("Bob")
+    shared = w.shared(alice, {bob: "editor"})
+    food = w.category(alice, shared)
+    w.expense(bob, shared, food)
+    w.rule(bob, shared, food, "2099-01-01")
+    other = w.shared(alice)
+    w.invite(other, alice, bob, "viewer")
+    club = w.shared(bob, {alice: "editor"})
+    outsider = f"outsider-{uuid.uuid4().hex[:8]}@example.com"
+    w.rest(
+        bob, "POST", f"/api/ledgers/{club}/invitations", json={"email": outsider, "role": "viewer"}
+    )
+    w.rest(bob, "PATCH", f"/api/ledgers/{club}/members/{alice.id}", json={"role": "owner"})
+    with w.change(actor=bob.id, via="rest", ledgers=[shared, other, club]) as watch:
+        watch.erased = (bob.id, bob.data["email"])
+        w.rest(bob, "DELETE", "/api/me", json={"password": w.accounts.password})
+    assert Counter((e["entity"], e["op"]) for e in watch.entries) == {
+        ("transaction", "updated"): 1,
+        ("recurring", "updated"): 1,
+        ("invitation", "deleted"): 4,  # answered ones too: to him (2), by him (2)
+        ("member", "deleted"): 2,
+    }
 
 
 def leave_ledger(w: World):
@@ -968,6 +1027,9 @@ WRITERS = {
     "ledgers.delete": delete_ledger,
     "ledgers.change_role": transfer_ownership,
     "ledgers.remove_member": leave_ledger,
+    "ledgers.leave_with_account": erase_account,
+    "ledgers.delete_with_account": erase_account,
+    "account_data.erase": erase_account,
     "invitations.create": invite,
     "invitations.revoke": revoke_invitation,
     "invitations.accept": accept_invitation,
@@ -1017,6 +1079,8 @@ NOT_LOGGED_TABLES = "writes only tables of NOT_LOGGED (alerts, read marks, the o
 OPERATIONAL = "writes only operational rows (idempotency keys, expired history)"
 
 OTHERS = {
+    "account_data.AccountExport": READS,  # GET /api/me/export
+    "account_data.export": READS,
     "admin.authorize": READS,
     "admin.list_users": READS,
     "admin.stats": READS,
@@ -1053,6 +1117,15 @@ OTHERS = {
     "auth.accounts.refresh": OUTSIDE_LEDGERS,
     "auth.accounts.logout": OUTSIDE_LEDGERS,
     "auth.passwords.PasswordHasher": READS,
+    "auth.sessions.list_live": READS,
+    "auth.sessions.end": OUTSIDE_LEDGERS,
+    "auth.sessions.change_password": OUTSIDE_LEDGERS,
+    "auth.access_tokens.digest": READS,
+    "auth.access_tokens.owner_of": READS,
+    "auth.access_tokens.create": OUTSIDE_LEDGERS,
+    "auth.access_tokens.list_all": READS,
+    "auth.access_tokens.delete": OUTSIDE_LEDGERS,
+    "auth.access_tokens.authenticate": OUTSIDE_LEDGERS,  # touches the token's last_used_at
     "auth.throttle.Store": READS,
     "auth.throttle.make_store": READS,
     "auth.throttle.LoginThrottle": OUTSIDE_LEDGERS,
@@ -1088,6 +1161,7 @@ OTHERS = {
     "changes.hook.record_import_committed": THE_HOOK,
     "changes.hook.record_imported": THE_HOOK,
     "changes.hook.record_rates": THE_HOOK,
+    "changes.hook.record_creator_erased": THE_HOOK,
     "changes.log.hidden_from": READS,  # the audit trail (GET .../changes)
     "changes.log.page": READS,
     "changes.sync.answer": READS,  # delta sync (GET .../sync)

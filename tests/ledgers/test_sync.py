@@ -716,7 +716,7 @@ def test_a_client_syncing_while_writers_commit_in_any_order_ends_with_the_exact_
 # --- Data from before the change log -------------------------------------------------------
 
 
-def test_data_from_before_the_change_log_is_in_the_state(admin_url, monkeypatch):
+def test_data_from_before_the_change_log_is_in_the_state(admin_url, database_template, monkeypatch):
     """Rolled back to 0015, rows written by SQL, migrated again: the state lists them all
     (0016 gave each a `created` entry), in pages too."""
     from marshmallow.experimental.context import Context
@@ -724,7 +724,7 @@ def test_data_from_before_the_change_log_is_in_the_state(admin_url, monkeypatch)
     from expense_api.api.schemas.sync import SyncSchema
     from expense_api.db.migrate import apply_migrations, rollback_migrations
 
-    with throwaway_database(admin_url, "expense_api_sync_log") as url:
+    with throwaway_database(admin_url, "expense_api_sync_log", template=database_template) as url:
         newer = [p for p in MIGRATIONS_DIR.glob("*.rollback.sql") if p.name >= "0016"]
         rollback_migrations(url, count=len(newer))
         with psycopg.connect(url) as conn:

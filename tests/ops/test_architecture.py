@@ -242,6 +242,7 @@ def test_the_api_folder_holds_resources_and_its_plumbing_apart():
 # Every resource: api/<resource>.py -> services/<resource>(.py or package) -> repositories ->
 # sql/<file>.sql. The repository and SQL file are named after the resource unless listed.
 RESOURCES = {
+    "access_tokens": "personal_access_tokens",
     "admin": "users",
     "alerts": "alerts",
     "auth": "auth_sessions",
@@ -254,12 +255,14 @@ RESOURCES = {
     "imports": "imports",
     "invitations": "invitations",
     "ledgers": "ledgers",
+    "me": "account_data",
     "payees": "payees",
     "rates": "rates",
     "recurring": "recurring",
     "reports": "reports",
     "rules": "rules",
     "security_events": "security_events",
+    "sessions": "auth_sessions",
     "sync": "sync",
     "tags": "tags",
     "transactions": "transactions",
@@ -267,11 +270,15 @@ RESOURCES = {
     "webhooks": "webhooks",
 }
 # A resource whose service is another's (sync reads the change log: services/changes/sync.py;
-# copying budgets is the budgets service's). The others' is services/<resource>(.py or package).
-# Two-factor sign-in and the security events list are the auth package's (services/auth/).
+# copying budgets is the budgets service's; /api/me is the account's own data:
+# services/account_data.py; two-factor sign-in and the security events list are the auth
+# package's). The others' is services/<resource>(.py or package).
 SERVICE_OF = {
     "sync": "changes.sync",
     "budget_copies": "budgets",
+    "sessions": "auth.sessions",
+    "access_tokens": "auth.access_tokens",
+    "me": "account_data",
     "security_events": "auth.events",
     "two_factor": "auth.two_factor",
 }

@@ -35,8 +35,8 @@ from tests.helpers import TEST_SECRET, Accounts, make_settings
 
 
 @pytest.fixture(scope="module")
-def hooks_url(admin_url):
-    with throwaway_database(admin_url, "expense_api_webhooks") as url:
+def hooks_url(admin_url, database_template):
+    with throwaway_database(admin_url, "expense_api_webhooks", template=database_template) as url:
         yield url
 
 
