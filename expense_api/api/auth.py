@@ -41,7 +41,13 @@ class Register(MethodView):
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
-    @problem_response(blp, 401, "Wrong email or password: code `invalid_credentials`")
+    @problem_response(
+        blp,
+        401,
+        "Wrong email or password: code `invalid_credentials`. With two-factor sign-in on and the "
+        "password right: no `totp`, code `totp_required` (not counted as a failure); a wrong or "
+        "already used code, `invalid_totp` (counted toward the throttle)",
+    )
     @problem_response(blp, 403, "The right password of a disabled account: code `account_disabled`")
     @problem_response(blp, 429, "Too many failed logins for this email or address; see Retry-After")
     @problem_response(
@@ -64,6 +70,7 @@ class Login(MethodView):
             email=body["email"],
             password=body["password"],
             origin=request_origin(),
+            totp=body.get("totp"),
         )
         return issue_pair(session, in_cookie=body["refresh_cookie"])
 

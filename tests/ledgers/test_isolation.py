@@ -83,6 +83,14 @@ def _owner_world(owner) -> dict:
         content_type="multipart/form-data",
     )
     assert imported.status_code == 201, imported.get_json()
+    # A security event of the owner's account carrying the secret (GET /api/auth/events): a
+    # login from a user agent named after it.
+    login = owner.client.post(
+        "/api/auth/login",
+        json={"email": owner.data["email"], "password": owner.data["password"]},
+        headers={"User-Agent": secret},
+    )
+    assert login.status_code == 200
     return {
         "secret": secret,
         "ids": {"category_id": category["id"], "budget_id": budget["id"],
@@ -164,7 +172,9 @@ def test_no_list_or_report_shows_another_users_data(app, accounts):
         owner_view = json.dumps(owner.get(rule.rule).get_json())
         listed += 1
         # The same route shows the owner their own data (so the check above can fail).
-        if rule.rule in ("/api/categories", "/api/transactions", "/api/category-breakdown"):
+        if rule.rule in (
+            "/api/categories", "/api/transactions", "/api/category-breakdown", "/api/auth/events"
+        ):  # fmt: skip
             assert world["secret"] in owner_view, rule.rule
         if rule.rule in ("/api/summary", "/api/transactions", "/api/category-breakdown"):
             assert SECRET_AMOUNT in owner_view, rule.rule

@@ -259,14 +259,22 @@ RESOURCES = {
     "recurring": "recurring",
     "reports": "reports",
     "rules": "rules",
+    "security_events": "security_events",
     "sync": "sync",
     "tags": "tags",
     "transactions": "transactions",
+    "two_factor": "two_factor",
     "webhooks": "webhooks",
 }
 # A resource whose service is another's (sync reads the change log: services/changes/sync.py;
 # copying budgets is the budgets service's). The others' is services/<resource>(.py or package).
-SERVICE_OF = {"sync": "changes.sync", "budget_copies": "budgets"}
+# Two-factor sign-in and the security events list are the auth package's (services/auth/).
+SERVICE_OF = {
+    "sync": "changes.sync",
+    "budget_copies": "budgets",
+    "security_events": "auth.events",
+    "two_factor": "auth.two_factor",
+}
 
 
 @pytest.mark.parametrize("resource", sorted(RESOURCES))
