@@ -4,12 +4,30 @@ INSERT INTO auth_sessions (user_id, id, refresh_jti, expires_at, user_agent, add
 VALUES (%(user_id)s, %(session_id)s, %(refresh_jti)s,
         now() + make_interval(days => %(refresh_days)s::int), %(user_agent)s, %(address)s)
 
--- name: get_active_with_user^
+-- name: get_active_with_user^ touches
 -- The session's owner when the session is live (not revoked, not expired), the session's
 -- current refresh token id, and the owner's default ledger (where v1 paths act) with their role
 -- there, so that no request needs another round trip to find it. No row: the token must be
 -- refused (revoked, expired, user deleted or disabled). default_ledger_has_webhooks: whether
 -- writes there must record webhook events (services/webhooks/outbox.wanted).
+-- The same statement touches the session's last_used_at (GET /api/auth/sessions) when it is a
+-- minute old or more, and only if no one holds the row: SKIP LOCKED never waits, and a
+-- concurrent request of the same session simply leaves the touch to the one that has it. The
+-- columns must stay those of personal_access_tokens.get_with_user (api/core/bearer.py: a
+-- personal access token gives the same user row).
+WITH touchable AS (
+    SELECT user_id, id FROM auth_sessions
+    WHERE user_id = %(user_id)s
+      AND id = %(session_id)s
+      AND revoked_at IS NULL
+      AND expires_at > now()
+      AND last_used_at < now() - interval '60 seconds'
+    FOR NO KEY UPDATE SKIP LOCKED
+), touched AS (
+    UPDATE auth_sessions s SET last_used_at = now()
+    FROM touchable t
+    WHERE s.user_id = t.user_id AND s.id = t.id
+)
 SELECT u.id, u.name, u.email, u.role, u.currency, u.timezone, u.created_at,
        s.refresh_jti,
        m.ledger_id AS default_ledger_id, m.role AS default_ledger_role,
@@ -55,6 +73,34 @@ WHERE user_id = %(user_id)s AND id = %(session_id)s
 UPDATE auth_sessions
 SET revoked_at = now(), revoked_reason = %(reason)s
 WHERE user_id = %(user_id)s AND id = %(session_id)s AND revoked_at IS NULL
+
+-- name: list_live
+-- A user's live sessions (not revoked, not expired), newest first, for GET /api/auth/sessions:
+-- at most `limit` of them (a script that logs in every few minutes would otherwise list
+-- thousands).
+SELECT id, user_agent, created_at, last_used_at
+FROM auth_sessions
+WHERE user_id = %(user_id)s
+  AND revoked_at IS NULL
+  AND expires_at > now()
+ORDER BY created_at DESC, id
+LIMIT %(limit)s
+
+-- name: end_live!
+-- Ends one live session of the user (DELETE /api/auth/sessions/{id}); 0 rows: none such (another
+-- user's, unknown, already ended or expired).
+UPDATE auth_sessions
+SET revoked_at = now(), revoked_reason = %(reason)s
+WHERE user_id = %(user_id)s
+  AND id = %(session_id)s
+  AND revoked_at IS NULL
+  AND expires_at > now()
+
+-- name: revoke_others_of_user!
+-- Ends every live session of a user but one (a password change keeps the caller's).
+UPDATE auth_sessions
+SET revoked_at = now(), revoked_reason = %(reason)s
+WHERE user_id = %(user_id)s AND id <> %(keep_session_id)s AND revoked_at IS NULL
 
 -- name: revoke_all_of_user!
 -- Ends every live session of a user at once (their account was disabled).

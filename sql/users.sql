@@ -70,3 +70,15 @@ SELECT (SELECT count(*) FROM users) AS users,
        (SELECT count(*) FROM ledgers) AS ledgers,
        (SELECT count(*) FROM transactions) AS transactions,
        pg_database_size(current_database()) AS database_bytes
+
+-- name: get_password_hash$
+-- The user's password hash, for checking the current password before changing it.
+SELECT password_hash FROM users WHERE id = %(user_id)s
+
+-- name: change_password!
+-- Replaces the password hash, only if it is still the one the current password was checked
+-- against: of two concurrent changes, the second finds 0 rows (its current password is no
+-- longer current).
+UPDATE users
+SET password_hash = %(new_hash)s, password_changed_at = now()
+WHERE id = %(user_id)s AND password_hash = %(old_hash)s

@@ -109,6 +109,8 @@ def _register_blueprints(api) -> None:
     modules = (health, auth, categories, transactions, budgets, alerts, reports, ledgers)
     for module in modules:
         api.register_blueprint(module.blp)
+    api.register_blueprint(import_module(".sessions", __package__).blp)
+    api.register_blueprint(import_module(".access_tokens", __package__).blp)
     api.register_blueprint(import_module(".invitations", __package__).blp)
     recurring = import_module(".recurring", __package__)
     api.register_blueprint(recurring.blp)

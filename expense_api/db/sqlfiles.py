@@ -6,6 +6,12 @@ under it document it, and the suffix says what it returns:
     (none)  all rows, as a list of dicts        ^   one row (dict) or None
     $       the first column of the first row   !   the number of rows affected
 
+A read that also touches a bookkeeping column in the same statement (the session check's
+`last_used_at`) says so after its suffix, `-- name: get_active_with_user^ touches`: it may run
+on a connection that only reads (a GET request's), where each statement is its own transaction.
+Such a touch is one statement (atomic by itself), and a touch that an error answer does not
+undo is what it should be: the session was used, whatever the answer.
+
 Parameters are psycopg's named placeholders, `%(name)s`. Every function takes the connection
 first and never commits: the caller owns the transaction:
 `queries.categories.get_by_id(conn, ledger_id=1, id=2)`.
@@ -43,7 +49,7 @@ from .pool import (
 )
 
 SQL_DIR = PROJECT_ROOT / "sql"
-_HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*([$^!]?)\s*$", re.MULTILINE)
+_HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*([$^!]?)(\s+touches)?\s*$", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # What makes a statement more than a read: it changes rows, locks them, or changes state that
 # outlives it (a sequence, a setting, an advisory lock). Matched on the SQL without its comments
@@ -67,6 +73,7 @@ class Query:
     returns: str  # "rows", "one", "scalar" or "rowcount"
     sql: str
     doc: str
+    touches: bool = False  # a read whose only write is a bookkeeping touch (see above)
 
     @functools.cached_property
     def parameters(self) -> tuple[str, ...]:
@@ -100,7 +107,7 @@ class Query:
         return Pending(cur, self._result)
 
     def _check_may_write(self, conn: Connection) -> None:
-        if reads_statement_by_statement(conn):
+        if reads_statement_by_statement(conn) and not self.touches:
             raise QueryError(
                 f"{self.name} writes or locks, on a connection that only reads (a GET "
                 "request's): each statement there is its own transaction, and an error would "
@@ -166,6 +173,7 @@ class QueryFile:
                 returns=_RETURNS[suffix],
                 sql=sql,
                 doc=" ".join(doc_lines),
+                touches=header.group(3) is not None,
             )
 
     def __getattr__(self, name: str) -> Query:

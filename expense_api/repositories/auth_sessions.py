@@ -58,3 +58,22 @@ def delete_expired(conn: Connection) -> int:
 
 def revoke_all_of_user(conn: Connection, *, user_id: int, reason: str) -> None:
     queries.auth_sessions.revoke_all_of_user(conn, user_id=user_id, reason=reason)
+
+
+def list_live(conn: Connection, *, user_id: int, limit: int) -> list[dict]:
+    return queries.auth_sessions.list_live(conn, user_id=user_id, limit=limit)
+
+
+def end_live(conn: Connection, *, user_id: int, session_id: UUID, reason: str) -> bool:
+    ended = queries.auth_sessions.end_live(
+        conn, user_id=user_id, session_id=session_id, reason=reason
+    )
+    return ended == 1
+
+
+def revoke_others_of_user(
+    conn: Connection, *, user_id: int, keep_session_id: UUID, reason: str
+) -> int:
+    return queries.auth_sessions.revoke_others_of_user(
+        conn, user_id=user_id, keep_session_id=keep_session_id, reason=reason
+    )

@@ -56,3 +56,15 @@ def admin_update(
 
 def stats(conn: Connection) -> dict:
     return queries.users.stats(conn)
+
+
+def get_password_hash(conn: Connection, user_id: int) -> str | None:
+    return queries.users.get_password_hash(conn, user_id=user_id)
+
+
+def change_password(conn: Connection, *, user_id: int, old_hash: str, new_hash: str) -> bool:
+    """False when the hash is no longer `old_hash` (another change came first)."""
+    changed = queries.users.change_password(
+        conn, user_id=user_id, old_hash=old_hash, new_hash=new_hash
+    )
+    return changed == 1

@@ -11,7 +11,7 @@ import pytest
 from expense_api.api.app import create_app
 from expense_api.db.pool import Batch, read_statement_by_statement
 from expense_api.db.sqlfiles import Query, QueryError, queries
-from tests.helpers import assert_problem, make_settings
+from tests.helpers import assert_problem, make_settings, session_id_of
 
 
 def _query(sql: str) -> Query:
@@ -54,7 +54,35 @@ def test_the_service_queries_are_classified():
     assert queries.budgets.lock_chains.writes  # FOR UPDATE
     assert queries.budgets.lock_scope_shared.writes  # an advisory lock
     assert not queries.reports.summary.writes
-    assert not queries.auth_sessions.get_active_with_user.writes
+    # The session check touches last_used_at: a write it declares (`touches`), allowed there.
+    assert queries.auth_sessions.get_active_with_user.writes
+    assert queries.auth_sessions.get_active_with_user.touches
+    assert queries.personal_access_tokens.get_with_user.touches
+    assert not any(query.touches for query in queries if query.name not in TOUCHING)
+
+
+TOUCHING = {"auth_sessions.get_active_with_user", "personal_access_tokens.get_with_user"}
+
+
+def test_a_touch_runs_on_a_reading_connection_and_stays(database_url, alice, conn):
+    """A touch is one statement, its own transaction there: done, whatever the request answers."""
+    session_id = session_id_of(alice.tokens["accessToken"])
+    conn.execute(
+        "UPDATE auth_sessions SET last_used_at = now() - interval '1 hour' WHERE id = %s",
+        (session_id,),
+    )
+    with psycopg.connect(database_url) as reading:
+        read_statement_by_statement(reading)
+        row = queries.auth_sessions.get_active_with_user(
+            reading, user_id=alice.id, session_id=session_id
+        )
+        assert row["id"] == alice.id
+        assert reading.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    moved = conn.execute(
+        "SELECT now() - last_used_at < interval '1 minute' FROM auth_sessions WHERE id = %s",
+        (session_id,),
+    ).fetchone()[0]
+    assert moved
 
 
 def test_a_reading_connection_refuses_a_write_before_sending_it(database_url, alice):

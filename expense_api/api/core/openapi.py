@@ -28,7 +28,13 @@ request, may hold a NUL character or an unpaired surrogate (422). Rules between 
 fields, and rules about stored data (a category of the ledger, a cursor the service issued, an
 amount's fraction digits, which follow the ledger's currency), are in each operation's text:
 OpenAPI's schemas cannot state them.
-Authenticate with `Authorization: Bearer <accessToken>` from POST /api/auth/login.
+Authenticate with `Authorization: Bearer <accessToken>` from POST /api/auth/login, or with a
+personal access token (`Bearer eat_...`, POST /api/auth/tokens). Such a token's refusals apply
+to every operation, so operations do not list them: a `read` token gets 403
+`insufficient_scope` on any write (any method but GET, HEAD and OPTIONS; a GraphQL mutation),
+and every operation under /api/auth/ but `GET /api/auth/me` and `GET /api/auth/events`, and
+`DELETE /api/me`, answer 403 `session_required` to any personal access token; an expired one
+is 401 `token_expired`.
 
 A request whose database transaction PostgreSQL aborts for a deadlock or a serialization
 failure is run again by the service ({retry.ATTEMPTS} runs at most, with short random pauses);
@@ -100,7 +106,13 @@ def configure(app: Flask) -> Api:
     )
     api = Api(app, spec_kwargs={"extra_plugins": [SchemaKeywords()]})
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An access token (a JWT) from POST /api/auth/login, or a personal "
+            "access token (`eat_...`) from POST /api/auth/tokens",
+        },
     )
     docs.init_app(app, api)
     dashboard.init_app(app, api)

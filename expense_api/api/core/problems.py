@@ -57,9 +57,11 @@ KIND_STATUS: dict[type[errors.DomainError], int] = {
 
 
 class HttpError(errors.DomainError):
-    """A refusal that exists only over HTTP (415, a malformed body): subclasses set `status`."""
+    """A refusal that exists only over HTTP (415, a malformed body): subclasses set `status`,
+    and may set `headers` the answer carries."""
 
     status = 400
+    headers: dict[str, str] = {}
 
 
 def status_of(error: errors.DomainError) -> int:
@@ -128,6 +130,7 @@ def flatten_messages(messages: Any) -> dict[str, list[str]]:
 
 def render(error: errors.DomainError) -> Response:
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
+    headers.update(getattr(error, "headers", None) or {})  # an HttpError's own (WWW-Authenticate)
     return problem(status_of(error), error.code, error.detail, headers=headers, **error.extra)
 
 

@@ -262,7 +262,7 @@ def claims_before_session_check(*, refresh: bool) -> tuple[int, UUID, str | None
     the blocklist loader); never for doing work. None when the token cannot be read this way:
     the full check that follows then gives the 401.
     """
-    token = _bearer_token()
+    token = bearer_token()
     if token is None:
         return None
     try:
@@ -278,7 +278,7 @@ def claims_before_session_check(*, refresh: bool) -> tuple[int, UUID, str | None
     return user_id, session_id, str(payload.get("jti")) if refresh else None
 
 
-def _bearer_token() -> str | None:
+def bearer_token() -> str | None:
     """The token of the Authorization header, read as flask-jwt-extended reads it (credentials
     may be comma-separated; exactly one must be "Bearer <token>"), so that both see one token."""
     header = request.headers.get("Authorization", "").strip().strip(",")

@@ -7,14 +7,14 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import current_app, g, request
-from flask_jwt_extended import get_current_user, get_jwt, verify_jwt_in_request
+from flask_jwt_extended import get_jwt
 from marshmallow.experimental.context import Context
 
 from ...services import idempotency_keys, ledgers
 from ...services.auth.events import Origin
 from ...services.ledgers import Actor
 from ..schemas.base import ProblemSchema
-from . import idempotency
+from . import bearer, idempotency
 from .problems import PROBLEM_MIMETYPE
 from .request_transaction import get_conn
 from .tokens import claims_before_session_check
@@ -51,9 +51,9 @@ def authenticated(
                     replay = idempotency.begin_for_session(*claims, keep=keep_answer)
                     if replay is not None:
                         return replay
-            # A refresh token may also come in the dashboard's cookie (CSRF-checked there).
-            verify_jwt_in_request(refresh=refresh, locations=REFRESH_LOCATIONS if refresh else None)
-            user = get_current_user()  # the row itself: every proxied lookup costs a context lookup
+            # A refresh token may also come in the dashboard's cookie (CSRF-checked there); a
+            # personal access token in the header (api/core/bearer.py).
+            user = bearer.verify(refresh=refresh, locations=REFRESH_LOCATIONS if refresh else None)
             # A ledger path acts in its ledger (404 for a non-member, before the body is read);
             # every other path in the caller's default ledger.
             ledger_id = kwargs.get(LEDGER_ARG) if wants_ledger_arg else kwargs.pop(LEDGER_ARG, None)
@@ -116,13 +116,13 @@ def request_origin() -> Origin:
 
 
 def user() -> dict:
-    return get_current_user()
+    return bearer.current_user()
 
 
 def default_actor(row: dict | None = None) -> Actor:
     """The caller acting in their default ledger, where v1 paths act: found by the same query
     that checked their session, so it costs no round trip."""
-    row = row if row is not None else get_current_user()
+    row = row if row is not None else bearer.current_user()
     return Actor(
         user_id=row["id"],
         ledger_id=row["default_ledger_id"],

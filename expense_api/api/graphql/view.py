@@ -25,7 +25,6 @@ from functools import lru_cache
 
 import psycopg
 from flask import Blueprint, current_app, json, request
-from flask_jwt_extended import current_user, verify_jwt_in_request
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -41,11 +40,10 @@ from psycopg_pool import PoolTimeout
 
 from ...domain.errors import DomainError
 from ...services.changes import door
-from ..core import idempotency
+from ..core import bearer, idempotency
 from ..core.jsonio import read_json_body
 from ..core.problems import HttpError
 from ..core.request_transaction import get_conn, reads_only, rollback_at_end
-from ..core.tokens import claims_before_session_check
 from . import explorer, limits
 from .context import RequestContext
 from .errors import format_error
@@ -127,8 +125,7 @@ class NotAnOperation(HttpError):
 @blp.post(PATH)
 def graphql():
     door.VIA.set("graphql")  # for the change log; the request's own context ends with it
-    if claims_before_session_check(refresh=False) is None:
-        verify_jwt_in_request()  # no readable token: its 401, before any database work
+    bearer.refuse_unreadable()  # no readable token: its 401, before any database work
     try:
         body = read_json_body(request)
         payloads = _payloads(body)
@@ -145,10 +142,10 @@ def graphql():
     _check_session(writes)
     idempotency.check_key()  # its form, whether or not a mutation will claim it
     if writes:
-        replay = idempotency.begin(current_user["id"])
+        replay = idempotency.begin(bearer.current_user()["id"])
         if replay is not None:
             return replay
-    context = RequestContext(get_conn(), current_user) if runnable else None
+    context = RequestContext(get_conn(), bearer.current_user()) if runnable else None
     results = [_run(op, context) if isinstance(op, Operation) else _refused(op) for op in prepared]
     if not runnable or not context.wrote:
         rollback_at_end()  # nothing was written: nothing to commit, no answer to keep
@@ -182,10 +179,11 @@ def _is_operation(payload) -> bool:
 
 
 def _check_session(writes: bool) -> None:
-    """The session check (revoked, disabled, deleted -> 401), before any answer is given."""
+    """The session check (revoked, disabled, deleted -> 401), before any answer is given; a
+    `read` personal access token with a mutation: 403 insufficient_scope."""
     if not writes:
         reads_only()  # queries only: no BEGIN, no COMMIT (a round trip less), as a GET
-    verify_jwt_in_request()
+    bearer.verify(writes=writes)
 
 
 def _refused(errors: list[GraphQLError]) -> dict:
