@@ -120,7 +120,7 @@ def test_two_factor_sessions_tokens_export_and_erasure(browser, live_server):
         setup = page.locator("#totp-setup")
         setup.get_by_label("Code the app shows").fill(_wrong(totp.at(now)))
         setup.get_by_role("button", name="Turn on", exact=True).click()
-        _wait_text(person, "#totp-setup .error", "That code is not right")
+        _wait_text(person, '#totp-setup .error[data-for="code"]', "Not the current code")
         person.screenshot("40-security-totp-setup")
         assert person.accessibility_violations() == []
         setup.get_by_label("Code the app shows").fill(totp.at(now))
@@ -165,7 +165,7 @@ def test_two_factor_sessions_tokens_export_and_erasure(browser, live_server):
         page.locator("#signin-code").wait_for()
         form.get_by_label("Code").fill(codes[0])
         form.get_by_role("button", name="Sign in").click()
-        _wait_text(person, "#events-list", "Signed in with a recovery code")
+        _wait_text(person, "#events-list", "A recovery code was used")
 
         # A script's session (signed in with another recovery code) is listed and ended.
         status, pair, _ = call(

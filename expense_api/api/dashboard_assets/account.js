@@ -6,7 +6,7 @@
 import { api, Problem, session } from "./api.js";
 import { clearErrors, onSubmit } from "./forms.js";
 import { $, saveFile, say } from "./format.js";
-import { twoFactorOn } from "./twofactor.js";
+import { learnTwoFactor, twoFactorOn } from "./twofactor.js";
 import { act, endSignedIn, state } from "./views.js";
 
 export function setUpAccount() {
@@ -58,6 +58,11 @@ async function deleteAccount(v) {
     await api("DELETE", "/api/me", body);
   } catch (error) {
     if (!(error instanceof Problem)) throw error;
+    if (error.body.code === "totp_required") {
+      learnTwoFactor(true);
+      $("delete-code").hidden = false;
+      form.elements.totp.focus();
+    }
     throw new Problem(error.status, { ...error.body, detail: await refusal(error.body) ?? error.body.detail });
   }
   endSignedIn("Your account was deleted, with the ledgers only you used. You are signed out.");
@@ -67,6 +72,7 @@ async function deleteAccount(v) {
 async function refusal(body) {
   if (body.code === "invalid_password") return "Not deleted: the password is not right.";
   if (body.code === "invalid_totp") return "Not deleted: that code is not right, or it was used already.";
+  if (body.code === "totp_required") return "Type the code your authenticator app shows, or a recovery code.";
   if (body.code !== "sole_owner") return null;
   const names = await soleOwnerOf(body);
   const which = names.length ? names.join(", ") : "a ledger shared with others";

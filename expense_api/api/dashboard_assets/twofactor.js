@@ -3,7 +3,7 @@
 // turns it on (/enable), which answers the ten recovery codes, shown this once with a copy and a
 // download. On: "Turn off" takes the password and a code (/disable).
 
-import { api, session } from "./api.js";
+import { api, Problem, session } from "./api.js";
 import { clearErrors, onSubmit } from "./forms.js";
 import { $, el, saveFile, say } from "./format.js";
 import { act } from "./views.js";
@@ -40,9 +40,33 @@ export function setUpTwoFactor(onChange) {
 export async function showTwoFactor(shown, signal) {
   forget();
   if (!shown) return;
-  const { user } = await api("GET", "/api/auth/me", undefined, { signal });
+  const on = await isOn(signal);
   signal.throwIfAborted();
-  enabled = Boolean(user.totpEnabled);
+  enabled = on;
+  draw();
+}
+
+// Whether two-factor sign-in is on: the user's `totpEnabled` when the API answers one; else the
+// newest of the account's totp_enabled / totp_disabled events (the API has no other word for
+// it yet). Events are pruned after a year, so an answer of the service that says otherwise
+// (setup's totp_already_enabled, a deletion's totp_required) corrects it: learnTwoFactor.
+async function isOn(signal) {
+  const { user } = await api("GET", "/api/auth/me", undefined, { signal });
+  if (typeof user.totpEnabled === "boolean") return user.totpEnabled;
+  let cursor = null;
+  do {
+    const query = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+    const page = await api("GET", `/api/auth/events?limit=200${query}`, undefined, { signal });
+    const last = page.items.find((e) => e.kind === "totp_enabled" || e.kind === "totp_disabled");
+    if (last) return last.kind === "totp_enabled";
+    cursor = page.nextCursor;
+  } while (cursor);
+  return false;
+}
+
+// The service said which it is.
+export function learnTwoFactor(on) {
+  enabled = on;
   draw();
 }
 
@@ -72,7 +96,16 @@ function explainCode(body) {
 }
 
 async function startSetup() {
-  const setup = await api("POST", "/api/auth/totp/setup");
+  let setup;
+  try {
+    setup = await api("POST", "/api/auth/totp/setup");
+  } catch (error) {
+    if (error instanceof Problem && error.body.code === "totp_already_enabled") {
+      learnTwoFactor(true);
+      return say("Two-factor sign-in is on already.");
+    }
+    throw error;
+  }
   const qr = $("totp-qr");
   if (typeof setup.qrCode === "string" && setup.qrCode.startsWith(QR_PREFIX)) qr.src = setup.qrCode;
   qr.hidden = !qr.getAttribute("src");
