@@ -132,6 +132,7 @@ def _register_blueprints(api) -> None:
     api.register_blueprint(import_module(".two_factor", __package__).blp)
     api.register_blueprint(import_module(".security_events", __package__).blp)
     api.register_blueprint(admin.blp)
+    api.register_blueprint(import_module(".me", __package__).blp)
 
 
 def _read_replica(settings: Settings) -> ReadReplica | None:

@@ -272,8 +272,42 @@ def remove_member(conn: Connection, actor: Actor, user_id: int) -> None:
         raise LedgerIsDefault(
             "This ledger is the member's default ledger; they cannot be removed from it."
         )
-    ledgers.remove_member(conn, ledger_id=actor.ledger_id, user_id=user_id)
+    _remove(conn, actor, target)
+
+
+def _remove(conn: Connection, actor: Actor, target: dict) -> None:
+    """Removes `member` (as read under the ledger's lock), with its entry."""
+    ledgers.remove_member(conn, ledger_id=actor.ledger_id, user_id=target["user_id"])
     hook.record(conn, actor, "member", "deleted", before=hook.render(actor, "member", target))
+
+
+# Account erasure (services/account_data.py) ends every membership of the account: these two
+# are `remove_member` (leaving) and `delete` without the default-ledger rule, which protects a
+# member's v1 paths; the member, and so their paths, go with the erasure.
+
+
+def leave_with_account(conn: Connection, actor: Actor) -> None:
+    """The actor leaves the ledger because their account is being erased, their own default
+    ledger included, with the member's `deleted` entry. The last owner cannot leave
+    (`last_owner`: the erasure refuses such an account first, as `sole_owner`)."""
+    authorize(actor, Action.READ)
+    actor = _locked(conn, actor, Action.READ)
+    target = _member(conn, actor, actor.user_id)
+    if target["role"] == "owner":
+        _refuse_last_owner(conn, actor, "removed")
+    _remove(conn, actor, target)
+
+
+def delete_with_account(conn: Connection, actor: Actor) -> None:
+    """Deletes a ledger whose only member is the actor, whose account is being erased (their
+    default ledger too). No entry: the ledger's log goes with it."""
+    authorize(actor, Action.MANAGE)
+    actor = _locked(conn, actor, Action.MANAGE)
+    if [row["user_id"] for row in ledgers.members(conn, ledger_id=actor.ledger_id)] != [
+        actor.user_id
+    ]:
+        raise Conflict("The ledger has other members.", code="ledger_has_members")
+    ledgers.delete(conn, ledger_id=actor.ledger_id)
 
 
 def _locked(conn: Connection, actor: Actor, action: Action) -> Actor:

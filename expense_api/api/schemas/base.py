@@ -148,6 +148,11 @@ class ProblemSchema(Schema):
         fields.String(),
         metadata={"description": "unreadable_file naming `mapping`: the columns the file has"},
     )
+    ledgers = fields.List(
+        fields.Dict(),
+        metadata={"description": "sole_owner only: the ledgers ({id, name}) you are the only "
+                  "owner of while other people belong to them"},
+    )  # fmt: skip
     budget = fields.Nested(
         ExceededBudgetSchema,
         metadata={"description": "budget_exceeded only: the budget that refuses, its figures "

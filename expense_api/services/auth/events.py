@@ -27,6 +27,7 @@ KINDS = frozenset({
     "session_ended",        # a session ended from the sessions list (not a logout)
     "token_created",        # a personal access token
     "token_revoked",
+    "account_erase_failed",  # a wrong password or second factor asking to erase the account
 })  # fmt: skip
 
 

@@ -69,3 +69,7 @@ class LoginThrottle:
         # Only the email's counter: one good password must not unlock guessing at other
         # accounts from the same address.
         self.store.clear(conn, _keys(email, address)[0])
+
+    def forget(self, conn: Connection, email: str) -> None:
+        """An erased account's failed-login counter goes with it: its key holds the email."""
+        self.store.clear(conn, _keys(email, "")[0])

@@ -126,6 +126,31 @@ def record_imported(conn: Connection, actor: Actor, op: str, ids: list[int]) -> 
     return _in_bulk(conn, actor, "transaction", op=op, ids=ids)
 
 
+def record_creator_erased(
+    conn: Connection, user_id: int, ledger_id: int, currency: str, ids: list[int]
+) -> int:
+    """The entries of the transactions whose creator's account is being erased
+    (services/account_data.py), after their created_by was cleared: `updated`, by that person
+    (who may have left the ledger: record_by_person's kind of actor), written by the database
+    as record_imported's are, without webhook events, so delta sync sends them anew with
+    createdBy null. Their `before` is filled in by the erasure's rewrite of the images
+    (repositories/erasure.py). How many."""
+    if not ids:
+        return 0
+    return changes.record_in_bulk(
+        conn,
+        "transaction",
+        ledger_id=ledger_id,
+        actor_id=user_id,
+        via=door.current(),
+        request_id=logs.REQUEST_ID.get(),
+        digits=minor_units(currency),
+        currency=currency,
+        op="updated",
+        ids=ids,
+    )
+
+
 def record_rates(conn: Connection, actor: Actor, rows: list[dict]) -> int:
     """The entries of the rates a write created or changed (repositories/rates.upsert's rows:
     `old_rate` None for a created one): one statement whatever their number, images rendered
