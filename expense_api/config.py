@@ -166,7 +166,9 @@ TABLE: tuple[Setting, ...] = (
     ),
     Setting(
         "JWT_SECRET_KEY", "",
-        f"HS256 signing key, at least {MIN_SECRET_LENGTH} characters; required in production",
+        f"HS256 signing key(s), comma-separated, newest first (the first signs, all verify), each "
+        f"at least {MIN_SECRET_LENGTH} characters; required in production",
+        attribute="jwt_secret_keys",
         secret=True,
     ),
     Setting(
@@ -362,27 +364,39 @@ def _derive(values: dict[str, Any]) -> None:
         values["graphql_introspection"] = not production
     else:
         values["graphql_introspection"] = values["graphql_introspection"] == "on"
-    values["jwt_secret_key"] = _jwt_secret(values["jwt_secret_key"], production, values["data_dir"])
+    values["jwt_secret_keys"] = _jwt_secret_keys(
+        values["jwt_secret_keys"], production, values["data_dir"]
+    )
     values["webhook_secrets_key"] = _webhook_secrets_key(
         values["webhook_secrets_key"], production, values["data_dir"]
     )
 
 
-def _jwt_secret(configured: str, production: bool, data_dir: Path) -> str:
-    if configured:
-        if len(configured) < MIN_SECRET_LENGTH:
+def _jwt_secret_keys(configured: str, production: bool, data_dir: Path) -> tuple[str, ...]:
+    """The signing keys, newest first: the first signs, every one verifies (a rotation adds the
+    new key in front, and removes the old one from the end once its tokens may go)."""
+    if not configured:
+        if production:
             raise ConfigError(
-                f"JWT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters "
+                "JWT_SECRET_KEY is required in production: set it to a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters"
+            )
+        # Development and tests: one random secret, generated once and kept so tokens survive
+        # restarts.
+        configured = _kept_secret(data_dir / "jwt-secret", lambda: secrets.token_urlsafe(48))
+    keys = tuple(key.strip() for key in configured.split(","))
+    for position, key in enumerate(keys, start=1):
+        # Every key counts, not only the newest: an old key still verifies, so a weak one would
+        # let anyone who guesses it sign tokens until it is removed.
+        if len(key) < MIN_SECRET_LENGTH:
+            which = f" (key {position} of {len(keys)})" if len(keys) > 1 else ""
+            raise ConfigError(
+                f"JWT_SECRET_KEY{which} must be at least {MIN_SECRET_LENGTH} characters "
                 "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
-        return configured
-    if production:
-        raise ConfigError(
-            "JWT_SECRET_KEY is required in production: set it to a random string of at least "
-            f"{MIN_SECRET_LENGTH} characters"
-        )
-    # Development and tests: one random secret, generated once and kept so tokens survive restarts.
-    return _kept_secret(data_dir / "jwt-secret", lambda: secrets.token_urlsafe(48))
+    if len(set(keys)) != len(keys):
+        raise ConfigError("JWT_SECRET_KEY lists a key twice")
+    return keys
 
 
 def _webhook_secrets_key(configured: str, production: bool, data_dir: Path) -> str:

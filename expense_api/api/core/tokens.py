@@ -5,13 +5,18 @@ Each login starts a session (services/auth/accounts.py). Both of its tokens carr
 request asks the auth service whether the session is live (one indexed query that also loads the
 user), so logout, a deleted user or a reused refresh token take effect at once, not when the
 access token expires. This module only turns tokens into claims and answers into 401s.
+
+Signing keys rotate (SigningKeys below): each token's header names its key by `kid`; the newest
+configured key signs, every configured key verifies.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -41,7 +46,9 @@ class CachingJWTManager(JWTManager):
     claims are kept per application (so a token verified under one secret never counts for an app
     with another), keyed by the exact token text (any change to it is a different key and is
     verified afresh); expiry is checked again on every use, and revocation is still looked up on
-    every request by the blocklist loader below.
+    every request by the blocklist loader below. An application's signing keys are read once, at
+    start, and never change while it runs, so whatever it has cached it would verify again; a
+    key removed from the settings takes its tokens with it at the restart that reads them.
     """
 
     CACHE_SIZE = 4096
@@ -135,6 +142,66 @@ def _headers_of_verified_token(encoded_token: str) -> dict:
 
 _view_decorators.get_unverified_jwt_headers = _headers_of_verified_token
 
+
+def key_id(key: str) -> str:
+    """A key's `kid`, derived from the key so that an operator never names keys: 16 hex digits
+    (64 bits) of its SHA-256. It tells nothing the token's own HMAC does not already: guessing
+    the key from either takes the same search."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """The keys of settings.jwt_secret_keys (newest first), by kid."""
+
+    newest_kid: str
+    newest: str
+    oldest: str  # verifies the tokens signed before tokens carried a kid
+    by_kid: dict[str, str]
+
+    EXTENSION = "expense_api.signing_keys"
+
+    @classmethod
+    def of(cls, keys: tuple[str, ...]) -> SigningKeys:
+        by_kid = {key_id(key): key for key in keys}
+        if len(by_kid) != len(keys):  # config refuses a key listed twice; 64-bit kids differ
+            raise ValueError("two signing keys share a kid")
+        return cls(key_id(keys[0]), keys[0], keys[-1], by_kid)
+
+    def verifying(self, header: dict) -> str:
+        """The key that must have signed a token with this (unverified) header."""
+        if "kid" not in header:
+            # Issued before tokens carried a kid, so signed with the key configured then: the
+            # oldest still listed. Adding a key in front signs nobody out; removing it ends them.
+            return self.oldest
+        kid = header["kid"]
+        key = self.by_kid.get(kid) if isinstance(kid, str) else None
+        if key is None:  # a removed key, or one this service never had: 401 invalid_token
+            raise InvalidTokenError("Unknown signing key")
+        return key
+
+
+def _signing_keys() -> SigningKeys:
+    return current_app.extensions[SigningKeys.EXTENSION]
+
+
+@jwt.encode_key_loader
+def _encode_key(identity) -> str:
+    return _signing_keys().newest
+
+
+@jwt.additional_headers_loader
+def _kid_header(identity) -> dict:
+    return {"kid": _signing_keys().newest_kid}
+
+
+@jwt.decode_key_loader
+def _decode_key(header: dict, payload: dict) -> str:
+    # Every decode goes through here: bearer and cookie tokens, and decode_token (so
+    # claims_before_session_check picks its key the same way).
+    return _signing_keys().verifying(header)
+
+
 REFRESH_PATH = "/api/auth/refresh"
 REFRESH_COOKIE = "refresh_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -142,8 +209,11 @@ CSRF_HEADER = "X-CSRF-Token"
 
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
+    app.extensions[SigningKeys.EXTENSION] = SigningKeys.of(settings.jwt_secret_keys)
     app.config.update(
-        JWT_SECRET_KEY=settings.jwt_secret_key,
+        # No JWT_SECRET_KEY: the key loaders above choose the key of each token, and a path
+        # that bypassed them would fail (flask-jwt-extended requires the setting) rather than
+        # sign or verify with a single key.
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],  # never "none", never an algorithm the token picks
         JWT_TOKEN_LOCATION=["headers"],
