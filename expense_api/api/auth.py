@@ -18,7 +18,13 @@ from .core.views import (
     token_claims,
     user,
 )
-from .schemas.auth import LoginSchema, RegisterSchema, TokenPairSchema, UserEnvelopeSchema
+from .schemas.auth import (
+    CallerEnvelopeSchema,
+    LoginSchema,
+    RegisterSchema,
+    TokenPairSchema,
+    UserEnvelopeSchema,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
@@ -143,7 +149,7 @@ class Logout(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @authenticated(blp)
-    @blp.response(200, UserEnvelopeSchema)
+    @blp.response(200, CallerEnvelopeSchema)
     def get(self):
-        """The authenticated user"""
+        """The authenticated user, and whether two-factor sign-in is on"""
         return {"user": user()}

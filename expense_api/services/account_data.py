@@ -40,7 +40,7 @@ from psycopg import Connection
 
 from ..db import snapshot
 from ..domain import exportfiles
-from ..domain.errors import Conflict, Forbidden, NotFound
+from ..domain.errors import Conflict, NotFound
 from ..domain.periods import utc_timestamp
 from ..repositories import account_data, erasure, recurring
 from . import exports, ledgers
@@ -48,6 +48,7 @@ from .auth import events, two_factor
 from .auth import throttle as login_throttle
 from .auth.accounts import AuthSetup
 from .auth.events import Origin
+from .auth.passwords import InvalidPassword
 from .changes import hook
 from .ledgers import Actor
 
@@ -55,12 +56,6 @@ log = logging.getLogger(__name__)
 
 VERSION = 1
 DELETED_USER = "deleted user"
-
-
-class InvalidPassword(Forbidden):
-    """A wrong password asked again by a signed-in request: 403, the token itself is fine."""
-
-    code = "invalid_password"
 
 
 class SoleOwner(Conflict):

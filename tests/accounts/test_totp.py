@@ -422,3 +422,12 @@ def test_401_without_a_token(client, path):
     assert_problem(client.post(path, json={}), 401)
     bad = {"Authorization": "Bearer not-a-token"}
     assert_problem(client.post(path, json={}, headers=bad), 401)
+
+
+def test_me_says_whether_two_factor_is_on(alice, clock):
+    """The dashboard's Security page asks /api/auth/me, not the events (they are pruned)."""
+    assert alice.get("/api/auth/me").get_json()["user"]["totpEnabled"] is False
+    _setup(alice)
+    assert alice.get("/api/auth/me").get_json()["user"]["totpEnabled"] is False  # pending only
+    _enable(alice, clock)
+    assert alice.get("/api/auth/me").get_json()["user"]["totpEnabled"] is True

@@ -48,6 +48,20 @@ class UserEnvelopeSchema(BaseSchema):
     user = fields.Nested(UserSchema, required=True)
 
 
+class CallerSchema(UserSchema):
+    """The caller as /api/auth/me shows them: the account's own settings besides who they are."""
+
+    totp_enabled = fields.Boolean(
+        required=True,
+        data_key="totpEnabled",
+        metadata={"description": "Whether two-factor sign-in is on (POST /api/auth/totp/...)."},
+    )
+
+
+class CallerEnvelopeSchema(BaseSchema):
+    user = fields.Nested(CallerSchema, required=True)
+
+
 class RegisterSchema(BaseSchema):
     name = Name(required=True, validate=validate.Length(1, 100))
     email = TrimmedString(

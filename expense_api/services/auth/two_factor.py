@@ -35,6 +35,7 @@ from ..webhooks import signing
 from . import events
 from . import throttle as login_throttle
 from .events import Origin
+from .passwords import InvalidPassword
 
 if TYPE_CHECKING:  # accounts calls verify() at login
     from .accounts import AuthSetup
@@ -64,13 +65,6 @@ class TotpNotSetUp(Conflict):
 
 class TotpNotEnabled(Conflict):
     code = "totp_not_enabled"
-
-
-class InvalidPassword(Forbidden):
-    """The account's password, asked again by a signed-in request: 403, since the token itself
-    is fine (401 would sign a client out)."""
-
-    code = "invalid_password"
 
 
 class TotpCodeRequired(Forbidden):
