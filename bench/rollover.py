@@ -119,8 +119,9 @@ def _token(conn: psycopg.Connection, user_id: int) -> str:
     """An access token of a session of the user's own, signed with the benchmark server's key."""
     session = str(uuid.uuid4())
     queries.auth_sessions.insert(
-        conn, user_id=user_id, session_id=session, refresh_jti=uuid.uuid4(), refresh_days=1
-    )
+        conn, user_id=user_id, session_id=session, refresh_jti=uuid.uuid4(), refresh_days=1,
+        user_agent="bench", address=None,
+    )  # fmt: skip
     now = datetime.now(UTC)
     claims = {"sub": str(user_id), "sid": session, "type": "access", "fresh": False,
               "jti": str(uuid.uuid4()), "iat": now, "nbf": now, "exp": now + timedelta(hours=4)}  # fmt: skip

@@ -106,6 +106,8 @@ def _prepare(url: str, users: int, existing: int) -> list[str]:
                 session_id=session_id(user.id),
                 refresh_jti=uuid.uuid4(),
                 refresh_days=1,
+                user_agent="bench",
+                address=None,
             )
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")

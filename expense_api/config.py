@@ -280,8 +280,8 @@ TABLE: tuple[Setting, ...] = (
     ),
     Setting(
         "WEBHOOK_SECRETS_KEY", "",
-        "Fernet key(s) encrypting webhook secrets at rest, comma-separated (the first encrypts); "
-        "required in production",
+        "Fernet key(s) encrypting webhook and two-factor (TOTP) secrets at rest, comma-separated "
+        "(the first encrypts); required in production",
         secret=True,
     ),
     Setting(
@@ -299,6 +299,11 @@ TABLE: tuple[Setting, ...] = (
     ),
     Setting(
         "WEBHOOK_HISTORY_DAYS", "30", "days webhook events and deliveries are kept (prune)",
+        integer(1, 3650),
+    ),
+    Setting(
+        "SECURITY_EVENTS_DAYS", "365",
+        "days an account's security events (logins, two-factor changes) are kept (prune)",
         integer(1, 3650),
     ),
     Setting(

@@ -29,6 +29,7 @@ WITH touchable AS (
     WHERE s.user_id = t.user_id AND s.id = t.id
 )
 SELECT u.id, u.name, u.email, u.role, u.currency, u.timezone, u.created_at,
+       u.totp_enabled_at IS NOT NULL AS totp_enabled,
        s.refresh_jti,
        m.ledger_id AS default_ledger_id, m.role AS default_ledger_role,
        l.currency AS default_ledger_currency, l.timezone AS default_ledger_timezone,

@@ -51,6 +51,7 @@ WITH touchable AS (
     WHERE p.user_id = t.user_id AND p.id = t.id
 )
 SELECT u.id, u.name, u.email, u.role, u.currency, u.timezone, u.created_at,
+       u.totp_enabled_at IS NOT NULL AS totp_enabled,
        p.id AS token_id, p.scope AS token_scope,
        (p.expires_at IS NOT NULL AND p.expires_at <= now()) AS token_expired,
        m.ledger_id AS default_ledger_id, m.role AS default_ledger_role,

@@ -5,9 +5,11 @@ VALUES (%(name)s, %(email)s, %(password_hash)s, %(currency)s, %(timezone)s)
 RETURNING id, name, email, role, currency, timezone, created_at
 
 -- name: get_for_login^
--- The user with this email (any case), with the password hash, for verifying a login, and
--- whether the account is disabled.
-SELECT id, name, email, role, currency, timezone, created_at, password_hash, disabled_at
+-- The user with this email (any case), with the password hash, for verifying a login, whether
+-- the account is disabled, and its two-factor secret (encrypted; NULL: two-factor is off) with
+-- the last time step a code was accepted for, so a login with a code costs no extra read.
+SELECT id, name, email, role, currency, timezone, created_at, password_hash, disabled_at,
+       totp_secret, totp_last_step
 FROM users
 WHERE lower(email) = lower(%(email)s)
 

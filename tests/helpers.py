@@ -198,3 +198,17 @@ def recurring_metric(result: str, reason: str) -> float:
     line = f'expense_api_recurring_occurrences_total{{reason="{reason}",result="{result}"}}'
     found = [row for row in metrics.collect().decode().splitlines() if row.startswith(line)]
     return float(found[0].split()[-1]) if found else 0.0
+
+
+def enable_two_factor(user: User, at: float) -> tuple[str, list[str]]:
+    """Turns two-factor sign-in on for `user` through the API, with the service's clock fixed at
+    `at` by the caller (monkeypatch expense_api.services.auth.two_factor.clock): the secret and
+    the recovery codes. The code of `at`'s step is spent by the enabling."""
+    import pyotp
+
+    setup = user.post("/api/auth/totp/setup")
+    assert setup.status_code == 200, setup.get_json()
+    secret = setup.get_json()["secret"]
+    enabled = user.post("/api/auth/totp/enable", json={"code": pyotp.TOTP(secret).at(at)})
+    assert enabled.status_code == 200, enabled.get_json()
+    return secret, enabled.get_json()["recoveryCodes"]

@@ -5,7 +5,8 @@
 # split across categories, with a payee and tags, and the lists filtered by them -> rules that
 # categorize card payments, reordered, and run over the uncategorized ones -> exchange rates, by
 # hand and from an ECB file -> an expense in another currency, its rate changed -> a budget that
-# rolls January's surplus into February, and February's budgets copied to March.
+# rolls January's surplus into February, and February's budgets copied to March -> two-factor
+# sign-in turned on, used to log in, and turned off with a recovery code; the security events.
 #
 #   bin/serve &                      # in another terminal
 #   clients/curl/walkthrough.sh      # BASE_URL=http://host:port to point elsewhere
@@ -263,5 +264,37 @@ echo "    created: $(field '["created"][0]["category"]') (rollover $(field '["cr
 api 200 POST "/api/ledgers/$DEFAULT_LEDGER/budgets/copy" \
   '{"from": {"month": 2, "year": 2026}, "to": {"month": 3, "year": 2026}}'
 echo "    again: created $(field '["created"]'), skipped: $(field '["skipped"][0]["category"]')"
+
+# An authenticator app's code (RFC 6238), `ahead` steps of 30 s from now: what a phone shows.
+totp_code() {
+  python3 - "$1" "${2:-0}" <<'PY'
+import base64, hashlib, hmac, struct, sys, time
+key = base64.b32decode(sys.argv[1])
+step = int(time.time()) // 30 + int(sys.argv[2])
+mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+offset = mac[-1] & 15
+print(f"{(struct.unpack('>I', mac[offset:offset + 4])[0] & 0x7fffffff) % 1000000:06d}")
+PY
+}
+
+echo "24. Two-factor sign-in: a secret for the authenticator app, turned on with its first code"
+api 200 POST /api/auth/totp/setup
+SECRET="$(field '["secret"]')"
+echo "    $(field '["otpauthUri"]' | sed 's/secret=[A-Z2-7]*/secret=.../')"
+api 200 POST /api/auth/totp/enable "{\"code\": \"$(totp_code "$SECRET")\"}"
+RECOVERY="$(field '["recoveryCodes"][0]')"
+echo "    10 recovery codes, shown once (the first: $RECOVERY)"
+# Now the password alone is not enough; each code works once, so the next login takes the next
+# step's code (one step of drift either way is accepted).
+api 401 POST /api/auth/login "{\"email\": \"$EMAIL\", \"password\": \"correct horse battery\"}"
+echo "    code $(field '["code"]')"
+api 200 POST /api/auth/login \
+  "{\"email\": \"$EMAIL\", \"password\": \"correct horse battery\", \"totp\": \"$(totp_code "$SECRET" 1)\"}"
+TOKEN="$(field '["accessToken"]')"
+api 204 POST /api/auth/totp/disable \
+  "{\"password\": \"correct horse battery\", \"code\": \"$RECOVERY\"}"
+api 200 GET "/api/auth/events?limit=5"
+echo "    newest events: $(python3 -c 'import json, sys
+print(", ".join(event["kind"] for event in json.load(open(sys.argv[1]))["items"]))' "$BODY_FILE")"
 
 echo "Done: $EMAIL"

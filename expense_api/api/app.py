@@ -131,6 +131,8 @@ def _register_blueprints(api) -> None:
     api.register_blueprint(import_module(".imports", __package__).blp)
     api.register_blueprint(import_module(".rates", __package__).blp)
     api.register_blueprint(import_module(".budget_copies", __package__).blp)
+    api.register_blueprint(import_module(".two_factor", __package__).blp)
+    api.register_blueprint(import_module(".security_events", __package__).blp)
     api.register_blueprint(admin.blp)
     api.register_blueprint(import_module(".me", __package__).blp)
 

@@ -18,7 +18,13 @@ from .core.views import (
     token_claims,
     user,
 )
-from .schemas.auth import LoginSchema, RegisterSchema, TokenPairSchema, UserEnvelopeSchema
+from .schemas.auth import (
+    CallerEnvelopeSchema,
+    LoginSchema,
+    RegisterSchema,
+    TokenPairSchema,
+    UserEnvelopeSchema,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
@@ -41,7 +47,13 @@ class Register(MethodView):
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
-    @problem_response(blp, 401, "Wrong email or password: code `invalid_credentials`")
+    @problem_response(
+        blp,
+        401,
+        "Wrong email or password: code `invalid_credentials`. With two-factor sign-in on and the "
+        "password right: no `totp`, code `totp_required` (not counted as a failure); a wrong or "
+        "already used code, `invalid_totp` (counted toward the throttle)",
+    )
     @problem_response(blp, 403, "The right password of a disabled account: code `account_disabled`")
     @problem_response(blp, 429, "Too many failed logins for this email or address; see Retry-After")
     @problem_response(
@@ -64,6 +76,7 @@ class Login(MethodView):
             email=body["email"],
             password=body["password"],
             origin=request_origin(),
+            totp=body.get("totp"),
         )
         return issue_pair(session, in_cookie=body["refresh_cookie"])
 
@@ -136,7 +149,7 @@ class Logout(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @authenticated(blp)
-    @blp.response(200, UserEnvelopeSchema)
+    @blp.response(200, CallerEnvelopeSchema)
     def get(self):
-        """The authenticated user"""
+        """The authenticated user, and whether two-factor sign-in is on"""
         return {"user": user()}

@@ -32,6 +32,11 @@ SCRIPTS = (
     "txform.js",
     "currencies.js",
     "imports.js",
+    "pages.js",
+    "security.js",
+    "twofactor.js",
+    "tokens.js",
+    "account.js",
 )
 ASSETS: dict[str, tuple[Path, str]] = {
     **{name: (ASSET_FOLDER, "text/javascript") for name in SCRIPTS},
@@ -44,7 +49,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self'",
+        # data: for images only: the two-factor QR code comes as an SVG data: URI
+        # (POST /api/auth/totp/setup), and an SVG shown by <img> runs no script.
+        "img-src 'self' data:",
         "connect-src 'self'",
         "base-uri 'none'",
         "form-action 'self'",

@@ -22,5 +22,5 @@ def page(conn: Connection, *, user_id: int, before_id: int | None, limit: int) -
     return queries.security_events.page(conn, user_id=user_id, before_id=before_id, limit=limit)
 
 
-def delete_older_than(conn: Connection, *, days: int) -> None:
-    queries.security_events.delete_older_than(conn, days=days)
+def delete_older_than(conn: Connection, *, days: int) -> int:
+    return queries.security_events.delete_older_than(conn, days=days)

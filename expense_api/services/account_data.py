@@ -40,14 +40,15 @@ from psycopg import Connection
 
 from ..db import snapshot
 from ..domain import exportfiles
-from ..domain.errors import Conflict, Forbidden, NotFound
+from ..domain.errors import Conflict, NotFound
 from ..domain.periods import utc_timestamp
 from ..repositories import account_data, erasure, recurring
 from . import exports, ledgers
-from .auth import events
+from .auth import events, two_factor
 from .auth import throttle as login_throttle
 from .auth.accounts import AuthSetup
 from .auth.events import Origin
+from .auth.passwords import InvalidPassword
 from .changes import hook
 from .ledgers import Actor
 
@@ -55,20 +56,6 @@ log = logging.getLogger(__name__)
 
 VERSION = 1
 DELETED_USER = "deleted user"
-
-
-class InvalidPassword(Forbidden):
-    """A wrong password asked again by a signed-in request: 403, the token itself is fine."""
-
-    code = "invalid_password"
-
-
-class TotpRequired(Forbidden):
-    code = "totp_required"
-
-
-class InvalidTotp(Forbidden):
-    code = "invalid_totp"
 
 
 class SoleOwner(Conflict):
@@ -216,7 +203,7 @@ def erase(
     if not auth.hasher.verify(password, account["password_hash"]):
         _refused(auth, throttle, account, origin, reason="password")
         raise InvalidPassword("The password is incorrect.")
-    _confirm_second_factor(conn, auth, throttle, account, totp, origin)
+    _confirm_second_factor(conn, auth, account, totp, origin)
 
     memberships = erasure.memberships_locked(conn, user_id=user_id)
     sole = [
@@ -255,21 +242,15 @@ def erase(
 
 
 def _confirm_second_factor(
-    conn: Connection, auth: AuthSetup, throttle: login_throttle.LoginThrottle, account: dict,
-    code: str | None, origin: Origin,
-) -> None:  # fmt: skip
-    """With two-factor sign-in on, a current code or a recovery code is needed too.
-
-    TOTP CALL SITE: the code is checked by the two-factor service, which another branch brings
-    (services/auth/two_factor.confirm); until it is merged there is nothing here to check a code
-    with, so a given code is refused as wrong (fail closed), counted like one. When it lands,
-    replace the body below the `totp_enabled_at` test with that call."""
-    if account["totp_enabled_at"] is None:
-        return
-    if code is None:
-        raise TotpRequired("Two-factor sign-in is on: give a current code or a recovery code.")
-    _refused(auth, throttle, account, origin, reason="totp")
-    raise InvalidTotp("The code is wrong, or was used already.")
+    conn: Connection, auth: AuthSetup, account: dict, code: str | None, origin: Origin
+) -> None:
+    """With two-factor sign-in on, a current code or a recovery code is needed too (403
+    `totp_required` / `invalid_totp`); the check spends it, and a wrong one counts like a failed
+    login (event `account_erase_failed`, reason `totp`)."""
+    two_factor.confirm(
+        conn, auth, user_id=account["id"], email=account["email"], code=code, origin=origin,
+        failed_event="account_erase_failed",
+    )  # fmt: skip
 
 
 def _refused(

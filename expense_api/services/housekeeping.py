@@ -1,5 +1,6 @@
 """Housekeeping: deleting what has expired (sessions, failed-login and rate-limit counters,
-idempotency keys, webhook history past WEBHOOK_HISTORY_DAYS)."""
+idempotency keys, webhook history past WEBHOOK_HISTORY_DAYS, security events past
+SECURITY_EVENTS_DAYS)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from psycopg import Connection
 
 from ..config import Settings
 from ..repositories import auth_sessions, idempotency_keys, login_throttle, rate_limits, webhooks
+from .auth import events
 
 
 def prune(conn: Connection, settings: Settings) -> dict[str, int]:
@@ -22,4 +24,5 @@ def prune(conn: Connection, settings: Settings) -> dict[str, int]:
         ),
         "idempotency_keys": idempotency_keys.delete_expired(conn),
         "webhook_events": webhooks.delete_expired_events(conn, days=settings.webhook_history_days),
+        "security_events": events.prune(conn, days=settings.security_events_days),
     }

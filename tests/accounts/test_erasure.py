@@ -22,10 +22,12 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+import pyotp
 import pytest
 from psycopg import sql
 
-from tests.helpers import Accounts, assert_problem
+from expense_api.services.auth import two_factor
+from tests.helpers import Accounts, assert_problem, enable_two_factor
 
 HOOK = {"url": "http://127.0.0.1:9/hook", "events": ["transaction.created"]}
 # A column whose name says it holds a user's id.
@@ -358,17 +360,26 @@ def test_a_wrong_password_is_403_changes_nothing_and_counts_toward_the_login_thr
     assert kinds == [("account_erase_failed", {"reason": "password"})] * 5
 
 
-def test_with_two_factor_on_a_code_is_needed(accounts, conn):
+def test_with_two_factor_on_a_code_is_needed(accounts, conn, monkeypatch):
+    at = 1_800_000_000
+    monkeypatch.setattr(two_factor, "clock", lambda: at)
     quill = accounts.new_user(name="Quill")
-    conn.execute(
-        "UPDATE users SET totp_secret = 'encrypted', totp_enabled_at = now() WHERE id = %s",
-        (quill.id,),
-    )
+    secret, recovery = enable_two_factor(quill, at)
     assert_problem(_erase(quill), 403, "totp_required")
-    # Until the two-factor service is merged, no code can be checked: every one is refused.
-    assert_problem(_erase(quill, totp="123456"), 403, "invalid_totp")
-    assert_problem(_erase(quill, "wrong password", totp="123456"), 403, "invalid_password")
+    wrong = pyotp.TOTP(secret).at(at + 300)
+    assert_problem(_erase(quill, totp=wrong), 403, "invalid_totp")
+    # The enabling code's step is spent: its code is refused too.
+    assert_problem(_erase(quill, totp=pyotp.TOTP(secret).at(at)), 403, "invalid_totp")
+    assert_problem(_erase(quill, "wrong password", totp=recovery[0]), 403, "invalid_password")
+    failed = conn.execute(
+        "SELECT detail FROM security_events WHERE user_id = %s AND kind = 'account_erase_failed'"
+        " ORDER BY id",
+        (quill.id,),
+    ).fetchall()
+    assert [detail for (detail,) in failed] == [{"reason": "totp"}] * 2 + [{"reason": "password"}]
     assert quill.get("/api/auth/me").status_code == 200
+    assert _erase(quill, totp=recovery[0]).status_code == 204
+    assert_problem(quill.get("/api/auth/me"), 401)
 
 
 @pytest.mark.parametrize(

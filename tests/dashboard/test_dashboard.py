@@ -23,6 +23,8 @@ def test_page_is_served_with_a_strict_policy(client):
     assert "default-src 'none'" in policy and "script-src 'self'" in policy
     assert "connect-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "unsafe" not in policy
+    # data: URIs for images alone (the two-factor QR code, an SVG that runs no script as <img>)
+    assert "img-src 'self' data:" in policy and policy.count("data:") == 1
     page = response.get_data(as_text=True)
     assert '<script type="module" src="/app/main.js"></script>' in page
     assert not re.search(r"<script(?![^>]*\bsrc=)", page), "an inline script"

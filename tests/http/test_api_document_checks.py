@@ -156,6 +156,9 @@ SET_ASIDE = [
     ("timezone", r"Must be an IANA time zone name the database knows, such as Europe/Berlin\."),
     # A budget copy's `to` is another month than its `from` (two objects compared).
     ("to", r"Give another month than `from`\."),
+    # Enabling two-factor sign-in: the code must be the pending secret's at this moment, which
+    # only the person's authenticator app knows (stored data and the clock).
+    ("code", r"Not the current code of the secret being set up\."),
 ]
 # Problems about earlier requests: an Idempotency-Key already used with another body. And about
 # an uploaded file's content, which no schema describes: a format the service does not know, a

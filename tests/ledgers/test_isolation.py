@@ -83,6 +83,14 @@ def _owner_world(owner) -> dict:
         content_type="multipart/form-data",
     )
     assert imported.status_code == 201, imported.get_json()
+    # A security event of the owner's account carrying the secret (GET /api/auth/events): a
+    # login from a user agent named after it.
+    login = owner.client.post(
+        "/api/auth/login",
+        json={"email": owner.data["email"], "password": owner.data["password"]},
+        headers={"User-Agent": secret},
+    )
+    assert login.status_code == 200
     token = owner.post("/api/auth/tokens", json={"name": secret, "scope": "read"}).get_json()
     return {
         "secret": secret,
@@ -169,7 +177,7 @@ def test_no_list_or_report_shows_another_users_data(app, accounts):
         listed += 1
         # The same route shows the owner their own data (so the check above can fail).
         if rule.rule in ("/api/categories", "/api/transactions", "/api/category-breakdown",
-                         "/api/auth/tokens"):  # fmt: skip
+                         "/api/auth/tokens", "/api/auth/events"):  # fmt: skip
             assert world["secret"] in owner_view, rule.rule
         if rule.rule in ("/api/summary", "/api/transactions", "/api/category-breakdown"):
             assert SECRET_AMOUNT in owner_view, rule.rule

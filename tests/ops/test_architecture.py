@@ -261,21 +261,26 @@ RESOURCES = {
     "recurring": "recurring",
     "reports": "reports",
     "rules": "rules",
+    "security_events": "security_events",
     "sessions": "auth_sessions",
     "sync": "sync",
     "tags": "tags",
     "transactions": "transactions",
+    "two_factor": "two_factor",
     "webhooks": "webhooks",
 }
 # A resource whose service is another's (sync reads the change log: services/changes/sync.py;
 # copying budgets is the budgets service's; /api/me is the account's own data:
-# services/account_data.py). The others' is services/<resource>(.py or package).
+# services/account_data.py; two-factor sign-in and the security events list are the auth
+# package's). The others' is services/<resource>(.py or package).
 SERVICE_OF = {
     "sync": "changes.sync",
     "budget_copies": "budgets",
     "sessions": "auth.sessions",
     "access_tokens": "auth.access_tokens",
     "me": "account_data",
+    "security_events": "auth.events",
+    "two_factor": "auth.two_factor",
 }
 
 

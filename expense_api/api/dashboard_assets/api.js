@@ -50,11 +50,19 @@ export function refresh() {
   return refreshing;
 }
 
+// 401s that answer what the person typed (a wrong second-factor code, a code that is needed),
+// not the token: renewing the token and sending the code again would only count a second failure.
+const NOT_THE_TOKEN = new Set(["invalid_totp", "totp_required", "invalid_credentials"]);
+
+// A refusal's `code`, read from a copy of the answer (its body stays unread for the caller).
+const codeOf = (response) => response.clone().json().then((body) => body?.code, () => null);
+
 // One call of the API. A 401 to a request that carried a token renews it once (or, when another
 // request has renewed it meanwhile, uses the new one) and retries once. `signal` cancels it. A
 // `FormData` body (a file upload) goes as multipart/form-data, the browser writing its boundary;
-// any other body as JSON.
-export async function api(method, path, body, { signal } = {}) {
+// any other body as JSON. `text: true` answers the body's text as the service wrote it (a file
+// to save, whose numbers must not pass through a float).
+export async function api(method, path, body, { signal, text = false } = {}) {
   const form = body instanceof FormData;
   const send = () => {
     const headers = {};
@@ -67,12 +75,13 @@ export async function api(method, path, body, { signal } = {}) {
   };
   const sentWith = session.access;
   let response = await send();
-  if (response.status === 401 && sentWith) {
+  if (response.status === 401 && sentWith && !NOT_THE_TOKEN.has(await codeOf(response))) {
     const renewed = (session.access && session.access !== sentWith) || (await refresh());
     signal?.throwIfAborted();
     if (renewed) response = await send();
   }
   if (response.status === 204) return null;
+  if (text && response.ok) return response.text();
   // A refusal from something in front of the service (a proxy's 413, say) may not be JSON.
   const data = await response.json().catch((error) => {
     if (response.ok) throw error;

@@ -69,3 +69,21 @@ export function svg(tag, attrs = {}, ...children) {
 }
 
 export function say(text) { $("status").textContent = text; }
+
+// "Mar 1, 2026, 10:00 AM", in the browser's language and zone; "never" for none.
+export function when(iso) {
+  if (!iso) return "never";
+  return new Intl.DateTimeFormat(navigator.language, { dateStyle: "medium", timeStyle: "short" })
+    .format(new Date(iso));
+}
+
+// A file the page made (recovery codes, the account's export), saved by the browser. A link to
+// an object URL, not a data: one: the policy allows no data: but for images.
+export function saveFile(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = el("a", { href: url, download: name, hidden: "" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

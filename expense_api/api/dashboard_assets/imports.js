@@ -35,7 +35,6 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 export function setUpImports(state, changed) {
   ledgerState = state;
   overviewChanged = changed;
-  window.addEventListener("hashchange", () => route());
   $("import-form").addEventListener("submit", upload);
   $("import-rows-more").addEventListener("click", () => guard(() => loadRows(loading.signal, false)));
   $("imports-more").addEventListener("click", () => guard(() => loadList(loading.signal, false)));
@@ -44,23 +43,14 @@ export function setUpImports(state, changed) {
   $("import-undo").addEventListener("click", () => guard(undo));
 }
 
-// Which page the address names: `#imports` (the form and the list), `#imports/12` (that import
-// too), anything else the overview (a `#main` skip link leaves the page as it is).
-export function route() {
-  const hash = window.location.hash;
-  const match = /^#imports(?:\/(\d+))?$/.exec(hash);
-  if (!match && hash && hash !== "#overview") return;
-  const importing = Boolean(match);
-  $("overview-page").hidden = importing;
-  $("imports-page").hidden = !importing;
-  for (const [id, current] of [["nav-overview", !importing], ["nav-imports", importing]]) {
-    if (current) $(id).setAttribute("aria-current", "page"); else $(id).removeAttribute("aria-current");
-  }
+// The page shown (pages.js): `opened` is the import its address names (`#imports/12`), null for
+// the form and the list alone; `shown` false when another page took its place, which cancels
+// what this one had in flight.
+export function showImports(shown, opened = null) {
   loading.abort();
   loading = new AbortController();
-  if (!importing || !ledgerState?.ledger) return;
+  if (!shown || !ledgerState?.ledger) return;
   $("import-form").hidden = !writer();
-  const opened = match[1] ? Number(match[1]) : null;
   $("import-view").hidden = opened === null;
   const { signal } = loading;
   guard(() => Promise.all([loadList(signal, true), opened === null ? null : openImport(opened, signal)]));
@@ -69,7 +59,7 @@ export function route() {
 // Another ledger picked: its imports (an import open belongs to the ledger before).
 export function ledgerChanged() {
   if ($("imports-page").hidden) return;
-  if (window.location.hash === "#imports") route(); else window.location.hash = "#imports";
+  if (window.location.hash === "#imports") showImports(true); else window.location.hash = "#imports";
 }
 
 // An action of the page: a refusal or a network failure is said in the import's alert (or

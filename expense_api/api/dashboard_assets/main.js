@@ -1,17 +1,21 @@
 // The household dashboard: a client of the REST API like any other (see api/dashboard.py). This
 // module wires the page: one listener per control, every form, and the start-up sign-in by the
-// refresh cookie. api.js talks to the API, format.js formats, charts.js draws, views.js loads,
-// imports.js is the Import page (its own address, #imports).
+// refresh cookie (and a second factor when the account asks for one). api.js talks to the API,
+// format.js formats, charts.js draws, views.js loads, pages.js shows the page an address names:
+// imports.js is the Import page (#imports), security.js the Security page (#security).
 
-import { api, refresh, signIn, signOut } from "./api.js";
+import { api, Problem, refresh, signIn } from "./api.js";
 import { clearErrors, onSubmit } from "./forms.js";
 import { $, say } from "./format.js";
 import { setUpHistory } from "./history.js";
-import { ledgerChanged, route, setUpImports } from "./imports.js";
+import { ledgerChanged, setUpImports } from "./imports.js";
+import { route, setUpPages } from "./pages.js";
+import { setUpSecurity } from "./security.js";
 import { setUpTransactionForm, transactionBody } from "./txform.js";
 import {
-  act, defaultDate, explainProblem, ledgerMoney, loadHousehold, loadLedgers, loadTransactions,
-  loadView, monthName, monthParts, pickLedger, resetTransactionForm, showSignedIn, showSignedOut, state,
+  act, defaultDate, endSignedIn, explainProblem, ledgerMoney, loadHousehold, loadLedgers,
+  loadTransactions, loadView, monthName, monthParts, pickLedger, resetTransactionForm, showSignedIn,
+  showSignedOut, state,
 } from "./views.js";
 
 const submit = (id, handler) => onSubmit($(id), handler, explainProblem);
@@ -24,12 +28,44 @@ async function start() {
   route();
 }
 
-async function login(email, password) {
-  signIn(await api("POST", "/api/auth/login", { email, password, refreshCookie: true }));
+async function login(email, password, totp) {
+  const body = { email, password, refreshCookie: true };
+  if (totp) body.totp = totp;
+  signIn(await api("POST", "/api/auth/login", body));
+  askForCode(false);
   await start();
 }
 
-submit("signin", (v) => login(v.email, v.password));
+// Two-factor sign-in: the form asks for a code only once the service says it needs one, and
+// keeps the email and password typed so the person types the code alone.
+function askForCode(asking) {
+  const field = $("signin").elements.totp;
+  $("signin-code").hidden = !asking;
+  field.value = "";
+  if (asking) field.focus();
+}
+document.addEventListener("signed-out", () => askForCode(false));
+
+function explainSignIn(body) {
+  if (body.code === "totp_required") {
+    return "Two-factor sign-in is on for this account: type the code your authenticator app " +
+      "shows, or one of your recovery codes.";
+  }
+  if (body.code === "invalid_totp") {
+    return "That code is not right, or it was used already. Type the code your app shows now, " +
+      "or a recovery code you have not used.";
+  }
+  return explainProblem(body);
+}
+
+onSubmit($("signin"), async (v) => {
+  try {
+    await login(v.email, v.password, $("signin-code").hidden ? "" : v.totp.trim());
+  } catch (error) {
+    if (error instanceof Problem && error.body.code === "totp_required") askForCode(true);
+    throw error;
+  }
+}, explainSignIn);
 submit("register", async (v) => {
   await api("POST", "/api/auth/register", {
     name: v.name, email: v.email, password: v.password, currency: v.currency.trim().toUpperCase(),
@@ -40,9 +76,7 @@ submit("register", async (v) => {
 
 $("logout").addEventListener("click", async () => {
   try { await api("POST", "/api/auth/logout"); } catch { /* the session is gone either way */ }
-  signOut();
-  showSignedOut();
-  say("Signed out.");
+  endSignedIn("Signed out.");
 });
 
 // ---- the ledger and the month: each change loads the view anew, cancelling the previous load --
@@ -60,6 +94,8 @@ $("more").addEventListener("click", act(() => loadTransactions(false)));
 setUpHistory();
 setUpTransactionForm(state);
 setUpImports(state, act(loadView));
+setUpSecurity();
+setUpPages();
 
 // ---- writing -----------------------------------------------------------------------------------
 

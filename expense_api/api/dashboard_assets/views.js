@@ -2,7 +2,7 @@
 // view cancels the load before it (AbortController): a slow answer for a ledger or month no
 // longer picked is never drawn over the one that is.
 
-import { api, isCancelled, Problem, session } from "./api.js";
+import { api, isCancelled, Problem, session, signOut } from "./api.js";
 import { drawBreakdown, drawBudgets, drawTrend } from "./charts.js";
 import { clearErrors } from "./forms.js";
 import { digitsOf } from "./currencies.js";
@@ -271,9 +271,19 @@ export function showSignedIn() {
   $("who").textContent = session.user.name;
 }
 
+// The sign-in screen. Pages that showed something once (recovery codes, a new access token)
+// forget it on the "signed-out" event, so the next person at this browser never sees it.
 export function showSignedOut() {
   loading.abort();
   $("signed-in").hidden = true;
   $("session").hidden = true;
   $("signed-out").hidden = false;
+  document.dispatchEvent(new Event("signed-out"));
+}
+
+// The session is over (signed out here, ended from the sessions list, the account deleted).
+export function endSignedIn(message) {
+  signOut();
+  showSignedOut();
+  say(message);
 }

@@ -7,6 +7,7 @@ from marshmallow import ValidationError, fields, validate
 
 from ...services import ledgers
 from .base import BaseSchema, Name, StrictBoolean, TrimmedString, UtcTimestamp
+from .two_factor import second_factor
 
 
 @cache
@@ -45,6 +46,20 @@ class UserSchema(BaseSchema):
 
 class UserEnvelopeSchema(BaseSchema):
     user = fields.Nested(UserSchema, required=True)
+
+
+class CallerSchema(UserSchema):
+    """The caller as /api/auth/me shows them: the account's own settings besides who they are."""
+
+    totp_enabled = fields.Boolean(
+        required=True,
+        data_key="totpEnabled",
+        metadata={"description": "Whether two-factor sign-in is on (POST /api/auth/totp/...)."},
+    )
+
+
+class CallerEnvelopeSchema(BaseSchema):
+    user = fields.Nested(CallerSchema, required=True)
 
 
 class RegisterSchema(BaseSchema):
@@ -89,6 +104,13 @@ class LoginSchema(BaseSchema):
         metadata={"pattern": r"\S", "description": "trimmed; not blank"},
     )
     password = fields.String(required=True, validate=validate.Length(1, 1024), load_only=True)
+    totp = second_factor(
+        load_only=True,
+        metadata={
+            "description": "with two-factor sign-in on: a current code (6 digits) or an unused "
+            "recovery code; without it such a login is 401 totp_required (ignored when it is off)"
+        },
+    )
     refresh_cookie = StrictBoolean(
         load_default=False,
         data_key="refreshCookie",

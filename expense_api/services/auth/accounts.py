@@ -18,7 +18,7 @@ from ...db.pool import Database
 from ...domain.errors import Forbidden, Unauthorized
 from ...repositories import auth_sessions, users
 from .. import ledgers
-from . import events
+from . import events, two_factor
 from . import throttle as login_throttle
 from .events import Origin
 from .passwords import PasswordHasher
@@ -34,6 +34,17 @@ class TokenRevoked(Unauthorized):
 
 class AccountDisabled(Forbidden):
     code = "account_disabled"
+
+
+class TotpRequired(Unauthorized):
+    """The password was right and the account has two-factor on: ask for the code. Not a
+    failed login (nothing is counted)."""
+
+    code = "totp_required"
+
+
+class InvalidTotp(Unauthorized):
+    code = "invalid_totp"
 
 
 @dataclass(frozen=True)
@@ -77,8 +88,11 @@ def register(
 
 
 def login(
-    conn: Connection, auth: AuthSetup, *, email: str, password: str, origin: Origin
-) -> Session:
+    conn: Connection, auth: AuthSetup, *, email: str, password: str, origin: Origin,
+    totp: str | None = None,
+) -> Session:  # fmt: skip
+    """A new session for the right email and password, and with two-factor on the right
+    `totp` (a current code or a recovery code)."""
     address = origin.address or "unknown"
     throttle = login_throttle.LoginThrottle(auth.settings, auth.throttle_store)
     throttle.check(conn, email, address)
@@ -90,7 +104,19 @@ def login(
             _record_refused(auth, user["id"], "login_failed", origin, reason="password")
         raise InvalidCredentials("The email or password is incorrect.")
     del user["password_hash"]
-    # Told only to whoever knows the password: a wrong one is 401 above, disabled or not.
+    # Whether two-factor is on is told only to whoever knows the password (401 above).
+    secret, last_step = user.pop("totp_secret"), user.pop("totp_last_step")
+    if secret is not None:
+        if totp is None:
+            raise TotpRequired("Two-factor sign-in is on: give `totp`, a current code.")
+        if not two_factor.verify(
+            conn, auth, user_id=user["id"], encrypted_secret=secret, last_step=last_step,
+            code=totp, origin=origin,
+        ):  # fmt: skip
+            throttle.record_failure(email, address)
+            _record_refused(auth, user["id"], "login_failed", origin, reason="totp")
+            raise InvalidTotp("The code is wrong, or was used already.")
+    # Told only to whoever has every factor: a wrong one is 401 above, disabled or not.
     if user.pop("disabled_at") is not None:
         raise AccountDisabled("This account is disabled; ask an administrator.")
     throttle.record_success(conn, email, address)
@@ -116,10 +142,7 @@ def start_session(conn: Connection, auth: AuthSetup, user: dict, origin: Origin)
 
 
 def _record_refused(auth: AuthSetup, user_id: int, kind: str, origin: Origin, **detail) -> None:
-    """An event of a request that is about to be refused: in a transaction of its own, since
-    the request's rolls back."""
-    with auth.database.independent_transaction() as own:
-        events.record(own, user_id, kind, origin, **detail)
+    events.record_apart(auth.database, user_id, kind, origin, **detail)
 
 
 def authenticate(

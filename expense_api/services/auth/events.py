@@ -12,6 +12,7 @@ from uuid import UUID
 
 from psycopg import Connection
 
+from ...db.pool import Database
 from ...repositories import security_events
 
 # The kinds there are; the table checks only their shape, so adding one needs no migration.
@@ -20,6 +21,7 @@ KINDS = frozenset({
     "login_failed",         # a wrong password, or a wrong second factor, for this account
     "totp_enabled",
     "totp_disabled",
+    "totp_disable_failed",  # a wrong password or code when turning two-factor off
     "recovery_code_used",   # a login spent one of the recovery codes
     "password_changed",     # every other session and every access token ended with it
     "session_ended",        # a session ended from the sessions list (not a logout)
@@ -54,3 +56,27 @@ def record(
         conn, user_id=user_id, kind=kind, address=origin.address, user_agent=origin.user_agent,
         session_id=session_id, detail=detail,
     )  # fmt: skip
+
+
+def record_apart(
+    database: Database, user_id: int, kind: str, origin: Origin = Origin(), **detail
+) -> None:
+    """An event of a request that is about to be refused: in a transaction of its own, since
+    the request's rolls back."""
+    with database.independent_transaction() as own:
+        record(own, user_id, kind, origin, **detail)
+
+
+def page(conn: Connection, *, user_id: int, limit: int, before_id: int | None) -> list[dict]:
+    """The account's events, newest first, below the id `before_id` (a keyset cursor); a
+    session id only where the event has one."""
+    rows = security_events.page(conn, user_id=user_id, before_id=before_id, limit=limit)
+    for row in rows:
+        if row["session_id"] is None:
+            del row["session_id"]
+    return rows
+
+
+def prune(conn: Connection, *, days: int) -> int:
+    """Deletes every account's events older than `days` (SECURITY_EVENTS_DAYS); how many."""
+    return security_events.delete_older_than(conn, days=days)

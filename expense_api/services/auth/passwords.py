@@ -7,6 +7,16 @@ from base64 import b64encode
 
 import bcrypt
 
+from ...domain.errors import Forbidden
+
+
+class InvalidPassword(Forbidden):
+    """A wrong password asked again by a signed-in request (a password change, turning two-factor
+    off, erasing the account): 403, since the token itself is fine and a 401 would make a client
+    (the dashboard) sign its person out."""
+
+    code = "invalid_password"
+
 
 def _prehash(password: str) -> bytes:
     # bcrypt reads only the first 72 bytes; a SHA-256 pre-hash (base64, 44 bytes) makes every

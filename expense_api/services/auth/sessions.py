@@ -14,23 +14,17 @@ from uuid import UUID
 
 from psycopg import Connection
 
-from ...domain.errors import Forbidden, NotFound
+from ...domain.errors import NotFound
 from ...repositories import auth_sessions, personal_access_tokens, users
 from . import events
 from . import throttle as login_throttle
 from .accounts import AuthSetup
 from .events import Origin
+from .passwords import InvalidPassword
 
 # The newest this many are listed: a script that logs in every few minutes keeps thousands of
 # sessions live for the refresh token's 30 days.
 MAX_LISTED = 100
-
-
-class InvalidPassword(Forbidden):
-    """A wrong current password from a caller whose token is fine: 403, since a 401 would make
-    a client (the dashboard) sign its person out."""
-
-    code = "invalid_password"
 
 
 def list_live(conn: Connection, *, user_id: int, current_session_id: UUID | None) -> list[dict]:
