@@ -46,22 +46,12 @@ export async function showTwoFactor(shown, signal) {
   draw();
 }
 
-// Whether two-factor sign-in is on: the user's `totpEnabled` when the API answers one; else the
-// newest of the account's totp_enabled / totp_disabled events (the API has no other word for
-// it yet). Events are pruned after a year, so an answer of the service that says otherwise
-// (setup's totp_already_enabled, a deletion's totp_required) corrects it: learnTwoFactor.
+// Whether two-factor sign-in is on, as /api/auth/me says. An answer of the service that says
+// otherwise later (setup's totp_already_enabled, a deletion's totp_required: another tab turned
+// it on or off) corrects it: learnTwoFactor.
 async function isOn(signal) {
   const { user } = await api("GET", "/api/auth/me", undefined, { signal });
-  if (typeof user.totpEnabled === "boolean") return user.totpEnabled;
-  let cursor = null;
-  do {
-    const query = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
-    const page = await api("GET", `/api/auth/events?limit=200${query}`, undefined, { signal });
-    const last = page.items.find((e) => e.kind === "totp_enabled" || e.kind === "totp_disabled");
-    if (last) return last.kind === "totp_enabled";
-    cursor = page.nextCursor;
-  } while (cursor);
-  return false;
+  return user.totpEnabled === true;
 }
 
 // The service said which it is.
