@@ -205,13 +205,15 @@ def test_page_refuses_inline_script(browser, live_server):
         context.close()
 
 
-def _settle(page, requests, done: set, timeout: float = 10.0):
-    """Waits until every request `requests()` lists has finished or failed, and no new one has
-    started for 300 ms, so the page has drawn whatever their answers bring."""
+def _settle(page, requests, done: set, until=lambda: True, timeout: float = 10.0):
+    """Waits until `until()` holds, every request `requests()` lists has finished or failed, and
+    no new one has started for 300 ms, so the page has drawn whatever their answers bring. The
+    quiet alone proves little under load (the page's next request can come later than that), so
+    a test that knows the request a load sends last says so by `until`."""
     deadline = time.monotonic() + timeout
     while True:
         listed = list(requests())
-        if all(request in done for request in listed):
+        if until() and all(request in done for request in listed):
             page.wait_for_timeout(300)
             if len(list(requests())) == len(listed) and all(r in done for r in requests()):
                 return
@@ -287,7 +289,7 @@ def test_parallel_401s_wait_for_one_refresh(browser, live_server):
 
         sent = {"token": None}
         expired: set[str] = set()
-        refreshes, requests, done = [], [], set()
+        refreshes, requests, done, answered = [], [], set(), set()
 
         def watch(request):
             if request.url.endswith("/api/auth/refresh"):
@@ -296,10 +298,29 @@ def test_parallel_401s_wait_for_one_refresh(browser, live_server):
                 requests.append(request)
                 sent["token"] = request.headers.get("authorization")
 
+        def answer(response):
+            done.add(response.request)
+            answered.add(response.request)
+
         page.on("request", watch)
         # Answered is done here: a refused refresh's body may never be read, so never "finished".
-        page.on("response", lambda response: done.add(response.request))
+        page.on("response", answer)
         page.on("requestfailed", lambda request: done.add(request))
+
+        def month_loaded():
+            """The shown month's view has loaded to its end. The load draws the figures
+            ($0.00 is shown while its transactions and household are still on their way),
+            then asks for the month's transactions and the members, and for an owner the
+            invitations once the members are in: that is its last request."""
+            month = int(page.locator("#month").input_value().split("-")[1])
+            urls = [r.url for r in requests]
+            month_tx = [i for i, url in enumerate(urls) if "/transactions?" in url
+                        and f"&month={month}&" in url]  # fmt: skip
+            return bool(month_tx) and any(
+                url.endswith("/invitations") and requests[i] in answered
+                and requests[i].headers.get("authorization") not in expired
+                for i, url in enumerate(urls[month_tx[-1]:], start=month_tx[-1])
+            )  # fmt: skip
 
         def refuse_expired(route):
             if route.request.headers.get("authorization") in expired:
@@ -319,25 +340,41 @@ def test_parallel_401s_wait_for_one_refresh(browser, live_server):
             else:
                 route.continue_()
 
-        # One more look at the ledger records the token the page holds; then it has expired.
+        # One more look at the ledger records the token the page holds; then it has expired. Not
+        # before that look's load is over: a request of it still on its way would be refused
+        # too, and the refresh it brings could be over before the month below is picked, whose
+        # requests would then carry the new token.
+        requests.clear()
         page.locator("#month").focus()
         page.keyboard.press("ArrowDown")
         _wait_text(person, "#expense", "$0.00")
+        _settle(page, lambda: requests, done, until=month_loaded)
         assert sent["token"]
         expired.add(sent["token"])
         page.route("**/api/**", refuse_expired)
         refreshes.clear()
         requests.clear()
         page.keyboard.press("ArrowUp")
-        _settle(page, lambda: [*requests, *refreshes], done)
+        _wait_text(person, "#expense", "$5.00")
+        _settle(page, lambda: [*requests, *refreshes], done, until=month_loaded)
         refused = [r for r in requests if r.headers.get("authorization") in expired]
-        assert len(refused) >= 7, "the month's requests went out in parallel with the old token"
+        view = ["categories", "summary", "category-breakdown", "budget-usage", "budgets", "trends",
+                "notifications"]  # fmt: skip
+        assert sorted(_resource(r.url) for r in refused) == sorted(view), (
+            "the month's requests went out in parallel with the old token, each refused once"
+        )
         assert len(refreshes) == 1, f"{len(refreshes)} refreshes for {len(refused)} refusals"
         retried = [r for r in requests if r.headers.get("authorization") not in expired]
-        assert len(retried) >= len(refused)  # each refused one once, then the transactions etc.
-        _wait_text(person, "#expense", "$5.00")
+        assert sorted(_resource(r.url) for r in retried) == sorted(
+            [*view, "transactions", "members", "invitations"]
+        ), "each refused one retried once with the new token, then the transactions etc."
     finally:
         person.context.close()
+
+
+def _resource(url: str) -> str:
+    """`/api/ledgers/1/summary?year=2026&month=12` -> `summary`."""
+    return url.split("?")[0].rsplit("/", 1)[1]
 
 
 def _expense(base: str, token: str, ledger: int, amount: str, description: str = "Shop"):
