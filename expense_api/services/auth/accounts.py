@@ -103,7 +103,7 @@ def login(
         if user is not None:
             _record_refused(auth, user["id"], "login_failed", origin, reason="password")
         raise InvalidCredentials("The email or password is incorrect.")
-    del user["password_hash"]
+    password_hash = user.pop("password_hash")
     # Whether two-factor is on is told only to whoever knows the password (401 above).
     secret, last_step = user.pop("totp_secret"), user.pop("totp_last_step")
     if secret is not None:
@@ -120,12 +120,18 @@ def login(
     if user.pop("disabled_at") is not None:
         raise AccountDisabled("This account is disabled; ask an administrator.")
     throttle.record_success(conn, email, address)
-    return start_session(conn, auth, user, origin)
+    return start_session(conn, auth, user, origin, password_hash=password_hash)
 
 
-def start_session(conn: Connection, auth: AuthSetup, user: dict, origin: Origin) -> Session:
-    """A new session for a user whose credentials were checked, with its login event."""
-    users.record_login(conn, user["id"])
+def start_session(
+    conn: Connection, auth: AuthSetup, user: dict, origin: Origin, *, password_hash: str
+) -> Session:
+    """A new session for a user whose credentials were checked against `password_hash`, with
+    its login event. Refused (401) when the password changed meanwhile: a password change ends
+    every other session, and a login with the old password that was already past its check
+    must not start one after it (sql/users.sql record_login)."""
+    if not users.record_login(conn, user["id"], password_hash):
+        raise InvalidCredentials("The email or password is incorrect.")
     session_id, refresh_jti = new_id(), new_id()
     origin = origin.clipped()
     auth_sessions.start(
