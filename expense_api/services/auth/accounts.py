@@ -109,11 +109,12 @@ def login(
     if secret is not None:
         if totp is None:
             raise TotpRequired("Two-factor sign-in is on: give `totp`, a current code.")
+        throttle.count_code_attempt(conn, email, address)  # before the code is checked
         if not two_factor.verify(
             conn, auth, user_id=user["id"], encrypted_secret=secret, last_step=last_step,
             code=totp, origin=origin,
         ):  # fmt: skip
-            throttle.record_failure(email, address)
+            throttle.record_code_failure(email, address)
             _record_refused(auth, user["id"], "login_failed", origin, reason="totp")
             raise InvalidTotp("The code is wrong, or was used already.")
     # Told only to whoever has every factor: a wrong one is 401 above, disabled or not.

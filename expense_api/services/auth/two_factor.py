@@ -234,12 +234,16 @@ def _confirm(
     conn: Connection, auth: AuthSetup, throttle: login_throttle.LoginThrottle, state: dict,
     user_id: int, email: str, code: str, origin: Origin, failed_event: str,
 ) -> None:  # fmt: skip
+    address = origin.address or "unknown"
+    throttle.count_code_attempt(conn, email, address)  # before the code is checked, as login
     if not verify(
         conn, auth, user_id=user_id, encrypted_secret=state["totp_secret"],
         last_step=state["totp_last_step"], code=code, origin=origin,
     ):  # fmt: skip
-        _refused(auth, throttle, user_id, email, origin, failed_event, reason="totp")
+        throttle.record_code_failure(email, address)
+        events.record_apart(auth.database, user_id, failed_event, origin, reason="totp")
         raise TotpRefused("The code is wrong, or was used already.")
+    throttle.record_success(conn, email, address)
 
 
 def _refused(
