@@ -456,3 +456,45 @@ def test_me_says_whether_two_factor_is_on(alice, clock):
     assert alice.get("/api/auth/me").get_json()["user"]["totpEnabled"] is False  # pending only
     _enable(alice, clock)
     assert alice.get("/api/auth/me").get_json()["user"]["totpEnabled"] is True
+
+
+@pytest.fixture
+def capped_app(database_url):
+    """The per-window throttle out of the way (it restarts every window): the daily cap alone."""
+    settings = make_settings(
+        TOTP_MAX_FAILURES_PER_DAY=3,
+        LOGIN_MAX_FAILURES_PER_EMAIL=1000,
+        LOGIN_MAX_FAILURES_PER_ADDRESS=1000,
+    )
+    application = create_app(settings, database_url)
+    yield application
+    application.extensions["database"].close()
+
+
+def test_a_day_of_wrong_codes_refuses_every_code_until_the_oldest_is_a_day_old(
+    capped_app, conn, clock
+):
+    """Each login throttle window starts afresh; the daily cap does not: three wrong codes
+    (login or turning it off) and even the right code is 429 until a day after the first."""
+    user = Accounts(client_from(capped_app, "192.0.2.60")).new_user()
+    secret, _ = _enable(user, clock)
+    _later(clock, 10)
+    wrong = _code(secret, clock.now + 5 * STEP)
+    for _ in range(2):
+        assert_problem(_login(user.client, user, totp=wrong), 401, "invalid_totp")
+    refused = user.post(
+        "/api/auth/totp/disable", json={"password": Accounts.password, "code": wrong}
+    )
+    assert_problem(refused, 403, "invalid_totp")
+    blocked = _login(user.client, user, totp=_code(secret, clock.now))
+    assert_problem(blocked, 429, "login_throttled")
+    assert 23 * 3600 < int(blocked.headers["Retry-After"]) <= 24 * 3600
+    off = user.post(
+        "/api/auth/totp/disable",
+        json={"password": Accounts.password, "code": _code(secret, clock.now)},
+    )
+    assert_problem(off, 429, "login_throttled")
+    conn.execute(
+        "UPDATE security_events SET at = at - interval '1 day' WHERE user_id = %s", (user.id,)
+    )
+    assert _login(user.client, user, totp=_code(secret, clock.now)).status_code == 200

@@ -109,6 +109,7 @@ def login(
     if secret is not None:
         if totp is None:
             raise TotpRequired("Two-factor sign-in is on: give `totp`, a current code.")
+        two_factor.check_daily_limit(conn, auth, user["id"])
         throttle.count_code_attempt(conn, email, address)  # before the code is checked
         if not two_factor.verify(
             conn, auth, user_id=user["id"], encrypted_secret=secret, last_step=last_step,
