@@ -302,6 +302,12 @@ TABLE: tuple[Setting, ...] = (
         integer(1, 3650),
     ),
     Setting(
+        "TOTP_MAX_FAILURES_PER_DAY", "20",
+        "wrong two-factor codes one account may send in 24 hours; past it every code is refused "
+        "(429) until the oldest is a day old",
+        integer(1, 10_000),
+    ),
+    Setting(
         "SECURITY_EVENTS_DAYS", "365",
         "days an account's security events (logins, two-factor changes) are kept (prune)",
         integer(1, 3650),

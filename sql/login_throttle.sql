@@ -1,5 +1,6 @@
--- name: record_failure!
+-- name: record_failure$
 -- Counts one failed login for a key; a window older than window_seconds starts again at 1.
+-- The count after this one (a second factor's attempt is counted first and checked by it).
 INSERT INTO login_throttle AS t (key, failures, window_started_at)
 VALUES (%(key)s, 1, now())
 ON CONFLICT (key) DO UPDATE
@@ -7,6 +8,7 @@ SET failures = CASE WHEN t.window_started_at <= now() - make_interval(secs => %(
                     THEN 1 ELSE t.failures + 1 END,
     window_started_at = CASE WHEN t.window_started_at <= now() - make_interval(secs => %(window_seconds)s::int)
                              THEN now() ELSE t.window_started_at END
+RETURNING failures
 
 -- name: seconds_blocked$
 -- Seconds until the later of the two keys is allowed again, or NULL when neither is blocked.

@@ -65,3 +65,18 @@ SELECT (SELECT count(*) FROM spent) AS spent,
        (SELECT count(*) FROM totp_recovery_codes
         WHERE user_id = %(user_id)s AND used_at IS NULL
           AND code_hash NOT IN (SELECT code_hash FROM spent)) AS left
+
+-- name: code_failures_today^
+-- The account's wrong second-factor codes of the last 24 hours (failed logins, disablings and
+-- erasures whose reason is the code: services/auth/events.py), at most `limit` of them, and
+-- when the oldest of those was sent: the daily cap lifts a day after it. Read from the events,
+-- which every wrong code writes in a transaction of its own; a few of the user's own rows.
+SELECT count(*) AS failures, min(at) + interval '1 day' - now() AS lifts_in
+FROM (SELECT at
+      FROM security_events
+      WHERE user_id = %(user_id)s
+        AND at > now() - interval '1 day'
+        AND kind IN ('login_failed', 'totp_disable_failed', 'account_erase_failed')
+        AND detail->>'reason' = 'totp'
+      ORDER BY at DESC
+      LIMIT %(limit)s) AS recent

@@ -14,8 +14,14 @@ FROM users
 WHERE lower(email) = lower(%(email)s)
 
 -- name: record_login!
--- A successful login: when the user last logged in, for the admins' list.
-UPDATE users SET last_login_at = now() WHERE id = %(user_id)s
+-- A successful login: when the user last logged in, for the admins' list. Only while the
+-- password hash is still the one the login checked and the account is not disabled: a password
+-- change (or a disabling) that commits between the check and this statement holds the row lock
+-- first, so this UPDATE re-reads the changed row and finds 0 rows, and the login is refused
+-- instead of starting a session the change never saw to end. Taken the other way round, the
+-- change waits for this login to commit and then ends its session with the others.
+UPDATE users SET last_login_at = now()
+WHERE id = %(user_id)s AND password_hash = %(password_hash)s AND disabled_at IS NULL
 
 -- name: admin_list
 -- Accounts as admins see them, by id after the cursor's id, optionally those whose name or

@@ -64,7 +64,11 @@ class User(MethodView):
     @admins_only
     @blp.arguments(AdminUserPatchSchema)
     @blp.response(200, AdminUserSchema)
-    @problem_response(blp, 403, _FORBIDDEN)
+    @problem_response(
+        blp,
+        403,
+        f"{_FORBIDDEN}; a personal access token (an admin's too): `session_required` (sign in)",
+    )
     @problem_response(blp, 404, "No such user")
     @problem_response(
         blp, 409, "The last active admin can be neither demoted nor disabled: `last_admin`"

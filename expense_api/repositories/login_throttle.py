@@ -27,6 +27,10 @@ class PostgresStore:
             for key in sorted(keys):  # a fixed order, so two concurrent failures cannot deadlock
                 queries.login_throttle.record_failure(conn, key=key, window_seconds=self.window)
 
+    def count_attempt(self, key: str) -> int:
+        with self.database.independent_transaction() as conn:
+            return queries.login_throttle.record_failure(conn, key=key, window_seconds=self.window)
+
     def clear(self, conn: Connection, key: str) -> None:
         queries.login_throttle.clear(conn, key=key)
 

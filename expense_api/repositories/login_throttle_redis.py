@@ -89,6 +89,10 @@ class RedisStore:
             for key in keys:
                 self._increment(keys=[self.PREFIX + key], args=[self.window])
 
+    def count_attempt(self, key: str) -> int:
+        with _redis_down_is_unavailable():
+            return int(self._increment(keys=[self.PREFIX + key], args=[self.window]))
+
     def clear(self, conn: Connection, key: str) -> None:
         import redis
 

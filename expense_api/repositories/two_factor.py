@@ -44,3 +44,7 @@ def spend_recovery_code(conn: Connection, user_id: int, code_hash: bytes) -> int
     spend (used already, by a concurrent request too)."""
     row = queries.two_factor.spend_recovery_code(conn, user_id=user_id, code_hash=code_hash)
     return row["left"] if row["spent"] else None
+
+
+def code_failures_today(conn: Connection, user_id: int, limit: int) -> dict:
+    return queries.two_factor.code_failures_today(conn, user_id=user_id, limit=limit)

@@ -28,8 +28,10 @@ def get_for_login(conn: Connection, email: str) -> dict | None:
     return queries.users.get_for_login(conn, email=email)
 
 
-def record_login(conn: Connection, user_id: int) -> None:
-    queries.users.record_login(conn, user_id=user_id)
+def record_login(conn: Connection, user_id: int, password_hash: str) -> bool:
+    """False: the password changed (or the account was disabled or erased) since the login
+    checked it."""
+    return queries.users.record_login(conn, user_id=user_id, password_hash=password_hash) == 1
 
 
 def admin_list(conn: Connection, *, q: str | None, after_id: int, limit: int) -> list[dict]:

@@ -309,3 +309,17 @@ def test_a_ledger_whose_only_owner_is_disabled(root, accounts, conn):
         headers={"Authorization": f"Bearer {tokens['accessToken']}"},
     )  # fmt: skip
     assert back.status_code == 200, back.get_json()
+
+
+def test_an_admins_personal_access_token_reads_but_never_changes_an_account(root, bob, conn):
+    """A stolen admin script token must not make its thief (bob) an admin for good."""
+    created = root.post("/api/auth/tokens", json={"name": "report", "scope": "write"})
+    headers = {"Authorization": f"Bearer {created.get_json()['token']}"}
+    assert root.client.get("/api/admin/users", headers=headers).status_code == 200
+    for body in ({"role": "admin"}, {"disabled": True}):
+        answer = root.client.patch(f"/api/admin/users/{bob.id}", json=body, headers=headers)
+        assert_problem(answer, 403, "session_required")
+    role, disabled = conn.execute(
+        "SELECT role, disabled_at FROM users WHERE id = %s", (bob.id,)
+    ).fetchone()
+    assert (role, disabled) == ("user", None)

@@ -4,9 +4,12 @@ deleted; the caller's session lives on."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from tests.helpers import Accounts, User, assert_problem, session_id_of
+from expense_api.services.auth import accounts as accounts_service
+from tests.helpers import Accounts, User, assert_problem, client_from, session_id_of
 
 NEW = "a new and longer passphrase"
 
@@ -62,6 +65,37 @@ def test_a_change_ends_the_other_sessions_and_tokens_and_keeps_the_callers(alice
     assert Accounts(client).login(alice.data["email"], NEW)["accessToken"]
     old = {"email": alice.data["email"], "password": alice.data["password"]}
     assert_problem(client.post("/api/auth/login", json=old), 401, "invalid_credentials")
+
+
+def test_a_login_past_its_password_check_when_the_password_changes_gets_no_session(
+    app, alice, monkeypatch
+):
+    """A login with the old password, checked before the change committed and starting its
+    session after it, would outlive the change that was to end every other session: refused."""
+    checked, changed = threading.Event(), threading.Event()
+    start_session = accounts_service.start_session
+
+    def after_the_change(*args, **kwargs):
+        checked.set()
+        assert changed.wait(30)
+        return start_session(*args, **kwargs)
+
+    monkeypatch.setattr(accounts_service, "start_session", after_the_change)
+    thief = client_from(app, "192.0.2.66")
+    body = {"email": alice.data["email"], "password": alice.data["password"]}
+    answers = []
+    login = threading.Thread(
+        target=lambda: answers.append(thief.post("/api/auth/login", json=body))
+    )
+    login.start()
+    try:
+        assert checked.wait(30)
+        monkeypatch.setattr(accounts_service, "start_session", start_session)
+        assert _change(alice, alice.data["password"]).status_code == 204
+    finally:
+        changed.set()
+        login.join(30)
+    assert_problem(answers[0], 401, "invalid_credentials")
 
 
 def test_a_wrong_current_password_is_403_and_changes_nothing(alice, conn):

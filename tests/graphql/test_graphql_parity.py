@@ -127,7 +127,7 @@ def test_notifications_me_and_ledgers_as_rest(alice, seeded):
     ledger_id, base = seeded
     body = graphql(
         alice,
-        f"""{{ me {{ id name email role currency timezone createdAt }}
+        f"""{{ me {{ id name email role currency timezone createdAt totpEnabled }}
         ledgers {{ id name currency timezone isDefault role createdAt }}
         notifications(first: 1) {{ nodes {{ {ALERT_FIELDS} }} pageInfo {{ hasNextPage endCursor }} }}
         one: notifications(ledgerId: {ledger_id}) {{ nodes {{ {ALERT_FIELDS} }} }} }}""",

@@ -1106,6 +1106,7 @@ OTHERS = {
     "auth.events.page": READS,
     "auth.events.prune": OPERATIONAL,
     "auth.two_factor.current_step": READS,
+    "auth.two_factor.check_daily_limit": READS,
     "auth.two_factor.code_at": READS,
     "auth.two_factor.matching_step": READS,
     "auth.two_factor.setup": OUTSIDE_LEDGERS,

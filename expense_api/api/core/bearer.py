@@ -14,6 +14,9 @@ What a personal access token may do is narrower than a session:
   `session_required`. A token stolen from a script must not mint more tokens, change the
   password or end the owner's sessions. A new route under /api/auth/ is session-only unless
   it is added to OPEN_TO_PERSONAL_TOKENS.
+- nor may it change other accounts' security: an admin's token may read /api/admin (a
+  report script), but its writes (a role, disabling an account) are session-only too: a
+  stolen admin token must not make its thief an admin for good, or lock the admins out.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .tokens import bearer_token, claims_before_session_check
 SESSION_ONLY_PREFIX = "/api/auth/"
 OPEN_TO_PERSONAL_TOKENS = frozenset({"/api/auth/me", "/api/auth/events"})
 SESSION_ONLY_OPERATIONS = frozenset({("DELETE", "/api/me")})
+SESSION_ONLY_WRITES_PREFIX = "/api/admin/"
 
 
 class PersonalTokenRefused(HttpError):
@@ -98,6 +102,8 @@ def session_only() -> bool:
     """Whether this request's operation is refused to personal access tokens."""
     path = request.path
     if path.startswith(SESSION_ONLY_PREFIX) and path not in OPEN_TO_PERSONAL_TOKENS:
+        return True
+    if path.startswith(SESSION_ONLY_WRITES_PREFIX) and request.method not in READ_ONLY_METHODS:
         return True
     return (request.method, path) in SESSION_ONLY_OPERATIONS
 

@@ -103,29 +103,37 @@ def login(
         if user is not None:
             _record_refused(auth, user["id"], "login_failed", origin, reason="password")
         raise InvalidCredentials("The email or password is incorrect.")
-    del user["password_hash"]
+    password_hash = user.pop("password_hash")
     # Whether two-factor is on is told only to whoever knows the password (401 above).
     secret, last_step = user.pop("totp_secret"), user.pop("totp_last_step")
     if secret is not None:
         if totp is None:
             raise TotpRequired("Two-factor sign-in is on: give `totp`, a current code.")
+        two_factor.check_daily_limit(conn, auth, user["id"])
+        throttle.count_code_attempt(conn, email, address)  # before the code is checked
         if not two_factor.verify(
             conn, auth, user_id=user["id"], encrypted_secret=secret, last_step=last_step,
             code=totp, origin=origin,
         ):  # fmt: skip
-            throttle.record_failure(email, address)
+            throttle.record_code_failure(email, address)
             _record_refused(auth, user["id"], "login_failed", origin, reason="totp")
             raise InvalidTotp("The code is wrong, or was used already.")
     # Told only to whoever has every factor: a wrong one is 401 above, disabled or not.
     if user.pop("disabled_at") is not None:
         raise AccountDisabled("This account is disabled; ask an administrator.")
     throttle.record_success(conn, email, address)
-    return start_session(conn, auth, user, origin)
+    return start_session(conn, auth, user, origin, password_hash=password_hash)
 
 
-def start_session(conn: Connection, auth: AuthSetup, user: dict, origin: Origin) -> Session:
-    """A new session for a user whose credentials were checked, with its login event."""
-    users.record_login(conn, user["id"])
+def start_session(
+    conn: Connection, auth: AuthSetup, user: dict, origin: Origin, *, password_hash: str
+) -> Session:
+    """A new session for a user whose credentials were checked against `password_hash`, with
+    its login event. Refused (401) when the password changed meanwhile: a password change ends
+    every other session, and a login with the old password that was already past its check
+    must not start one after it (sql/users.sql record_login)."""
+    if not users.record_login(conn, user["id"], password_hash):
+        raise InvalidCredentials("The email or password is incorrect.")
     session_id, refresh_jti = new_id(), new_id()
     origin = origin.clipped()
     auth_sessions.start(

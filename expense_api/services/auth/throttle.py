@@ -27,6 +27,10 @@ class Store(Protocol):
 
     def record_failure(self, keys: list[str]) -> None: ...
 
+    def count_attempt(self, key: str) -> int:
+        """Counts one failure on `key` now, in its own transaction; the count after it."""
+        ...
+
     def clear(self, conn: Connection, key: str) -> None: ...
 
 
@@ -64,6 +68,27 @@ class LoginThrottle:
 
     def record_failure(self, email: str, address: str) -> None:
         self.store.record_failure(sorted(_keys(email, address)))
+
+    def count_code_attempt(self, conn: Connection, email: str, address: str) -> None:
+        """Counts an attempt at a second factor on the email's counter BEFORE the code is
+        checked, and refuses it (429) past the limit. `check` alone, then `record_failure`
+        after a wrong code, lets every request that arrives while the first ones are being
+        checked through: parallel logins of someone who has the password would each try a
+        code, however many the limit allows (six digits, three valid codes at a time, are
+        worth guessing at that rate). Counted first, at most the limit are ever checked per
+        window. A right code clears the counter (`record_success`); a wrong one adds the
+        address's failure (`record_code_failure`)."""
+        email_key = _keys(email, address)[0]
+        if self.store.count_attempt(email_key) > self.settings.login_max_failures_per_email:
+            self.check(conn, email, address)  # raises, with the counter's Retry-After
+            raise LoginThrottled(
+                "Too many failed logins; try again later.",
+                retry_after=self.settings.login_throttle_seconds,
+            )
+
+    def record_code_failure(self, email: str, address: str) -> None:
+        """A wrong second factor, its attempt counted on the email already."""
+        self.store.record_failure([_keys(email, address)[1]])
 
     def record_success(self, conn: Connection, email: str, address: str) -> None:
         # Only the email's counter: one good password must not unlock guessing at other

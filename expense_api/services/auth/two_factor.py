@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import io
+import math
 import re
 import secrets
 import time
@@ -230,16 +231,37 @@ def confirm(
     _confirm(conn, auth, throttle, state, user_id, email, code, origin, failed_event)
 
 
+def check_daily_limit(conn: Connection, auth: AuthSetup, user_id: int) -> None:
+    """429 `login_throttled` once the account has sent TOTP_MAX_FAILURES_PER_DAY wrong codes in
+    24 hours, whatever the code now. The login throttle's window starts afresh every
+    LOGIN_THROTTLE_SECONDS, so on its own someone who has the password could go on guessing
+    for ever, 5 codes each 15 minutes, three of the million valid at any time: even odds in
+    about 16 months. With 20 a day, even odds take about 30 years."""
+    limit = auth.settings.totp_max_failures_per_day
+    recent = two_factor.code_failures_today(conn, user_id, limit)
+    if recent["failures"] >= limit:
+        retry_after = max(1, math.ceil(recent["lifts_in"].total_seconds()))
+        raise login_throttle.LoginThrottled(
+            f"Too many wrong codes today; try again in {retry_after} seconds.",
+            retry_after=retry_after,
+        )
+
+
 def _confirm(
     conn: Connection, auth: AuthSetup, throttle: login_throttle.LoginThrottle, state: dict,
     user_id: int, email: str, code: str, origin: Origin, failed_event: str,
 ) -> None:  # fmt: skip
+    address = origin.address or "unknown"
+    check_daily_limit(conn, auth, user_id)
+    throttle.count_code_attempt(conn, email, address)  # before the code is checked, as login
     if not verify(
         conn, auth, user_id=user_id, encrypted_secret=state["totp_secret"],
         last_step=state["totp_last_step"], code=code, origin=origin,
     ):  # fmt: skip
-        _refused(auth, throttle, user_id, email, origin, failed_event, reason="totp")
+        throttle.record_code_failure(email, address)
+        events.record_apart(auth.database, user_id, failed_event, origin, reason="totp")
         raise TotpRefused("The code is wrong, or was used already.")
+    throttle.record_success(conn, email, address)
 
 
 def _refused(

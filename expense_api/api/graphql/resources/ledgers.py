@@ -7,7 +7,7 @@ from __future__ import annotations
 from ariadne import MutationType, ObjectType, QueryType
 
 from ....services import invitations, ledgers
-from ...schemas.auth import UserSchema
+from ...schemas.auth import CallerSchema
 from ...schemas.invitations import InvitationInputSchema, InvitationSchema, MyInvitationSchema
 from ...schemas.ledgers import LedgerInputSchema, LedgerRenameSchema, MemberRoleSchema, MemberSchema
 from ..context import dump, load, once_per_ledger
@@ -21,7 +21,7 @@ mutation = MutationType()
 @query.field("me")
 def resolve_me(_, info):
     context = info.context
-    return dump(UserSchema, context.user, context.actor())
+    return dump(CallerSchema, context.user, context.actor())
 
 
 @query.field("ledgers")
