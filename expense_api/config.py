@@ -175,6 +175,12 @@ TABLE: tuple[Setting, ...] = (
         "JWT_ACCESS_TOKEN_MINUTES", "15", "lifetime of an access token", integer(1, 24 * 60)
     ),
     Setting("JWT_REFRESH_TOKEN_DAYS", "30", "lifetime of a refresh token", integer(1, 365)),
+    Setting(
+        "SESSION_MAX_DAYS", "90",
+        "longest a session lives after its login, however often it is refreshed (at least "
+        "JWT_REFRESH_TOKEN_DAYS)",
+        integer(1, 3650),
+    ),
     # Seconds, not minutes: long enough for a client's retry, short enough for a thief.
     Setting(
         "REFRESH_REUSE_GRACE_SECONDS", "30",
@@ -378,6 +384,8 @@ def _derive(values: dict[str, Any]) -> None:
         values["web_threads"] = 1
     if values["db_pool_max"] is None:  # empty means one per thread, plus one
         values["db_pool_max"] = values["web_threads"] + 1
+    if values["session_max_days"] < values["jwt_refresh_token_days"]:
+        raise ConfigError("SESSION_MAX_DAYS must not be below JWT_REFRESH_TOKEN_DAYS")
     if values["db_pool_max"] < values["db_pool_min"]:
         raise ConfigError("DB_POOL_MAX must not be below DB_POOL_MIN")
     production = values["app_env"] == "production"

@@ -49,17 +49,21 @@ WHERE s.user_id = %(user_id)s
 -- name: rotate_refresh!
 -- Replaces the refresh token id, only if the presented one is still the current one: of two
 -- concurrent refreshes with the same token, exactly one succeeds. The replaced id is kept, with
--- the time (refreshed_at), for the reuse grace.
+-- the time (refreshed_at), for the reuse grace. A refresh extends the session by the refresh
+-- token's lifetime, but never past max_days after its login (SESSION_MAX_DAYS): a session kept
+-- alive by refreshing still ends, and one older than that is not refreshed at all.
 UPDATE auth_sessions
 SET previous_refresh_jti = refresh_jti,
     refresh_jti = %(new_jti)s,
     refreshed_at = now(),
-    expires_at = now() + make_interval(days => %(refresh_days)s::int)
+    expires_at = least(now() + make_interval(days => %(refresh_days)s::int),
+                       created_at + make_interval(days => %(max_days)s::int))
 WHERE user_id = %(user_id)s
   AND id = %(session_id)s
   AND refresh_jti = %(old_jti)s
   AND revoked_at IS NULL
   AND expires_at > now()
+  AND created_at > now() - make_interval(days => %(max_days)s::int)
 
 -- name: rotated_away_within$
 -- True when the refresh id is the one the session last rotated away from, less than

@@ -22,8 +22,9 @@ def get_active_with_user(conn: Connection, *, user_id: int, session_id: UUID) ->
 
 
 def rotate_refresh(
-    conn: Connection, *, user_id: int, session_id: UUID, old_jti: UUID, new_jti: UUID, days: int
-) -> bool:
+    conn: Connection, *, user_id: int, session_id: UUID, old_jti: UUID, new_jti: UUID, days: int,
+    max_days: int,
+) -> bool:  # fmt: skip
     rows = queries.auth_sessions.rotate_refresh(
         conn,
         user_id=user_id,
@@ -31,6 +32,7 @@ def rotate_refresh(
         old_jti=old_jti,
         new_jti=new_jti,
         refresh_days=days,
+        max_days=max_days,
     )
     return rows == 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -224,6 +225,23 @@ def test_refresh_rotates_and_refuses_the_old_refresh_token(alice, client):
     # retried without a key): the session and its newest tokens live on.
     assert _me_with(client, new).status_code == 200
     assert _refresh(client, new["refreshToken"]).status_code == 200
+
+
+def test_refreshing_never_keeps_a_session_past_its_maximum_age(alice, client, conn):
+    """SESSION_MAX_DAYS (90) after its login a session ends, however often it was refreshed: a
+    refresh extends it by the refresh lifetime (30 days) only up to that age, and one older is
+    not refreshed (401), which ends its access tokens with it."""
+    sessions = "UPDATE auth_sessions SET created_at = now() - %s::interval WHERE user_id = %s"
+    conn.execute(sessions, ("80 days", alice.id))
+    refreshed = _refresh(client, alice.tokens["refreshToken"])
+    assert refreshed.status_code == 200
+    left = conn.execute(
+        "SELECT expires_at - now() FROM auth_sessions WHERE user_id = %s", (alice.id,)
+    ).fetchone()[0]
+    assert timedelta(days=9, hours=23) < left <= timedelta(days=10)  # 90 - 80, not 30
+    conn.execute(sessions, ("91 days", alice.id))
+    tokens = refreshed.get_json()
+    assert_problem(_refresh(client, tokens["refreshToken"]), 401, "token_revoked")
 
 
 def test_refresh_reuse_after_the_grace_period_ends_the_session(alice, client, conn):

@@ -170,3 +170,9 @@ def test_the_package_reads_no_variable_the_table_does_not_list():
     for module in package.rglob("*.py"):
         unlisted = _environment_names_read_in(module) - set(SETTINGS)
         assert not unlisted, f"{module.relative_to(PROJECT_ROOT)} reads {unlisted} directly"
+
+
+def test_a_session_may_not_end_before_its_refresh_token(tmp_path):
+    env = {"DATA_DIR": str(tmp_path), "SESSION_MAX_DAYS": "20", "JWT_REFRESH_TOKEN_DAYS": "30"}
+    with pytest.raises(ConfigError, match="SESSION_MAX_DAYS must not be below"):
+        load_settings(env)

@@ -200,8 +200,9 @@ def refresh(
         old_jti=refresh_jti,
         new_jti=new_jti,
         days=auth.settings.jwt_refresh_token_days,
+        max_days=auth.settings.session_max_days,
     )
-    if not rotated:  # another request rotated this token first
+    if not rotated:  # another request rotated this token first, or the session is too old
         raise TokenRevoked("The token has been revoked.")
     return Session(user, session_id, new_jti)
 
