@@ -16,9 +16,10 @@
    (latency, not throughput): --writes of one variant, then of the next, the three in turn
    (their order rotating from run to run), --runs times; the load average is printed before
    each run.
-3. The statements alone, on one connection: the shared scope lock, lock_chains and chains (the
-   write's budget round trip, sql/budgets.sql) in a transaction rolled back, --statements times
-   per variant, alternating; with the budgets each locks and the months each reads.
+3. The budget rule alone, on one connection: the statement a write runs for it (sql/budgets.sql,
+   enforce: the shared scope lock, the row locks, the chains' read and the decision, in the
+   database) in a transaction rolled back, --statements times per variant, alternating; with
+   the budgets each locks and the months each reads.
 
 Printed: each run's medians, the medians of the runs' medians, each chain variant's ratio to
 plain (of those medians, and each run's own with their median), the statements' medians, and hard budgets overspent (0). Asserts nothing about speed.
@@ -34,6 +35,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import jwt
 import psycopg
@@ -146,28 +148,47 @@ def write_run(base: str, seeded: Seeded, writes: int, rng: random.Random) -> flo
 
 
 def statement_run(url: str, seeded: list[Seeded], rounds: int) -> dict[str, tuple[float, int, int]]:
-    """{variant: (median µs, budgets locked, chain months read)} of the write's budget round
-    trip alone, in a transaction rolled back each time, the variants alternating."""
+    """{variant: (median µs, budgets locked, chain months read)} of the write's budget rule
+    alone (sql/budgets.sql, enforce: the scope lock, the row locks, the chains' read, the
+    decision) for a 1.00 expense, in a transaction rolled back each time, the variants
+    alternating; the budgets it locks and the months it reads counted once, apart, by
+    lock_chains and chains."""
     samples: dict[str, list[float]] = {s.variant.name: [] for s in seeded}
     shape: dict[str, tuple[int, int]] = {}
+    one = Decimal("1.00")
     with psycopg.connect(url) as conn:
+        for each in seeded:
+            with Batch(conn) as batch:
+                locked, months = budgets.lock_and_read_chains_later(
+                    batch, ledger_id=each.ledger_id, scopes=_scopes(each)
+                )
+            shape[each.variant.name] = (len(locked.value()), len(months.value()))
+            conn.rollback()
         for _ in range(rounds):
             for each in seeded:
-                month = each.variant.write_month
-                scopes = [Scope(month.year, month.month, each.category_id),
-                          Scope(month.year, month.month, None)]  # fmt: skip
+                scopes = _scopes(each)
                 started = time.perf_counter()
                 with Batch(conn) as batch:
-                    locked, months = budgets.lock_and_read_chains_later(
-                        batch, ledger_id=each.ledger_id, scopes=scopes
+                    fired = budgets.enforce_later(
+                        batch,
+                        ledger_id=each.ledger_id,
+                        scopes=scopes,
+                        before=[Decimal(0)] * len(scopes),
+                        after=[one] * len(scopes),
                     )
-                locked_rows, month_rows = locked.value(), months.value()
+                fired.value()
                 samples[each.variant.name].append(time.perf_counter() - started)
                 conn.rollback()
-                shape[each.variant.name] = (len(locked_rows), len(month_rows))
     return {
         name: (statistics.median(values) * 1e6, *shape[name]) for name, values in samples.items()
     }
+
+
+def _scopes(each: Seeded) -> list[Scope]:
+    """The scopes a plain expense in the variant's write month raises: the overall budget's
+    first, then its category's (the order budget_guard sends them in)."""
+    month = each.variant.write_month
+    return [Scope(month.year, month.month, None), Scope(month.year, month.month, each.category_id)]
 
 
 def overspent(url: str) -> int:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import random
 import re
 import shlex
@@ -337,22 +336,7 @@ def _pgbench_sql(query: Query, values: dict[str, str]) -> str:
     return text.replace("%%", "%") + ";"
 
 
-# A transaction's change-log image as the API writes it (services/changes/shapes.py), for the
-# pgbench script's entry: the same size on disk.
-ENTRY_AFTER = {
-    "id": 1234567, "amount": "12.34", "type": "EXPENSE", "categoryId": 12, "category": "Food",
-    "description": "", "date": "2026-12-06", "createdAt": "2026-12-06T10:43:57.123Z",
-    "createdBy": {"id": 42, "name": "Bench User 42"}, "payee": None, "tags": [], "splits": [],
-}  # fmt: skip
 SPLIT_LINES = 3  # --splits: a split expense's lines, each in a budgeted category
-
-
-def _entry_after(lines: int) -> dict:
-    """ENTRY_AFTER, or a split transaction's image with `lines` lines."""
-    if not lines:
-        return ENTRY_AFTER
-    line = {"categoryId": 12, "category": "Food", "amount": "12.34", "memo": None}
-    return {**ENTRY_AFTER, "categoryId": None, "category": None, "splits": [line] * lines}
 
 
 SESSION = "('00000000-0000-4000-8000-' || lpad(:uid::text, 12, '0'))::uuid"
@@ -365,21 +349,16 @@ def _pipelined(*batches: list[str]) -> list[str]:
 
 def expense_script(lines: int = 0) -> str:
     """One POST /api/transactions as the API runs it (no Idempotency-Key, no alert firing), in
-    the API's three round trips: BEGIN and the session lookup; the scope lock, the budget row
-    locks (with the later months of their rollover chains), the chains' read and the new row's
-    id; the insert, its change-log entry and the
-    COMMIT. With `lines`, a split expense: its lines' categories are :cid1.. (consecutive
-    ones from a random start, as _expense_maker's), each line's cents :cents1.., its lines
-    inserted after the transaction in the same round trip."""
+    the API's two round trips: BEGIN and the session lookup; then the new row's id and names,
+    the budget rule (enforce_budgets: the scope lock, the budget row locks with the later months
+    of their rollover chains, the chains' read, the decision), the insert, its change-log entry
+    (rendered by the database) and the COMMIT. With `lines`, a split expense: its lines'
+    categories are :cid1.. (consecutive ones from a random start, as _expense_maker's), each
+    line's cents :cents1.., its lines inserted after the transaction in the same round trip."""
     cids = [f":cid{i}" for i in range(1, lines + 1)] or [":cid"]
     cents = [f":cents{i}" for i in range(1, lines + 1)] or [":cents"]
+    amount = ":total / 100.0" if lines else ":cents / 100.0"
     scopes = len(cids) + 1  # the overall budget's and each category's
-    scope = {
-        "years": f"ARRAY[{', '.join([str(TODAY.year)] * scopes)}]::smallint[]",
-        "months": f"ARRAY[{', '.join([str(TODAY.month)] * scopes)}]::smallint[]",
-        "category_ids": f"ARRAY[NULL, {', '.join(cids)}]::bigint[]",
-    }
-    ledger_ids = f"ARRAY[{', '.join([':lid'] * scopes)}]::bigint[]"
     category = "NULL::bigint" if lines else ":cid"
     split_category_ids = f"ARRAY[{', '.join(cids)}]::bigint[]" if lines else "ARRAY[]::bigint[]"
     session = [
@@ -388,12 +367,7 @@ def expense_script(lines: int = 0) -> str:
             queries.auth_sessions.get_active_with_user, {"user_id": ":uid", "session_id": SESSION}
         ),
     ]
-    check = [
-        _pgbench_sql(queries.budgets.lock_scope_shared, {"ledger_id": ":lid"}),
-        _pgbench_sql(queries.budgets.lock_chains, {"ledger_id": ":lid", **scope}),
-        _pgbench_sql(
-            queries.budgets.chains, {"ledger_ids": ledger_ids, "forward": "true", **scope}
-        ),
+    write = [
         _pgbench_sql(
             queries.transactions.allocate,
             {
@@ -405,21 +379,25 @@ def expense_script(lines: int = 0) -> str:
                 "tags": "ARRAY[]::text[]",
             },
         ),
-    ]
-    # pgbench cannot pass a result on inside a pipeline: the allocated id is the sequence's
-    # currval in this session, the creation time now(), as the API's values are.
-    allocated_id = "currval(pg_get_serial_sequence('transactions', 'id'))"
-    write = [
+        _pgbench_sql(
+            queries.budgets.enforce,
+            {
+                "ledger_id": ":lid",
+                "years": f"ARRAY[{', '.join([str(TODAY.year)] * scopes)}]",
+                "months": f"ARRAY[{', '.join([str(TODAY.month)] * scopes)}]",
+                "category_ids": f"ARRAY[NULL, {', '.join(cids)}]",
+                "before": f"ARRAY[{', '.join(['0'] * scopes)}]",
+                "after": f"ARRAY[{amount}, {', '.join(c + ' / 100.0' for c in cents)}]",
+            },
+        ),
         _pgbench_sql(
             queries.transactions.insert,
             {
                 "ledger_id": ":lid",
-                "id": allocated_id,
-                "created_at": "now()",
                 "created_by": ":uid",
                 "category_id": category,
                 "type": "'EXPENSE'",
-                "amount": ":total / 100.0" if lines else ":cents / 100.0",
+                "amount": amount,
                 "description": "''",
                 "occurred_on": f"'{TODAY}'::date",
                 "payee": "NULL::text",
@@ -434,7 +412,7 @@ def expense_script(lines: int = 0) -> str:
                     queries.transactions.insert_splits,
                     {
                         "ledger_id": ":lid",
-                        "id": allocated_id,
+                        "id": "NULL",  # the transaction just inserted
                         "category_ids": split_category_ids,
                         "amounts": f"ARRAY[{', '.join(c + ' / 100.0' for c in cents)}]::numeric[]",
                         "memos": f"ARRAY[{', '.join(['NULL'] * lines)}]::text[]",
@@ -446,19 +424,16 @@ def expense_script(lines: int = 0) -> str:
             else []
         ),
         _pgbench_sql(
-            queries.changes.record,
+            queries.changes.record_new_transaction,
             {
                 "ledger_id": ":lid",
                 "actor_id": ":uid",
                 "via": "'rest'",
                 "request_id": "'pgbench'",
-                "entity": "'transaction'",
-                "entity_id": allocated_id,
-                "op": "'created'",
-                "before": "NULL::jsonb",
-                "after": f"'{json.dumps(_entry_after(lines))}'::jsonb",
+                "digits": "2",
+                "currency": "'USD'",
+                "digits_of": "'{}'",
                 "event": "NULL::text",
-                "payload": "NULL::jsonb",
             },
         ),
         "COMMIT;",
@@ -481,7 +456,7 @@ def expense_script(lines: int = 0) -> str:
             f"\\set cid (:uid - 1) * {CATEGORIES_PER_USER} + random(1, {{categories}})",
             "\\set cents random(100, 4999)",
         ]
-    return "\n".join([*header, *_pipelined(session, check, write)]) + "\n"
+    return "\n".join([*header, *_pipelined(session, write)]) + "\n"
 
 
 def split_expense_script() -> str:

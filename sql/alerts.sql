@@ -1,11 +1,10 @@
--- name: insert^
--- Fires an alert unless this (budget, kind) already fired: no row back means it had. Nobody has
--- read it yet.
-INSERT INTO alerts (ledger_id, budget_id, kind, percent_used)
-VALUES (%(ledger_id)s, %(budget_id)s, %(kind)s, %(percent_used)s)
-ON CONFLICT (ledger_id, budget_id, kind) WHERE kind IN ('threshold', 'limit') DO NOTHING
-RETURNING id, ledger_id, budget_id, kind, percent_used, recurring_id, created_at,
-          NULL::timestamptz AS read_at
+-- name: fire
+-- Fires the alerts that spending reaches for budgets (migration 0024, fire_budget_alerts: the
+-- one place that rule is written): arrays of one length, each budget with what its month
+-- spends, what it has available and its threshold. The alerts it recorded; one that had fired
+-- before is not recorded again.
+SELECT * FROM fire_budget_alerts(%(ledger_id)s, %(budget_ids)s::bigint[], %(spent)s::numeric[],
+                                 %(available)s::numeric[], %(thresholds)s::smallint[])
 
 -- name: insert_recurring_skipped^
 -- A recurring rule's occurrence that a hard budget refused: one alert per skipped occurrence.

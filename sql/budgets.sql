@@ -84,108 +84,35 @@ SELECT pg_advisory_xact_lock(1001, (%(ledger_id)s::bigint %% 2147483647)::int)::
 SELECT pg_advisory_xact_lock_shared(1001, (%(ledger_id)s::bigint %% 2147483647)::int)::text
 
 -- name: lock_chains
--- Locks the budgets a write can make spend more or have less available, until the transaction
--- ends: for each scope given (year, month, category; NULL category = overall) its own month's
--- budget and, while the next month has a budget of the scope that carries something over
--- (rollover not `none`), that one, and so on (a chain of budget rollover). Always in the same
--- order (period, overall first, then category id), so two writers never deadlock: a writer into
--- an earlier month takes the later months' locks after its own, as a writer into a later month
--- does. Run after lock_scope_shared: no budget can appear, go or change its rollover meanwhile.
-WITH RECURSIVE k AS (
-    SELECT * FROM unnest(%(years)s::smallint[], %(months)s::smallint[], %(category_ids)s::bigint[])
-                  AS k(year, month, category_id)
-), chain AS (
-    SELECT b.id, b.year, b.month, b.category_id
-    FROM k
-    JOIN budgets b
-      ON b.ledger_id = %(ledger_id)s AND b.year = k.year AND b.month = k.month
-     AND b.category_id IS NOT DISTINCT FROM k.category_id
-    UNION
-    SELECT n.id, n.year, n.month, n.category_id
-    FROM chain c
-    JOIN budgets n
-      ON n.ledger_id = %(ledger_id)s
-     AND n.year = CASE WHEN c.month = 12 THEN c.year + 1 ELSE c.year END
-     AND n.month = CASE WHEN c.month = 12 THEN 1 ELSE c.month + 1 END
-     AND n.category_id IS NOT DISTINCT FROM c.category_id
-     AND n.rollover <> 'none'
-)
-SELECT b.id, b.category_id, b.year, b.month, b.amount, b.mode, b.alert_threshold, b.rollover
-FROM budgets b
-WHERE b.ledger_id = %(ledger_id)s AND b.id IN (SELECT id FROM chain)
-ORDER BY b.year, b.month, b.category_id NULLS FIRST
-FOR UPDATE OF b
+-- Locks the budgets a write into the scopes given can make spend more or have less available
+-- (each scope's month and the later months of its rollover chain), in the fixed order, until
+-- the transaction ends (migration 0024, lock_budget_chains). Run after lock_scope_shared.
+SELECT * FROM lock_budget_chains(%(ledger_id)s, %(years)s::smallint[], %(months)s::smallint[],
+                                 %(category_ids)s::bigint[])
 
--- name: spent
--- What each scope has spent, from the exact totals. Run after lock_applicable, as a statement
--- of its own: in READ COMMITTED it then sees every expense committed by writers that held the
--- locks before this one.
-SELECT k.year, k.month, k.category_id, COALESCE(sum(t.amount), 0) AS spent
-FROM unnest(%(years)s::smallint[], %(months)s::smallint[], %(category_ids)s::bigint[])
-     AS k(year, month, category_id)
-LEFT JOIN monthly_totals t
-  ON t.ledger_id = %(ledger_id)s
- AND t.month = make_date(k.year, k.month, 1)
- AND t.type = 'EXPENSE'
- AND (k.category_id IS NULL OR t.category_id = k.category_id)
-GROUP BY k.year, k.month, k.category_id
+-- name: enforce
+-- The budget rule of a write (migration 0024, enforce_budgets): the scopes its old and new
+-- states spend in (year, month, category; NULL category = overall) with what each spends there
+-- before and after. Locks, reads, decides; refuses with SQLSTATE EB409 (the figures as JSON in
+-- its DETAIL), else answers the alerts it fired. Nothing rises: nothing is locked.
+SELECT * FROM enforce_budgets(%(ledger_id)s, %(years)s::smallint[], %(months)s::smallint[],
+                              %(category_ids)s::bigint[], %(before)s::numeric[],
+                              %(after)s::numeric[])
 
 -- name: chains
 -- For each scope given (ledger, year, month, category; NULL category = overall), the months of
--- its rollover chain with what each spent (the exact totals): back from the scope's month while
--- a month carries from the one before (rollover not `none`, and that month has a budget of the
--- scope), and with `forward` on to the later months that carry from it. `scope_no` numbers the
--- scopes from 1 in the order given; each scope's months oldest first. A scope whose month has
--- no budget has no rows. One statement whatever the chains' lengths: every step is a probe of
--- budgets_scope_key, every month's spent a range of the monthly totals. Run after lock_chains
--- (as its own statement, for a write), so it sees every write committed before the locks.
-WITH RECURSIVE k AS (
-    SELECT *
-    FROM unnest(%(ledger_ids)s::bigint[], %(years)s::smallint[], %(months)s::smallint[],
-                %(category_ids)s::bigint[]) WITH ORDINALITY AS k(ledger_id, year, month, category_id, scope_no)
-), back AS (
-    SELECT k.scope_no, b.ledger_id, b.id, b.year, b.month, b.category_id, b.rollover
-    FROM k
-    JOIN budgets b
-      ON b.ledger_id = k.ledger_id AND b.year = k.year AND b.month = k.month
-     AND b.category_id IS NOT DISTINCT FROM k.category_id
-    UNION ALL
-    SELECT c.scope_no, p.ledger_id, p.id, p.year, p.month, p.category_id, p.rollover
-    FROM back c
-    JOIN budgets p
-      ON p.ledger_id = c.ledger_id
-     AND p.year = CASE WHEN c.month = 1 THEN c.year - 1 ELSE c.year END
-     AND p.month = CASE WHEN c.month = 1 THEN 12 ELSE c.month - 1 END
-     AND p.category_id IS NOT DISTINCT FROM c.category_id
-    WHERE c.rollover <> 'none'
-), forth AS (
-    SELECT k.scope_no, b.ledger_id, b.id, b.year, b.month, b.category_id
-    FROM k
-    JOIN budgets b
-      ON b.ledger_id = k.ledger_id AND b.year = k.year AND b.month = k.month
-     AND b.category_id IS NOT DISTINCT FROM k.category_id
-    WHERE %(forward)s
-    UNION ALL
-    SELECT c.scope_no, n.ledger_id, n.id, n.year, n.month, n.category_id
-    FROM forth c
-    JOIN budgets n
-      ON n.ledger_id = c.ledger_id
-     AND n.year = CASE WHEN c.month = 12 THEN c.year + 1 ELSE c.year END
-     AND n.month = CASE WHEN c.month = 12 THEN 1 ELSE c.month + 1 END
-     AND n.category_id IS NOT DISTINCT FROM c.category_id
-     AND n.rollover <> 'none'
-), months AS (
-    SELECT scope_no, ledger_id, id FROM back
-    UNION
-    SELECT scope_no, ledger_id, id FROM forth
-)
-SELECT m.scope_no, b.ledger_id, b.id, b.category_id, b.year, b.month, b.amount, b.mode,
-       b.alert_threshold, b.rollover,
-       coalesce((SELECT sum(t.amount)
-                 FROM monthly_totals t
-                 WHERE t.ledger_id = b.ledger_id AND t.month = make_date(b.year, b.month, 1)
-                   AND t.type = 'EXPENSE'
-                   AND (b.category_id IS NULL OR t.category_id = b.category_id)), 0) AS spent
-FROM months m
-JOIN budgets b ON b.ledger_id = m.ledger_id AND b.id = m.id
-ORDER BY m.scope_no, b.year, b.month
+-- its rollover chain (migration 0024, budget_chains: back from the scope's month while a month
+-- carries from the one before, and with `forward` on to the later months that carry from it)
+-- with what each spent (the exact totals), carried and has available (budget_rollover, the one
+-- place the rollover arithmetic is written). `scope_no` numbers the scopes from 1 in the order
+-- given; each scope's months oldest first. A scope whose month has no budget has no rows.
+SELECT c.scope_no, c.ledger_id, c.id, c.category_id, c.year, c.month, c.amount, c.mode,
+       c.alert_threshold, c.rollover, c.spent, c.state[4] AS carried, c.state[1] AS available
+FROM (
+    SELECT c.*,
+           budget_rollover(c.amount, c.rollover, c.spent, c.year * 12 + c.month)
+               OVER (PARTITION BY c.scope_no ORDER BY c.year, c.month) AS state
+    FROM budget_chains(%(ledger_ids)s::bigint[], %(years)s::smallint[], %(months)s::smallint[],
+                       %(category_ids)s::bigint[], %(forward)s) AS c
+) c
+ORDER BY c.scope_no, c.year, c.month

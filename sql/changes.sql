@@ -24,6 +24,36 @@ WITH entry AS (
 INSERT INTO webhook_deliveries (ledger_id, endpoint_id, event_id)
 SELECT event.ledger_id, targets.id, event.id FROM event CROSS JOIN targets
 
+-- name: record_new_transaction!
+-- The `created` entry of the transaction just inserted on this connection (transactions.sql,
+-- insert: currval of its id), by the acting member, its image rendered by the database
+-- (transaction_image, migration 0024, as record_in_bulk renders one) so that the entry goes in
+-- the insert's own round trip, before the id is back. `digits_of`: {code: digits} of the
+-- transaction's currency when it is not the ledger's. The webhook event as record! makes it
+-- (`event` NULL: the ledger has no endpoint), its payload the image.
+WITH entry AS (
+    INSERT INTO ledger_changes
+        (ledger_id, actor_id, actor_name, via, request_id, entity, entity_id, op, before, after)
+    SELECT t.ledger_id, %(actor_id)s, (SELECT name FROM users WHERE id = %(actor_id)s),
+           %(via)s, %(request_id)s, 'transaction', t.id, 'created', NULL,
+           transaction_image(t, %(digits)s, %(digits_of)s::jsonb, %(currency)s)
+    FROM transactions_shown t
+    WHERE t.ledger_id = %(ledger_id)s
+      AND t.id = currval(pg_get_serial_sequence('transactions', 'id'))
+    RETURNING ledger_id, after
+), targets AS (
+    SELECT id FROM webhook_endpoints
+    WHERE %(event)s::text IS NOT NULL
+      AND ledger_id = %(ledger_id)s AND disabled_at IS NULL AND %(event)s::text = ANY(events)
+), event AS (
+    INSERT INTO webhook_events (ledger_id, type, data)
+    SELECT entry.ledger_id, %(event)s, entry.after FROM entry
+    WHERE EXISTS (SELECT 1 FROM targets)
+    RETURNING ledger_id, id
+)
+INSERT INTO webhook_deliveries (ledger_id, endpoint_id, event_id)
+SELECT event.ledger_id, targets.id, event.id FROM event CROSS JOIN targets
+
 -- name: page
 -- One page of the ledger's audit trail, newest first: committed entries only (seq IS NOT NULL;
 -- an unnumbered one is the reading transaction's own), before the keyset cursor `before_seq`
@@ -68,37 +98,12 @@ LIMIT %(limit)s
 -- shape as services/changes/shapes.py renders it, here in SQL so that a million rows never
 -- leave the database (tests/ledgers/test_change_log_shapes.py holds the two equal): money with
 -- the ledger currency's `digits` (half up; a transaction's or a recurring rule's own amount with
--- its currency's, from `digits_of`, {code: digits}, when it is not the ledger's `currency`), dates as ISO dates, timestamps in UTC to the millisecond
--- with a `Z`. Only the branch of `entity` reads anything (the others' filters are constant false).
+-- its currency's, from `digits_of`, {code: digits}, when it is not the ledger's `currency`),
+-- dates as ISO dates, timestamps in UTC to the millisecond with a `Z`; a transaction's by
+-- transaction_image (migration 0024), which record_new_transaction uses too. Only the branch of `entity` reads anything (the others' filters are constant false).
 WITH fresh AS (
     SELECT 'transaction' AS entity, t.id,
-           jsonb_build_object(
-               'id', t.id,
-               'amount', round(t.amount, coalesce((%(digits_of)s::jsonb ->> t.currency)::int,
-                                                  %(digits)s))::text,
-               'type', t.type,
-               'categoryId', t.category_id,
-               'category', t.category,
-               'description', t.description,
-               'date', to_char(t.occurred_on, 'YYYY-MM-DD'),
-               'createdAt', to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               'createdBy', t.created_by::jsonb,
-               'payee', t.payee,
-               'tags', to_jsonb(t.tags),
-               'splits', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                     'categoryId', (l ->> 'category_id')::bigint,
-                                     'category', l ->> 'category',
-                                     'amount', round((l ->> 'amount')::numeric,
-                                                     coalesce((%(digits_of)s::jsonb ->> t.currency)::int,
-                                                              %(digits)s))::text,
-                                     'memo', l ->> 'memo',
-                                     'ledgerAmount', round((l ->> 'ledger_amount')::numeric,
-                                                           %(digits)s)::text) ORDER BY n), '[]'::jsonb)
-                          FROM json_array_elements(t.splits) WITH ORDINALITY AS x(l, n)),
-               'currency', coalesce(t.currency, %(currency)s),
-               'rate', trim_scale(t.rate)::text,
-               'ledgerAmount', round(t.ledger_amount, %(digits)s)::text
-           ) AS after
+           transaction_image(t, %(digits)s, %(digits_of)s::jsonb, %(currency)s) AS after
     FROM transactions_shown t
     WHERE %(entity)s = 'transaction' AND t.ledger_id = %(ledger_id)s
       AND (%(ids)s::bigint[] IS NULL OR t.id = ANY(%(ids)s::bigint[]))

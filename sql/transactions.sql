@@ -39,16 +39,18 @@ SELECT %(ledger_id)s, name FROM unnest(%(names)s::text[]) AS k(name) ORDER BY lo
 ON CONFLICT (ledger_id, lower(name)) DO NOTHING
 
 -- name: insert!
--- Records a transaction allocated above, by a member. The (ledger_id, category_id) foreign key
--- refuses another ledger's category (and one deleted since it was read); category_id is NULL
--- for a split one. The payee (ensure_payee first) is found by name. `amount` is in the ledger's
+-- Records the transaction `allocate` drew an id for on this connection (currval: the same
+-- round trip can insert it before the id is back), by a member, created now() (the database
+-- transaction's start, as allocate answered). The (ledger_id, category_id) foreign key refuses
+-- another ledger's category (and one deleted since it was read); category_id is NULL for a
+-- split one. The payee (ensure_payee first) is found by name. `amount` is in the ledger's
 -- currency; currency, rate and foreign_amount are NULL unless it was recorded in another.
 INSERT INTO transactions
     (ledger_id, id, category_id, type, amount, description, occurred_on, created_at, created_by,
      payee_id, currency, rate, foreign_amount)
 OVERRIDING SYSTEM VALUE
-VALUES (%(ledger_id)s, %(id)s, %(category_id)s, %(type)s, %(amount)s, %(description)s,
-        %(occurred_on)s, %(created_at)s, %(created_by)s,
+VALUES (%(ledger_id)s, currval(pg_get_serial_sequence('transactions', 'id')), %(category_id)s,
+        %(type)s, %(amount)s, %(description)s, %(occurred_on)s, now(), %(created_by)s,
         (SELECT id FROM payees
          WHERE ledger_id = %(ledger_id)s AND lower(name) = lower(%(payee)s::text)),
         %(currency)s, %(rate)s, %(foreign_amount)s)
@@ -58,9 +60,11 @@ VALUES (%(ledger_id)s, %(id)s, %(category_id)s, %(type)s, %(amount)s, %(descript
 -- transaction's (copied by a trigger); their categories are checked by the (ledger_id,
 -- category_id) foreign key. `amounts` are the lines' shares in the ledger's currency;
 -- `foreign_amounts` their amounts in the transaction's currency (NULLs when it is the ledger's).
+-- `id` NULL: the transaction just inserted (insert's currval).
 INSERT INTO transaction_splits (ledger_id, transaction_id, line_no, category_id, amount, memo,
                                 occurred_on, type, foreign_amount)
-SELECT %(ledger_id)s, %(id)s, k.line_no, k.category_id, k.amount, k.memo, '-infinity', 'EXPENSE',
+SELECT %(ledger_id)s,
+       coalesce(%(id)s::bigint, currval(pg_get_serial_sequence('transactions', 'id'))), k.line_no, k.category_id, k.amount, k.memo, '-infinity', 'EXPENSE',
        k.foreign_amount
 FROM unnest(%(category_ids)s::bigint[], %(amounts)s::numeric[], %(memos)s::text[],
             %(foreign_amounts)s::numeric[])
@@ -70,9 +74,11 @@ FROM unnest(%(category_ids)s::bigint[], %(amounts)s::numeric[], %(memos)s::text[
 DELETE FROM transaction_splits WHERE ledger_id = %(ledger_id)s AND transaction_id = %(id)s
 
 -- name: insert_tags!
--- Tags a transaction with the named tags (ensure_tags first).
+-- Tags a transaction with the named tags (ensure_tags first); `id` NULL: the transaction just
+-- inserted (insert's currval).
 INSERT INTO transaction_tags (ledger_id, transaction_id, tag_id)
-SELECT DISTINCT %(ledger_id)s::bigint, %(id)s::bigint, g.id
+SELECT DISTINCT %(ledger_id)s::bigint,
+       coalesce(%(id)s::bigint, currval(pg_get_serial_sequence('transactions', 'id'))), g.id
 FROM tags g
 WHERE g.ledger_id = %(ledger_id)s
   AND lower(g.name) IN (SELECT lower(name) FROM unnest(%(names)s::text[]) AS k(name))

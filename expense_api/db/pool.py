@@ -138,8 +138,8 @@ class Batch:
 
         with Batch(conn) as batch:
             locked = queries.budgets.lock_chains.later(batch, ...)  # a Pending
-            spent = queries.budgets.spent.later(batch, ...)
-        locked.value(), spent.value()
+            months = queries.budgets.chains.later(batch, ...)
+        locked.value(), months.value()
 
     They run one after the other, exactly as if sent one by one; the first that fails raises
     when the block ends, and those after it are not run. Without pipeline support in libpq

@@ -52,12 +52,15 @@ SQL_DIR = PROJECT_ROOT / "sql"
 _HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*([$^!]?)(\s+touches)?\s*$", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # What makes a statement more than a read: it changes rows, locks them, or changes state that
-# outlives it (a sequence, a setting, an advisory lock). Matched on the SQL without its comments
-# and string literals.
+# outlives it (a sequence, a setting, an advisory lock), itself or through one of the
+# migrations' functions that do (0017: the totals' upkeep; 0024: the budget rule, its locks, the
+# alerts; tests/db/test_read_requests.py finds any other). Matched on the SQL without its
+# comments and string literals.
 _WRITES = re.compile(
     r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|COPY|LOCK|NOTIFY)\b"
     r"|\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|SHARE|KEY\s+SHARE)\b"
-    r"|\b(nextval|setval|set_config|pg_advisory\w*|pg_notify)\s*\(",
+    r"|\b(nextval|setval|set_config|pg_advisory\w*|pg_notify)\s*\("
+    r"|\b(enforce_budgets|lock_budget_chains|fire_budget_alerts|bump_split_totals)\s*\(",
     re.IGNORECASE,
 )
 _COMMENT_OR_LITERAL = re.compile(r"--[^\n]*|'(?:[^']|'')*'")

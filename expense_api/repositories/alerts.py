@@ -4,16 +4,22 @@ from decimal import Decimal
 
 from psycopg import Connection
 
-from ..db.pool import Batch, Pending
 from ..db.sqlfiles import queries
 
 
-def insert(
-    conn: Connection, *, ledger_id: int, budget_id: int, kind: str, percent_used: Decimal
-) -> dict | None:
-    """The new alert, or None when this (budget, kind) had fired already."""
-    return queries.alerts.insert(
-        conn, ledger_id=ledger_id, budget_id=budget_id, kind=kind, percent_used=percent_used
+def fire(conn: Connection, *, ledger_id: int, budgets: list[tuple[dict, Decimal]]) -> list[dict]:
+    """Fires the alerts that spending reaches for `budgets`, each (budget, what its month
+    spends), the budget's `amount` being what it has available (sql/alerts.sql, fire); the
+    alerts recorded (one that had fired before is not recorded again)."""
+    if not budgets:
+        return []
+    return queries.alerts.fire(
+        conn,
+        ledger_id=ledger_id,
+        budget_ids=[budget["id"] for budget, _ in budgets],
+        spent=[spent for _, spent in budgets],
+        available=[budget["amount"] for budget, _ in budgets],
+        thresholds=[budget["alert_threshold"] for budget, _ in budgets],
     )
 
 
@@ -26,15 +32,6 @@ def insert_recurring_skipped(
         budget_id=budget_id,
         recurring_id=recurring_id,
         percent_used=percent_used,
-    )
-
-
-def insert_later(
-    batch: Batch, *, ledger_id: int, budget_id: int, kind: str, percent_used: Decimal
-) -> Pending:
-    """insert(), queued in a batch."""
-    return queries.alerts.insert.later(
-        batch, ledger_id=ledger_id, budget_id=budget_id, kind=kind, percent_used=percent_used
     )
 
 

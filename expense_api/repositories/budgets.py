@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
+import psycopg
 from psycopg import Connection
 
 from ..db.pool import Batch, Pending
@@ -69,8 +73,45 @@ def lock_and_read_chains_later(batch: Batch, *, ledger_id: int, scopes) -> tuple
     return locked, months
 
 
+def enforce_later(
+    batch: Batch,
+    *,
+    ledger_id: int,
+    scopes,
+    before: list[Decimal],
+    after: list[Decimal],
+) -> Pending:
+    """The budget rule of a write (sql/budgets.sql, enforce), queued in a batch: `scopes` each
+    with what the write's old state (`before`) and new state (`after`) spend there. Its value:
+    the alerts it fired; a refusal fails the batch (SQLSTATE EB409, its figures in the DETAIL)."""
+    return queries.budgets.enforce.later(
+        batch, ledger_id=ledger_id, before=before, after=after, **_scope_arrays(scopes)
+    )
+
+
+# enforce_budgets' refusal (migration 0024): its SQLSTATE, and the figures of its DETAIL (JSON)
+# that are amounts, sent as exact decimal strings.
+REFUSED = "EB409"
+_REFUSAL_AMOUNTS = (
+    "amount", "carried", "available_before", "available", "spent_before", "spent_after",
+    "own_before",
+)  # fmt: skip
+
+
+def refusal_figures(error: BaseException) -> dict | None:
+    """The figures of the budget rule's refusal (the refused budget's id, category_id, year and
+    month, and its amounts as Decimals); None when `error` is anything else."""
+    if not isinstance(error, psycopg.Error) or error.sqlstate != REFUSED:
+        return None
+    figures = json.loads(error.diag.message_detail)
+    return {
+        key: Decimal(value) if key in _REFUSAL_AMOUNTS else value for key, value in figures.items()
+    }
+
+
 def chains(conn: Connection, *, ledger_id: int, scopes, forward: bool) -> list[dict]:
-    """Each scope's rollover chain with what each month spent (sql/budgets.sql, chains)."""
+    """Each scope's rollover chain with what each month spent, carried and has available
+    (sql/budgets.sql, chains)."""
     return queries.budgets.chains(
         conn, ledger_ids=[ledger_id] * len(scopes), forward=forward, **_scope_arrays(scopes)
     )
@@ -87,7 +128,3 @@ def chains_for_ledgers(conn: Connection, *, scopes: list[tuple]) -> list[dict]:
         category_ids=[scope[3] for scope in scopes],
         forward=False,
     )
-
-
-def spent(conn: Connection, *, ledger_id: int, scopes) -> list[dict]:
-    return queries.budgets.spent(conn, ledger_id=ledger_id, **_scope_arrays(scopes))

@@ -31,6 +31,33 @@ def record_later(batch: Batch, entry: dict) -> Pending:
     return queries.changes.record.later(batch, **_params(entry))
 
 
+def record_new_transaction_later(
+    batch: Batch,
+    *,
+    ledger_id: int,
+    actor_id: int,
+    via: str,
+    request_id: str | None,
+    digits: int,
+    currency: str,
+    digits_of: dict[str, int],
+    event: str | None,
+) -> Pending:
+    """The `created` entry of the transaction inserted earlier in the batch, its image rendered
+    by the database (sql/changes.sql, record_new_transaction), queued in the batch."""
+    return queries.changes.record_new_transaction.later(
+        batch,
+        ledger_id=ledger_id,
+        actor_id=actor_id,
+        via=via,
+        request_id=request_id,
+        digits=digits,
+        currency=currency,
+        digits_of=Jsonb(digits_of),
+        event=event,
+    )
+
+
 def page(
     conn: Connection,
     *,

@@ -53,20 +53,14 @@ def category_names(conn: Connection, *, ledger_id: int, ids: list[int]) -> dict[
     return {row["id"]: row["name"] for row in rows}
 
 
-def insert_later(batch: Batch, *, ledger_id: int, row: dict) -> None:
-    """Inserts an allocated transaction (`row`: its id, created_at, created_by, the input
-    fields, payee, tags and splits), with its payee, tags and lines, queued in a batch."""
+def insert_later(batch: Batch, *, ledger_id: int, row: dict, created_by: int) -> None:
+    """Inserts the transaction that allocate_later drew an id for, earlier in the same batch
+    (`row`: the input fields, payee, tags and splits), with its payee, tags and lines."""
     _ensure_names_later(batch, ledger_id=ledger_id, row=row)
     queries.transactions.insert.later(
-        batch,
-        ledger_id=ledger_id,
-        id=row["id"],
-        created_at=row["created_at"],
-        created_by=row["created_by"]["id"],
-        payee=row["payee"],
-        **_columns(row),
+        batch, ledger_id=ledger_id, created_by=created_by, payee=row["payee"], **_columns(row)
     )
-    _insert_parts_later(batch, ledger_id=ledger_id, row=row)
+    _insert_parts_later(batch, ledger_id=ledger_id, row={**row, "id": None})
 
 
 def lock_and_get_later(batch: Batch, *, ledger_id: int, transaction_id: int) -> Pending:

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from psycopg import Connection
 
-from ..db.pool import Batch, Pending
 from ..domain.errors import found
 from ..domain.money import percent
 from ..ops import metrics
@@ -24,50 +23,21 @@ _READERS = sorted(role for role, actions in ROLE_ACTIONS.items() if Action.READ 
 
 def fire_reached(conn: Connection, actor: Actor, budget: dict, spent: Decimal) -> list[dict]:
     """Records the alerts of `budget` that spending `spent` reaches and that have not fired
-    yet; returns those it recorded."""
-    fired = (
-        alerts.insert(conn, ledger_id=actor.ledger_id, **alert) for alert in _reached(budget, spent)
-    )
-    return _announced(conn, actor, [alert for alert in fired if alert is not None])
+    yet, against its `amount`, what the month has available (its amount plus what it carried
+    under rollover; the rule is the database's: migration 0024, fire_budget_alerts); returns
+    those it recorded, announced."""
+    fired = alerts.fire(conn, ledger_id=actor.ledger_id, budgets=[(budget, spent)])
+    return announce(conn, actor, fired)
 
 
-def fire_reached_later(batch: Batch, actor: Actor, budget: dict, spent: Decimal) -> list[Pending]:
-    """fire_reached(), queued in a batch: pass what it gives to `recorded` once it is sent."""
-    return [
-        alerts.insert_later(batch, ledger_id=actor.ledger_id, **alert)
-        for alert in _reached(budget, spent)
-    ]
-
-
-def recorded(conn: Connection, actor: Actor, pending: list[Pending]) -> list[dict]:
-    """The alerts that queued inserts recorded (those that had fired earlier are not), with
-    their webhook events recorded on `conn`: so the batch that sent them must not end the work
-    (`Batch`'s `ends_work`) unless the ledger has no webhooks (Actor.has_webhooks)."""
-    fired = [alert for alert in (item.value() for item in pending) if alert is not None]
-    return _announced(conn, actor, fired)
-
-
-def _announced(conn: Connection, actor: Actor, fired: list[dict]) -> list[dict]:
-    """`fired`, each counted for /metrics and with its webhook event recorded in the same
-    transaction."""
+def announce(conn: Connection, actor: Actor, fired: list[dict]) -> list[dict]:
+    """`fired` (alerts recorded: by fire_reached, or by the budget rule of a write), each
+    counted for /metrics and with its webhook event recorded in the same transaction: after the
+    change's own entry, so the events leave in that order."""
     for alert in fired:
         metrics.alert_fired(alert["kind"])
         hook.alert_fired(conn, actor, alert)
     return fired
-
-
-def _reached(budget: dict, spent: Decimal) -> list[dict]:
-    """The alert rows (kind, percent used) that spending `spent` reaches for `budget`, whose
-    `amount` is what the month has available (its amount plus what it carried under rollover).
-    Nothing available (a deficit carried in took it all) is the limit reached: 100.00%."""
-    available = budget["amount"]
-    used = Decimal(percent(spent, available)) if available > 0 else Decimal(100)
-    return [
-        {"budget_id": budget["id"], "kind": kind, "percent_used": used}
-        for kind, threshold in (("threshold", budget["alert_threshold"]), ("limit", 100))
-        # Compared exactly: 99.996% shows as "100.00" but has not reached the limit.
-        if spent * 100 >= budget["amount"] * threshold
-    ]
 
 
 def record_recurring_skipped(

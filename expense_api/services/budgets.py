@@ -12,7 +12,6 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from psycopg import Connection
 
-from ..domain import rollover
 from ..domain.errors import ValidationFailed, found
 from ..repositories import budgets
 from ..repositories.integrity import category_must_exist, no_such_category
@@ -64,21 +63,16 @@ def _fire_along_chains(conn: Connection, actor: Actor, scopes: list[Scope]) -> l
     """fire_reached for each scope's month and every later month of its chain, each against
     what it has available (its amount plus what it carried)."""
     rows = budgets.chains(conn, ledger_id=actor.ledger_id, scopes=scopes, forward=True)
-    chains: dict[int, list[dict]] = {}
-    for row in rows:
-        chains.setdefault(row["scope_no"], []).append(row)
     fired = []
-    for number, chain in chains.items():
-        start = scopes[number - 1]
-        months = [rollover.Month(m["year"], m["month"], m["amount"], m["rollover"], m["spent"])
-                  for m in chain]  # fmt: skip
-        for month, state in zip(chain, rollover.availabilities(months), strict=True):
-            if (month["year"], month["month"]) < (start.year, start.month):
-                continue  # earlier months: unchanged
-            fired.extend(
-                alerts.fire_reached(conn, actor, {**month, "amount": state.available},
-                                    month["spent"])
-            )  # fmt: skip
+    for month in rows:
+        start = scopes[month["scope_no"] - 1]
+        if (month["year"], month["month"]) < (start.year, start.month):
+            continue  # earlier months: unchanged
+        fired.extend(
+            alerts.fire_reached(
+                conn, actor, {**month, "amount": month["available"]}, month["spent"]
+            )
+        )
     return fired
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from psycopg import Connection
 
 from ..db.analytics_cache import AnalyticsCache, key
-from ..domain import periods, rollover
+from ..domain import periods
 from ..domain.money import percent
 from ..ops import metrics
 from ..repositories import budgets, reports
@@ -209,16 +209,10 @@ def _carried(conn: Connection, rows: list[dict]) -> dict[int, Decimal]:
     if not rolling:
         return {}
     scopes = [(row["ledger_id"], row["year"], row["month"], row["category_id"]) for row in rolling]
-    chains: dict[int, list[dict]] = {}
-    for month in budgets.chains_for_ledgers(conn, scopes=scopes):
-        chains.setdefault(month["scope_no"], []).append(month)
+    # Each chain ends at the row's own month (read backwards only): its last month's carry.
     carried = {}
-    for number, row in enumerate(rolling, 1):
-        chain = chains.get(number, [])
-        months = [rollover.Month(m["year"], m["month"], m["amount"], m["rollover"], m["spent"])
-                  for m in chain]  # fmt: skip
-        # The chain ends at the row's own month (read backwards only).
-        carried[row["budget_id"]] = rollover.availabilities(months)[-1].carried if chain else 0
+    for month in budgets.chains_for_ledgers(conn, scopes=scopes):
+        carried[rolling[month["scope_no"] - 1]["budget_id"]] = month["carried"]
     return carried
 
 

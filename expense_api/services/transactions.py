@@ -9,11 +9,13 @@ amounts only."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 from psycopg import Connection
 
-from ..db.pool import Batch
+from ..db.pool import Batch, Pending
 from ..domain import periods
 from ..domain.currencies import ConversionError, allocate, convert
 from ..domain.errors import ValidationFailed, found
@@ -43,10 +45,19 @@ def create(conn: Connection, actor: Actor, values: dict) -> dict:
     authorize(actor, Action.WRITE)
     new = _whole({**values, "category_id": values.get("category_id")}, actor)
     new = _converted(conn, actor, new)
-    # Round trip 1: the budget locks and spending (when the write raises a budget) and the new
-    # row's id, time and names, so that its change-log entry can go with the insert.
-    with Batch(conn) as batch:
-        check = budget_guard.check_later(batch, actor, old=None, new=new)
+    # One round trip: the new row's id and names; the budget rule (locks, spending, decision,
+    # alerts: budget_guard), whose refusal stops everything after it; the row with its payee,
+    # tags and lines; its change-log entry (rendered by the database: the id is not back yet).
+    # Nothing is written after it unless the ledger has webhooks (the alerts' events), so the
+    # batch ends the work, and the door's COMMIT goes with it when the door allows it
+    # (database.Batch); this service never commits.
+    allocated = None
+    with (
+        budget_guard.refusals(actor),
+        category_must_exist(),
+        _categories_named_first(new, lambda: allocated),
+        Batch(conn, ends_work=not actor.has_webhooks) as batch,
+    ):
         allocated = transactions.allocate_later(
             batch,
             ledger_id=actor.ledger_id,
@@ -56,12 +67,12 @@ def create(conn: Connection, actor: Actor, values: dict) -> dict:
             payee=new["payee"],
             tags=new["tags"],
         )
+        check = budget_guard.check_later(batch, actor, old=None, new=new)
+        transactions.insert_later(
+            batch, ledger_id=actor.ledger_id, row=new, created_by=actor.user_id
+        )
+        hook.record_new_transaction_later(batch, actor, new["currency"])
     fresh = allocated.value()
-    # A wrong category is a 422 before any 409.
-    if new["category_id"] is not None and fresh["category"] is None:
-        raise no_such_category()
-    _lines_must_exist(new["splits"], fresh["split_categories"])
-    allowed = check.decide()
     row = {
         **{field: new[field] for field in FIELDS},
         "id": fresh["id"],
@@ -77,17 +88,27 @@ def create(conn: Connection, actor: Actor, values: dict) -> dict:
         ],
         "ledger_amount": new["ledger_amount"],
     }
-    # Round trip 2: the alerts, the row (its payee, tags and lines) and its entry; nothing is
-    # written after it unless the ledger has webhooks (the alerts' events need the alerts'
-    # rows). So the batch ends the work, and the door's COMMIT goes with it when the door
-    # allows it (database.Batch); this service never commits.
-    with category_must_exist(), Batch(conn, ends_work=not actor.has_webhooks) as batch:
-        fired = allowed.fire_later(batch, actor)
-        transactions.insert_later(batch, ledger_id=actor.ledger_id, row=row)
-        hook.record_later(
-            batch, actor, "transaction", "created", after=hook.render(actor, "transaction", row)
-        )
-    return {**row, "alerts": alerts.recorded(conn, actor, fired)}
+    return {**row, "alerts": alerts.announce(conn, actor, check.fired())}
+
+
+@contextlib.contextmanager
+def _categories_named_first(new: dict, allocated: Callable[[], Pending | None]) -> Iterator[None]:
+    """When a batch holding allocate_later fails (a budget's refusal, a foreign key) and its
+    allocation shows a category the ledger lacks, the answer is that 422, naming the field:
+    a wrong category is a 422 before any 409."""
+    try:
+        yield
+    except Exception:
+        pending = allocated()
+        try:
+            fresh = None if pending is None else pending.value()
+        except Exception:  # the allocation itself did not run: nothing to name
+            fresh = None
+        if fresh is not None:
+            if new["category_id"] is not None and fresh["category"] is None:
+                raise no_such_category() from None
+            _lines_must_exist(new["splits"], fresh["split_categories"])
+        raise
 
 
 def get(conn: Connection, actor: Actor, transaction_id: int) -> dict:
@@ -115,7 +136,7 @@ def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -
     if new["category_id"] is not None and new["category_id"] not in names:
         raise no_such_category()
     _lines_must_exist(new["splits"], [names.get(line["category_id"]) for line in new["splits"]])
-    allowed = budget_guard.check(conn, actor, old=old, new=new)
+    fired = budget_guard.check(conn, actor, old=old, new=new)
     # Checked above for a clear answer before any 409, and by the foreign keys for a category
     # deleted in between. The change reaches the totals in several statements (the row, then
     # its lines): their rows are locked first, in the one order every writer takes them.
@@ -138,7 +159,7 @@ def update(conn: Connection, actor: Actor, transaction_id: int, changes: dict) -
         after=hook.render(actor, "transaction", row),
     )
     # The change first, then the alerts it fired (their webhook events in that order, as create's).
-    return {**row, "alerts": allowed.fire(conn, actor)}
+    return {**row, "alerts": alerts.announce(conn, actor, fired)}
 
 
 def delete(conn: Connection, actor: Actor, transaction_id: int) -> None:

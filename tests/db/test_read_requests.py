@@ -5,10 +5,13 @@ error answer."""
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 
 from expense_api.api.app import create_app
+from expense_api.config import PROJECT_ROOT
 from expense_api.db.pool import Batch, read_statement_by_statement
 from expense_api.db.sqlfiles import Query, QueryError, queries
 from tests.helpers import assert_problem, make_settings, session_id_of
@@ -51,7 +54,10 @@ def test_a_plain_read_is_not_taken_for_a_write(sql):
 
 def test_the_service_queries_are_classified():
     assert queries.transactions.insert.writes
-    assert queries.budgets.lock_chains.writes  # FOR UPDATE
+    assert queries.budgets.lock_chains.writes  # FOR UPDATE, in a migration's function
+    assert queries.budgets.enforce.writes  # locks, inserts alerts
+    assert queries.alerts.fire.writes
+    assert not queries.budgets.chains.writes
     assert queries.budgets.lock_scope_shared.writes  # an advisory lock
     assert not queries.reports.summary.writes
     # The session check touches last_used_at: a write it declares (`touches`), allowed there.
@@ -59,6 +65,35 @@ def test_the_service_queries_are_classified():
     assert queries.auth_sessions.get_active_with_user.touches
     assert queries.personal_access_tokens.get_with_user.touches
     assert not any(query.touches for query in queries if query.name not in TOUCHING)
+
+
+def test_every_migration_function_that_writes_makes_its_callers_writes():
+    """A statement of sql/ calling one of the migrations' functions that writes or locks is
+    classified as writing (sqlfiles._WRITES names them): so a function added that writes must be
+    named there too, or a GET could call it on a connection that only reads."""
+    created = re.compile(
+        r"CREATE (?:OR REPLACE )?FUNCTION (\w+)\((?:.|\n)*?RETURNS (\w+)(?:.|\n)*?\$\$((?:.|\n)*?)\$\$",
+        re.IGNORECASE,
+    )
+    writing = re.compile(r"\b(INSERT|UPDATE|DELETE)\b|\bFOR UPDATE\b|pg_advisory", re.IGNORECASE)
+    bodies: dict[str, tuple[str, str]] = {}
+    for path in sorted((PROJECT_ROOT / "migrations").glob("*.sql")):
+        if not path.name.endswith(".rollback.sql"):
+            for name, returns, body in created.findall(path.read_text()):
+                bodies[name] = (returns, body)  # the latest definition wins
+    writers = sorted(
+        name
+        for name, (returns, body) in bodies.items()
+        if returns.lower() != "trigger" and writing.search(body)
+    )
+    assert "enforce_budgets" in writers
+    calling = [
+        query
+        for query in queries
+        if any(re.search(rf"\b{name}\s*\(", query.sql) for name in writers)
+    ]
+    assert "budgets.enforce" in [query.name for query in calling]
+    assert [query.name for query in calling if not query.writes] == []
 
 
 TOUCHING = {"auth_sessions.get_active_with_user", "personal_access_tokens.get_with_user"}

@@ -317,3 +317,24 @@ def test_notifications_paginate(alice):
 )
 def test_notifications_require_a_token(client, method, path):
     assert_problem(client.open(path, method=method), 401)
+
+
+def test_a_category_the_ledger_lacks_is_a_422_even_where_a_budget_would_refuse(alice, bob):
+    # The overall budget refuses anything, and the database decides that in the same round trip
+    # as the insert: the answer is still the 422 naming the field (a wrong category before any
+    # 409), for the transaction's category and for a split line's.
+    food, theirs = category(alice), category(bob, "Theirs")
+    save(alice, amount="1.00")
+    refused = spend(alice, theirs, "5.00")
+    problem = assert_problem(refused, 422, "validation_error")
+    assert problem["errors"] == {"categoryId": ["No such category."]}
+    split = alice.post(
+        "/api/transactions",
+        json={"amount": "5.00", "type": "EXPENSE", "date": "2026-03-15", "splits": [
+            {"categoryId": food, "amount": "2.00"}, {"categoryId": theirs, "amount": "3.00"}]},
+    )  # fmt: skip
+    problem = assert_problem(split, 422, "validation_error")
+    assert problem["errors"] == {"splits.1.categoryId": ["No such category."]}
+    # A category of the ledger still meets the budget.
+    assert_problem(spend(alice, food, "5.00"), 409, "budget_exceeded")
+    assert spent_in(alice) == []

@@ -15,7 +15,7 @@ budget (by period, category before overall) and changes nothing; everything else
 budgets never refuse; budget changes are never refused.
 
 The model is this module's own (plain Decimal, a month's available computed by walking the scope
-forward from its first month), not expense_api/domain/rollover.py.
+forward from its first month), not the database's budget_rollover aggregate (migration 0024).
 
 Bounded for CI like the fuzzers: FUZZ_EXAMPLES (default 25) examples, about 20 s.
 """

@@ -176,6 +176,25 @@ def record_later(
     )
 
 
+def record_new_transaction_later(batch: Batch, actor: Actor, currency: str | None) -> Pending:
+    """The `created` entry (and `transaction.created` event) of the transaction the actor's
+    batch inserts before it (repositories/transactions.insert_later), its image rendered by the
+    database from the row as written, so that it goes in the insert's round trip. `currency`:
+    the transaction's own, None for the ledger's."""
+    own = {} if currency is None else {currency: minor_units(currency)}
+    return changes.record_new_transaction_later(
+        batch,
+        ledger_id=actor.ledger_id,
+        actor_id=actor.user_id,
+        via=door.current(),
+        request_id=logs.REQUEST_ID.get(),
+        digits=minor_units(actor.currency),
+        currency=actor.currency,
+        digits_of=own,
+        event=EVENT_OF["transaction", "created"] if actor.has_webhooks else None,
+    )
+
+
 def record_by_service(
     conn: Connection, ledger_id: int, entity: str, op: str, *, before=None, after=None
 ) -> None:

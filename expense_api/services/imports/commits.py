@@ -17,7 +17,7 @@ from ...db.pool import Batch
 from ...domain.errors import Conflict, ValidationFailed
 from ...domain.money import format_amount, minor_units
 from ...repositories import budgets, imports
-from .. import alerts, budget_guard
+from .. import alerts
 from ..budget_guard import Scope
 from ..changes import door, hook
 from ..ledgers import Action, Actor, authorize
@@ -191,11 +191,10 @@ def _budgets_raised(conn: Connection, actor: Actor, import_id: int) -> list[dict
             batch, ledger_id=actor.ledger_id, scopes=scopes
         )
     # The commit's rows are in the totals already: the state read is the state after.
-    states = budget_guard.chain_states(chain_rows.value(), before={}, after={})
+    months = {month["id"]: month for month in chain_rows.value()}
     over = []
     for budget in locked.value():
-        state = states[budget["id"]]
-        total, available = state.spent_after, state.available_after
+        total, available = months[budget["id"]]["spent"], months[budget["id"]]["available"]
         alerts.fire_reached(conn, actor, {**budget, "amount": available}, total)
         if total > available:
             over.append(
