@@ -18,15 +18,22 @@
 -- month right before: a gap starts afresh). The carry follows the later month's own policy:
 -- `surplus` takes the positive part of what was left (available minus spent), `deficit` the
 -- negative part, `both` either, `none` nothing.
+-- (PL/pgSQL, like every function here that a write calls: its plans are kept per connection,
+-- where a SQL function that is not inlined is planned again at every call.)
 CREATE FUNCTION budget_rollover_step(state numeric[], amount numeric, rollover text,
                                      spent numeric, period integer)
-RETURNS numeric[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT ARRAY[amount + carried, amount + carried - spent, period, carried]
-    FROM (SELECT CASE WHEN state IS NULL OR period - state[3] <> 1 THEN 0
-                      WHEN rollover = 'surplus' THEN greatest(state[2], 0)
-                      WHEN rollover = 'deficit' THEN least(state[2], 0)
-                      WHEN rollover = 'both' THEN state[2]
-                      ELSE 0 END AS carried) c
+RETURNS numeric[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    carried numeric := 0;
+BEGIN
+    IF state IS NOT NULL AND period - state[3] = 1 THEN
+        carried := CASE rollover WHEN 'surplus' THEN greatest(state[2], 0)
+                                 WHEN 'deficit' THEN least(state[2], 0)
+                                 WHEN 'both' THEN state[2]
+                                 ELSE 0 END;
+    END IF;
+    RETURN ARRAY[amount + carried, amount + carried - spent, period, carried];
+END
 $$;
 
 CREATE AGGREGATE budget_rollover(numeric, text, numeric, integer) (
@@ -110,30 +117,34 @@ CREATE FUNCTION lock_budget_chains(p_ledger_id bigint, p_years smallint[], p_mon
                                    p_category_ids bigint[])
 RETURNS TABLE (id bigint, category_id bigint, year smallint, month smallint, amount numeric,
                mode text, alert_threshold smallint, rollover text)
-LANGUAGE sql VOLATILE AS $$
-WITH RECURSIVE k AS (
-    SELECT * FROM unnest(p_years, p_months, p_category_ids) AS k(year, month, category_id)
-), chain AS (
-    SELECT b.id, b.year, b.month, b.category_id
-    FROM k
-    JOIN budgets b
-      ON b.ledger_id = p_ledger_id AND b.year = k.year AND b.month = k.month
-     AND b.category_id IS NOT DISTINCT FROM k.category_id
-    UNION
-    SELECT n.id, n.year, n.month, n.category_id
-    FROM chain c
-    JOIN budgets n
-      ON n.ledger_id = p_ledger_id
-     AND n.year = CASE WHEN c.month = 12 THEN c.year + 1 ELSE c.year END
-     AND n.month = CASE WHEN c.month = 12 THEN 1 ELSE c.month + 1 END
-     AND n.category_id IS NOT DISTINCT FROM c.category_id
-     AND n.rollover <> 'none'
-)
-SELECT b.id, b.category_id, b.year, b.month, b.amount, b.mode, b.alert_threshold, b.rollover
-FROM budgets b
-WHERE b.ledger_id = p_ledger_id AND b.id IN (SELECT id FROM chain)
-ORDER BY b.year, b.month, b.category_id NULLS FIRST
-FOR UPDATE OF b
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH RECURSIVE k AS (
+        SELECT * FROM unnest(p_years, p_months, p_category_ids) AS k(year, month, category_id)
+    ), chain AS (
+        SELECT b.id, b.year, b.month, b.category_id
+        FROM k
+        JOIN budgets b
+          ON b.ledger_id = p_ledger_id AND b.year = k.year AND b.month = k.month
+         AND b.category_id IS NOT DISTINCT FROM k.category_id
+        UNION
+        SELECT n.id, n.year, n.month, n.category_id
+        FROM chain c
+        JOIN budgets n
+          ON n.ledger_id = p_ledger_id
+         AND n.year = CASE WHEN c.month = 12 THEN c.year + 1 ELSE c.year END
+         AND n.month = CASE WHEN c.month = 12 THEN 1 ELSE c.month + 1 END
+         AND n.category_id IS NOT DISTINCT FROM c.category_id
+         AND n.rollover <> 'none'
+    )
+    SELECT b.id, b.category_id, b.year, b.month, b.amount, b.mode, b.alert_threshold, b.rollover
+    FROM budgets b
+    WHERE b.ledger_id = p_ledger_id AND b.id IN (SELECT id FROM chain)
+    ORDER BY b.year, b.month, b.category_id NULLS FIRST
+    FOR UPDATE OF b;
+END
 $$;
 
 -- Fires the alerts that spending reaches for budgets (arrays of one length: the budget, what
@@ -147,7 +158,10 @@ CREATE FUNCTION fire_budget_alerts(p_ledger_id bigint, p_budget_ids bigint[], p_
                                    p_available numeric[], p_thresholds smallint[])
 RETURNS TABLE (id bigint, ledger_id bigint, budget_id bigint, kind text, percent_used numeric,
                recurring_id bigint, created_at timestamptz, read_at timestamptz)
-LANGUAGE sql VOLATILE AS $$
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     INSERT INTO alerts AS a (ledger_id, budget_id, kind, percent_used)
     SELECT p_ledger_id, x.budget_id, k.kind,
            -- Half up to 2 decimals, exactly: floor(spent / available * 10,000 + 1/2) / 100.
@@ -162,7 +176,8 @@ LANGUAGE sql VOLATILE AS $$
     ORDER BY x.position, k.k_position
     ON CONFLICT (ledger_id, budget_id, kind) WHERE kind IN ('threshold', 'limit') DO NOTHING
     RETURNING a.id, a.ledger_id, a.budget_id, a.kind, a.percent_used, a.recurring_id,
-              a.created_at, NULL::timestamptz
+              a.created_at, NULL::timestamptz;
+END
 $$;
 
 -- The budget rule of a write that turns a transaction's old state into its new one, given as
@@ -292,8 +307,9 @@ $$;
 -- tests/ledgers/test_change_log_shapes.py holds it equal to the API's answer.
 CREATE FUNCTION transaction_image(t transactions_shown, p_digits integer, p_digits_of jsonb,
                                   p_currency text)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object(
         'id', t.id,
         'amount', round(t.amount, coalesce((p_digits_of ->> t.currency)::int, p_digits))::text,
         'type', t.type,
@@ -318,5 +334,6 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'currency', coalesce(t.currency, p_currency),
         'rate', trim_scale(t.rate)::text,
         'ledgerAmount', round(t.ledger_amount, p_digits)::text
-    )
+    );
+END
 $$;

@@ -38,8 +38,10 @@ WITH entry AS (
            %(via)s, %(request_id)s, 'transaction', t.id, 'created', NULL,
            transaction_image(t, %(digits)s, %(digits_of)s::jsonb, %(currency)s)
     FROM transactions_shown t
+    -- currval in a subquery: evaluated once, so the id is an index key (a volatile call
+    -- compared row by row would read the whole ledger through the view).
     WHERE t.ledger_id = %(ledger_id)s
-      AND t.id = currval(pg_get_serial_sequence('transactions', 'id'))
+      AND t.id = (SELECT currval(pg_get_serial_sequence('transactions', 'id')))
     RETURNING ledger_id, after
 ), targets AS (
     SELECT id FROM webhook_endpoints
