@@ -55,7 +55,7 @@ import psycopg
 from devtools.servers import free_port
 from expense_api.config import PROJECT_ROOT, load_settings
 from expense_api.db.sqlfiles import Query, queries
-from expense_api.demo import EXPENSES, INCOME, log_bulk_load, seed
+from expense_api.demo import CATEGORIES, EXPENSES, log_bulk_load, seed
 from expense_api.services.changes import door
 
 from . import cpu, wrk
@@ -70,7 +70,7 @@ from .common import (
 from .load import closed_loop
 
 SECRET = "bench-" + "k" * 40
-CATEGORIES_PER_USER = len(EXPENSES) + len(INCOME)
+CATEGORIES_PER_USER = len(CATEGORIES)
 TODAY = datetime.now(UTC).date()
 
 
@@ -85,6 +85,14 @@ def _prepare(url: str, users: int, existing: int) -> list[str]:
         # pgbench's scripts use one number (:uid) for the user and their default ledger.
         assert [user.id for user in seeded] == list(range(1, users + 1)), "needs a fresh database"
         assert all(user.ledger_id == user.id for user in seeded), "needs a fresh database"
+        # ... and user k's categories are (k - 1) * CATEGORIES_PER_USER + 1 onwards, in
+        # demo.CATEGORIES' order (its expense categories first).
+        first = conn.execute(
+            "SELECT array_agg(id ORDER BY id) FROM categories WHERE ledger_id = %s", (users,)
+        ).fetchone()[0]
+        assert first == list(
+            range((users - 1) * CATEGORIES_PER_USER + 1, users * CATEGORIES_PER_USER + 1)
+        ), first
         # This month, the overall budget and one for every expense category, hard and far too
         # large to refuse anything: each write then locks and checks two budgets, in the API and
         # in pgbench alike. Logged as the seed logs what it loads (the CLI's bulk path).

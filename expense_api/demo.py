@@ -63,6 +63,8 @@ INCOME = {
     "Salary": ["Monthly salary"],
     "Freelance": ["Client invoice", "Consulting", "Side project"],
 }
+# The categories every seeded ledger gets, in this order (so in id order in a fresh database).
+CATEGORIES = (*EXPENSES, *INCOME, "Household")
 # Spending by month of the year: December gifts, summer travel, a quiet February.
 SEASON = [1.0, 0.85, 0.95, 1.0, 1.0, 1.1, 1.25, 1.2, 1.0, 1.0, 1.05, 1.4]
 INCOME_SHARE = 0.06
@@ -121,7 +123,7 @@ def _create_user(conn: Connection, password_hash: str, label: str) -> tuple[dict
     ledger_id = ledgers.create_default(conn, user)["id"]
     categories = {
         name: queries.categories.insert(conn, ledger_id=ledger_id, name=name)["id"]
-        for name in [*EXPENSES, *INCOME, "Household"]
+        for name in CATEGORIES
     }
     return user, ledger_id, categories
 
