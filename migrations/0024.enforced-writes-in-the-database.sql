@@ -161,6 +161,13 @@ RETURNS TABLE (id bigint, ledger_id bigint, budget_id bigint, kind text, percent
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
+    -- Most writes reach neither alert: then no INSERT is started.
+    IF NOT EXISTS (SELECT 1
+                   FROM unnest(p_spent, p_available, p_thresholds) AS x(spent, available, threshold)
+                   WHERE x.spent * 100 >= x.available * x.threshold
+                      OR x.spent >= x.available) THEN
+        RETURN;
+    END IF;
     RETURN QUERY
     INSERT INTO alerts AS a (ledger_id, budget_id, kind, percent_used)
     SELECT p_ledger_id, x.budget_id, k.kind,
