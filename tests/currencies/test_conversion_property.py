@@ -21,7 +21,7 @@ the service's Decimal code. Twice (after the creates, after the changes):
 - summary, category breakdown, budget usage and trends equal a GROUP BY over the stored rows;
 - the totals tables have no mismatch.
 
-Bounded for CI like the fuzzers: FUZZ_EXAMPLES (default 25) examples, about 15 s.
+Bounded for CI like the fuzzers: FUZZ_EXAMPLES (default 15) examples, about 15 s.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 from expense_api.db.sqlfiles import queries
 from tests.helpers import Accounts, assert_problem, client_from
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 LEDGERS = {"USD": 2, "JPY": 0, "KWD": 3}
 # Fraction digits of the currencies transactions are in (ISO 4217), the ledgers' own among them.
 DIGITS = {**LEDGERS, "EUR": 2, "GBP": 2, "KRW": 0, "BHD": 3}

@@ -16,7 +16,7 @@ from hypothesis_graphql import nodes
 from expense_api.api.graphql.schema import sdl
 from tests.helpers import Accounts, client_from
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25")) * 2
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15")) * 2
 INTERNAL_TEXT = ("Traceback", "psycopg", 'File "', "Exception", "sqlstate", "expense_api")
 
 _text = st.text(max_size=30)

@@ -1,6 +1,6 @@
 """Property-based fuzzing of every operation from the service's own OpenAPI document.
 
-Bounded for CI (FUZZ_EXAMPLES per operation, default 25). For every generated request, valid or
+Bounded for CI (FUZZ_EXAMPLES per operation, default 15). For every generated request, valid or
 not, with a real token: no 5xx, the status code is documented, the body matches the documented
 schema, and every error is problem+json.
 """
@@ -21,7 +21,7 @@ from schemathesis.checks import (
 
 from tests.helpers import Accounts, client_from
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -17,7 +17,7 @@ budgets never refuse; budget changes are never refused.
 The model is this module's own (plain Decimal, a month's available computed by walking the scope
 forward from its first month), not the database's budget_rollover aggregate (migration 0024).
 
-Bounded for CI like the fuzzers: FUZZ_EXAMPLES (default 25) examples, about 20 s.
+Bounded for CI like the fuzzers: FUZZ_EXAMPLES (default 15) examples, about 15 s.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import Accounts, assert_problem, client_from
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 MONTHS = [(2025, 11), (2025, 12), (2026, 1), (2026, 2), (2026, 3), (2026, 4), (2026, 5), (2026, 6)]
 POLICIES = ("none", "surplus", "deficit", "both")
 CENT = Decimal("0.01")

@@ -14,7 +14,7 @@ amount alone, which a split refuses) and deletions. Twice (after the creates, af
   the categories;
 - the totals tables have no mismatch.
 
-Bounded for CI like the fuzzers: twice FUZZ_EXAMPLES (default 25) examples, about 20 s.
+Bounded for CI like the fuzzers: twice FUZZ_EXAMPLES (default 15) examples, about 15 s.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from expense_api.db.sqlfiles import queries
 from tests.helpers import Accounts, assert_problem, client_from
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25")) * 2
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15")) * 2
 DIGITS = {"USD": 2, "JPY": 0, "KWD": 3}
 FIRST_DAY, DAYS = date(2025, 12, 1), 90  # 2025-12-01 .. 2026-02-28
 MONTHS = [(2025, 12), (2026, 1), (2026, 2)]
