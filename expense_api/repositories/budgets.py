@@ -103,7 +103,8 @@ def refusal_figures(error: BaseException) -> dict | None:
     month, and its amounts as Decimals); None when `error` is anything else."""
     if not isinstance(error, psycopg.Error) or error.sqlstate != REFUSED:
         return None
-    figures = json.loads(error.diag.message_detail)
+    # Amounts arrive as exact decimal strings; parse_float keeps any number off float too.
+    figures = json.loads(error.diag.message_detail, parse_float=Decimal)
     return {
         key: Decimal(value) if key in _REFUSAL_AMOUNTS else value for key, value in figures.items()
     }
